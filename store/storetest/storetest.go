@@ -1,0 +1,97 @@
+// Package storetest gives tests a real Redis: the one named by
+// PUFA_TEST_REDIS_ADDR (set by `make test`), or a private redis-server that
+// it starts on a free port for the test binary.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pufa-dev/pufa/store"
+)
+
+// server is started at most once per test binary; a test helper may keep
+// this bit of state, production code may not.
+var server struct {
+	once sync.Once
+	addr string
+	err  error
+}
+
+// Addr returns the address of a running real Redis, starting one if needed.
+func Addr(t testing.TB) string {
+	t.Helper()
+	if addr := os.Getenv("PUFA_TEST_REDIS_ADDR"); addr != "" {
+		return addr
+	}
+	server.once.Do(func() { server.addr, server.err = start() })
+	if server.err != nil {
+		t.Fatalf("storetest: %v (install redis-server, or run `make test`, which does)", server.err)
+	}
+	return server.addr
+}
+
+// New returns a Store on a real Redis with a prefix unique to this test, so
+// tests may run in parallel without flushing each other's data. Keys are
+// removed when the test ends.
+func New(t testing.TB) *store.Store {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: Addr(t)})
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "test:" + hex.EncodeToString(b) + ":"
+	s := store.New(rdb, prefix)
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.Close()
+	})
+	return s
+}
+
+func start() (string, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", fmt.Errorf("redis-server not found: %w", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no")
+	// The server dies with the test binary, however the binary ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start redis-server: %w", err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if rdb.Ping(context.Background()).Err() == nil {
+			return addr, nil
+		}
+	}
+	cmd.Process.Kill()
+	return "", fmt.Errorf("redis-server on %s did not answer within 10s", addr)
+}

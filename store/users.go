@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// lastQuestionTTL bounds how long a resident's last question is kept for a
+// later "转人工"; personal data is kept no longer than it is useful.
+const lastQuestionTTL = 24 * time.Hour
+
+// Subscribe records a follow: the time and, when the QR code named one, the
+// resident's community. An empty community keeps any community known before.
+func (s *Store) Subscribe(ctx context.Context, openid, community string, at time.Time) error {
+	prev, err := s.UserCommunity(ctx, openid)
+	if err != nil {
+		return err
+	}
+	if err := s.rdb.HSet(ctx, s.keyUser(openid), "subscribed_at", at.Unix()).Err(); err != nil {
+		return fmt.Errorf("store: subscribe: %w", err)
+	}
+	if community == "" || community == prev {
+		return nil
+	}
+	return s.SetCommunity(ctx, openid, community)
+}
+
+// SetCommunity moves a resident to a community (from a QR scene).
+func (s *Store) SetCommunity(ctx context.Context, openid, community string) error {
+	prev, err := s.UserCommunity(ctx, openid)
+	if err != nil {
+		return err
+	}
+	// Separate commands, not one script: the community sets live in other
+	// Cluster slots than the user's hash.
+	if prev != "" && prev != community {
+		if err := s.rdb.SRem(ctx, s.keyCommunityFollowers(prev), openid).Err(); err != nil {
+			return fmt.Errorf("store: set community: %w", err)
+		}
+	}
+	if err := s.rdb.HSet(ctx, s.keyUser(openid), "community", community).Err(); err != nil {
+		return fmt.Errorf("store: set community: %w", err)
+	}
+	if err := s.rdb.SAdd(ctx, s.keyCommunityFollowers(community), openid).Err(); err != nil {
+		return fmt.Errorf("store: set community: %w", err)
+	}
+	return nil
+}
+
+// UserCommunity returns the resident's community id, or "" when unknown.
+func (s *Store) UserCommunity(ctx context.Context, openid string) (string, error) {
+	v, err := s.rdb.HGet(ctx, s.keyUser(openid), "community").Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: user community: %w", err)
+	}
+	return v, nil
+}
+
+// CommunityFollowers counts the current followers known to be from a community.
+func (s *Store) CommunityFollowers(ctx context.Context, community string) (int64, error) {
+	n, err := s.rdb.SCard(ctx, s.keyCommunityFollowers(community)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: community followers: %w", err)
+	}
+	return n, nil
+}
+
+// SetLastQuestion remembers what a resident last asked, for a later 转人工.
+func (s *Store) SetLastQuestion(ctx context.Context, openid, question string) error {
+	if err := s.rdb.Set(ctx, s.keyUserLast(openid), question, lastQuestionTTL).Err(); err != nil {
+		return fmt.Errorf("store: last question: %w", err)
+	}
+	return nil
+}
+
+// LastQuestion returns the resident's last question, or "".
+func (s *Store) LastQuestion(ctx context.Context, openid string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.keyUserLast(openid)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: last question: %w", err)
+	}
+	return v, nil
+}
+
+// UserExists reports whether any personal record of the resident is stored.
+func (s *Store) UserExists(ctx context.Context, openid string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.userKeys(openid)...).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: user exists: %w", err)
+	}
+	return n > 0, nil
+}
+
+// EraseUser deletes every piece of personal data held about a resident, as
+// the platform requires on unsubscribe. Aggregate counters are kept;
+// consultation records stay for the office's count but lose the openid and
+// the question text.
+func (s *Store) EraseUser(ctx context.Context, openid string) error {
+	community, err := s.UserCommunity(ctx, openid)
+	if err != nil {
+		return err
+	}
+	if community != "" {
+		if err := s.rdb.SRem(ctx, s.keyCommunityFollowers(community), openid).Err(); err != nil {
+			return fmt.Errorf("store: erase user: %w", err)
+		}
+	}
+	ids, err := s.rdb.SMembers(ctx, s.keyUserConsults(openid)).Result()
+	if err != nil {
+		return fmt.Errorf("store: erase user: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.rdb.HSet(ctx, s.keyConsult(id), "openid", "", "question", "（用户已取消关注，内容已删除）").Err(); err != nil {
+			return fmt.Errorf("store: erase user consultation %s: %w", id, err)
+		}
+	}
+	if err := s.rdb.Del(ctx, s.userKeys(openid)...).Err(); err != nil {
+		return fmt.Errorf("store: erase user: %w", err)
+	}
+	return nil
+}
+
+// Consultation is a resident's request to talk to a person (转人工).
+type Consultation struct {
+	ID       string
+	OpenID   string
+	Question string
+	Status   string // new, answered, closed
+	Created  time.Time
+}
+
+// AddConsultation records a request for a human and counts it for the day.
+func (s *Store) AddConsultation(ctx context.Context, openid, question string, at time.Time) (string, error) {
+	seq, err := s.rdb.Incr(ctx, s.keyConsultSeq()).Result()
+	if err != nil {
+		return "", fmt.Errorf("store: add consultation: %w", err)
+	}
+	id := strconv.FormatInt(seq, 10)
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.keyConsult(id), "openid", openid, "question", question, "status", "new", "created", at.Unix())
+		p.ZAdd(ctx, s.keyConsultIndex(), redis.Z{Score: float64(at.Unix()), Member: id})
+		p.SAdd(ctx, s.keyUserConsults(openid), id)
+		p.HIncrBy(ctx, s.keyStats(Day(at)), MetricConsultations, 1)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: add consultation: %w", err)
+	}
+	return id, nil
+}
+
+// Consultations lists requests created in [from, to), oldest first.
+func (s *Store) Consultations(ctx context.Context, from, to time.Time) ([]Consultation, error) {
+	ids, err := s.rdb.ZRangeByScore(ctx, s.keyConsultIndex(), &redis.ZRangeBy{
+		Min: strconv.FormatInt(from.Unix(), 10), Max: "(" + strconv.FormatInt(to.Unix(), 10),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: consultations: %w", err)
+	}
+	out := make([]Consultation, 0, len(ids))
+	for _, id := range ids {
+		h, err := s.rdb.HGetAll(ctx, s.keyConsult(id)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("store: consultation %s: %w", id, err)
+		}
+		created, _ := strconv.ParseInt(h["created"], 10, 64)
+		out = append(out, Consultation{ID: id, OpenID: h["openid"], Question: h["question"],
+			Status: h["status"], Created: time.Unix(created, 0)})
+	}
+	return out, nil
+}
