@@ -1,0 +1,302 @@
+// Package config loads pufa's settings: built-in defaults, then a YAML file,
+// then PUFA_* environment variables, then validation that names the key at
+// fault.
+package config
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration; yaml tags are the documented key names.
+type Config struct {
+	HTTP   HTTP   `yaml:"http"`
+	Redis  Redis  `yaml:"redis"`
+	WeChat WeChat `yaml:"wechat"`
+	Bot    Bot    `yaml:"bot"`
+	Log    Log    `yaml:"log"`
+}
+
+// HTTP configures the listener.
+type HTTP struct {
+	Addr string `yaml:"addr"`
+}
+
+// Redis selects the Redis deployment holding all state.
+type Redis struct {
+	Addrs      []string `yaml:"addrs"`
+	MasterName string   `yaml:"master_name"`
+	Password   string   `yaml:"password"`
+	DB         int      `yaml:"db"`
+	Prefix     string   `yaml:"prefix"`
+}
+
+// WeChat holds the official account's credentials from the MP console.
+type WeChat struct {
+	AppID          string   `yaml:"app_id"`
+	AppSecret      string   `yaml:"app_secret"`
+	Token          string   `yaml:"token"`
+	EncodingAESKey string   `yaml:"encoding_aes_key"`
+	APIBase        string   `yaml:"api_base"`
+	MaxClockSkew   Duration `yaml:"max_clock_skew"`
+}
+
+// Bot configures the resident-facing callback behaviour.
+type Bot struct {
+	Welcome       string   `yaml:"welcome"`
+	Fallback      string   `yaml:"fallback"`
+	KeywordsFile  string   `yaml:"keywords_file"`
+	ReplyDeadline Duration `yaml:"reply_deadline"`
+	DedupTTL      Duration `yaml:"dedup_ttl"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Duration is a time.Duration written as "5m" or "1500ms" (or a bare 0).
+type Duration time.Duration
+
+// MarshalYAML writes the Go duration string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+func parseDuration(s string) (time.Duration, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (use a unit, e.g. 30s, 5m)", s)
+	}
+	return v, nil
+}
+
+// Default returns the built-in defaults, which run the demo as they are.
+func Default() Config {
+	return Config{
+		HTTP:  HTTP{Addr: "127.0.0.1:8080"},
+		Redis: Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "pufa:"},
+		WeChat: WeChat{
+			APIBase:      "https://api.weixin.qq.com",
+			MaxClockSkew: Duration(5 * time.Minute),
+		},
+		Bot: Bot{
+			Welcome: "欢迎关注！这里是街道普法服务号。\n" +
+				"您可以直接提问法律问题，如“离婚冷静期多久”“民法典第1077条”；\n" +
+				"回复“转人工”联系工作人员；法律援助热线 12348。",
+			Fallback: "您的问题已收到。可以换个说法再问一次，或回复“转人工”由工作人员解答；" +
+				"也可拨打公共法律服务热线 12348。",
+			ReplyDeadline: Duration(4 * time.Second),
+			DedupTTL:      Duration(5 * time.Minute),
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load builds the configuration from defaults, the YAML file at path (skipped
+// when path is empty) and the environment, then validates it.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if err := decode(f, &cfg); err != nil {
+			return Config{}, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// decode reads YAML strictly: an unknown key is an error, so a typo never
+// silently leaves a default in place. Values go through the same setter as
+// environment overrides, so every error names its key.
+func decode(r io.Reader, cfg *Config) error {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	leaves := map[string]reflect.Value{}
+	walk(reflect.ValueOf(cfg).Elem(), "", func(path string, v reflect.Value) { leaves[path] = v })
+	var errs []error
+	var visit func(n *yaml.Node, prefix string)
+	visit = func(n *yaml.Node, prefix string) {
+		if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+			visit(n.Content[0], prefix)
+			return
+		}
+		if n.Kind != yaml.MappingNode {
+			errs = append(errs, fmt.Errorf("%s: line %d: expected a mapping of keys", orTop(prefix), n.Line))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			path := k.Value
+			if prefix != "" {
+				path = prefix + "." + k.Value
+			}
+			leaf, ok := leaves[path]
+			switch {
+			case ok:
+				if err := setNode(leaf, v); err != nil {
+					errs = append(errs, fmt.Errorf("%s: line %d: %w", path, v.Line, err))
+				}
+			case v.Kind == yaml.MappingNode && hasPrefix(leaves, path+"."):
+				visit(v, path)
+			default:
+				errs = append(errs, fmt.Errorf("%s: line %d: unknown key", path, k.Line))
+			}
+		}
+	}
+	visit(&doc, "")
+	return errors.Join(errs...)
+}
+
+func orTop(prefix string) string {
+	if prefix == "" {
+		return "(top level)"
+	}
+	return prefix
+}
+
+func hasPrefix(leaves map[string]reflect.Value, prefix string) bool {
+	for k := range leaves {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// setNode assigns a YAML value to a leaf: scalars as text, lists item by item.
+func setNode(v reflect.Value, n *yaml.Node) error {
+	if v.Kind() == reflect.Slice {
+		if n.Kind != yaml.SequenceNode {
+			return fmt.Errorf("expected a list")
+		}
+		items := make([]string, 0, len(n.Content))
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: list items must be plain values", c.Line)
+			}
+			items = append(items, c.Value)
+		}
+		v.Set(reflect.ValueOf(items))
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("expected a single value")
+	}
+	return set(v, n.Value)
+}
+
+// Validate reports every problem, each naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr", "%q is not host:port", c.HTTP.Addr)
+	}
+	if len(c.Redis.Addrs) == 0 {
+		bad("redis.addrs", "at least one address is required")
+	}
+	for _, a := range c.Redis.Addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("redis.addrs", "%q is not host:port", a)
+		}
+	}
+	if c.Redis.DB < 0 {
+		bad("redis.db", "must not be negative")
+	}
+	if c.Redis.DB != 0 && len(c.Redis.Addrs) > 1 && c.Redis.MasterName == "" {
+		bad("redis.db", "Redis Cluster has only db 0")
+	}
+	if c.Redis.Prefix == "" {
+		bad("redis.prefix", "must not be empty (keys of other applications could collide)")
+	}
+	if k := c.WeChat.EncodingAESKey; k != "" {
+		if b, err := base64.StdEncoding.DecodeString(k + "="); len(k) != 43 || err != nil || len(b) != 32 {
+			bad("wechat.encoding_aes_key", "must be the 43-character key from the MP console (got %d characters)", len(k))
+		}
+		if c.WeChat.AppID == "" {
+			bad("wechat.app_id", "is required when wechat.encoding_aes_key is set (decrypted messages are checked against it)")
+		}
+	}
+	if u, err := url.Parse(c.WeChat.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("wechat.api_base", "%q is not an http(s) URL", c.WeChat.APIBase)
+	}
+	if c.WeChat.MaxClockSkew < 0 {
+		bad("wechat.max_clock_skew", "must not be negative (0 disables the check)")
+	}
+	if d := time.Duration(c.Bot.ReplyDeadline); d < 100*time.Millisecond || d > 4500*time.Millisecond {
+		bad("bot.reply_deadline", "%s is outside 100ms..4.5s (WeChat gives up after 5s)", d)
+	}
+	if d := time.Duration(c.Bot.DedupTTL); d < time.Minute {
+		bad("bot.dedup_ttl", "%s is below 1m (WeChat retries for 15s; keep at least 60s)", d)
+	}
+	if strings.TrimSpace(c.Bot.Fallback) == "" {
+		bad("bot.fallback", "must not be empty (WeChat shows an error for empty replies)")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q is not one of text, json", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+// RequireWeChat checks the keys a live official account needs; the demo
+// fills them itself, `pufa serve` calls this.
+func (c Config) RequireWeChat() error {
+	var errs []error
+	for key, v := range map[string]string{
+		"wechat.app_id": c.WeChat.AppID, "wechat.app_secret": c.WeChat.AppSecret, "wechat.token": c.WeChat.Token,
+	} {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("config: %s: is required (copy it from the MP console, 开发 → 基本配置)", key))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// YAML renders the configuration, for `pufa config` and debugging.
+func (c Config) YAML() ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
