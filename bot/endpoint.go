@@ -1,0 +1,396 @@
+// Package bot is the WeChat callback endpoint: it verifies, decrypts and
+// deduplicates callbacks, routes them to handlers and replies within WeChat's
+// deadline, delivering slow answers later as customer-service messages.
+package bot
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat/msgcrypt"
+)
+
+// MaxBodyBytes bounds a callback body; WeChat's own messages are a few KiB.
+const MaxBodyBytes = 64 << 10
+
+// lateWorkLimit bounds how long a slow handler may run after the passive
+// deadline; its answer then goes out as a customer-service message.
+const lateWorkLimit = 60 * time.Second
+
+// success is WeChat's "no reply" body.
+var success = []byte("success")
+
+// Deduper keeps the dedup record and reply of each callback (store.Store).
+type Deduper interface {
+	ClaimCallback(ctx context.Context, id string, lease time.Duration) (store.Claim, error)
+	CallbackReply(ctx context.Context, id string) ([]byte, bool, error)
+	AnswerCallback(ctx context.Context, id string, reply []byte, ttl time.Duration) error
+	ReleaseCallback(ctx context.Context, id string) error
+}
+
+// Messenger sends a customer-service text to a resident (wechat.Client).
+type Messenger interface {
+	SendText(ctx context.Context, openid, content string) error
+}
+
+// Counter counts daily aggregate metrics (store.Store).
+type Counter interface {
+	Incr(ctx context.Context, at time.Time, metric string) error
+}
+
+// Options configures an Endpoint.
+type Options struct {
+	Token          string        // 令牌, signs every callback
+	AppID          string        // checked inside decrypted messages
+	EncodingAESKey string        // empty = plain mode only
+	MaxClockSkew   time.Duration // 0 disables the timestamp check
+	Deadline       time.Duration // passive-reply deadline, default 4s
+	DedupTTL       time.Duration // how long replies are kept for retries, default 5m
+	Handler        Handler       // usually a *Router
+	Dedup          Deduper
+	Late           Messenger // delivers answers that missed the deadline
+	Counter        Counter
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// Endpoint serves WeChat's callback URL (/wechat).
+type Endpoint struct {
+	opts   Options
+	cipher *msgcrypt.Cipher
+	log    *slog.Logger
+	late   sync.WaitGroup
+}
+
+// NewEndpoint validates opts and returns the endpoint.
+func NewEndpoint(opts Options) (*Endpoint, error) {
+	if opts.Token == "" {
+		return nil, errors.New("bot: token is required")
+	}
+	if opts.Handler == nil || opts.Dedup == nil || opts.Late == nil || opts.Counter == nil {
+		return nil, errors.New("bot: handler, dedup, late messenger and counter are required")
+	}
+	if opts.Deadline <= 0 {
+		opts.Deadline = 4 * time.Second
+	}
+	if opts.DedupTTL < time.Minute {
+		opts.DedupTTL = 5 * time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Endpoint{opts: opts, log: opts.Logger.With("component", "bot")}
+	if opts.EncodingAESKey != "" {
+		c, err := msgcrypt.NewCipher(opts.EncodingAESKey, opts.AppID)
+		if err != nil {
+			return nil, fmt.Errorf("bot: %w", err)
+		}
+		e.cipher = c
+	}
+	return e, nil
+}
+
+// Wait blocks until answers still being produced after their deadline have
+// been delivered, or ctx ends; call it on shutdown.
+func (e *Endpoint) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { e.late.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bot: late replies still running: %w", ctx.Err())
+	}
+}
+
+// ServeHTTP answers URL verification (GET) and callbacks (POST).
+func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		e.verifyURL(w, r)
+	case http.MethodPost:
+		e.callback(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// reject answers with status and logs why; it never touches state.
+func (e *Endpoint) reject(w http.ResponseWriter, r *http.Request, status int, reason string, err error) {
+	attrs := []any{"status", status, "reason", reason, "remote", r.RemoteAddr}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	e.log.Warn("callback rejected", attrs...)
+	http.Error(w, http.StatusText(status), status)
+}
+
+// authentic checks the signature and the timestamp's freshness.
+func (e *Endpoint) authentic(w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query()
+	ts, nonce := q.Get("timestamp"), q.Get("nonce")
+	if !msgcrypt.Verify(q.Get("signature"), e.opts.Token, ts, nonce) {
+		e.reject(w, r, http.StatusForbidden, "bad signature", nil)
+		return false
+	}
+	if skew := e.opts.MaxClockSkew; skew > 0 {
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		d := e.opts.Now().Sub(time.Unix(sec, 0))
+		if err != nil || d > skew || d < -skew {
+			e.reject(w, r, http.StatusForbidden, "timestamp outside max_clock_skew", err)
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Endpoint) verifyURL(w http.ResponseWriter, r *http.Request) {
+	if !e.authentic(w, r) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, r.URL.Query().Get("echostr"))
+}
+
+func (e *Endpoint) callback(w http.ResponseWriter, r *http.Request) {
+	if !e.authentic(w, r) {
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			e.reject(w, r, http.StatusRequestEntityTooLarge, "body too large", nil)
+		} else {
+			e.reject(w, r, http.StatusBadRequest, "reading body", err)
+		}
+		return
+	}
+	q := r.URL.Query()
+	encrypted := q.Get("encrypt_type") == "aes"
+	if encrypted {
+		if body, err = e.open(q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature"), body); err != nil {
+			var rej *rejection
+			errors.As(err, &rej)
+			e.reject(w, r, rej.status, rej.reason, rej.err)
+			return
+		}
+	}
+	m, err := parseMessage(body)
+	if err != nil {
+		e.reject(w, r, http.StatusBadRequest, "malformed message", err)
+		return
+	}
+	reply, err := e.dispatch(r.Context(), m, encrypted, q.Get("nonce"))
+	if err != nil {
+		// Nothing was stored: WeChat's retry will process the event again.
+		e.log.Error("event failed, asking WeChat to retry", "event", m.Event, "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Write(reply)
+}
+
+// rejection carries the HTTP status for a failure to open a safe-mode body.
+type rejection struct {
+	status int
+	reason string
+	err    error
+}
+
+func (r *rejection) Error() string { return r.reason }
+
+// open verifies msg_signature and decrypts a safe/compatible-mode body.
+func (e *Endpoint) open(ts, nonce, msgSig string, body []byte) ([]byte, error) {
+	if e.cipher == nil {
+		return nil, &rejection{http.StatusBadRequest, "encrypted callback but wechat.encoding_aes_key is not set", nil}
+	}
+	var env envelope
+	if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
+		return nil, &rejection{http.StatusBadRequest, "malformed encrypted envelope", err}
+	}
+	if !msgcrypt.Verify(msgSig, e.opts.Token, ts, nonce, env.Encrypt) {
+		return nil, &rejection{http.StatusForbidden, "bad msg_signature", nil}
+	}
+	plain, err := e.cipher.Decrypt(env.Encrypt)
+	switch {
+	case errors.Is(err, msgcrypt.ErrAppID):
+		return nil, &rejection{http.StatusForbidden, "appid mismatch after decryption", nil}
+	case err != nil:
+		return nil, &rejection{http.StatusBadRequest, "undecryptable message", err}
+	}
+	return plain, nil
+}
+
+// dispatch runs dedup and the handler and returns the exact body to send,
+// or an error when a failed event should be retried by WeChat.
+func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, nonce string) ([]byte, error) {
+	id := m.dedupID()
+	// The lease outlives the deadline by a margin: by then the first
+	// delivery has stored its reply, and if its replica died, a later retry
+	// may process the message instead of it being lost.
+	claim, err := e.opts.Dedup.ClaimCallback(ctx, id, e.opts.Deadline+time.Second)
+	if err != nil {
+		// Redis is down: answering twice beats not answering; handlers that
+		// record things will fail and say so themselves.
+		e.log.Error("dedup unavailable, processing without it", "err", err, "type", m.MsgType)
+		return e.process(ctx, m, id, encrypted, nonce, false)
+	}
+	switch claim.State {
+	case store.Answered:
+		e.log.Debug("retry answered from dedup record", "type", m.MsgType)
+		return claim.Reply, nil
+	case store.Pending:
+		return e.awaitReply(ctx, id), nil
+	default:
+		return e.process(ctx, m, id, encrypted, nonce, true)
+	}
+}
+
+// awaitReply serves a retry that arrived while the first delivery is still
+// being processed: it waits for that delivery's reply instead of processing
+// the message again.
+func (e *Endpoint) awaitReply(ctx context.Context, id string) []byte {
+	deadline := time.NewTimer(e.opts.Deadline)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			reply, ok, err := e.opts.Dedup.CallbackReply(ctx, id)
+			if err != nil {
+				e.log.Error("await reply", "err", err)
+				return success
+			}
+			if ok {
+				return reply
+			}
+		case <-deadline.C:
+			return success
+		case <-ctx.Done():
+			return success
+		}
+	}
+}
+
+type outcome struct {
+	reply Reply
+	err   error
+}
+
+// process runs the handler under the deadline. A late answer is replaced by
+// "success" now and sent as a customer-service message when ready. A failed
+// event releases its claim and returns the error, so WeChat retries it; a
+// failed text gets an apology instead, as re-running it could repeat what
+// it already recorded.
+func (e *Endpoint) process(ctx context.Context, m *Message, id string, encrypted bool, nonce string, record bool) ([]byte, error) {
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), lateWorkLimit)
+	done := make(chan outcome, 1)
+	go func() {
+		defer cancel()
+		done <- e.handle(work, m)
+	}()
+	timer := time.NewTimer(e.opts.Deadline)
+	defer timer.Stop()
+	var body []byte
+	select {
+	case out := <-done:
+		if out.err != nil && m.MsgType != TypeText {
+			if record {
+				if err := e.opts.Dedup.ReleaseCallback(ctx, id); err != nil {
+					e.log.Error("releasing claim", "err", err)
+				}
+			}
+			return nil, out.err
+		}
+		body = e.render(m, out, encrypted, nonce)
+	case <-timer.C:
+		body = success
+		e.late.Add(1)
+		go e.deliverLate(m, done)
+	}
+	if record {
+		if err := e.opts.Dedup.AnswerCallback(ctx, id, body, e.opts.DedupTTL); err != nil {
+			e.log.Error("storing reply for retries", "err", err)
+		}
+	}
+	return body, nil
+}
+
+// handle calls the handler, turning a panic into an error so one bad
+// message cannot take the service down.
+func (e *Endpoint) handle(ctx context.Context, m *Message) (out outcome) {
+	defer func() {
+		if p := recover(); p != nil {
+			out = outcome{err: fmt.Errorf("bot: handler panic: %v", p)}
+		}
+	}()
+	r, err := e.opts.Handler.Handle(ctx, m)
+	return outcome{r, err}
+}
+
+// apology is sent when a handler fails, so the resident is never left with
+// an error screen or silence.
+const apology = "抱歉，系统暂时无法处理您的消息，请稍后再试。急需法律帮助请拨打公共法律服务热线 12348。"
+
+func (e *Endpoint) replyText(m *Message, out outcome) string {
+	if out.err != nil {
+		e.log.Error("handler failed", "type", m.MsgType, "event", m.Event, "err", out.err)
+		if m.MsgType == TypeText {
+			return apology
+		}
+		return ""
+	}
+	return truncate(out.reply.Text, maxReplyBytes)
+}
+
+func (e *Endpoint) render(m *Message, out outcome, encrypted bool, nonce string) []byte {
+	text := e.replyText(m, out)
+	if text == "" {
+		return success
+	}
+	now := e.opts.Now().Unix()
+	body := textReply(m.FromUserName, m.ToUserName, now, text)
+	if !encrypted {
+		return body
+	}
+	sealed, err := e.cipher.SealReply(e.opts.Token, body, now, nonce)
+	if err != nil {
+		e.log.Error("encrypting reply", "err", err)
+		return success
+	}
+	return sealed
+}
+
+func (e *Endpoint) deliverLate(m *Message, done <-chan outcome) {
+	defer e.late.Done()
+	out := <-done
+	text := e.replyText(m, out)
+	if text == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.opts.Late.SendText(ctx, m.FromUserName, text); err != nil {
+		e.log.Error("late reply not delivered", "err", err)
+		return
+	}
+	if err := e.opts.Counter.Incr(ctx, e.opts.Now(), store.MetricLateReplies); err != nil {
+		e.log.Warn("counting late reply", "err", err)
+	}
+}

@@ -1,0 +1,496 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/store/storetest"
+	"github.com/pufa-dev/pufa/wechat/msgcrypt"
+)
+
+const (
+	testToken  = "pufatoken"
+	testAppID  = "wx0123456789abcdef"
+	testAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	testOpenID = "o_resident_1"
+)
+
+// messenger records late customer-service messages.
+type messenger struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (m *messenger) SendText(_ context.Context, openid, content string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, openid+": "+content)
+	return nil
+}
+
+func (m *messenger) messages() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.sent...)
+}
+
+// fixture is an endpoint on a real Redis with a counting handler in front.
+type fixture struct {
+	t     *testing.T
+	st    *store.Store
+	ep    *Endpoint
+	srv   *httptest.Server
+	late  *messenger
+	calls atomic.Int64
+	logs  *bytes.Buffer
+	now   time.Time
+}
+
+type fixtureOpt func(*Options)
+
+func newFixture(t *testing.T, h Handler, opts ...fixtureOpt) *fixture {
+	t.Helper()
+	f := &fixture{t: t, st: storetest.New(t), late: &messenger{}, logs: &bytes.Buffer{}, now: time.Now()}
+	counted := HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
+		f.calls.Add(1)
+		return h.Handle(ctx, m)
+	})
+	o := Options{
+		Token: testToken, AppID: testAppID, EncodingAESKey: testAESKey,
+		MaxClockSkew: 5 * time.Minute, Deadline: time.Second,
+		Handler: counted, Dedup: f.st, Late: f.late, Counter: f.st,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    func() time.Time { return f.now },
+	}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	ep, err := NewEndpoint(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ep = ep
+	f.srv = httptest.NewServer(ep)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// request describes one callback as WeChat would send it.
+type request struct {
+	mode      string // plain, compatible, safe
+	body      string // message XML
+	timestamp int64
+	nonce     string
+	token     string // signing token; default testToken
+	appID     string // sealed appid; default testAppID
+	msgSig    string // override msg_signature
+}
+
+func (f *fixture) post(r request) *http.Response {
+	f.t.Helper()
+	if r.timestamp == 0 {
+		r.timestamp = f.now.Unix()
+	}
+	if r.nonce == "" {
+		r.nonce = "12345"
+	}
+	if r.token == "" {
+		r.token = testToken
+	}
+	ts := strconv.FormatInt(r.timestamp, 10)
+	q := url.Values{"timestamp": {ts}, "nonce": {r.nonce}, "openid": {testOpenID},
+		"signature": {msgcrypt.Sign(r.token, ts, r.nonce)}}
+	body := r.body
+	if r.mode == "safe" || r.mode == "compatible" {
+		appID := r.appID
+		if appID == "" {
+			appID = testAppID
+		}
+		c, err := msgcrypt.NewCipher(testAESKey, appID)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		enc, err := c.Encrypt(nil, []byte(r.body))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		inner := ""
+		if r.mode == "compatible" {
+			inner = strings.TrimSuffix(strings.TrimPrefix(r.body, "<xml>"), "</xml>")
+		}
+		body = "<xml><ToUserName><![CDATA[gh_test]]></ToUserName>" + inner + "<Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>"
+		sig := msgcrypt.Sign(r.token, ts, r.nonce, enc)
+		if r.msgSig != "" {
+			sig = r.msgSig
+		}
+		q.Set("encrypt_type", "aes")
+		q.Set("msg_signature", sig)
+	}
+	resp, err := http.Post(f.srv.URL+"/wechat?"+q.Encode(), "text/xml", strings.NewReader(body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return resp
+}
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// keyCount counts the Redis keys the test's store holds.
+func (f *fixture) keyCount() int {
+	f.t.Helper()
+	ctx := context.Background()
+	keys, err := f.st.Client().Keys(ctx, f.st.Prefix()+"*").Result()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return len(keys)
+}
+
+func textXML(openid, content string, msgID int64, created int64) string {
+	return fmt.Sprintf("<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+
+		"<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%d</MsgId></xml>",
+		openid, created, content, msgID)
+}
+
+func eventXML(openid, event, key string, created int64) string {
+	return fmt.Sprintf("<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+
+		"<CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[%s]]></Event><EventKey><![CDATA[%s]]></EventKey></xml>",
+		openid, created, event, key)
+}
+
+// decodeReply opens a passive reply, decrypting a safe-mode envelope.
+func decodeReply(t *testing.T, body string) Message {
+	t.Helper()
+	var env struct {
+		Encrypt, MsgSignature, TimeStamp, Nonce string
+	}
+	if err := xml.Unmarshal([]byte(body), &env); err == nil && env.Encrypt != "" {
+		if !msgcrypt.Verify(env.MsgSignature, testToken, env.TimeStamp, env.Nonce, env.Encrypt) {
+			t.Fatalf("reply msg_signature does not verify")
+		}
+		c, _ := msgcrypt.NewCipher(testAESKey, testAppID)
+		plain, err := c.Decrypt(env.Encrypt)
+		if err != nil {
+			t.Fatalf("decrypt reply: %v", err)
+		}
+		body = string(plain)
+	}
+	var m Message
+	if err := xml.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("reply %q is not XML: %v", body, err)
+	}
+	return m
+}
+
+func echo(text string) Handler {
+	return HandlerFunc(func(_ context.Context, m *Message) (Reply, error) {
+		return Reply{Text: text + m.Content}, nil
+	})
+}
+
+func TestURLVerification(t *testing.T) {
+	f := newFixture(t, echo(""))
+	now := strconv.FormatInt(f.now.Unix(), 10)
+	tests := []struct {
+		name       string
+		sig, ts    string
+		wantStatus int
+		wantBody   string
+	}{
+		{"valid", msgcrypt.Sign(testToken, now, "n1"), now, 200, "echo-123"},
+		{"forged", msgcrypt.Sign("other", now, "n1"), now, 403, ""},
+		{"stale", msgcrypt.Sign(testToken, "1000", "n1"), "1000", 403, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := url.Values{"signature": {tt.sig}, "timestamp": {tt.ts}, "nonce": {"n1"}, "echostr": {"echo-123"}}
+			resp, err := http.Get(f.srv.URL + "/wechat?" + q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readBody(t, resp)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if tt.wantStatus == 200 && body != tt.wantBody {
+				t.Errorf("body %q, want %q", body, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestRejectionsHaveNoSideEffects(t *testing.T) {
+	f := newFixture(t, echo("re:"))
+	msg := textXML(testOpenID, "你好", 1001, f.now.Unix())
+	tests := []struct {
+		name       string
+		req        request
+		wantStatus int
+		wantLog    string
+	}{
+		{"forged signature", request{body: msg, token: "wrong"}, 403, "bad signature"},
+		{"old timestamp (replay)", request{body: msg, timestamp: f.now.Add(-6 * time.Minute).Unix()}, 403, "max_clock_skew"},
+		{"future timestamp", request{body: msg, timestamp: f.now.Add(6 * time.Minute).Unix()}, 403, "max_clock_skew"},
+		{"body over 64 KiB", request{body: textXML(testOpenID, strings.Repeat("长", 30000), 1, f.now.Unix())}, 413, "body too large"},
+		{"malformed XML", request{body: "<xml><FromUserName>x</From"}, 400, "malformed message"},
+		{"not a callback", request{body: "<xml><a>1</a></xml>"}, 400, "malformed message"},
+		{"entity tricks", request{body: `<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><FromUserName>&x;</FromUserName><MsgType>text</MsgType></xml>`}, 400, "malformed message"},
+		{"forged msg_signature", request{mode: "safe", body: msg, msgSig: "deadbeef"}, 403, "bad msg_signature"},
+		{"wrong appid after decryption", request{mode: "safe", body: msg, appID: "wxattacker"}, 403, "appid mismatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.logs.Reset()
+			resp := f.post(tt.req)
+			readBody(t, resp)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if !strings.Contains(f.logs.String(), tt.wantLog) {
+				t.Errorf("log %q lacks %q", f.logs.String(), tt.wantLog)
+			}
+		})
+	}
+	if n := f.calls.Load(); n != 0 {
+		t.Errorf("handler called %d times for rejected callbacks", n)
+	}
+	if n := f.keyCount(); n != 0 {
+		t.Errorf("rejected callbacks left %d keys in Redis", n)
+	}
+}
+
+func TestClockSkewZeroDisablesCheck(t *testing.T) {
+	f := newFixture(t, echo("re:"), func(o *Options) { o.MaxClockSkew = 0 })
+	resp := f.post(request{body: textXML(testOpenID, "hi", 7, 1000), timestamp: 1000})
+	if got := decodeReply(t, readBody(t, resp)).Content; got != "re:hi" {
+		t.Errorf("reply %q, want re:hi", got)
+	}
+}
+
+func TestEncryptedCallbackWithoutKeyIsRefused(t *testing.T) {
+	f := newFixture(t, echo(""), func(o *Options) { o.EncodingAESKey = "" })
+	resp := f.post(request{mode: "safe", body: textXML(testOpenID, "hi", 8, f.now.Unix())})
+	if readBody(t, resp); resp.StatusCode != 400 {
+		t.Errorf("status %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestModesRoundTrip(t *testing.T) {
+	for _, mode := range []string{"plain", "compatible", "safe"} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixture(t, echo("答："))
+			resp := f.post(request{mode: mode, body: textXML(testOpenID, "离婚冷静期多久", 42, f.now.Unix())})
+			body := readBody(t, resp)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
+			}
+			encrypted := strings.Contains(body, "<Encrypt>")
+			if encrypted != (mode != "plain") {
+				t.Errorf("mode %s: reply encrypted=%v", mode, encrypted)
+			}
+			m := decodeReply(t, body)
+			if m.Content != "答：离婚冷静期多久" || m.ToUserName != testOpenID || m.FromUserName != "gh_test" || m.MsgType != "text" {
+				t.Errorf("reply %+v", m)
+			}
+		})
+	}
+}
+
+func TestUnknownTypesAnswerSuccess(t *testing.T) {
+	f := newFixture(t, NewRouter(echo("fallback:")))
+	for _, body := range []string{
+		`<xml><ToUserName>gh</ToUserName><FromUserName>u1</FromUserName><CreateTime>1</CreateTime><MsgType>image</MsgType><MsgId>9</MsgId></xml>`,
+		eventXML("u1", "VIEW", "https://example.org", 2),
+		eventXML("u1", "CLICK", "NO_SUCH_KEY", 3),
+	} {
+		resp := f.post(request{body: body})
+		if got := readBody(t, resp); got != "success" || resp.StatusCode != 200 {
+			t.Errorf("%s: got %d %q, want 200 success", body, resp.StatusCode, got)
+		}
+	}
+}
+
+func TestRetryGetsSameReplyByteForByte(t *testing.T) {
+	for _, mode := range []string{"plain", "safe"} {
+		t.Run(mode, func(t *testing.T) {
+			var n atomic.Int64
+			f := newFixture(t, HandlerFunc(func(context.Context, *Message) (Reply, error) {
+				return Reply{Text: fmt.Sprintf("answer #%d", n.Add(1))}, nil
+			}))
+			req := request{mode: mode, body: textXML(testOpenID, "q", 77, f.now.Unix())}
+			first := readBody(t, f.post(req))
+			f.now = f.now.Add(2 * time.Second) // a retry is signed anew but carries the same MsgId
+			second := readBody(t, f.post(req))
+			if first != second {
+				t.Errorf("retry reply differs:\n%s\n%s", first, second)
+			}
+			if f.calls.Load() != 1 {
+				t.Errorf("handler ran %d times, want 1", f.calls.Load())
+			}
+		})
+	}
+}
+
+func TestConcurrentRetriesProcessOnce(t *testing.T) {
+	release := make(chan struct{})
+	f := newFixture(t, HandlerFunc(func(context.Context, *Message) (Reply, error) {
+		<-release
+		return Reply{Text: "已处理"}, nil
+	}))
+	const retries = 8
+	bodies := make([]string, retries)
+	var wg sync.WaitGroup
+	for i := range retries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i] = readBody(t, f.post(request{body: textXML(testOpenID, "q", 88, f.now.Unix())}))
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // let every retry arrive while the first is processing
+	close(release)
+	wg.Wait()
+	if f.calls.Load() != 1 {
+		t.Fatalf("handler ran %d times for one message, want 1", f.calls.Load())
+	}
+	for i, b := range bodies {
+		if b != bodies[0] || decodeReply(t, b).Content != "已处理" {
+			t.Errorf("delivery %d got %q, want the first reply %q", i, b, bodies[0])
+		}
+	}
+}
+
+func TestSlowAnswerGoesOutAsCustomerServiceMessage(t *testing.T) {
+	f := newFixture(t, HandlerFunc(func(context.Context, *Message) (Reply, error) {
+		time.Sleep(300 * time.Millisecond)
+		return Reply{Text: "迟到的答案"}, nil
+	}), func(o *Options) { o.Deadline = 100 * time.Millisecond })
+	req := request{body: textXML(testOpenID, "难题", 99, f.now.Unix())}
+	if got := readBody(t, f.post(req)); got != "success" {
+		t.Fatalf("reply %q, want success", got)
+	}
+	if err := f.ep.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.late.messages(); len(got) != 1 || got[0] != testOpenID+": 迟到的答案" {
+		t.Errorf("late messages %q", got)
+	}
+	if got := readBody(t, f.post(req)); got != "success" {
+		t.Errorf("retry got %q, want the stored success", got)
+	}
+	if f.calls.Load() != 1 {
+		t.Errorf("handler ran %d times", f.calls.Load())
+	}
+	stats, _ := f.st.DayStats(context.Background(), time.Now())
+	if stats[store.MetricLateReplies] != 1 {
+		t.Errorf("late replies counted %d, want 1", stats[store.MetricLateReplies])
+	}
+}
+
+func TestRepliesNeverHaveEmptyText(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler Handler
+		want    string // reply content, or "success"
+	}{
+		{"empty reply", echoConst(""), "success"},
+		{"failed handler", HandlerFunc(func(context.Context, *Message) (Reply, error) { return Reply{}, fmt.Errorf("boom") }), apology},
+		{"panicking handler", HandlerFunc(func(context.Context, *Message) (Reply, error) { panic("bug") }), apology},
+		{"oversized reply", echoConst(strings.Repeat("法", 1000)), strings.Repeat("法", 681) + "…"},
+		{"CDATA terminator", echoConst("a]]><x>b"), "a]]><x>b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.handler)
+			body := readBody(t, f.post(request{body: textXML(testOpenID, "q", 5, f.now.Unix())}))
+			if tt.want == "success" {
+				if body != "success" {
+					t.Errorf("got %q, want success", body)
+				}
+				return
+			}
+			got := decodeReply(t, body).Content
+			if got != tt.want {
+				t.Errorf("content %q (%d bytes), want %q", got, len(got), tt.want)
+			}
+			if len(got) > maxReplyBytes {
+				t.Errorf("content is %d bytes, over WeChat's %d", len(got), maxReplyBytes)
+			}
+		})
+	}
+}
+
+func echoConst(s string) Handler {
+	return HandlerFunc(func(context.Context, *Message) (Reply, error) { return Reply{Text: s}, nil })
+}
+
+func TestFailedEventIsRetriedByWeChat(t *testing.T) {
+	fail := atomic.Bool{}
+	fail.Store(true)
+	f := newFixture(t, HandlerFunc(func(context.Context, *Message) (Reply, error) {
+		if fail.Load() {
+			return Reply{}, fmt.Errorf("redis down")
+		}
+		return Reply{}, nil
+	}))
+	req := request{body: eventXML(testOpenID, "unsubscribe", "", f.now.Unix())}
+	resp := f.post(req)
+	if readBody(t, resp); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503 so that WeChat retries", resp.StatusCode)
+	}
+	fail.Store(false)
+	if got := readBody(t, f.post(req)); got != "success" {
+		t.Errorf("retry got %q, want success", got)
+	}
+	if f.calls.Load() != 2 {
+		t.Errorf("handler ran %d times, want 2 (the retry must be processed)", f.calls.Load())
+	}
+}
+
+func TestLogsCarryNoMessageContent(t *testing.T) {
+	const secret = "我的身份证号是110101199003071234"
+	f := newFixture(t, HandlerFunc(func(context.Context, *Message) (Reply, error) {
+		return Reply{}, fmt.Errorf("handler failed")
+	}))
+	readBody(t, f.post(request{body: textXML(testOpenID, secret, 3, f.now.Unix())}))
+	readBody(t, f.post(request{body: textXML(testOpenID, secret, 3, f.now.Unix()), token: "bad"}))
+	if strings.Contains(f.logs.String(), "110101199003071234") {
+		t.Errorf("logs contain the message content:\n%s", f.logs.String())
+	}
+	if f.logs.Len() == 0 {
+		t.Error("expected log lines for the failure and the rejection")
+	}
+}

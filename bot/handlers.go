@@ -1,0 +1,163 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pufa-dev/pufa/store"
+)
+
+// Residents is the per-resident state the built-in handlers keep (store.Store).
+type Residents interface {
+	Subscribe(ctx context.Context, openid, community string, at time.Time) error
+	SetCommunity(ctx context.Context, openid, community string) error
+	EraseUser(ctx context.Context, openid string) error
+	SetLastQuestion(ctx context.Context, openid, question string) error
+	LastQuestion(ctx context.Context, openid string) (string, error)
+	AddConsultation(ctx context.Context, openid, question string, at time.Time) (string, error)
+	Incr(ctx context.Context, at time.Time, metric string) error
+}
+
+// Handlers are the foundation's built-in behaviours: follow and unfollow,
+// QR communities, 转人工, and the fallback reply.
+type Handlers struct {
+	Residents Residents
+	Welcome   string // reply to a follow
+	Fallback  string // reply to a text nobody else answers
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Register wires the built-in handlers into r. Texts they claim (转人工) come
+// before any text handler added later.
+func (h *Handlers) Register(r *Router) {
+	r.HandleText(TextHandlerFunc(h.consult))
+	r.HandleEvent(EventSubscribe, HandlerFunc(h.subscribe))
+	r.HandleEvent(EventScan, HandlerFunc(h.scan))
+	r.HandleEvent(EventUnsubscribe, HandlerFunc(h.unsubscribe))
+}
+
+// TextHandlerFunc adapts a function to TextHandler.
+type TextHandlerFunc func(ctx context.Context, m *Message) (Reply, bool, error)
+
+// HandleText calls f.
+func (f TextHandlerFunc) HandleText(ctx context.Context, m *Message) (Reply, bool, error) {
+	return f(ctx, m)
+}
+
+func (h *Handlers) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handlers) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+// communityID accepts scene ids an office would print on QR codes; anything
+// else is ignored rather than stored.
+var communityID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Consultation replies.
+const (
+	consultAccepted = "已为您登记人工咨询（编号 %s），工作人员会在工作时间尽快回复您。\n" +
+		"如情况紧急，请拨打公共法律服务热线 12348；遇到人身危险请立即拨打 110。"
+	consultFailed = "抱歉，人工咨询暂时无法登记，请稍后再发送“转人工”，或直接拨打公共法律服务热线 12348。"
+	noQuestion    = "（未填写问题）"
+)
+
+// consult records a request for a human: "转人工", "人工", or "转人工 <question>".
+func (h *Handlers) consult(ctx context.Context, m *Message) (Reply, bool, error) {
+	rest, ok := strings.CutPrefix(m.Text, "转人工")
+	if !ok {
+		if m.Text != "人工" && m.Text != "人工客服" {
+			return Reply{}, false, nil
+		}
+		rest = ""
+	}
+	question := strings.TrimLeft(strings.TrimSpace(rest), ":：,，")
+	if question == "" {
+		q, err := h.Residents.LastQuestion(ctx, m.FromUserName)
+		if err != nil {
+			h.logger().Warn("reading last question", "err", err)
+		}
+		question = q
+	}
+	if question == "" {
+		question = noQuestion
+	}
+	id, err := h.Residents.AddConsultation(ctx, m.FromUserName, question, h.now())
+	if err != nil {
+		h.logger().Error("consultation not recorded", "err", err)
+		return Reply{Text: consultFailed}, true, nil
+	}
+	h.logger().Info("consultation requested", "consultation", id)
+	return Reply{Text: strings.Replace(consultAccepted, "%s", id, 1)}, true, nil
+}
+
+func (h *Handlers) subscribe(ctx context.Context, m *Message) (Reply, error) {
+	community := ""
+	if scene, ok := strings.CutPrefix(m.EventKey, "qrscene_"); ok {
+		if communityID.MatchString(scene) {
+			community = scene
+		} else {
+			h.logger().Warn("ignoring invalid QR scene", "len", len(scene))
+		}
+	}
+	at := h.now()
+	if err := h.Residents.Subscribe(ctx, m.FromUserName, community, at); err != nil {
+		h.logger().Error("subscribe not recorded", "err", err)
+	}
+	if err := h.Residents.Incr(ctx, at, store.MetricSubscribes); err != nil {
+		h.logger().Warn("counting subscribe", "err", err)
+	}
+	return Reply{Text: h.Welcome}, nil
+}
+
+// scan handles an existing follower scanning a community QR code: the
+// EventKey is the bare scene id.
+func (h *Handlers) scan(ctx context.Context, m *Message) (Reply, error) {
+	if !communityID.MatchString(m.EventKey) {
+		return Reply{}, nil
+	}
+	if err := h.Residents.SetCommunity(ctx, m.FromUserName, m.EventKey); err != nil {
+		h.logger().Error("community not recorded", "err", err)
+		return Reply{}, nil
+	}
+	return Reply{Text: "已为您关联所在社区，今后将收到本社区的普法活动通知。"}, nil
+}
+
+// unsubscribe erases the resident's personal data, as the platform requires.
+func (h *Handlers) unsubscribe(ctx context.Context, m *Message) (Reply, error) {
+	at := h.now()
+	if err := h.Residents.EraseUser(ctx, m.FromUserName); err != nil {
+		// The error makes the endpoint answer 503, so WeChat retries and
+		// the erasure gets another chance.
+		return Reply{}, fmt.Errorf("bot: erase on unsubscribe: %w", err)
+	}
+	if err := h.Residents.Incr(ctx, at, store.MetricUnsubscribes); err != nil {
+		h.logger().Warn("counting unsubscribe", "err", err)
+	}
+	return Reply{}, nil
+}
+
+// Fallback answers texts no handler claimed and remembers them as the
+// resident's last question, for a later 转人工.
+func (h *Handlers) HandleFallback(ctx context.Context, m *Message) (Reply, error) {
+	if err := h.Residents.SetLastQuestion(ctx, m.FromUserName, m.Content); err != nil {
+		h.logger().Warn("remembering question", "err", err)
+	}
+	if err := h.Residents.Incr(ctx, h.now(), store.MetricFallbacks); err != nil {
+		h.logger().Warn("counting fallback", "err", err)
+	}
+	return Reply{Text: h.Fallback}, nil
+}

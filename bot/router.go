@@ -1,0 +1,78 @@
+package bot
+
+import (
+	"context"
+	"strings"
+)
+
+// Reply is what the bot answers; the zero Reply means "nothing to say" and
+// is sent as "success", never as an empty text.
+type Reply struct {
+	Text string
+}
+
+// Handler answers one callback.
+type Handler interface {
+	Handle(ctx context.Context, m *Message) (Reply, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, m *Message) (Reply, error)
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, m *Message) (Reply, error) { return f(ctx, m) }
+
+// TextHandler may claim a text message; ok=false passes it to the next one.
+type TextHandler interface {
+	HandleText(ctx context.Context, m *Message) (r Reply, ok bool, err error)
+}
+
+// Router dispatches callbacks to handlers. Configure it before serving; it
+// is read-only afterwards and needs no locking.
+type Router struct {
+	texts    []TextHandler
+	events   map[string]Handler
+	clicks   map[string]Handler
+	fallback Handler
+}
+
+// NewRouter returns a router that answers unclaimed texts with fallback.
+func NewRouter(fallback Handler) *Router {
+	return &Router{events: map[string]Handler{}, clicks: map[string]Handler{}, fallback: fallback}
+}
+
+// HandleText appends a text handler; handlers are asked in the order added,
+// so add the most specific (commands, quiz answers) first.
+func (r *Router) HandleText(h TextHandler) { r.texts = append(r.texts, h) }
+
+// HandleEvent routes an event type (subscribe, SCAN, MASSSENDJOBFINISH, …).
+func (r *Router) HandleEvent(event string, h Handler) { r.events[strings.ToLower(event)] = h }
+
+// HandleClick routes a custom-menu CLICK by its key.
+func (r *Router) HandleClick(key string, h Handler) { r.clicks[key] = h }
+
+// Handle dispatches m. Unknown types and events get the zero Reply.
+func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {
+	switch m.MsgType {
+	case TypeText:
+		for _, h := range r.texts {
+			if reply, ok, err := h.HandleText(ctx, m); ok || err != nil {
+				return reply, err
+			}
+		}
+		if r.fallback != nil {
+			return r.fallback.Handle(ctx, m)
+		}
+	case TypeEvent:
+		if strings.EqualFold(m.Event, EventClick) {
+			if h, ok := r.clicks[m.EventKey]; ok {
+				return h.Handle(ctx, m)
+			}
+			return Reply{}, nil
+		}
+		if h, ok := r.events[strings.ToLower(m.Event)]; ok {
+			return h.Handle(ctx, m)
+		}
+	}
+	return Reply{}, nil
+}

@@ -1,0 +1,225 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/store/storetest"
+)
+
+const rulesYAML = `
+rules:
+  - name: greet
+    keywords: [你好, Hello]
+    match: exact
+    priority: 10
+    reply: 您好
+  - name: aid-general
+    keywords: [法律援助]
+    match: contains
+    priority: 5
+    reply: 援助概况
+  - name: aid-apply
+    keywords: [法律援助怎么申请]
+    match: exact
+    priority: 5
+    reply: 申请流程
+  - name: aid-hot
+    keywords: [援助热线]
+    match: contains
+    priority: 8
+    reply: 12348
+`
+
+func TestKeywordMatching(t *testing.T) {
+	k, err := ParseKeywords(strings.NewReader(rulesYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text string
+		want string // "" = no rule
+	}{
+		{"你好", "您好"},
+		{"  ＨＥＬＬＯ ", "您好"}, // full-width and case folded
+		{"你好呀", ""},        // exact means exact
+		{"请问法律援助需要什么材料", "援助概况"}, // contains
+		{"法律援助怎么申请", "申请流程"},     // exact beats contains at equal priority
+		{"法律援助热线是多少", "12348"},   // the higher-priority contains rule wins
+		{"援助 热线", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		m := &Message{MsgType: TypeText, Content: tt.text, Text: Normalize(tt.text)}
+		r, ok, err := k.HandleText(context.Background(), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Text; (tt.want == "") == ok || got != tt.want {
+			t.Errorf("%q: got %q (ok=%v), want %q", tt.text, got, ok, tt.want)
+		}
+	}
+}
+
+func TestKeywordFileErrorsNameTheRule(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"no reply", "rules:\n  - name: a\n    keywords: [x]\n", "rules[0] (a): reply"},
+		{"no keywords", "rules:\n  - reply: r\n", "rules[0]: keywords"},
+		{"bad match", "rules:\n  - keywords: [x]\n    match: regex\n    reply: r\n", `match "regex"`},
+		{"unknown field", "rules:\n  - keyword: [x]\n    reply: r\n", "keyword"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseKeywords(strings.NewReader(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v does not mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBuiltInKeywordsLoad(t *testing.T) {
+	k, err := LoadKeywordsFile("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.Match("你好"); !ok {
+		t.Error("starter rules do not greet")
+	}
+}
+
+func TestRouterDispatch(t *testing.T) {
+	r := NewRouter(echoConst("兜底"))
+	r.HandleText(TextHandlerFunc(func(_ context.Context, m *Message) (Reply, bool, error) {
+		return Reply{Text: "first"}, m.Text == "a", nil
+	}))
+	r.HandleText(TextHandlerFunc(func(_ context.Context, m *Message) (Reply, bool, error) {
+		return Reply{Text: "second"}, m.Text == "a" || m.Text == "b", nil
+	}))
+	r.HandleClick("MENU_QUIZ", echoConst("开始答题"))
+	r.HandleEvent("MASSSENDJOBFINISH", echoConst("reach"))
+	tests := []struct {
+		name string
+		m    Message
+		want string
+	}{
+		{"first text handler wins", Message{MsgType: TypeText, Text: "a"}, "first"},
+		{"next handler when passed", Message{MsgType: TypeText, Text: "b"}, "second"},
+		{"fallback", Message{MsgType: TypeText, Text: "c"}, "兜底"},
+		{"click by key", Message{MsgType: TypeEvent, Event: "CLICK", EventKey: "MENU_QUIZ"}, "开始答题"},
+		{"unknown click", Message{MsgType: TypeEvent, Event: "CLICK", EventKey: "X"}, ""},
+		{"event case-insensitive", Message{MsgType: TypeEvent, Event: "masssendjobfinish"}, "reach"},
+		{"unknown type", Message{MsgType: "voice"}, ""},
+	}
+	for _, tt := range tests {
+		got, err := r.Handle(context.Background(), &tt.m)
+		if err != nil || got.Text != tt.want {
+			t.Errorf("%s: got %q, %v; want %q", tt.name, got.Text, err, tt.want)
+		}
+	}
+}
+
+// handlersFixture wires the built-in handlers to a real Redis.
+func handlersFixture(t *testing.T) (*Router, *store.Store) {
+	st := storetest.New(t)
+	h := &Handlers{Residents: st, Welcome: "欢迎", Fallback: "没听懂"}
+	r := NewRouter(HandlerFunc(h.HandleFallback))
+	h.Register(r)
+	return r, st
+}
+
+func send(t *testing.T, r *Router, m Message) string {
+	t.Helper()
+	m.Text = Normalize(m.Content)
+	reply, err := r.Handle(context.Background(), &m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply.Text
+}
+
+func TestSubscribeStoresCommunityAndUnsubscribeErases(t *testing.T) {
+	r, st := handlersFixture(t)
+	ctx := context.Background()
+	if got := send(t, r, Message{FromUserName: "u1", MsgType: TypeEvent, Event: EventSubscribe, EventKey: "qrscene_xinhua-1"}); got != "欢迎" {
+		t.Errorf("welcome %q", got)
+	}
+	send(t, r, Message{FromUserName: "u2", MsgType: TypeEvent, Event: EventSubscribe, EventKey: "qrscene_bad scene!"})
+	if c, _ := st.UserCommunity(ctx, "u1"); c != "xinhua-1" {
+		t.Errorf("community %q, want xinhua-1", c)
+	}
+	if c, _ := st.UserCommunity(ctx, "u2"); c != "" {
+		t.Errorf("invalid scene stored as %q", c)
+	}
+	send(t, r, Message{FromUserName: "u1", MsgType: TypeEvent, Event: EventScan, EventKey: "chaoyang"})
+	if n, _ := st.CommunityFollowers(ctx, "xinhua-1"); n != 0 {
+		t.Errorf("old community still counts u1")
+	}
+	if n, _ := st.CommunityFollowers(ctx, "chaoyang"); n != 1 {
+		t.Errorf("scan did not move u1: %d", n)
+	}
+	send(t, r, Message{FromUserName: "u1", MsgType: TypeText, Content: "邻居噪音扰民怎么办"})
+	send(t, r, Message{FromUserName: "u1", MsgType: TypeText, Content: "转人工"})
+
+	send(t, r, Message{FromUserName: "u1", MsgType: TypeEvent, Event: EventUnsubscribe})
+	if ok, _ := st.UserExists(ctx, "u1"); ok {
+		t.Error("personal data survived unsubscribe")
+	}
+	if n, _ := st.CommunityFollowers(ctx, "chaoyang"); n != 0 {
+		t.Error("unsubscribed user still counted in community")
+	}
+	cs, _ := st.Consultations(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if len(cs) != 1 || cs[0].OpenID != "" || strings.Contains(cs[0].Question, "噪音") {
+		t.Errorf("consultation not anonymised: %+v", cs)
+	}
+	stats, _ := st.DayStats(ctx, time.Now())
+	want := map[string]int64{store.MetricSubscribes: 2, store.MetricUnsubscribes: 1, store.MetricConsultations: 1, store.MetricFallbacks: 1}
+	for k, v := range want {
+		if stats[k] != v {
+			t.Errorf("%s = %d, want %d (aggregates must survive erasure)", k, stats[k], v)
+		}
+	}
+}
+
+func TestConsultationRecordsQuestion(t *testing.T) {
+	tests := []struct {
+		name     string
+		before   string
+		text     string
+		question string
+	}{
+		{"inline question", "", "转人工：房东不退押金", "房东不退押金"},
+		{"previous question", "工伤怎么认定", "转人工", "工伤怎么认定"},
+		{"bare 人工", "", "人工", noQuestion},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, st := handlersFixture(t)
+			if tt.before != "" {
+				if got := send(t, r, Message{FromUserName: "u", MsgType: TypeText, Content: tt.before}); got != "没听懂" {
+					t.Fatalf("fallback %q", got)
+				}
+			}
+			reply := send(t, r, Message{FromUserName: "u", MsgType: TypeText, Content: tt.text})
+			if !strings.Contains(reply, "已为您登记人工咨询（编号 1）") || !strings.Contains(reply, "12348") {
+				t.Errorf("reply %q", reply)
+			}
+			cs, err := st.Consultations(context.Background(), time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+			if err != nil || len(cs) != 1 || cs[0].Question != tt.question || cs[0].Status != "new" || cs[0].OpenID != "u" {
+				t.Errorf("consultations %+v, %v", cs, err)
+			}
+		})
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	tests := map[string]string{"Ａ": "a", "　转人工 ": "转人工", "AbC": "abc", "民法典第1077条": "民法典第1077条", "１２３": "123"}
+	for in, want := range tests {
+		if got := Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
