@@ -9,11 +9,9 @@ import (
 
 // Daily metrics kept in stats:<yyyymmdd>; the annual report sums them.
 const (
-	MetricMessages      = "messages"      // callbacks processed (first deliveries)
 	MetricSubscribes    = "subscribes"    // follows
 	MetricUnsubscribes  = "unsubscribes"  // unfollows
 	MetricConsultations = "consultations" // 转人工 requests
-	MetricKeywordHits   = "keyword_hits"  // texts answered by a keyword rule
 	MetricFallbacks     = "fallbacks"     // texts nobody could answer
 	MetricLateReplies   = "late_replies"  // answers sent as customer-service messages after the deadline
 )

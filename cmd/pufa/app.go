@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	sdkutil "github.com/silenceper/wechat/v2/util"
+
+	"github.com/pufa-dev/pufa/bot"
+	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat"
+)
+
+// configFlag registers --config with its documented default: ./config.yaml
+// when present, else the built-in defaults.
+func configFlag(fs interface {
+	StringVar(p *string, name, value, usage string)
+}) *string {
+	var path string
+	fs.StringVar(&path, "config", "", "YAML config file (default ./config.yaml when present; PUFA_* variables override)")
+	return &path
+}
+
+// loadConfig applies the --config rule and the environment.
+func loadConfig(path string) (config.Config, error) {
+	if path == "" {
+		if _, err := os.Stat("config.yaml"); err == nil {
+			path = "config.yaml"
+		}
+	}
+	return config.Load(path, os.Environ())
+}
+
+func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level)) // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// service is pufa wired together: everything `serve` and `demo` run.
+type service struct {
+	endpoint *bot.Endpoint
+	handler  http.Handler
+}
+
+// wechatHTTPTimeout bounds every WeChat API call; several SDK calls take no
+// context, so the client's timeout is their only limit.
+const wechatHTTPTimeout = 10 * time.Second
+
+// newService wires the bot to the store and the WeChat client. The SDK's
+// URL rewriting and HTTP client are process globals and are set here, once.
+func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*service, error) {
+	wechat.UseAPIBase(cfg.WeChat.APIBase)
+	sdkutil.DefaultHTTPClient = wechat.HTTPClient(wechatHTTPTimeout)
+	wx, err := wechat.New(wechat.Config{AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret}, st, logger)
+	if err != nil {
+		return nil, err
+	}
+	keywords, err := bot.LoadKeywordsFile(cfg.Bot.KeywordsFile)
+	if err != nil {
+		return nil, err
+	}
+	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback, Logger: logger}
+	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
+	// Order is priority: built-in commands (转人工), then keyword rules; the
+	// knowledge base and quiz answers will slot in here.
+	handlers.Register(router)
+	router.HandleText(keywords)
+
+	ep, err := bot.NewEndpoint(bot.Options{
+		Token: cfg.WeChat.Token, AppID: cfg.WeChat.AppID, EncodingAESKey: cfg.WeChat.EncodingAESKey,
+		MaxClockSkew: time.Duration(cfg.WeChat.MaxClockSkew), Deadline: time.Duration(cfg.Bot.ReplyDeadline),
+		DedupTTL: time.Duration(cfg.Bot.DedupTTL),
+		Handler:  router, Dedup: st, Late: wx, Counter: st, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/wechat", ep)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			logger.Warn("not ready", "err", err)
+			http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	return &service{endpoint: ep, handler: mux}, nil
+}
+
+// serveHTTP serves h on l until ctx ends, then shuts down gracefully: the
+// listener closes, in-flight callbacks finish, late replies are delivered.
+func (s *service) serveHTTP(ctx context.Context, l net.Listener, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return s.endpoint.Wait(shutdown)
+}
+
+func runConfig(_ context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("config")
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	for _, s := range []*string{&cfg.WeChat.AppSecret, &cfg.WeChat.EncodingAESKey, &cfg.Redis.Password, &cfg.WeChat.Token} {
+		if *s != "" {
+			*s = strings.Repeat("*", 8)
+		}
+	}
+	b, err := cfg.YAML()
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(b)
+	return err
+}
+
+// writeJSON prints v indented, for --json outputs.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

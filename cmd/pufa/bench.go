@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pufa-dev/pufa/bench"
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat/msgcrypt"
+)
+
+func runBench(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "callback" {
+		return errors.New("usage: pufa bench callback [flags]")
+	}
+	return benchCallback(ctx, args[1:], stdout)
+}
+
+// benchCallback measures the full callback path (signature, parse, dedup in
+// a real Redis, keyword reply, reply stored for retries) against a bare
+// handler writing "success", with the same client and concurrency.
+func benchCallback(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("bench callback")
+	path := configFlag(fs)
+	redisAddr := fs.String("redis", "", "Redis address (default: redis.addrs from the config)")
+	concurrency := fs.Int("concurrency", 64, "concurrent simulated residents")
+	duration := fs.Duration("duration", 10*time.Second, "measured time per handler")
+	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured warm-up per handler")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	if *redisAddr != "" {
+		cfg.Redis.Addrs = []string{*redisAddr}
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	cfg.Redis.Prefix = "pufabench:" + hex.EncodeToString(b) + ":"
+	cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = "wxbench", "bench-secret", "bench-token"
+	cfg.WeChat.EncodingAESKey = ""
+	st, err := store.Open(store.Options{Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName,
+		Password: cfg.Redis.Password, DB: cfg.Redis.DB, Prefix: cfg.Redis.Prefix})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Ping(ctx); err != nil {
+		return fmt.Errorf("bench needs a real Redis (start redis-server or pass --redis): %w", err)
+	}
+	defer cleanup(st)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := newService(cfg, st, logger)
+	if err != nil {
+		return err
+	}
+	bare := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "success") })
+	opts := bench.Options{Concurrency: *concurrency, Duration: *duration, Warmup: *warmup}
+	req := signedText(cfg.WeChat.Token)
+
+	opts.Check = expectBody("success")
+	bareRes, err := bench.Run(ctx, "bare net/http", bare, req, opts)
+	if err != nil {
+		return err
+	}
+	opts.Check = expectBody("<Content><![CDATA[您好")
+	fullRes, err := bench.Run(ctx, "pufa callback path", svc.handler, req, opts)
+	if err != nil {
+		return err
+	}
+	results := []bench.Result{bareRes, fullRes}
+	if *asJSON {
+		return writeJSON(stdout, map[string]any{"concurrency": *concurrency, "results": results,
+			"ratio": fullRes.PerSec / bareRes.PerSec})
+	}
+	fmt.Fprintf(stdout, "callback benchmark: %d concurrent residents, %s per handler, Redis %s\n\n%s",
+		*concurrency, *duration, strings.Join(cfg.Redis.Addrs, ","), bench.Table(results))
+	return nil
+}
+
+// signedText returns signed plain-mode text callbacks, each with a new MsgId
+// so that every request is a first delivery and claims a dedup record.
+func signedText(token string) bench.Request {
+	return func(base string, i int64) (*http.Request, error) {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		nonce := strconv.FormatInt(i, 10)
+		q := url.Values{"timestamp": {ts}, "nonce": {nonce}, "signature": {msgcrypt.Sign(token, ts, nonce)}}
+		body := "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o_bench_" +
+			strconv.FormatInt(i%1000, 10) + "]]></FromUserName><CreateTime>" + ts +
+			"</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>" +
+			strconv.FormatInt(i, 10) + "</MsgId></xml>"
+		return http.NewRequest(http.MethodPost, base+"/wechat?"+q.Encode(), strings.NewReader(body))
+	}
+}
+
+func expectBody(prefix string) func(int, []byte) error {
+	return func(status int, body []byte) error {
+		if status != http.StatusOK || !strings.Contains(string(body), prefix) {
+			return fmt.Errorf("status %d body %.80q", status, body)
+		}
+		return nil
+	}
+}
+
+// cleanup removes the benchmark's keys so a shared Redis is left as found.
+func cleanup(st *store.Store) {
+	ctx := context.Background()
+	rdb := st.Client()
+	iter := rdb.Scan(ctx, 0, st.Prefix()+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		rdb.Del(ctx, iter.Val())
+	}
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat/wxsim"
+)
+
+// Demo credentials: the simulator and the bot share them; nothing real.
+const (
+	demoAppID  = "wxd0000000000demo"
+	demoSecret = "demo-app-secret"
+	demoToken  = "demo-token"
+	demoAESKey = "pufaDemoEncodingAESKey0123456789abcdefghijk"
+)
+
+// runDemo starts pufa with miniredis and the WeChat simulator in one
+// process, in safe (AES) mode, so a newcomer sees the whole path with
+// nothing installed but Go.
+func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("demo")
+	addr := fs.String("addr", "127.0.0.1:8080", "address of pufa (callback /wechat)")
+	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "address of the WeChat simulator and the resident chat page /sim/")
+	followers := fs.Int("followers", 200, "synthetic followers in the simulator")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		return fmt.Errorf("demo: embedded redis: %w", err)
+	}
+	defer mr.Close()
+	pufaL, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("demo: listen --addr: %w", err)
+	}
+	simL, err := net.Listen("tcp", *simAddr)
+	if err != nil {
+		pufaL.Close()
+		return fmt.Errorf("demo: listen --sim-addr: %w", err)
+	}
+
+	cfg := config.Default()
+	cfg.Redis.Addrs = []string{mr.Addr()}
+	cfg.WeChat = config.WeChat{
+		AppID: demoAppID, AppSecret: demoSecret, Token: demoToken, EncodingAESKey: demoAESKey,
+		APIBase: "http://" + simL.Addr().String(), MaxClockSkew: cfg.WeChat.MaxClockSkew,
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	sim, err := wxsim.New(wxsim.Options{
+		AppID: demoAppID, AppSecret: demoSecret, Token: demoToken, EncodingAESKey: demoAESKey,
+		Mode: wxsim.Mode("safe"), CallbackURL: "http://" + pufaL.Addr().String() + "/wechat",
+		Followers: *followers, Logger: logger.With("component", "wxsim"),
+	})
+	if err != nil {
+		return fmt.Errorf("demo: simulator: %w", err)
+	}
+	defer sim.Close()
+
+	st := store.New(redis.NewClient(&redis.Options{Addr: mr.Addr()}), cfg.Redis.Prefix)
+	defer st.Close()
+	svc, err := newService(cfg, st, logger)
+	if err != nil {
+		return err
+	}
+
+	simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
+	simErr := make(chan error, 1)
+	go func() { simErr <- simSrv.Serve(simL) }()
+	defer func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		simSrv.Shutdown(shutdown)
+	}()
+
+	fmt.Fprintf(stdout, `pufa demo is running (embedded Redis, simulated WeChat, safe mode).
+
+  居民模拟器 (chat as a resident):  http://%[1]s/sim/
+  simulator statistics:             http://%[1]s/sim/stats
+  pufa callback endpoint:           http://%[2]s/wechat
+  health / readiness:               http://%[2]s/healthz  http://%[2]s/readyz
+
+Try: 你好 · 转人工 · 热线 · follow with a community QR code on the chat page.
+Press Ctrl-C to stop.
+`, simL.Addr(), pufaL.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- svc.serveHTTP(ctx, pufaL, logger) }()
+	select {
+	case err := <-served:
+		return err
+	case err := <-simErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("demo: simulator: %w", err)
+	}
+}

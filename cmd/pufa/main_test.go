@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pufa-dev/pufa/store/storetest"
+)
+
+// startCommand runs a pufa command in the background and streams the URLs
+// it prints.
+func startCommand(t *testing.T, args ...string) (urls <-chan string, done <-chan error, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		err := run(ctx, args, pw, io.Discard)
+		pw.Close()
+		errc <- err
+	}()
+	out := make(chan string, 32)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			for _, u := range regexp.MustCompile(`http://[0-9.:]+/\S*`).FindAllString(sc.Text(), -1) {
+				out <- u
+			}
+		}
+		close(out)
+	}()
+	return out, errc, cancel
+}
+
+// urlWith waits for the first printed URL ending in suffix.
+func urlWith(t *testing.T, urls <-chan string, suffix string) string {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case u, ok := <-urls:
+			if !ok {
+				t.Fatalf("command ended before printing a URL ending in %s", suffix)
+			}
+			if strings.HasSuffix(u, suffix) {
+				return u
+			}
+		case <-timeout:
+			t.Fatalf("no URL ending in %s printed", suffix)
+		}
+	}
+}
+
+func postJSON(t *testing.T, url string, v any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestDemoAnswersAResidentEndToEnd(t *testing.T) {
+	urls, done, stop := startCommand(t, "demo", "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--followers", "5")
+	sim := strings.TrimSuffix(urlWith(t, urls, "/sim/"), "/sim/")
+	ready := urlWith(t, urls, "/readyz")
+
+	tests := []struct {
+		name, content, want string
+	}{
+		{"keyword rule", "你好", "普法小助手"},
+		{"full-width folded", "ＨＥＬＬＯ", "普法小助手"},
+		{"fallback", "邻居装修太吵怎么办", "转人工"},
+		{"consultation", "转人工", "已为您登记人工咨询"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := postJSON(t, sim+"/sim/api/send", map[string]string{"openid": "o_demo_test", "content": tt.content})
+			if c, _ := got["content"].(string); !strings.Contains(c, tt.want) || got["error"] != nil {
+				t.Errorf("reply %v, want content containing %q", got, tt.want)
+			}
+		})
+	}
+	got := postJSON(t, sim+"/sim/api/event", map[string]string{"openid": "o_demo_new", "event": "subscribe", "scene": "community-7"})
+	if c, _ := got["content"].(string); !strings.Contains(c, "欢迎关注") {
+		t.Errorf("subscribe reply %v", got)
+	}
+	resp, err := http.Get(ready)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("readyz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("demo did not stop cleanly: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop within 30s of Ctrl-C")
+	}
+}
+
+func TestServeRejectsInvalidConfigNamingTheKey(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("wechat:\n  app_id: wx1\n  encoding_aes_key: tooshort\n"), 0o600)
+	err := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "wechat.encoding_aes_key") {
+		t.Errorf("error %v does not name wechat.encoding_aes_key", err)
+	}
+	t.Setenv("PUFA_WECHAT_APP_SECRET", "")
+	err = run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "missing.yaml")}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("missing file not reported: %v", err)
+	}
+}
+
+func TestServeNeedsWeChatCredentials(t *testing.T) {
+	t.Setenv("PUFA_REDIS_ADDRS", storetest.Addr(t))
+	err := run(context.Background(), []string{"serve", "--config", filepath.Join(t.TempDir(), "none.yaml")}, io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("serve started without a config")
+	}
+	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfgFile, []byte("http:\n  addr: 127.0.0.1:0\n"), 0o600)
+	err = run(context.Background(), []string{"serve", "--config", cfgFile}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "wechat.app_id") || !strings.Contains(err.Error(), "wechat.token") {
+		t.Errorf("error %v does not name the missing credentials", err)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"frobnicate"}, io.Discard, &stderr); err == nil {
+		t.Error("unknown command accepted")
+	}
+	if !strings.Contains(stderr.String(), "serve") {
+		t.Errorf("usage not printed: %s", stderr.String())
+	}
+}
