@@ -25,7 +25,7 @@ type Options struct {
 	Concurrency int                                 // simulated residents sending at once
 	Duration    time.Duration                       // measured time
 	Warmup      time.Duration                       // unmeasured time before, to fill connection pools
-	Check       func(status int, body []byte) error // validates each response
+	Check       func(status int, body []byte) error // validates each response (Run only)
 }
 
 // Result is the outcome of one run.
@@ -40,36 +40,99 @@ type Result struct {
 	FirstErr string        `json:"first_error,omitempty"`
 }
 
-// Run serves h on a loopback listener and drives it with opts.
-func Run(ctx context.Context, name string, h http.Handler, next Request, opts Options) (Result, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return Result{}, fmt.Errorf("bench: listen: %w", err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(l)
-	defer srv.Close()
-	base := "http://" + l.Addr().String()
-	client := &http.Client{
-		Timeout: 10 * time.Second,
-		Transport: &http.Transport{
-			MaxIdleConns: opts.Concurrency, MaxIdleConnsPerHost: opts.Concurrency,
-			MaxConnsPerHost: opts.Concurrency, IdleConnTimeout: time.Minute,
-		},
-	}
-	defer client.CloseIdleConnections()
-
-	var seq atomic.Int64
-	if opts.Warmup > 0 {
-		drive(ctx, client, base, next, &seq, opts.Concurrency, opts.Warmup, nil)
-	}
-	res := drive(ctx, client, base, next, &seq, opts.Concurrency, opts.Duration, opts.Check)
-	res.Name = name
-	return res, nil
+// Target is one handler under test.
+type Target struct {
+	Name    string
+	Handler http.Handler
+	Check   func(status int, body []byte) error // validates each response
 }
 
-func drive(ctx context.Context, c *http.Client, base string, next Request, seq *atomic.Int64,
-	workers int, d time.Duration, check func(int, []byte) error) Result {
+// Compare drives every target in turn, rounds times, each time for
+// opts.Duration/rounds, and sums the rounds per target. Interleaving makes
+// the comparison fair on a shared, noisy machine: a burst of outside load
+// hits every target alike instead of the one that happened to run then.
+func Compare(ctx context.Context, targets []Target, next Request, opts Options, rounds int) ([]Result, error) {
+	if rounds < 1 {
+		rounds = 1
+	}
+	type live struct {
+		base   string
+		client *http.Client
+		lat    []time.Duration
+		res    Result
+		took   time.Duration
+	}
+	lives := make([]*live, len(targets))
+	for i, t := range targets {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("bench: listen: %w", err)
+		}
+		srv := &http.Server{Handler: t.Handler, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(l)
+		defer srv.Close()
+		c := &http.Client{
+			Timeout: 10 * time.Second,
+			Transport: &http.Transport{
+				MaxIdleConns: opts.Concurrency, MaxIdleConnsPerHost: opts.Concurrency,
+				MaxConnsPerHost: opts.Concurrency, IdleConnTimeout: time.Minute,
+			},
+		}
+		defer c.CloseIdleConnections()
+		lives[i] = &live{base: "http://" + l.Addr().String(), client: c, res: Result{Name: t.Name}}
+	}
+	var seq atomic.Int64
+	for i, t := range targets {
+		if opts.Warmup > 0 {
+			driveLat(ctx, lives[i].client, lives[i].base, next, &seq, opts.Concurrency, opts.Warmup, t.Check)
+		}
+	}
+	slice := opts.Duration / time.Duration(rounds)
+	for range rounds {
+		for i, t := range targets {
+			lv := lives[i]
+			start := time.Now()
+			r, lat := driveLat(ctx, lv.client, lv.base, next, &seq, opts.Concurrency, slice, t.Check)
+			lv.took += time.Since(start)
+			lv.lat = append(lv.lat, lat...)
+			lv.res.Errors += r.Errors
+			if lv.res.FirstErr == "" {
+				lv.res.FirstErr = r.FirstErr
+			}
+		}
+	}
+	out := make([]Result, len(targets))
+	for i, lv := range lives {
+		summarize(&lv.res, lv.lat, lv.took)
+		out[i] = lv.res
+	}
+	return out, nil
+}
+
+// Run serves h on a loopback listener and drives it with opts.
+func Run(ctx context.Context, name string, h http.Handler, next Request, opts Options) (Result, error) {
+	res, err := Compare(ctx, []Target{{Name: name, Handler: h, Check: opts.Check}}, next, opts, 1)
+	if err != nil {
+		return Result{}, err
+	}
+	return res[0], nil
+}
+
+// summarize fills the rate and latency percentiles from raw latencies.
+func summarize(r *Result, lat []time.Duration, elapsed time.Duration) {
+	slices.Sort(lat)
+	r.Requests = int64(len(lat))
+	if elapsed > 0 {
+		r.PerSec = float64(len(lat)) / elapsed.Seconds()
+	}
+	if len(lat) > 0 {
+		r.P50, r.P99, r.Max = lat[len(lat)*50/100], lat[len(lat)*99/100], lat[len(lat)-1]
+	}
+}
+
+// driveLat runs workers for d and returns errors and raw latencies.
+func driveLat(ctx context.Context, c *http.Client, base string, next Request, seq *atomic.Int64,
+	workers int, d time.Duration, check func(int, []byte) error) (Result, []time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var (
@@ -83,7 +146,6 @@ func drive(ctx context.Context, c *http.Client, base string, next Request, seq *
 		errs.Add(1)
 		firstErr.CompareAndSwap(nil, err.Error())
 	}
-	start := time.Now()
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -119,16 +181,11 @@ func drive(ctx context.Context, c *http.Client, base string, next Request, seq *
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(all)
-	r := Result{Requests: int64(len(all)), Errors: errs.Load(), PerSec: float64(len(all)) / elapsed.Seconds()}
-	if len(all) > 0 {
-		r.P50, r.P99, r.Max = all[len(all)*50/100], all[len(all)*99/100], all[len(all)-1]
-	}
+	r := Result{Errors: errs.Load()}
 	if v, ok := firstErr.Load().(string); ok {
 		r.FirstErr = v
 	}
-	return r
+	return r, all
 }
 
 // Table renders results with the ratio of each to the first (the baseline).

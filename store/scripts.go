@@ -2,16 +2,6 @@ package store
 
 import "github.com/redis/go-redis/v9"
 
-// claimScript claims a callback for processing in one round trip.
-// KEYS[1] dedup key; ARGV[1] lease in ms.
-// Returns false when claimed now, else the stored value ("p" or "r"+reply).
-var claimScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if v then return v end
-redis.call('SET', KEYS[1], 'p', 'PX', ARGV[1])
-return false
-`)
-
 // releaseScript drops a claim that is still pending so a retry can process
 // the message; it never removes a stored reply.
 // KEYS[1] dedup key.

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -36,9 +38,22 @@ func benchCallback(ctx context.Context, args []string, stdout io.Writer) error {
 	concurrency := fs.Int("concurrency", 64, "concurrent simulated residents")
 	duration := fs.Duration("duration", 10*time.Second, "measured time per handler")
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured warm-up per handler")
+	rounds := fs.Int("rounds", 5, "alternate the handlers this many times, so outside load hits both alike")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
@@ -71,23 +86,20 @@ func benchCallback(ctx context.Context, args []string, stdout io.Writer) error {
 	opts := bench.Options{Concurrency: *concurrency, Duration: *duration, Warmup: *warmup}
 	req := signedText(cfg.WeChat.Token)
 
-	opts.Check = expectBody("success")
-	bareRes, err := bench.Run(ctx, "bare net/http", bare, req, opts)
+	results, err := bench.Compare(ctx, []bench.Target{
+		{Name: "bare net/http", Handler: bare, Check: expectBody("success")},
+		{Name: "pufa callback path", Handler: svc.handler, Check: expectBody("<Content><![CDATA[您好")},
+	}, req, opts, *rounds)
 	if err != nil {
 		return err
 	}
-	opts.Check = expectBody("<Content><![CDATA[您好")
-	fullRes, err := bench.Run(ctx, "pufa callback path", svc.handler, req, opts)
-	if err != nil {
-		return err
-	}
-	results := []bench.Result{bareRes, fullRes}
+	bareRes, fullRes := results[0], results[1]
 	if *asJSON {
 		return writeJSON(stdout, map[string]any{"concurrency": *concurrency, "results": results,
 			"ratio": fullRes.PerSec / bareRes.PerSec})
 	}
-	fmt.Fprintf(stdout, "callback benchmark: %d concurrent residents, %s per handler, Redis %s\n\n%s",
-		*concurrency, *duration, strings.Join(cfg.Redis.Addrs, ","), bench.Table(results))
+	fmt.Fprintf(stdout, "callback benchmark: %d concurrent residents, %s per handler in %d alternating rounds, Redis %s\n\n%s",
+		*concurrency, *duration, *rounds, strings.Join(cfg.Redis.Addrs, ","), bench.Table(results))
 	return nil
 }
 
