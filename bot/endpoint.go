@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -139,8 +140,7 @@ func (e *Endpoint) reject(w http.ResponseWriter, r *http.Request, status int, re
 }
 
 // authentic checks the signature and the timestamp's freshness.
-func (e *Endpoint) authentic(w http.ResponseWriter, r *http.Request) bool {
-	q := r.URL.Query()
+func (e *Endpoint) authentic(w http.ResponseWriter, r *http.Request, q url.Values) bool {
 	ts, nonce := q.Get("timestamp"), q.Get("nonce")
 	if !msgcrypt.Verify(q.Get("signature"), e.opts.Token, ts, nonce) {
 		e.reject(w, r, http.StatusForbidden, "bad signature", nil)
@@ -158,15 +158,17 @@ func (e *Endpoint) authentic(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (e *Endpoint) verifyURL(w http.ResponseWriter, r *http.Request) {
-	if !e.authentic(w, r) {
+	q := r.URL.Query()
+	if !e.authentic(w, r, q) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(w, r.URL.Query().Get("echostr"))
+	io.WriteString(w, q.Get("echostr"))
 }
 
 func (e *Endpoint) callback(w http.ResponseWriter, r *http.Request) {
-	if !e.authentic(w, r) {
+	q := r.URL.Query()
+	if !e.authentic(w, r, q) {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
@@ -179,7 +181,6 @@ func (e *Endpoint) callback(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	q := r.URL.Query()
 	encrypted := q.Get("encrypt_type") == "aes"
 	if encrypted {
 		if body, err = e.open(q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature"), body); err != nil {

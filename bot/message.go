@@ -55,9 +55,12 @@ type envelope struct {
 // parseMessage decodes a callback body. It requires the fields every
 // callback carries, so junk that happens to be XML is refused.
 func parseMessage(body []byte) (*Message, error) {
-	var m Message
-	if err := xml.Unmarshal(body, &m); err != nil {
-		return nil, fmt.Errorf("bot: parse callback: %w", err)
+	m, ok := parseFlat(body)
+	if !ok {
+		m = Message{}
+		if err := xml.Unmarshal(body, &m); err != nil {
+			return nil, fmt.Errorf("bot: parse callback: %w", err)
+		}
 	}
 	if m.FromUserName == "" || m.MsgType == "" {
 		return nil, fmt.Errorf("bot: parse callback: FromUserName and MsgType are required")
