@@ -1,0 +1,102 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/store/storetest"
+	"github.com/pufa-dev/pufa/wechat/msgcrypt"
+)
+
+// deadRedis returns an address where nothing listens.
+func deadRedis(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func testService(t *testing.T, st *store.Store) *httptest.Server {
+	t.Helper()
+	cfg := config.Default()
+	cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = "wxtest", "secret", "tok"
+	svc, err := newService(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.handler)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func signedPost(t *testing.T, base, content string, msgID int) (int, string) {
+	t.Helper()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	q := url.Values{"timestamp": {ts}, "nonce": {"1"}, "signature": {msgcrypt.Sign("tok", ts, "1")}}
+	body := "<xml><ToUserName>gh</ToUserName><FromUserName>o_t</FromUserName><CreateTime>" + ts +
+		"</CreateTime><MsgType>text</MsgType><Content><![CDATA[" + content + "]]></Content><MsgId>" + strconv.Itoa(msgID) + "</MsgId></xml>"
+	resp, err := http.Post(base+"/wechat?"+q.Encode(), "text/xml", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func get(t *testing.T, u string) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	up := testService(t, storetest.New(t))
+	down := testService(t, store.New(redis.NewClient(&redis.Options{Addr: deadRedis(t), MaxRetries: -1}), "pufa:"))
+	tests := []struct {
+		name string
+		url  string
+		want int
+	}{
+		{"healthz with redis", up.URL + "/healthz", 200},
+		{"readyz with redis", up.URL + "/readyz", 200},
+		{"healthz without redis: the process is alive", down.URL + "/healthz", 200},
+		{"readyz without redis: take it out of rotation", down.URL + "/readyz", 503},
+	}
+	for _, tt := range tests {
+		if got := get(t, tt.url); got != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestBotKeepsAnsweringWithoutRedis(t *testing.T) {
+	srv := testService(t, store.New(redis.NewClient(&redis.Options{Addr: deadRedis(t), MaxRetries: -1}), "pufa:"))
+	status, body := signedPost(t, srv.URL, "你好", 1)
+	if status != 200 || !strings.Contains(body, "普法小助手") {
+		t.Errorf("keyword reply without Redis: %d %q", status, body)
+	}
+	status, body = signedPost(t, srv.URL, "转人工", 2)
+	if status != 200 || !strings.Contains(body, "暂时无法登记") {
+		t.Errorf("a consultation that cannot be recorded must say so: %d %q", status, body)
+	}
+}
