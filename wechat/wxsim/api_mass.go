@@ -170,25 +170,17 @@ func (s *Server) postMassFinish(ctx context.Context, job massJob) {
 }
 
 func (s *Server) handleMassPreview(r *http.Request) any {
-	var req struct {
-		ToUser  string `json:"touser"`
-		MsgType string `json:"msgtype"`
-	}
-	raw, e := readMessage(r, &req)
-	if e != nil {
-		return *e
-	}
-	content, e := messageContent(req.MsgType, raw)
+	toUser, content, e := readDirectMessage(r)
 	if e != nil {
 		return *e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.isFollowerLocked(req.ToUser) {
+	if !s.isFollowerLocked(toUser) {
 		return errNotFollower()
 	}
 	id := s.newIDLocked()
-	s.deliverLocked(KindPreview, content, id, req.ToUser)
+	s.deliverLocked(KindPreview, content, id, toUser)
 	return struct {
 		apiError
 		MsgID int64 `json:"msg_id"`

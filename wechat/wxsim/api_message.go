@@ -124,27 +124,19 @@ func (s *Server) handleTemplateSend(r *http.Request) any {
 }
 
 func (s *Server) handleCustomSend(r *http.Request) any {
-	var req struct {
-		ToUser  string `json:"touser"`
-		MsgType string `json:"msgtype"`
-	}
-	raw, e := readMessage(r, &req)
-	if e != nil {
-		return *e
-	}
-	content, e := messageContent(req.MsgType, raw)
+	toUser, content, e := readDirectMessage(r)
 	if e != nil {
 		return *e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.isFollowerLocked(req.ToUser) {
+	if !s.isFollowerLocked(toUser) {
 		return errNotFollower()
 	}
-	if s.opts.EnforceCustomWindow && s.now().Sub(s.followers[req.ToUser].lastActive) > customWindow {
+	if s.opts.EnforceCustomWindow && s.now().Sub(s.followers[toUser].lastActive) > customWindow {
 		return errResp(45015, "response out of time limit or subscription is canceled")
 	}
-	s.deliverLocked(KindCustom, content, 0, req.ToUser)
+	s.deliverLocked(KindCustom, content, 0, toUser)
 	return errResp(0, "ok")
 }
 
@@ -188,4 +180,22 @@ func (s *Server) handleMenuDelete(*http.Request) any {
 	defer s.mu.Unlock()
 	s.menu = nil
 	return errResp(0, "ok")
+}
+
+// readDirectMessage decodes a message to one follower ({touser, msgtype,
+// <msgtype>: {...}}), as preview and customer-service sends carry it.
+func readDirectMessage(r *http.Request) (toUser, content string, e *apiError) {
+	var req struct {
+		ToUser  string `json:"touser"`
+		MsgType string `json:"msgtype"`
+	}
+	raw, e := readMessage(r, &req)
+	if e != nil {
+		return "", "", e
+	}
+	content, e = messageContent(req.MsgType, raw)
+	if e != nil {
+		return "", "", e
+	}
+	return req.ToUser, content, nil
 }
