@@ -28,6 +28,7 @@ func commands() map[string]command {
 		"demo":   {"run everything in one process: embedded Redis, WeChat simulator, bot", runDemo},
 		"wxsim":  {"run the WeChat simulator alone", runWXSim},
 		"bench":  {"benchmarks: bench callback", runBench},
+		"kb":     {"knowledge base: kb ask \"问题\", kb eval (retrieval quality on STARD)", runKB},
 		"config": {"print the effective configuration (secrets masked)", runConfig},
 	}
 }

@@ -1,0 +1,201 @@
+package knowledge
+
+import (
+	"strings"
+	"testing"
+)
+
+func testBase(t testing.TB) *Base {
+	t.Helper()
+	b, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rankOf is the 1-based rank of the article named name among hits, 0 if absent.
+func rankOf(hits []Hit, name string) int {
+	for i, h := range hits {
+		if h.Kind == HitArticle && h.Article.Name() == name {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func TestAskRetrievalSanity(t *testing.T) {
+	b := testBase(t)
+	tests := []struct {
+		q       string
+		article string // expected among the top `within` hits of Ask
+		within  int
+	}{
+		{"离婚冷静期是多久", "中华人民共和国民法典第一千零七十七条", 3},
+		{"离婚冷静期", "中华人民共和国民法典第一千零七十七条", 3},
+		{"人身安全保护令多久能作出", "中华人民共和国反家庭暴力法第二十八条", 5},
+		{"人民调解收费吗", "中华人民共和国人民调解法第四条", 5},
+		{"网购的东西七天内可以退货吗", "中华人民共和国消费者权益保护法第二十五条", 5},
+		{"公司没跟我签劳动合同，能要双倍工资吗", "中华人民共和国劳动合同法第八十二条", 5},
+		{"公民的人格尊严受法律保护吗", "中华人民共和国宪法第三十八条", 5},
+		{"借钱不还怎么办", "", 0},
+	}
+	for _, tt := range tests {
+		ans := b.Ask(tt.q, 10)
+		if len(ans.Hits) == 0 {
+			t.Errorf("%q: no hits", tt.q)
+			continue
+		}
+		if tt.article == "" {
+			continue
+		}
+		if r := rankOf(ans.Hits, tt.article); r == 0 || r > tt.within {
+			t.Errorf("%q: %s at rank %d, want within %d; hits %v", tt.q, tt.article, r, tt.within, hitNames(ans.Hits))
+		}
+	}
+	// The lead's demo relies on the article itself ranking first among articles.
+	if hits := b.Search("离婚冷静期是多久", 3); len(hits) == 0 || hits[0].Article.Name() != "中华人民共和国民法典第一千零七十七条" {
+		t.Errorf("Search(离婚冷静期是多久) = %v", hitNames(hits))
+	}
+}
+
+func hitNames(hits []Hit) []string {
+	var out []string
+	for _, h := range hits {
+		if h.Kind == HitFAQ {
+			out = append(out, "faq:"+h.FAQ.ID)
+		} else {
+			out = append(out, h.Article.Name())
+		}
+	}
+	return out
+}
+
+func TestAskFAQFirst(t *testing.T) {
+	b := testBase(t)
+	tests := []struct{ q, id string }{
+		{"法律援助怎么申请", "legal-aid-apply"},
+		{"怎么申请法律援助？", "legal-aid-apply"},
+		{"哪些人可以申请法律援助", "legal-aid-who"},
+		{"人身安全保护令怎么申请", "protection-order"},
+		{"老板拖欠工资怎么办", "unpaid-wages"},
+		{"被骗了怎么报警", "telecom-fraud"},
+		{"调解要钱吗", "mediation-free"},
+		{"法律服务站在哪里", "station-info"},
+	}
+	for _, tt := range tests {
+		ans := b.Ask(tt.q, 5)
+		if len(ans.Hits) == 0 || ans.Hits[0].Kind != HitFAQ || ans.Hits[0].FAQ.ID != tt.id {
+			t.Errorf("%q: first hit %v, want faq:%s", tt.q, hitNames(ans.Hits), tt.id)
+			continue
+		}
+		if !ans.Confident || ans.Confidence < 0.5 {
+			t.Errorf("%q: confidence %.2f", tt.q, ans.Confidence)
+		}
+		if rankOf(ans.Hits, "") != 0 || len(ans.Hits) > 5 {
+			t.Errorf("%q: %d hits", tt.q, len(ans.Hits))
+		}
+	}
+}
+
+func TestAskLookup(t *testing.T) {
+	b := testBase(t)
+	ans := b.Ask("民法典第1077条", 5)
+	if ans.Lookup == nil || ans.Lookup.Status != LookupFound || ans.Lookup.Article.NumberCN() != "第一千零七十七条" || !ans.Confident || len(ans.Hits) != 0 {
+		t.Fatalf("Ask(民法典第1077条) = %+v", ans)
+	}
+	ans = b.Ask("劳动法第3条", 5)
+	if ans.Lookup == nil || ans.Lookup.Status != LookupUnknownLaw || ans.Confident || len(ans.Lookup.Laws) != 12 {
+		t.Errorf("Ask(劳动法第3条) = %+v", ans.Lookup)
+	}
+	ans = b.Ask("民法典第1300条", 5)
+	if ans.Lookup == nil || ans.Lookup.Status != LookupNoArticle || !strings.Contains(ans.Lookup.Message, "民法典》共1260条") {
+		t.Errorf("Ask(民法典第1300条) = %+v", ans.Lookup)
+	}
+	// A reference inside a longer question leads the articles.
+	ans = b.Ask("根据劳动合同法第82条，没签合同的双倍工资怎么算", 5)
+	if ans.Lookup != nil {
+		t.Errorf("a question was taken for a lookup: %+v", ans.Lookup)
+	}
+	if r := rankOf(ans.Hits, "中华人民共和国劳动合同法第八十二条"); r == 0 || r > 2 {
+		t.Errorf("cited article at rank %d: %v", r, hitNames(ans.Hits))
+	}
+}
+
+func TestAskConfidence(t *testing.T) {
+	b := testBase(t)
+	for _, q := range []string{"今天天气怎么样", "hello", "？？？", ""} {
+		if ans := b.Ask(q, 5); ans.Confident || ans.Confidence >= 0.5 {
+			t.Errorf("%q: confident (%.2f) about %v", q, ans.Confidence, hitNames(ans.Hits))
+		}
+	}
+	for _, h := range b.Ask("离婚冷静期是多久", 10).Hits {
+		if h.Confidence < 0 || h.Confidence > 1 {
+			t.Errorf("confidence %.3f out of [0,1]", h.Confidence)
+		}
+	}
+}
+
+func TestNoFAQ(t *testing.T) {
+	b, err := New(Options{NoFAQ: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans := b.Ask("法律援助怎么申请", 3)
+	if len(ans.Hits) != 3 || ans.Hits[0].Kind != HitArticle || len(b.FAQ()) != 0 {
+		t.Errorf("hits without FAQ = %v", hitNames(ans.Hits))
+	}
+	if err := b.Reload(); err != nil {
+		t.Errorf("Reload without FAQ: %v", err)
+	}
+}
+
+func TestTrainingBoostsLabelledArticles(t *testing.T) {
+	b := testBase(t)
+	train := []LabeledQuery{
+		{ID: "1", Text: "男朋友要求我还彩礼", Articles: []string{"中华人民共和国民法典第一千零四十二条"}},
+		{ID: "2", Text: "分手后彩礼要退吗", Articles: []string{"中华人民共和国民法典第一千零四十二条"}},
+		{ID: "3", Text: "没有这条", Articles: []string{"中华人民共和国民法典第九千条"}},
+	}
+	tb := b.WithTraining(train)
+	if got := tb.UnresolvedLabels(); got != 1 {
+		t.Errorf("unresolved = %d, want 1", got)
+	}
+	hits := tb.Search("订婚后彩礼能要回来吗", 3)
+	if len(hits) == 0 || hits[0].Article.Name() != "中华人民共和国民法典第一千零四十二条" {
+		t.Errorf("trained hits = %v", hitNames(hits))
+	}
+	if len(tb.FAQ()) != len(b.FAQ()) {
+		t.Error("WithTraining dropped the FAQ")
+	}
+}
+
+func TestStopFilter(t *testing.T) {
+	f := newStopFilter()
+	tests := []struct{ in, want string }{
+		{"法律援助怎么申请", "法律援助_申请"},
+		{"其他人可以吗", "其他人_"},
+		{"侵害他人的权利", "侵害他人的权利"},
+		{"我想问一下怎么办", "_"},
+	}
+	for _, tt := range tests {
+		rs := normalizeRunes(nil, tt.in)
+		f.apply(rs)
+		var b strings.Builder
+		prevGap := false
+		for _, r := range rs {
+			if r == gap {
+				if !prevGap {
+					b.WriteByte('_')
+				}
+				prevGap = true
+				continue
+			}
+			prevGap = false
+			b.WriteRune(r)
+		}
+		if b.String() != tt.want {
+			t.Errorf("stop(%q) = %q, want %q", tt.in, b.String(), tt.want)
+		}
+	}
+}

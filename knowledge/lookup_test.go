@@ -1,0 +1,183 @@
+package knowledge
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestParseArticleRef(t *testing.T) {
+	tests := []struct {
+		q    string
+		want ArticleRef
+	}{
+		{"民法典第1077条", ArticleRef{"民法典", 1077, 0}},
+		{"民法典第一千零七十七条", ArticleRef{"民法典", 1077, 0}},
+		{"民法典 第 1077 条", ArticleRef{"民法典", 1077, 0}},
+		{"民法典1077", ArticleRef{"民法典", 1077, 0}},
+		{"民法典第１０７７条", ArticleRef{"民法典", 1077, 0}},
+		{"宪法33条", ArticleRef{"宪法", 33, 0}},
+		{"宪法第三十三条", ArticleRef{"宪法", 33, 0}},
+		{"劳动合同法 第八十二条", ArticleRef{"劳动合同法", 82, 0}},
+		{"消法第24条", ArticleRef{"消法", 24, 0}},
+		{"《反家庭暴力法》第二十三条", ArticleRef{"反家庭暴力法", 23, 0}},
+		{"《中华人民共和国民法典》第一千零七十七条", ArticleRef{"中华人民共和国民法典", 1077, 0}},
+		{"中华人民共和国宪法第一条", ArticleRef{"中华人民共和国宪法", 1, 0}},
+		{"刑法第十七条之一", ArticleRef{"刑法", 17, 1}},
+		{"请问民法典第1077条是什么？", ArticleRef{"民法典", 1077, 0}},
+		{"民法典第十条的内容", ArticleRef{"民法典", 10, 0}},
+		{"反诈法第二条", ArticleRef{"反诈法", 2, 0}},
+		{"国安法第1条", ArticleRef{"国安法", 1, 0}},
+		{"劳动法第3条", ArticleRef{"劳动法", 3, 0}},
+		{"民法典第0条", ArticleRef{"民法典", 0, 0}},
+		{"未保法第一百一十条", ArticleRef{"未保法", 110, 0}},
+		// Width is folded, so （一） reads as (一); corpus names are folded alike.
+		{"最高人民法院关于审理劳动争议案件适用法律问题的解释（一）第一条", ArticleRef{"最高人民法院关于审理劳动争议案件适用法律问题的解释(一)", 1, 0}},
+	}
+	for _, tt := range tests {
+		got, ok := ParseArticleRef(tt.q)
+		if !ok || got != tt.want {
+			t.Errorf("ParseArticleRef(%q) = %+v, %v; want %+v", tt.q, got, ok, tt.want)
+		}
+	}
+	notRefs := []string{
+		"", "第三条", "离婚冷静期是多久", "民法典", "民法典有多少条", "宪法一百",
+		"我被打了，治安法怎么规定的", "劳动合同到期不续签有补偿吗", "12348",
+	}
+	for _, q := range notRefs {
+		if got, ok := ParseArticleRef(q); ok {
+			t.Errorf("ParseArticleRef(%q) = %+v, want no reference", q, got)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	c := defaultCorpus(t)
+	found := []struct {
+		q, citation string
+	}{
+		{"民法典第1077条", "《中华人民共和国民法典》第一千零七十七条"},
+		{"民法典第一千零七十七条", "《中华人民共和国民法典》第一千零七十七条"},
+		{"宪法33条", "《中华人民共和国宪法》第三十三条"},
+		{"劳动合同法 第八十二条", "《中华人民共和国劳动合同法》第八十二条"},
+		{"消法第24条", "《中华人民共和国消费者权益保护法》第二十四条"},
+		{"消保法第二十五条", "《中华人民共和国消费者权益保护法》第二十五条"},
+		{"消费者权益保护法第55条", "《中华人民共和国消费者权益保护法》第五十五条"},
+		{"《反家庭暴力法》第二十三条", "《中华人民共和国反家庭暴力法》第二十三条"},
+		{"反家暴法第28条", "《中华人民共和国反家庭暴力法》第二十八条"},
+		{"未保法第39条", "《中华人民共和国未成年人保护法》第三十九条"},
+		{"反诈法第2条", "《中华人民共和国反电信网络诈骗法》第二条"},
+		{"反电诈法第31条", "《中华人民共和国反电信网络诈骗法》第三十一条"},
+		{"治安法第43条", "《中华人民共和国治安管理处罚法》第四十三条"},
+		{"治安管理处罚法第四十三条", "《中华人民共和国治安管理处罚法》第四十三条"},
+		{"法援法第31条", "《中华人民共和国法律援助法》第三十一条"},
+		{"人民调解法第4条", "《中华人民共和国人民调解法》第四条"},
+		{"调解法第四条", "《中华人民共和国人民调解法》第四条"},
+		{"国安法第1条", "《中华人民共和国国家安全法》第一条"},
+		{"国家安全法第84条", "《中华人民共和国国家安全法》第八十四条"},
+		{"禁毒法第一条", "《中华人民共和国禁毒法》第一条"},
+		{"中华人民共和国宪法第一条", "《中华人民共和国宪法》第一条"},
+		{"《中华人民共和国民法典》第一千二百六十条", "《中华人民共和国民法典》第一千二百六十条"},
+		{"查一下民法典第1条", "《中华人民共和国民法典》第一条"},
+	}
+	for _, tt := range found {
+		ref, ok := ParseArticleRef(tt.q)
+		if !ok {
+			t.Errorf("%q: not parsed", tt.q)
+			continue
+		}
+		res := c.Resolve(ref)
+		if res.Status != LookupFound || res.Article.Citation() != tt.citation {
+			t.Errorf("%q: %v %v, want %s", tt.q, res.Status, res.Message, tt.citation)
+		}
+	}
+
+	misses := []struct {
+		q      string
+		status LookupStatus
+		msg    []string
+	}{
+		{"劳动法第3条", LookupUnknownLaw, []string{"暂未收录“劳动法”"}},
+		{"婚姻法第32条", LookupUnknownLaw, []string{"暂未收录“婚姻法”"}},
+		{"民法典第1300条", LookupNoArticle, []string{"《中华人民共和国民法典》共1260条", "没有第1300条"}},
+		{"宪法第200条", LookupNoArticle, []string{"共143条"}},
+		{"民法典第0条", LookupNoArticle, []string{"共1260条"}},
+		{"民法典第十条之一", LookupNoArticle, []string{"没有第十条之一"}},
+	}
+	for _, tt := range misses {
+		ref, ok := ParseArticleRef(tt.q)
+		if !ok {
+			t.Errorf("%q: not parsed", tt.q)
+			continue
+		}
+		res := c.Resolve(ref)
+		if res.Status != tt.status || res.Article != nil {
+			t.Errorf("%q: status %v, want %v", tt.q, res.Status, tt.status)
+		}
+		if unknown := tt.status == LookupUnknownLaw; unknown != (len(res.Laws) == 12) {
+			t.Errorf("%q: lists %d laws", tt.q, len(res.Laws))
+		}
+		for _, m := range tt.msg {
+			if !strings.Contains(res.Message, m) {
+				t.Errorf("%q: message %q lacks %q", tt.q, res.Message, m)
+			}
+		}
+	}
+}
+
+func TestFindArticleRefs(t *testing.T) {
+	refs := FindArticleRefs("根据劳动合同法第82条，没签合同的双倍工资怎么算？还有《民法典》第一千零七十七条")
+	if len(refs) != 2 || refs[0].Number != 82 || refs[1] != (ArticleRef{"民法典", 1077, 0}) {
+		t.Fatalf("refs = %+v", refs)
+	}
+	c := defaultCorpus(t)
+	if res := c.Resolve(refs[0]); res.Status != LookupFound || res.Law.ShortName != "劳动合同法" {
+		t.Errorf("resolve %+v = %v", refs[0], res.Status)
+	}
+	if refs := FindArticleRefs("离婚冷静期是多久"); len(refs) != 0 {
+		t.Errorf("refs in a plain question = %+v", refs)
+	}
+}
+
+// FuzzParseArticleRef checks that the parser never panics and that its
+// canonical output is a fixed point.
+func FuzzParseArticleRef(f *testing.F) {
+	for _, s := range []string{"民法典第1077条", "《反家庭暴力法》第二十三条", "宪法33条", "刑法第十七条之一", "请问民法典第十条是什么", "第三条", "一百十", "法第〇条"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		ref, ok := ParseArticleRef(q)
+		if !ok {
+			return
+		}
+		if ref.Law == "" || ref.Number < 0 || ref.Sub < 0 {
+			t.Fatalf("ParseArticleRef(%q) = %+v", q, ref)
+		}
+		again, ok := ParseArticleRef(ref.String())
+		if !ok {
+			return
+		}
+		if third, ok := ParseArticleRef(again.String()); !ok || third != again {
+			t.Fatalf("not a fixed point: %q → %+v → %+v → %+v", q, ref, again, third)
+		}
+	})
+}
+
+func TestLookupUnknownLawInLargeCorpus(t *testing.T) {
+	var laws []*Law
+	for i := range 25 {
+		laws = append(laws, &Law{Name: fmt.Sprintf("示例%d法", i), ShortName: fmt.Sprintf("示例%d法", i),
+			Articles: []*Article{{Number: 1, Text: "内容。"}}})
+	}
+	c, err := NewCorpus(laws...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := c.Resolve(ArticleRef{Law: "劳动法", Number: 1})
+	if res.Status != LookupUnknownLaw || len(res.Laws) != 0 || !strings.Contains(res.Message, "共收录25部") {
+		t.Errorf("result = %+v", res)
+	}
+	if res := c.Resolve(ArticleRef{Law: "示例3法", Number: 1}); res.Status != LookupFound {
+		t.Errorf("示例3法第1条: %v", res.Status)
+	}
+}
