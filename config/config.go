@@ -21,11 +21,12 @@ import (
 
 // Config is the whole configuration; yaml tags are the documented key names.
 type Config struct {
-	HTTP   HTTP   `yaml:"http"`
-	Redis  Redis  `yaml:"redis"`
-	WeChat WeChat `yaml:"wechat"`
-	Bot    Bot    `yaml:"bot"`
-	Log    Log    `yaml:"log"`
+	HTTP      HTTP      `yaml:"http"`
+	Redis     Redis     `yaml:"redis"`
+	WeChat    WeChat    `yaml:"wechat"`
+	Bot       Bot       `yaml:"bot"`
+	Knowledge Knowledge `yaml:"knowledge"`
+	Log       Log       `yaml:"log"`
 }
 
 // HTTP configures the listener.
@@ -59,6 +60,14 @@ type Bot struct {
 	KeywordsFile  string   `yaml:"keywords_file"`
 	ReplyDeadline Duration `yaml:"reply_deadline"`
 	DedupTTL      Duration `yaml:"dedup_ttl"`
+}
+
+// Knowledge configures the law corpus and the office FAQ.
+type Knowledge struct {
+	CorpusFiles    []string `yaml:"corpus_files"`
+	FAQFile        string   `yaml:"faq_file"`
+	StationAddress string   `yaml:"station_address"`
+	StationHours   string   `yaml:"station_hours"`
 }
 
 // Log configures log/slog output.

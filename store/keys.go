@@ -10,6 +10,7 @@ package store
 //	user:{<openid>}                  hash    profile: community, subscribed_at
 //	user:{<openid>}:last             string  last question asked (for 转人工), 1 day TTL
 //	user:{<openid>}:consults         set     ids of the user's consultation requests
+//	user:{<openid>}:more             hash    "更多" cursor: q (the question), next (offset), 1 h TTL
 //	community:<id>:followers         set     openids of current followers from that community
 //	consult:seq                      string  last consultation id issued
 //	consult:<id>                     hash    one consultation request: openid, question,
@@ -17,6 +18,7 @@ package store
 //	consult:index                    zset    consultation ids scored by creation time
 //	stats:<yyyymmdd>                 hash    aggregate counters of one day (Asia/Shanghai),
 //	                                         never expire, never personal: see Metric*
+//	topics:<yyyymmdd>                zset    questions per topic (FAQ entry or law chapter) that day
 //	wxcache:<name>                   string  WeChat SDK cache entries (access token)
 
 func (s *Store) keyCallback(id string) string     { return s.key("callback", tag(id)) }
@@ -35,5 +37,8 @@ func (s *Store) keyWXCache(name string) string          { return s.key("wxcache"
 // userKeys lists every key holding the personal data of one resident; erasure
 // deletes them all. A package that adds per-user state adds its key here.
 func (s *Store) userKeys(openid string) []string {
-	return []string{s.keyUser(openid), s.keyUserLast(openid), s.keyUserConsults(openid)}
+	return []string{s.keyUser(openid), s.keyUserLast(openid), s.keyUserConsults(openid), s.keyUserMore(openid)}
 }
+
+func (s *Store) keyUserMore(openid string) string { return s.keyUser(openid) + ":more" }
+func (s *Store) keyTopics(day string) string      { return s.key("topics", day) }

@@ -14,6 +14,9 @@ const (
 	MetricConsultations = "consultations" // 转人工 requests
 	MetricFallbacks     = "fallbacks"     // texts nobody could answer
 	MetricLateReplies   = "late_replies"  // answers sent as customer-service messages after the deadline
+	MetricQuestions     = "questions"     // questions put to the knowledge base
+	MetricAnswered      = "answered"      // … answered with confidence
+	MetricUnanswered    = "unanswered"    // … where the bot was unsure and offered 转人工 / 12348
 )
 
 // cst is China Standard Time; China keeps no daylight saving, so a fixed

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
 )
@@ -28,6 +30,15 @@ func configFlag(fs interface {
 	var path string
 	fs.StringVar(&path, "config", "", "YAML config file (default ./config.yaml when present; PUFA_* variables override)")
 	return &path
+}
+
+// parseAndLoad parses a command's flags, then loads the configuration that
+// its --config flag (registered with configFlag) names.
+func parseAndLoad(fs *flag.FlagSet, path *string, args []string) (config.Config, error) {
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, err
+	}
+	return loadConfig(*path)
 }
 
 // loadConfig applies the --config rule and the environment.
@@ -53,7 +64,52 @@ func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
 // service is pufa wired together: everything `serve` and `demo` run.
 type service struct {
 	endpoint *bot.Endpoint
+	kb       *knowledge.Base
 	handler  http.Handler
+}
+
+// newKnowledge builds the knowledge base: the embedded laws plus any
+// configured corpora, and the office FAQ.
+func newKnowledge(cfg config.Knowledge) (*knowledge.Base, error) {
+	opts := knowledge.Options{FAQPath: cfg.FAQFile, FAQVars: map[string]string{}}
+	if cfg.StationAddress != "" {
+		opts.FAQVars["station_address"] = cfg.StationAddress
+	}
+	if cfg.StationHours != "" {
+		opts.FAQVars["station_hours"] = cfg.StationHours
+	}
+	if len(cfg.CorpusFiles) > 0 {
+		laws, err := knowledge.DefaultLaws()
+		if err != nil {
+			return nil, err
+		}
+		for _, path := range cfg.CorpusFiles {
+			more, err := loadCorpusFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("knowledge.corpus_files: %w", err)
+			}
+			laws = append(laws, more...)
+		}
+		c, err := knowledge.NewCorpus(laws...)
+		if err != nil {
+			return nil, err
+		}
+		opts.Corpus = c
+	}
+	return knowledge.New(opts)
+}
+
+func loadCorpusFile(path string) ([]*knowledge.Law, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	laws, err := knowledge.LoadJSONL(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return laws, nil
 }
 
 // wechatHTTPTimeout bounds every WeChat API call; several SDK calls take no
@@ -73,12 +129,17 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	if err != nil {
 		return nil, err
 	}
+	kb, err := newKnowledge(cfg.Knowledge)
+	if err != nil {
+		return nil, err
+	}
 	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback, Logger: logger}
 	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
-	// Order is priority: built-in commands (转人工), then keyword rules; the
-	// knowledge base and quiz answers will slot in here.
+	// Order is priority: built-in commands (转人工), keyword rules, then the
+	// knowledge base, which answers every other text.
 	handlers.Register(router)
 	router.HandleText(keywords)
+	router.HandleText(&bot.Answerer{KB: kb, Log: st, Logger: logger})
 
 	ep, err := bot.NewEndpoint(bot.Options{
 		Token: cfg.WeChat.Token, AppID: cfg.WeChat.AppID, EncodingAESKey: cfg.WeChat.EncodingAESKey,
@@ -102,11 +163,12 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	return &service{endpoint: ep, handler: mux}, nil
+	return &service{endpoint: ep, kb: kb, handler: mux}, nil
 }
 
-// serveHTTP serves h on l until ctx ends, then shuts down gracefully: the
-// listener closes, in-flight callbacks finish, late replies are delivered.
+// serveHTTP serves the service on l until ctx ends, then shuts down
+// gracefully: the listener closes, in-flight callbacks finish, late replies
+// are delivered.
 func (s *service) serveHTTP(ctx context.Context, l net.Listener, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -116,6 +178,17 @@ func (s *service) serveHTTP(ctx context.Context, l net.Listener, logger *slog.Lo
 		IdleTimeout:       90 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if err := serveUntil(ctx, srv, l, 30*time.Second); err != nil {
+		return err
+	}
+	wait, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return s.endpoint.Wait(wait)
+}
+
+// serveUntil serves srv on l until ctx ends, then shuts it down, giving
+// in-flight requests up to grace to finish before they are cut off.
+func serveUntil(ctx context.Context, srv *http.Server, l net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -123,21 +196,18 @@ func (s *service) serveHTTP(ctx context.Context, l net.Listener, logger *slog.Lo
 		return fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
+		srv.Close()
 		return fmt.Errorf("http shutdown: %w", err)
 	}
-	return s.endpoint.Wait(shutdown)
+	return nil
 }
 
 func runConfig(_ context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("config")
-	path := configFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*path)
+	cfg, err := parseAndLoad(fs, configFlag(fs), args)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,8 @@ func benchCallback(ctx context.Context, args []string, stdout io.Writer) error {
 	rounds := fs.Int("rounds", 5, "alternate the handlers this many times, so outside load hits both alike")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseAndLoad(fs, path, args)
+	if err != nil {
 		return err
 	}
 	if *cpuProfile != "" {
@@ -54,10 +55,6 @@ func benchCallback(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
-	}
-	cfg, err := loadConfig(*path)
-	if err != nil {
-		return err
 	}
 	if *redisAddr != "" {
 		cfg.Redis.Addrs = []string{*redisAddr}

@@ -81,15 +81,6 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
-	simErr := make(chan error, 1)
-	go func() { simErr <- simSrv.Serve(simL) }()
-	defer func() {
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		simSrv.Shutdown(shutdown)
-	}()
-
 	fmt.Fprintf(stdout, `pufa demo is running (embedded Redis, simulated WeChat, safe mode).
 
   居民模拟器 (chat as a resident):  http://%[1]s/sim/
@@ -97,19 +88,24 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
   pufa callback endpoint:           http://%[2]s/wechat
   health / readiness:               http://%[2]s/healthz  http://%[2]s/readyz
 
-Try: 你好 · 转人工 · 热线 · follow with a community QR code on the chat page.
+Try: 离婚冷静期是多久 · 民法典第1077条 · 法律援助怎么申请 · 更多 · 转人工 · 你好,
+and follow with a community QR code on the chat page.
 Press Ctrl-C to stop.
 `, simL.Addr(), pufaL.Addr())
 
-	served := make(chan error, 1)
-	go func() { served <- svc.serveHTTP(ctx, pufaL, logger) }()
-	select {
-	case err := <-served:
-		return err
-	case err := <-simErr:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return fmt.Errorf("demo: simulator: %w", err)
+	// Either server failing stops both; Ctrl-C stops both.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
+	simDone := make(chan error, 1)
+	go func() {
+		simDone <- serveUntil(ctx, simSrv, simL, 5*time.Second)
+		cancel()
+	}()
+	err = svc.serveHTTP(ctx, pufaL, logger)
+	cancel()
+	if simErr := <-simDone; simErr != nil {
+		err = errors.Join(err, fmt.Errorf("demo: simulator: %w", simErr))
 	}
+	return err
 }

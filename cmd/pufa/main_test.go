@@ -86,7 +86,8 @@ func TestDemoAnswersAResidentEndToEnd(t *testing.T) {
 	}{
 		{"keyword rule", "你好", "普法小助手"},
 		{"full-width folded", "ＨＥＬＬＯ", "普法小助手"},
-		{"fallback", "邻居装修太吵怎么办", "转人工"},
+		{"knowledge question cites the law", "离婚冷静期是多久", "民法典》第一千零七十七条"},
+		{"statute lookup", "民法典第1077条", "三十日"},
 		{"consultation", "转人工", "已为您登记人工咨询"},
 	}
 	for _, tt := range tests {

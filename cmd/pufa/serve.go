@@ -5,8 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/pufa-dev/pufa/store"
 )
@@ -17,11 +20,7 @@ func newFlagSet(name string) *flag.FlagSet {
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("serve")
-	path := configFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*path)
+	cfg, err := parseAndLoad(fs, configFlag(fs), args)
 	if err != nil {
 		return err
 	}
@@ -49,7 +48,28 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on http.addr: %w", err)
 	}
+	go reloadOnHangup(ctx, svc, logger)
 	logger.Info("pufa serving", "addr", l.Addr().String(), "callback", "/wechat")
 	fmt.Fprintf(stdout, "pufa: callback URL http://%s/wechat\n", l.Addr())
 	return svc.serveHTTP(ctx, l, logger)
+}
+
+// reloadOnHangup reloads the office FAQ on SIGHUP, so staff edits go live
+// without a restart; a broken file keeps the previous FAQ.
+func reloadOnHangup(ctx context.Context, svc *service, logger *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := svc.kb.Reload(); err != nil {
+				logger.Error("faq reload failed, keeping the previous FAQ", "err", err)
+				continue
+			}
+			logger.Info("faq reloaded", "entries", len(svc.kb.FAQ()))
+		}
+	}
 }

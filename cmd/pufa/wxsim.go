@@ -47,10 +47,6 @@ func runWXSim(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("wxsim: listen: %w", err)
 	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-
 	base := "http://" + l.Addr().String()
 	fmt.Fprintf(stdout, `WeChat simulator is running (%s mode, %d followers).
 
@@ -60,17 +56,8 @@ func runWXSim(ctx context.Context, args []string, stdout io.Writer) error {
   callbacks to:                                   %[4]s
 `, *mode, *followers, base, orNone(*callback))
 
-	select {
-	case err := <-served:
-		return fmt.Errorf("wxsim: serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		srv.Close() // a chat request still waiting on a slow callback
-	}
-	return nil
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
+	return serveUntil(ctx, srv, l, 5*time.Second)
 }
 
 func orNone(s string) string {

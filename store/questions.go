@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// moreTTL bounds how long "更多" can page through an earlier answer.
+const moreTTL = time.Hour
+
+// Question is one question put to the knowledge base, as recorded.
+type Question struct {
+	OpenID   string
+	Text     string
+	At       time.Time
+	Answered bool   // answered with confidence
+	Topic    string // FAQ entry or law chapter of the best hit; "" when none
+	Next     int    // offset of the first hit not yet shown, for "更多"; 0 = nothing more
+}
+
+// RecordQuestion counts a question for the day and its topic, remembers it
+// for a later 转人工 and keeps the "更多" cursor, in one round trip.
+func (s *Store) RecordQuestion(ctx context.Context, q Question) error {
+	day := Day(q.At)
+	_, err := s.hot.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.keyUserLast(q.OpenID), q.Text, lastQuestionTTL)
+		p.HIncrBy(ctx, s.keyStats(day), MetricQuestions, 1)
+		if q.Answered {
+			p.HIncrBy(ctx, s.keyStats(day), MetricAnswered, 1)
+		} else {
+			p.HIncrBy(ctx, s.keyStats(day), MetricUnanswered, 1)
+		}
+		if q.Topic != "" {
+			p.ZIncrBy(ctx, s.keyTopics(day), 1, q.Topic)
+		}
+		if q.Next > 0 {
+			p.HSet(ctx, s.keyUserMore(q.OpenID), "q", q.Text, "next", q.Next)
+			p.Expire(ctx, s.keyUserMore(q.OpenID), moreTTL)
+		} else {
+			p.Del(ctx, s.keyUserMore(q.OpenID))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: record question: %w", err)
+	}
+	return nil
+}
+
+// More returns the resident's "更多" cursor; ok=false when there is none.
+func (s *Store) More(ctx context.Context, openid string) (question string, next int, ok bool, err error) {
+	h, err := s.hot.HGetAll(ctx, s.keyUserMore(openid)).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", 0, false, fmt.Errorf("store: more: %w", err)
+	}
+	n, convErr := strconv.Atoi(h["next"])
+	if h["q"] == "" || convErr != nil || n <= 0 {
+		return "", 0, false, nil
+	}
+	return h["q"], n, true, nil
+}
+
+// SetMore moves the "更多" cursor; next 0 clears it.
+func (s *Store) SetMore(ctx context.Context, openid, question string, next int) error {
+	var err error
+	if next <= 0 {
+		err = s.rdb.Del(ctx, s.keyUserMore(openid)).Err()
+	} else {
+		_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.HSet(ctx, s.keyUserMore(openid), "q", question, "next", next)
+			p.Expire(ctx, s.keyUserMore(openid), moreTTL)
+			return nil
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("store: set more: %w", err)
+	}
+	return nil
+}
+
+// TopicCount is one topic and how often it was asked.
+type TopicCount struct {
+	Topic string
+	Count int64
+}
+
+// TopTopics returns the n most asked topics of a day.
+func (s *Store) TopTopics(ctx context.Context, day time.Time, n int) ([]TopicCount, error) {
+	zs, err := s.rdb.ZRevRangeWithScores(ctx, s.keyTopics(Day(day)), 0, int64(n-1)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: top topics: %w", err)
+	}
+	out := make([]TopicCount, len(zs))
+	for i, z := range zs {
+		out[i] = TopicCount{Topic: fmt.Sprint(z.Member), Count: int64(z.Score)}
+	}
+	return out, nil
+}
