@@ -26,6 +26,7 @@ type Config struct {
 	WeChat    WeChat    `yaml:"wechat"`
 	Bot       Bot       `yaml:"bot"`
 	Knowledge Knowledge `yaml:"knowledge"`
+	Campaigns Campaigns `yaml:"campaigns"`
 	Log       Log       `yaml:"log"`
 }
 
@@ -70,6 +71,16 @@ type Knowledge struct {
 	StationHours   string   `yaml:"station_hours"`
 }
 
+// Campaigns configures themed pushes and their delivery.
+type Campaigns struct {
+	Dir                  string   `yaml:"dir"`
+	AccountType          string   `yaml:"account_type"`
+	Rate                 int      `yaml:"rate"`
+	Workers              int      `yaml:"workers"`
+	MaxConsecutiveErrors int      `yaml:"max_consecutive_errors"`
+	Grace                Duration `yaml:"grace"`
+}
+
 // Log configures log/slog output.
 type Log struct {
 	Level  string `yaml:"level"`
@@ -111,6 +122,8 @@ func Default() Config {
 			ReplyDeadline: Duration(4 * time.Second),
 			DedupTTL:      Duration(5 * time.Minute),
 		},
+		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
+			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour)},
 		Log: Log{Level: "info", Format: "text"},
 	}
 }
@@ -271,6 +284,24 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Bot.Fallback) == "" {
 		bad("bot.fallback", "must not be empty (WeChat shows an error for empty replies)")
+	}
+	if c.Campaigns.Dir == "" {
+		bad("campaigns.dir", "must not be empty")
+	}
+	if a := c.Campaigns.AccountType; a != "service" && a != "subscription" {
+		bad("campaigns.account_type", "%q is not service or subscription", a)
+	}
+	if c.Campaigns.Rate < 0 {
+		bad("campaigns.rate", "must not be negative (0 = no limit)")
+	}
+	if w := c.Campaigns.Workers; w < 1 || w > 256 {
+		bad("campaigns.workers", "%d is outside 1..256", w)
+	}
+	if c.Campaigns.MaxConsecutiveErrors < 1 {
+		bad("campaigns.max_consecutive_errors", "must be at least 1")
+	}
+	if c.Campaigns.Grace <= 0 {
+		bad("campaigns.grace", "must be a positive duration, e.g. 1h")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -1,5 +1,7 @@
 package store
 
+import "strconv"
+
 // Key layout. Every key starts with the configured prefix (default "pufa:").
 // Keys holding one resident's personal data carry the openid as a hash tag,
 // {openid}, so they share a Cluster slot and can be erased together.
@@ -20,6 +22,39 @@ package store
 //	                                         never expire, never personal: see Metric*
 //	topics:<yyyymmdd>                zset    questions per topic (FAQ entry or law chapter) that day
 //	wxcache:<name>                   string  WeChat SDK cache entries (access token)
+//
+// Campaigns (store/campaigns.go). Every key of one campaign carries its id as
+// the hash tag {<id>}, so the Lua scripts that move a campaign, a fire or a
+// recipient run on one Cluster slot. <fire> is the fire time in Unix seconds.
+//
+//	campaign:index                   set     ids of campaigns with recorded state
+//	campaign:{<id>}                  hash    lifecycle: state, approved_by/_at/_hash, last_fire,
+//	                                         fires, missed_fires, previewed_*, reach_* counters
+//	campaign:{<id>}:log              list    state changes "unix|from|to|event|by|note" (last 500)
+//	campaign:{<id>}:fire:<fire>      string  fire-once claim of one fire time (run|skip|late);
+//	                                         30 days TTL, far beyond any catch-up window
+//	campaign:{<id>}:runs             zset    fire times that started a run, scored by fire
+//	campaign:{<id>}:mass             hash    MASSSENDJOBFINISH counts by msg_id:
+//	                                         "<fire> <total> <filter> <sent> <errors> <status>"
+//	campaign:{<id>}:run:<fire>       hash    one run: phase, state, channel, content snapshot,
+//	                                         total, done, sent, failed, unknown, consec, ...
+//	campaign:{<id>}:run:<fire>:queue list    audience snapshot not yet claimed (openids or
+//	                                         mass items "all", "tag:<id>", "b:<n>")
+//	campaign:{<id>}:run:<fire>:status hash   per-recipient result: i:<ms> in flight, r retry,
+//	                                         s[:<msgid>] sent, f:<code> failed, u unknown,
+//	                                         d delivered / b:<status> (TEMPLATESENDJOBFINISH)
+//	campaign:{<id>}:run:<fire>:inflight zset claimed items by lease deadline (ms)
+//	campaign:{<id>}:run:<fire>:retry list    items to claim again before the queue
+//	campaign:{<id>}:run:<fire>:batches hash  mass batch n → its openids, newline-separated
+//	campaign:msg:<msg_id>            string  "<id> <fire> <kind>" of a WeChat msg_id, for reach
+//	                                         callbacks; 30 days TTL
+//	ratelimit:<name>                 string  GCRA theoretical arrival time (µs) of a rate shared
+//	                                         by all replicas
+//	quota:mass:<yyyymmdd>            string  subscription accounts: "<id> <fire>" that used the
+//	                                         day's one mass send; 2 days TTL
+//
+// A run's per-recipient keys hold openids; they expire runRetention after
+// the run ends (erasure on unsubscribe does not reach into them earlier).
 
 func (s *Store) keyCallback(id string) string     { return s.key("callback", tag(id)) }
 func (s *Store) keyUser(openid string) string     { return s.key("user", tag(openid)) }
@@ -42,3 +77,22 @@ func (s *Store) userKeys(openid string) []string {
 
 func (s *Store) keyUserMore(openid string) string { return s.keyUser(openid) + ":more" }
 func (s *Store) keyTopics(day string) string      { return s.key("topics", day) }
+
+// Campaigns.
+
+func (s *Store) keyCampaignIndex() string        { return s.key("campaign", "index") }
+func (s *Store) keyCampaign(id string) string    { return s.key("campaign", tag(id)) }
+func (s *Store) keyCampaignLog(id string) string { return s.keyCampaign(id) + ":log" }
+func (s *Store) keyCampaignFire(id string, fire int64) string {
+	return s.keyCampaign(id) + ":fire:" + strconv.FormatInt(fire, 10)
+}
+func (s *Store) keyCampaignRuns(id string) string { return s.keyCampaign(id) + ":runs" }
+func (s *Store) keyCampaignMass(id string) string { return s.keyCampaign(id) + ":mass" }
+func (s *Store) keyRun(id string, fire int64) string {
+	return s.keyCampaign(id) + ":run:" + strconv.FormatInt(fire, 10)
+}
+func (s *Store) keyCampaignMsg(msgID int64) string {
+	return s.key("campaign", "msg", strconv.FormatInt(msgID, 10))
+}
+func (s *Store) keyRateLimit(name string) string { return s.key("ratelimit", name) }
+func (s *Store) keyMassQuota(day string) string  { return s.key("quota", "mass", day) }

@@ -16,8 +16,10 @@ import (
 	sdkutil "github.com/silenceper/wechat/v2/util"
 
 	"github.com/pufa-dev/pufa/bot"
+	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/knowledge"
+	"github.com/pufa-dev/pufa/scheduler"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
 )
@@ -63,9 +65,11 @@ func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
 
 // service is pufa wired together: everything `serve` and `demo` run.
 type service struct {
-	endpoint *bot.Endpoint
-	kb       *knowledge.Base
-	handler  http.Handler
+	endpoint  *bot.Endpoint
+	kb        *knowledge.Base
+	handler   http.Handler
+	campaigns *campaigns.Manager   // see campaign.go
+	scheduler *scheduler.Scheduler // started by serveHTTP
 }
 
 // newKnowledge builds the knowledge base: the embedded laws plus any
@@ -140,6 +144,15 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	handlers.Register(router)
 	router.HandleText(keywords)
 	router.HandleText(&bot.Answerer{KB: kb, Log: st, Logger: logger})
+	camps, err := newCampaigns(cfg, st, wx, logger)
+	if err != nil {
+		return nil, err
+	}
+	registerCampaignEvents(router, camps)
+	sched, err := newCampaignScheduler(cfg, camps, st, logger)
+	if err != nil {
+		return nil, err
+	}
 
 	ep, err := bot.NewEndpoint(bot.Options{
 		Token: cfg.WeChat.Token, AppID: cfg.WeChat.AppID, EncodingAESKey: cfg.WeChat.EncodingAESKey,
@@ -163,7 +176,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	return &service{endpoint: ep, kb: kb, handler: mux}, nil
+	return &service{endpoint: ep, kb: kb, handler: mux, campaigns: camps, scheduler: sched}, nil
 }
 
 // serveHTTP serves the service on l until ctx ends, then shuts down
@@ -178,6 +191,8 @@ func (s *service) serveHTTP(ctx context.Context, l net.Listener, logger *slog.Lo
 		IdleTimeout:       90 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	stopScheduler := s.startScheduler(ctx)
+	defer stopScheduler() // in-flight campaign sends finish and are recorded
 	if err := serveUntil(ctx, srv, l, 30*time.Second); err != nil {
 		return err
 	}

@@ -61,6 +61,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		AppID: demoAppID, AppSecret: demoSecret, Token: demoToken, EncodingAESKey: demoAESKey,
 		APIBase: "http://" + simL.Addr().String(), MaxClockSkew: cfg.WeChat.MaxClockSkew,
 	}
+	cfg.Campaigns.Dir = embeddedSamples // 宪法宣传周 2026, 民法典宣传月 2027
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -80,6 +81,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	svc.handler = withDemoCampaigns(svc.handler, svc.campaigns, logger)
 
 	fmt.Fprintf(stdout, `pufa demo is running (embedded Redis, simulated WeChat, safe mode).
 
@@ -87,6 +89,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
   simulator statistics:             http://%[1]s/sim/stats
   pufa callback endpoint:           http://%[2]s/wechat
   health / readiness:               http://%[2]s/healthz  http://%[2]s/readyz
+  campaigns and their counts:       http://%[2]s/demo/campaigns
+  send a sample campaign now:       curl -X POST http://%[2]s/demo/campaigns/constitution-week-2026/send
+                                    (or civil-code-month-2027: template messages, one per follower)
 
 Try: 离婚冷静期是多久 · 民法典第1077条 · 法律援助怎么申请 · 更多 · 转人工 · 你好,
 and follow with a community QR code on the chat page.

@@ -24,12 +24,13 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":  {"run the service (callback endpoint, health checks)", runServe},
-		"demo":   {"run everything in one process: embedded Redis, WeChat simulator, bot", runDemo},
-		"wxsim":  {"run the WeChat simulator alone", runWXSim},
-		"bench":  {"benchmarks: bench callback", runBench},
-		"kb":     {"knowledge base: kb ask \"问题\", kb eval (retrieval quality on STARD)", runKB},
-		"config": {"print the effective configuration (secrets masked)", runConfig},
+		"serve":    {"run the service (callback endpoint, health checks)", runServe},
+		"demo":     {"run everything in one process: embedded Redis, WeChat simulator, bot", runDemo},
+		"wxsim":    {"run the WeChat simulator alone", runWXSim},
+		"bench":    {"benchmarks: bench callback", runBench},
+		"campaign": {"plan, approve, send and count themed campaigns (new, validate, list, stats, approve, preview, run, pause, resume, cancel)", runCampaign},
+		"kb":       {"knowledge base: kb ask \"问题\", kb eval (retrieval quality on STARD)", runKB},
+		"config":   {"print the effective configuration (secrets masked)", runConfig},
 	}
 }
 
@@ -69,7 +70,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "usage: pufa <command> [flags]\n\ncommands:")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'pufa <command> -h' for a command's flags.")
 }

@@ -1,0 +1,592 @@
+package campaigns
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat"
+)
+
+// Sender is what delivery needs from the WeChat client.
+type Sender interface {
+	MassSend(ctx context.Context, r wechat.MassRequest) (wechat.MassResult, error)
+	SendTemplate(ctx context.Context, m wechat.TemplateMessage) (int64, error)
+	SendText(ctx context.Context, openid, content string) error
+}
+
+// AudienceSource lists followers from WeChat.
+type AudienceSource interface {
+	AllFollowers(ctx context.Context) ([]string, error)
+	AllTagFollowers(ctx context.Context, tagID int64) ([]string, error)
+}
+
+// Store is what campaigns needs from package store.
+type Store interface {
+	Campaign(ctx context.Context, id string) (map[string]string, error)
+	CampaignIDs(ctx context.Context) ([]string, error)
+	SetCampaignState(ctx context.Context, id string, c store.StateChange) (bool, string, error)
+	SetCampaignFields(ctx context.Context, id string, fields map[string]string) error
+	CampaignLog(ctx context.Context, id string) ([]string, error)
+	ClaimFire(ctx context.Context, id string, at time.Time, mode string, older []time.Time) (store.FireClaim, error)
+	BeginRun(ctx context.Context, id string, fire time.Time, owner string, lease time.Duration, fields map[string]string) (string, error)
+	AppendRun(ctx context.Context, id string, fire time.Time, owner string, batches map[string]string, items []string) error
+	ReadyRun(ctx context.Context, id string, fire time.Time, owner string) (int, error)
+	Run(ctx context.Context, id string, fire time.Time) (map[string]string, error)
+	SetRunFields(ctx context.Context, id string, fire time.Time, fields map[string]string) error
+	RunFires(ctx context.Context, id string) ([]time.Time, error)
+	RunBatch(ctx context.Context, id string, fire time.Time, n string) (string, error)
+	ClaimRunItems(ctx context.Context, id string, fire time.Time, n int, lease, retryWithin time.Duration) (store.RunClaim, error)
+	RecordRunItem(ctx context.Context, id string, fire time.Time, item, result, counter string, ok bool) (int64, bool, error)
+	ReleaseRunItem(ctx context.Context, id string, fire time.Time, item string, notBefore time.Time) error
+	RenewRunItem(ctx context.Context, id string, fire time.Time, item string, lease time.Duration) (bool, error)
+	RunStatuses(ctx context.Context, id string, fire time.Time) (map[string]string, error)
+	IndexMsg(ctx context.Context, msgID int64, id string, fire time.Time, kind string) error
+	MsgCampaign(ctx context.Context, msgID int64) (string, time.Time, string, bool, error)
+	SetMassReach(ctx context.Context, id string, r store.MassReach) error
+	SubmitMass(ctx context.Context, id string, msgID int64, fire time.Time) error
+	MassReaches(ctx context.Context, id string) ([]store.MassReach, error)
+	TemplateFinished(ctx context.Context, id string, fire time.Time, openid string, msgID int64, status, counter string) (bool, error)
+	TakeRate(ctx context.Context, name string, perSecond float64, burst, n int) (time.Duration, error)
+	ClaimMassQuota(ctx context.Context, day, holder string) (bool, string, error)
+	CommunityMembers(ctx context.Context, community string) ([]string, error)
+}
+
+// Run counters and item statuses.
+const (
+	cntSent    = "sent"
+	cntFailed  = "failed"
+	cntUnknown = "unknown"
+)
+
+const (
+	snapshotLease = 2 * time.Minute
+	massPerMinute = 60
+	maxAttempts   = 5
+	// Lapsed claims are resent only within these windows, safely inside
+	// WeChat's own dedup windows (24 h for clientmsgid, 10 min for
+	// client_msg_id).
+	massRetryWindow     = 23 * time.Hour
+	templateRetryWindow = 9 * time.Minute
+	massBatchMax        = 10000
+)
+
+// runDef is the snapshot of what a run sends, stored with the run so that a
+// resumed run never picks up later edits.
+type runDef struct {
+	ID        string   `json:"id"`
+	Channel   Channel  `json:"channel"`
+	Audience  Audience `json:"audience"`
+	Content   Content  `json:"content"`
+	QuietFrom int      `json:"quiet_from"`
+	QuietTo   int      `json:"quiet_to"`
+	QuietSet  bool     `json:"quiet_set"`
+	Hash      string   `json:"hash"`
+}
+
+func defOf(c *Campaign) runDef {
+	return runDef{ID: c.ID, Channel: c.Channel, Audience: c.Audience, Content: c.Content,
+		QuietFrom: c.QuietHours.From, QuietTo: c.QuietHours.To, QuietSet: c.QuietHours.Set, Hash: c.Hash()}
+}
+
+func (d runDef) quiet() QuietHours {
+	return QuietHours{From: d.QuietFrom, To: d.QuietTo, Set: d.QuietSet}
+}
+
+// RunOptions adjust one run.
+type RunOptions struct {
+	IgnoreQuietHours bool // staff sending by hand (or the demo) outside the quiet hours rule
+}
+
+// RunResult is how a run ended for this process.
+type RunResult struct {
+	State   string // finished, paused, cancelled, or interrupted (ctx ended; resumable)
+	Counts  RunStats
+	Stopped string // why it stopped, when not finished
+}
+
+// deliverer runs the workers of one run in this process.
+type deliverer struct {
+	m      *Manager
+	def    runDef
+	fire   time.Time
+	opts   RunOptions
+	log    *slog.Logger
+	quotaM sync.Mutex
+	quota  bool // the subscription account's daily mass send is ours
+}
+
+// snapshot fills a new run's queue: openids for per-recipient channels,
+// batches for mass. Only the snapshot owner calls it.
+func (m *Manager) snapshot(ctx context.Context, def runDef, fire time.Time) error {
+	a := def.Audience
+	batches := map[string]string{}
+	var items []string
+	switch {
+	case def.Channel == ChannelMass && a.All:
+		batches["0"], items = "all", []string{"b:0"}
+	case def.Channel == ChannelMass && len(a.Tags) == 1 && len(a.Communities) == 0 && len(a.OpenIDs) == 0:
+		batches["0"], items = "tag:"+strconv.FormatInt(a.Tags[0], 10), []string{"b:0"}
+	default:
+		ids, err := m.resolve(ctx, a)
+		if err != nil {
+			return err
+		}
+		if def.Channel != ChannelMass {
+			items = ids
+			break
+		}
+		if m.opts.AccountType == AccountSubscription {
+			return fmt.Errorf("campaigns: %s: a subscription account can mass send only to all followers or one tag (mass/send by openid is for service accounts)", def.ID)
+		}
+		for i, b := range splitBatches(ids) {
+			k := strconv.Itoa(i)
+			batches[k] = "ids:" + strings.Join(b, "\n")
+			items = append(items, "b:"+k)
+		}
+		if len(items) == 0 {
+			return fmt.Errorf("campaigns: %s: mass send by openid needs at least 2 recipients, audience has %d", def.ID, len(ids))
+		}
+	}
+	if err := m.opts.Store.AppendRun(ctx, def.ID, fire, m.owner, batches, items); err != nil {
+		return err
+	}
+	n, err := m.opts.Store.ReadyRun(ctx, def.ID, fire, m.owner)
+	if err != nil {
+		return err
+	}
+	m.log.InfoContext(ctx, "campaigns: audience snapshot ready", slog.String("campaign", def.ID),
+		slog.Int64("fire", fire.Unix()), slog.Int("items", n), slog.String("channel", string(def.Channel)))
+	return nil
+}
+
+// resolve lists the audience's openids, deduplicated, in a stable order.
+func (m *Manager) resolve(ctx context.Context, a Audience) ([]string, error) {
+	if m.opts.Audience == nil {
+		return nil, errors.New("campaigns: no WeChat client to list followers")
+	}
+	if a.All {
+		ids, err := m.opts.Audience.AllFollowers(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("campaigns: list followers: %w", err)
+		}
+		return dedup(ids), nil
+	}
+	var ids []string
+	for _, t := range a.Tags {
+		l, err := m.opts.Audience.AllTagFollowers(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("campaigns: list followers of tag %d: %w", t, err)
+		}
+		ids = append(ids, l...)
+	}
+	for _, c := range a.Communities {
+		l, err := m.opts.Store.CommunityMembers(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("campaigns: list community %s: %w", c, err)
+		}
+		slices.Sort(l) // sets come back in no order
+		ids = append(ids, l...)
+	}
+	ids = append(ids, a.OpenIDs...)
+	return dedup(ids), nil
+}
+
+func dedup(ids []string) []string {
+	seen := make(map[string]struct{}, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if _, ok := seen[id]; ok || id == "" {
+			continue
+		}
+		seen[id] = struct{}{}
+		out = append(out, id)
+	}
+	return out
+}
+
+// splitBatches cuts ids into as few mass/send batches as possible, of
+// balanced sizes so that none falls below WeChat's minimum of 2.
+func splitBatches(ids []string) [][]string {
+	if len(ids) < 2 {
+		return nil
+	}
+	n := (len(ids) + massBatchMax - 1) / massBatchMax
+	size := (len(ids) + n - 1) / n
+	var out [][]string
+	for len(ids) > 0 {
+		k := min(size, len(ids))
+		out = append(out, ids[:k])
+		ids = ids[k:]
+	}
+	return out
+}
+
+// work runs the workers of a ready run until it finishes, stops or ctx ends.
+func (d *deliverer) work(ctx context.Context) RunResult {
+	workers := d.m.opts.Workers
+	if d.def.Channel == ChannelMass {
+		workers = 1 // 60 requests a minute leave nothing to parallelise
+	}
+	var wg sync.WaitGroup
+	results := make(chan RunResult, workers)
+	for range workers {
+		wg.Go(func() { results <- d.worker(ctx) })
+	}
+	wg.Wait()
+	close(results)
+	res := RunResult{State: "interrupted"}
+	for r := range results {
+		// "finished" from the worker that closed the run wins; then a stop
+		// reason; "interrupted" only if nothing else was seen.
+		if r.State == "finished" || res.State == "interrupted" {
+			res = r
+		}
+	}
+	return res
+}
+
+func (d *deliverer) worker(ctx context.Context) RunResult {
+	st := d.m.opts.Store
+	retryWindow := time.Duration(0)
+	switch d.def.Channel {
+	case ChannelMass:
+		retryWindow = massRetryWindow
+	case ChannelTemplate:
+		retryWindow = templateRetryWindow
+	}
+	for {
+		if ctx.Err() != nil {
+			return RunResult{State: "interrupted"}
+		}
+		if !d.opts.IgnoreQuietHours {
+			if quiet, until := d.def.quiet().Quiet(d.m.now()); quiet {
+				d.log.InfoContext(ctx, "campaigns: quiet hours, waiting", slog.Time("until", until))
+				if sleep(ctx, until.Sub(d.m.now())) != nil {
+					return RunResult{State: "interrupted"}
+				}
+				continue
+			}
+		}
+		// Pace before claiming: the claim-to-send window, in which a crash
+		// leaves an unknown, stays as short as one request.
+		if d.def.Channel != ChannelMass && d.m.opts.Rate > 0 {
+			wait, err := st.TakeRate(ctx, "campaigns", d.m.opts.Rate, max(1, int(d.m.opts.Rate/20)), 1)
+			if err != nil {
+				d.log.WarnContext(ctx, "campaigns: rate limit", slog.Any("error", err))
+				wait = time.Second
+			}
+			if sleep(ctx, wait) != nil {
+				return RunResult{State: "interrupted"}
+			}
+		}
+		c, err := st.ClaimRunItems(ctx, d.def.ID, d.fire, 1, d.m.opts.Lease, retryWindow)
+		if err != nil {
+			if ctx.Err() != nil {
+				return RunResult{State: "interrupted"}
+			}
+			d.log.WarnContext(ctx, "campaigns: claim", slog.String("campaign", d.def.ID), slog.Any("error", err))
+			if sleep(ctx, time.Second) != nil {
+				return RunResult{State: "interrupted"}
+			}
+			continue
+		}
+		switch c.Kind {
+		case store.ClaimItems:
+			for _, item := range c.Items {
+				d.send(ctx, item)
+			}
+		case store.ClaimWait, store.ClaimDrain:
+			if sleep(ctx, min(c.Wait, time.Second)) != nil {
+				return RunResult{State: "interrupted"}
+			}
+		case store.ClaimStop:
+			return RunResult{State: c.State, Stopped: c.State}
+		case store.ClaimFinished:
+			return RunResult{State: "finished"}
+		}
+	}
+}
+
+// send delivers one claimed item and records the outcome. It uses a context
+// detached from cancellation: once a request may be on its way, shutting
+// down waits for the answer and records it rather than leaving an unknown.
+func (d *deliverer) send(parent context.Context, item string) {
+	ctx := context.WithoutCancel(parent)
+	st := d.m.opts.Store
+	for attempt := 1; ; attempt++ {
+		msgID, extra, err := d.sendOnce(ctx, item)
+		if err == nil {
+			d.record(ctx, item, d.okResult(item, msgID, extra), cntSent, true, nil)
+			return
+		}
+		code, isCode := wechat.ErrCode(err)
+		certain := notSent(err)
+		switch {
+		case errors.Is(err, errQuotaUsed):
+			next := nextMidnight(d.m.now())
+			d.log.WarnContext(ctx, "campaigns: daily mass quota of the subscription account is used, holding the run",
+				slog.String("campaign", d.def.ID), slog.Time("until", next))
+			d.release(ctx, item, next)
+			return
+		case certain && wechat.IsPermanent(err):
+			d.record(ctx, item, failResult(code, isCode), cntFailed, false, err)
+			if isCode && accountLevel(code) {
+				d.m.autoPause(ctx, d.def.ID, d.fire, fmt.Sprintf("errcode %d affects every recipient", code))
+			}
+			return
+		case !certain && d.def.Channel == ChannelCustom:
+			// No idempotency key: never risk a second copy.
+			d.record(ctx, item, "u", cntUnknown, false, err)
+			return
+		case attempt >= maxAttempts:
+			if certain {
+				d.record(ctx, item, failResult(code, isCode), cntFailed, false, err)
+			} else {
+				d.record(ctx, item, "u", cntUnknown, false, err)
+			}
+			return
+		}
+		// Transient (or maybe-sent and idempotent): back off and retry.
+		wait := wechat.RetryAfter(err, d.m.now())
+		if wait > d.m.opts.Lease/2 {
+			// Too long to hold a claim: hand it back and hold the run.
+			d.log.InfoContext(ctx, "campaigns: WeChat asks to wait, holding the run",
+				slog.String("campaign", d.def.ID), slog.Int("errcode", code), slog.Duration("wait", wait))
+			d.release(ctx, item, d.m.now().Add(wait))
+			return
+		}
+		wait = max(wait, backoff(attempt))
+		if ok, err := st.RenewRunItem(ctx, d.def.ID, d.fire, item, d.m.opts.Lease+wait); err != nil || !ok {
+			return // lost the claim: whoever holds it now records it
+		}
+		d.log.DebugContext(ctx, "campaigns: retrying", slog.String("campaign", d.def.ID), slog.Int("attempt", attempt),
+			slog.Int("errcode", code), slog.Duration("wait", wait))
+		if sleep(parent, wait) != nil {
+			// Shutting down: the item was certainly not sent if certain,
+			// else it stays in flight and its lease decides.
+			if certain {
+				d.release(ctx, item, time.Time{})
+			}
+			return
+		}
+	}
+}
+
+var errQuotaUsed = errors.New("campaigns: daily mass send already used")
+
+// sendOnce makes one request for item.
+func (d *deliverer) sendOnce(ctx context.Context, item string) (msgID, extra int64, err error) {
+	c := d.def
+	switch c.Channel {
+	case ChannelTemplate:
+		t := c.Content.Template
+		data := make(map[string]wechat.TemplateField, len(t.Fields))
+		for k, v := range t.Fields {
+			data[k] = wechat.TemplateField{Value: v}
+		}
+		id, err := d.m.opts.Sender.SendTemplate(ctx, wechat.TemplateMessage{
+			ToUser: item, TemplateID: t.ID, URL: t.URL, Data: data,
+			ClientMsgID: wechat.ClientMsgID(c.ID, d.fire, 0),
+		})
+		return id, 0, err
+	case ChannelCustom:
+		return 0, 0, d.m.opts.Sender.SendText(ctx, item, c.Content.Text)
+	}
+	// Mass: one batch.
+	n := strings.TrimPrefix(item, "b:")
+	batch, err := strconv.Atoi(n)
+	if err != nil {
+		return 0, 0, fmt.Errorf("campaigns: bad mass item %q: %w", item, wechat.ErrInvalidRequest)
+	}
+	target, err := d.m.opts.Store.RunBatch(ctx, c.ID, d.fire, n)
+	if err != nil {
+		return 0, 0, err
+	}
+	req := wechat.MassRequest{ClientMsgID: wechat.ClientMsgID(c.ID, d.fire, batch)}
+	if c.Content.MediaID != "" {
+		req.MsgType, req.MediaID = wechat.MsgTypeMPNews, c.Content.MediaID
+	} else {
+		req.MsgType, req.Text = wechat.MsgTypeText, c.Content.Text
+	}
+	switch {
+	case target == "all":
+		req.ToAll = true
+	case strings.HasPrefix(target, "tag:"):
+		req.TagID, _ = strconv.ParseInt(strings.TrimPrefix(target, "tag:"), 10, 64)
+	default:
+		req.OpenIDs = strings.Split(strings.TrimPrefix(target, "ids:"), "\n")
+	}
+	if d.m.opts.AccountType == AccountSubscription {
+		if err := d.takeMassQuota(ctx); err != nil {
+			return 0, 0, err
+		}
+	}
+	wait, err := d.m.opts.Store.TakeRate(ctx, "mass", massPerMinute/60.0, 1, 1)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := sleep(ctx, wait); err != nil {
+		return 0, 0, err
+	}
+	res, err := d.m.opts.Sender.MassSend(ctx, req)
+	if err != nil {
+		return 0, 0, err
+	}
+	if res.Duplicate {
+		d.log.InfoContext(ctx, "campaigns: mass batch was already submitted (45065), keeping its msg_id",
+			slog.String("campaign", c.ID), slog.Int("batch", batch), slog.Int64("msg_id", res.MsgID))
+	}
+	return res.MsgID, res.MsgDataID, nil
+}
+
+// takeMassQuota claims the subscription account's one mass send of the day
+// (China time) for this run; its batches all share it.
+func (d *deliverer) takeMassQuota(ctx context.Context) error {
+	d.quotaM.Lock()
+	defer d.quotaM.Unlock()
+	if d.quota {
+		return nil
+	}
+	holder := d.def.ID + " " + strconv.FormatInt(d.fire.Unix(), 10)
+	ok, found, err := d.m.opts.Store.ClaimMassQuota(ctx, store.Day(d.m.now()), holder)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		d.log.WarnContext(ctx, "campaigns: mass quota used today", slog.String("by", found))
+		return errQuotaUsed
+	}
+	d.quota = true
+	return nil
+}
+
+func (d *deliverer) okResult(item string, msgID, extra int64) string {
+	ctx := context.Background()
+	st := d.m.opts.Store
+	switch d.def.Channel {
+	case ChannelCustom:
+		return "s"
+	case ChannelTemplate:
+		if err := st.IndexMsg(ctx, msgID, d.def.ID, d.fire, string(ChannelTemplate)); err != nil {
+			d.log.WarnContext(ctx, "campaigns: index template msgid", slog.Any("error", err))
+		}
+		return "s:" + strconv.FormatInt(msgID, 10)
+	}
+	if err := st.IndexMsg(ctx, msgID, d.def.ID, d.fire, string(ChannelMass)); err != nil {
+		d.log.WarnContext(ctx, "campaigns: index mass msg_id", slog.Any("error", err))
+	}
+	if err := st.SubmitMass(ctx, d.def.ID, msgID, d.fire); err != nil {
+		d.log.WarnContext(ctx, "campaigns: record mass msg_id", slog.Any("error", err))
+	}
+	d.log.InfoContext(ctx, "campaigns: mass batch submitted", slog.String("campaign", d.def.ID),
+		slog.String("item", item), slog.Int64("msg_id", msgID), slog.Int64("msg_data_id", extra))
+	return "s:" + strconv.FormatInt(msgID, 10) + ":" + strconv.FormatInt(extra, 10)
+}
+
+func failResult(code int, isCode bool) string {
+	if isCode {
+		return "f:" + strconv.Itoa(code)
+	}
+	return "f:error"
+}
+
+// record stores an item's outcome; a run of consecutive failures pauses the
+// campaign. Openids are logged only at debug level.
+func (d *deliverer) record(ctx context.Context, item, result, counter string, ok bool, cause error) {
+	consec, recorded, err := d.m.opts.Store.RecordRunItem(ctx, d.def.ID, d.fire, item, result, counter, ok)
+	if err != nil {
+		d.log.ErrorContext(ctx, "campaigns: record outcome", slog.String("campaign", d.def.ID), slog.Any("error", err))
+		return
+	}
+	if !ok {
+		d.log.DebugContext(ctx, "campaigns: recipient not sent", slog.String("campaign", d.def.ID),
+			slog.String("recipient", item), slog.String("result", result), slog.Any("error", cause))
+	}
+	if !recorded || ok {
+		return
+	}
+	if limit := d.m.opts.MaxConsecutiveErrors; limit > 0 && consec >= int64(limit) {
+		d.m.autoPause(ctx, d.def.ID, d.fire, fmt.Sprintf("%d consecutive errors, last: %v", consec, cause))
+	}
+}
+
+func (d *deliverer) release(ctx context.Context, item string, notBefore time.Time) {
+	if err := d.m.opts.Store.ReleaseRunItem(ctx, d.def.ID, d.fire, item, notBefore); err != nil {
+		d.log.ErrorContext(ctx, "campaigns: release", slog.String("campaign", d.def.ID), slog.Any("error", err))
+	}
+}
+
+// notSent reports whether err proves the request had no effect: WeChat
+// answered with an errcode, pufa refused it locally, or no connection was
+// made. Anything else (timeouts, 5xx, a connection lost mid-request) may
+// have been sent.
+func notSent(err error) bool {
+	if _, ok := wechat.ErrCode(err); ok {
+		return true
+	}
+	if errors.Is(err, wechat.ErrInvalidRequest) || errors.Is(err, errQuotaUsed) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// accountLevel errcodes fail every recipient alike: continuing only burns
+// quota and logs.
+func accountLevel(code int) bool {
+	switch code {
+	case 45028, 48003, 48001, 40037, 40007:
+		return true
+	}
+	return false
+}
+
+func backoff(attempt int) time.Duration {
+	d := 200 * time.Millisecond << min(attempt-1, 6)
+	d = min(d, 10*time.Second)
+	return d/2 + rand.N(d/2+1)
+}
+
+func nextMidnight(t time.Time) time.Time {
+	t = t.In(CST)
+	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, CST)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func encodeDef(d runDef) string {
+	b, _ := json.Marshal(d) // plain data: cannot fail
+	return string(b)
+}
+
+func decodeDef(s string) (runDef, error) {
+	var d runDef
+	if err := json.Unmarshal([]byte(s), &d); err != nil {
+		return d, fmt.Errorf("campaigns: run snapshot: %w", err)
+	}
+	return d, nil
+}

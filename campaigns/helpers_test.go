@@ -1,0 +1,248 @@
+package campaigns_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sdkutil "github.com/silenceper/wechat/v2/util"
+
+	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/store/storetest"
+	"github.com/pufa-dev/pufa/wechat"
+	"github.com/pufa-dev/pufa/wechat/wxsim"
+)
+
+// The SDK's URL rewriting is a process global, so it is set once here and
+// points at a proxy whose target each test swaps; tests using it never run
+// in parallel.
+var apiTarget atomic.Pointer[http.Handler]
+
+const (
+	testAppID  = "wxcampaigntest01"
+	testSecret = "campaign-test-secret"
+	testToken  = "campaign-test-token"
+)
+
+func TestMain(m *testing.M) {
+	sdkutil.DefaultHTTPClient = wechat.HTTPClient(10 * time.Second)
+	if os.Getenv(helperEnv) != "" {
+		wechat.UseAPIBase(os.Getenv(helperAPIEnv))
+		os.Exit(helperMain())
+	}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := apiTarget.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "no simulator", http.StatusServiceUnavailable)
+	}))
+	proxyURL = proxy.URL
+	wechat.UseAPIBase(proxy.URL)
+	code := m.Run()
+	proxy.Close()
+	os.Exit(code)
+}
+
+var proxyURL string
+
+// env is one test's world: a simulator with followers, a Redis store and a
+// Manager over both.
+type env struct {
+	t     *testing.T
+	sim   *wxsim.Server
+	st    *store.Store
+	wx    *wechat.Client
+	defs  []*campaigns.Campaign
+	m     *campaigns.Manager
+	dedup *templateDedup
+	reach chan int64 // msg_ids of MASSSENDJOBFINISH callbacks applied
+}
+
+type envOpts struct {
+	followers int
+	simOpts   func(*wxsim.Options)
+	mgrOpts   func(*campaigns.Options)
+	files     []string // campaign YAML documents
+}
+
+func newEnv(t *testing.T, o envOpts) *env {
+	t.Helper()
+	e := &env{t: t, st: storetest.New(t), reach: make(chan int64, 64)}
+	for i, doc := range o.files {
+		c, err := campaigns.Parse(fmt.Sprintf("test-%d.yaml", i), []byte(doc))
+		if err != nil {
+			t.Fatalf("campaign %d: %v", i, err)
+		}
+		e.defs = append(e.defs, c)
+	}
+	// The simulator's MASSSENDJOBFINISH callbacks go to this handler, which
+	// plays the bot's part for reach.
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var m struct {
+			Event       string `xml:"Event"`
+			MsgID       int64  `xml:"MsgID"`
+			Status      string `xml:"Status"`
+			TotalCount  int    `xml:"TotalCount"`
+			FilterCount int    `xml:"FilterCount"`
+			SentCount   int    `xml:"SentCount"`
+			ErrorCount  int    `xml:"ErrorCount"`
+		}
+		if xml.Unmarshal(body, &m) == nil && m.Event == "MASSSENDJOBFINISH" && e.m != nil {
+			if err := e.m.MassFinished(r.Context(), m.MsgID, m.Status, m.TotalCount, m.FilterCount, m.SentCount, m.ErrorCount); err != nil {
+				t.Errorf("MassFinished: %v", err)
+			}
+			select {
+			case e.reach <- m.MsgID:
+			default:
+			}
+		}
+		io.WriteString(w, "success")
+	}))
+	t.Cleanup(cb.Close)
+	so := wxsim.Options{
+		AppID: testAppID, AppSecret: testSecret, Token: testToken, Followers: o.followers,
+		MassRateLimit: -1, MassFinishDelay: 10 * time.Millisecond, CallbackURL: cb.URL,
+	}
+	if o.simOpts != nil {
+		o.simOpts(&so)
+	}
+	sim, err := wxsim.New(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sim = sim
+	e.dedup = newTemplateDedup(sim)
+	var h http.Handler = e.dedup
+	apiTarget.Store(&h)
+	t.Cleanup(func() {
+		apiTarget.Store(nil)
+		sim.Close()
+	})
+	e.wx, err = wechat.New(wechat.Config{AppID: testAppID, AppSecret: testSecret}, e.st, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mo := campaigns.Options{
+		Store: e.st, Definitions: func() ([]*campaigns.Campaign, error) { return e.defs, nil },
+		Sender: e.wx, Audience: e.wx, Previewer: e.wx, Logger: quietLogger(),
+		Workers: 8, Lease: 2 * time.Second,
+	}
+	if o.mgrOpts != nil {
+		o.mgrOpts(&mo)
+	}
+	e.m, err = campaigns.New(mo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func quietLogger() *slog.Logger {
+	if os.Getenv("PUFA_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (e *env) approve(id string) {
+	e.t.Helper()
+	if err := e.m.Approve(context.Background(), id, "测试员"); err != nil {
+		e.t.Fatalf("approve %s: %v", id, err)
+	}
+}
+
+func (e *env) kind(k string) wxsim.KindStats { return e.sim.Stats().Kinds[k] }
+
+// templateDedup gives the simulator WeChat's documented client_msg_id
+// behaviour for template messages, which it lacks: the same openid +
+// client_msg_id within 10 minutes sends one message (the repeat is answered
+// with the first msgid).
+type templateDedup struct {
+	next http.Handler
+	mu   sync.Mutex
+	seen map[string]json.RawMessage
+	hits atomic.Int64 // repeats answered without sending
+}
+
+func newTemplateDedup(next http.Handler) *templateDedup {
+	return &templateDedup{next: next, seen: map[string]json.RawMessage{}}
+}
+
+func (d *templateDedup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/cgi-bin/message/template/send" {
+		d.next.ServeHTTP(w, r)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	var req struct {
+		ToUser      string `json:"touser"`
+		ClientMsgID string `json:"client_msg_id"`
+	}
+	_ = json.Unmarshal(body, &req)
+	key := req.ToUser + "\x00" + req.ClientMsgID
+	if req.ClientMsgID != "" {
+		d.mu.Lock()
+		prev, ok := d.seen[key]
+		d.mu.Unlock()
+		if ok {
+			d.hits.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(prev)
+			return
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	d.next.ServeHTTP(rec, r)
+	if req.ClientMsgID != "" && rec.Code == http.StatusOK && bytes.Contains(rec.Body.Bytes(), []byte(`"errcode":0`)) {
+		d.mu.Lock()
+		d.seen[key] = append(json.RawMessage{}, rec.Body.Bytes()...)
+		d.mu.Unlock()
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+}
+
+const massAllYAML = `
+id: mass-all
+title: 群发测试
+channel: mass
+audience: {all: true}
+content: {text: "宪法宣传周：尊法学法守法用法。"}
+`
+
+const templateAllYAML = `
+id: tpl-all
+title: 模板消息测试
+channel: template
+audience: {all: true}
+content:
+  template:
+    id: TPL1
+    fields: {first: 民法典宣传月, remark: 回复“民法典”了解更多}
+`
+
+const customAllYAML = `
+id: custom-all
+title: 客服消息测试
+channel: custom
+audience: {all: true}
+content: {text: "国家安全教育日：发现线索请拨打12339。"}
+`

@@ -1,0 +1,580 @@
+package campaigns
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat"
+)
+
+// Account types, which decide the mass-send quota.
+const (
+	AccountService      = "service"      // each follower receives at most 4 mass sends a month
+	AccountSubscription = "subscription" // one mass send a day, to all or one tag only
+)
+
+// Previewer sends previews of mass content to one staff member.
+type Previewer interface {
+	Preview(ctx context.Context, openid, content string) error
+	PreviewNews(ctx context.Context, openid, mediaID string) error
+}
+
+// Options configure a Manager. Store and Definitions are required; the
+// WeChat parts only for commands that talk to WeChat.
+type Options struct {
+	Store       Store
+	Definitions func() ([]*Campaign, error) // the YAML files, read afresh on each call
+	Sender      Sender
+	Audience    AudienceSource
+	Previewer   Previewer
+	Logger      *slog.Logger
+	Now         func() time.Time
+
+	Rate                 float64       // per-recipient messages/s shared by all replicas; 0 = unlimited
+	Workers              int           // concurrent senders per run in this process; default 16
+	Lease                time.Duration // how long a claimed recipient stays in flight; default 30s
+	MaxConsecutiveErrors int           // auto-pause threshold; default 20, <0 never
+	AccountType          string        // AccountService (default) or AccountSubscription
+	Owner                string        // this replica's name in Redis; default host-pid-random
+}
+
+// Manager runs the lifecycle of campaigns: approval, state changes, fires
+// and runs, previews, statistics and reach. It is safe for concurrent use.
+type Manager struct {
+	opts  Options
+	log   *slog.Logger
+	owner string
+
+	mu     sync.Mutex
+	active map[string]bool // runs this process works on, "id@fire"
+}
+
+// New checks opts and returns a Manager.
+func New(opts Options) (*Manager, error) {
+	if opts.Store == nil || opts.Definitions == nil {
+		return nil, errors.New("campaigns: Store and Definitions are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 16
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.MaxConsecutiveErrors == 0 {
+		opts.MaxConsecutiveErrors = 20
+	}
+	switch opts.AccountType {
+	case "":
+		opts.AccountType = AccountService
+	case AccountService, AccountSubscription:
+	default:
+		return nil, fmt.Errorf("campaigns: account type %q is not %s or %s", opts.AccountType, AccountService, AccountSubscription)
+	}
+	owner := opts.Owner
+	if owner == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 3)
+		_, _ = rand.Read(b)
+		owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	}
+	return &Manager{opts: opts, log: opts.Logger, owner: owner, active: map[string]bool{}}, nil
+}
+
+func (m *Manager) now() time.Time { return m.opts.Now() }
+
+// ErrNotFound is returned for an id no campaign file defines.
+var ErrNotFound = errors.New("campaigns: no such campaign")
+
+// ErrConflict means the campaign changed state while the caller acted.
+var ErrConflict = errors.New("campaigns: state changed meanwhile")
+
+// Definitions returns the current campaign definitions.
+func (m *Manager) Definitions() ([]*Campaign, error) { return m.opts.Definitions() }
+
+// Get returns the definition of id.
+func (m *Manager) Get(id string) (*Campaign, error) {
+	defs, err := m.opts.Definitions()
+	for _, c := range defs {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w %q (and some files are invalid: %v)", ErrNotFound, id, err)
+	}
+	return nil, fmt.Errorf("%w %q", ErrNotFound, id)
+}
+
+// Status is a campaign's recorded state.
+type Status struct {
+	State       State
+	ApprovedBy  string
+	ApprovedAt  time.Time
+	Stale       bool // the file differs from what was approved; a run in progress keeps its snapshot
+	LastFire    time.Time
+	Fires       int64
+	MissedFires int64
+	Run         time.Time // fire of the current or latest run
+	PauseReason string
+
+	stored string // the state string in Redis, "" when none
+}
+
+func unixField(h map[string]string, k string) time.Time {
+	n, err := strconv.ParseInt(h[k], 10, 64)
+	if err != nil || n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0)
+}
+
+func intField(h map[string]string, k string) int64 {
+	n, _ := strconv.ParseInt(h[k], 10, 64)
+	return n
+}
+
+// Status reads c's state. An approved (not yet running) campaign whose file
+// changed since approval goes back to draft here: an approval covers
+// exactly the content a person saw.
+func (m *Manager) Status(ctx context.Context, c *Campaign) (Status, error) {
+	h, err := m.opts.Store.Campaign(ctx, c.ID)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{
+		State: State(h["state"]), stored: h["state"], ApprovedBy: h["approved_by"],
+		ApprovedAt: unixField(h, "approved_at"), LastFire: unixField(h, "last_fire"),
+		Fires: intField(h, "fires"), MissedFires: intField(h, "missed_fires"),
+		Run: unixField(h, "run"), PauseReason: h["pause_reason"],
+	}
+	if st.State == "" {
+		st.State = Draft
+	}
+	if hash := h["approved_hash"]; hash != "" && hash != c.Hash() {
+		switch st.State {
+		case Approved, Scheduled, Paused, Missed:
+			err := m.setState(ctx, c.ID, st, EvEdit, "pufa", "definition changed after approval", nil)
+			if err != nil && !errors.Is(err, ErrConflict) {
+				return st, err
+			}
+			if err == nil {
+				m.log.WarnContext(ctx, "campaigns: definition changed after approval, back to draft", slog.String("campaign", c.ID))
+				st.State, st.stored = Draft, string(Draft)
+			}
+		case Running, Finished:
+			st.Stale = true
+		}
+	}
+	return st, nil
+}
+
+// setState applies event to a campaign found in st, atomically: it fails
+// with ErrConflict if the state changed since st was read.
+func (m *Manager) setState(ctx context.Context, id string, st Status, ev Event, by, note string, fields map[string]string, run ...runChange) error {
+	to, err := Transition(st.State, ev)
+	if err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	now := m.now()
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	fields["state_at"] = strconv.FormatInt(now.Unix(), 10)
+	c := store.StateChange{
+		From: st.stored, To: string(to), Fields: fields,
+		Log: strings.Join([]string{strconv.FormatInt(now.Unix(), 10), string(st.State), string(to), string(ev), by,
+			strings.ReplaceAll(note, "|", "/")}, "|"),
+	}
+	for _, r := range run {
+		c.RunFire, c.RunState = r.fire.Unix(), r.state
+	}
+	ok, found, err := m.opts.Store.SetCampaignState(ctx, id, c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if found == "" {
+			found = string(Draft)
+		}
+		return fmt.Errorf("%w: %s is now %s", ErrConflict, id, found)
+	}
+	m.log.InfoContext(ctx, "campaigns: state", slog.String("campaign", id), slog.String("from", string(st.State)),
+		slog.String("to", string(to)), slog.String("event", string(ev)), slog.String("by", by))
+	return nil
+}
+
+type runChange struct {
+	fire  time.Time
+	state string
+}
+
+// Approve records that by approved c's current content; only an approved
+// campaign ever sends.
+func (m *Manager) Approve(ctx context.Context, id, by string) error {
+	if strings.TrimSpace(by) == "" {
+		return errors.New("campaigns: approve: the approver's name is required (--by)")
+	}
+	c, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	st, err := m.Status(ctx, c)
+	if err != nil {
+		return err
+	}
+	now := m.now()
+	return m.setState(ctx, id, st, EvApprove, by, "hash "+c.Hash(), map[string]string{
+		"approved_by": by, "approved_at": strconv.FormatInt(now.Unix(), 10), "approved_hash": c.Hash(),
+	})
+}
+
+// Pause stops a campaign: no new fires, and workers of a run in progress
+// stop after their current recipient.
+func (m *Manager) Pause(ctx context.Context, id, by, reason string) error {
+	_, st, err := m.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	return m.setState(ctx, id, st, EvPause, by, reason, map[string]string{"pause_reason": reason}, runChange{st.Run, "paused"})
+}
+
+// Resume continues a paused campaign; an interrupted run continues where it
+// stopped (serve joins it, or `pufa campaign run`).
+func (m *Manager) Resume(ctx context.Context, id, by string) error {
+	_, st, err := m.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	return m.setState(ctx, id, st, EvResume, by, "", map[string]string{"pause_reason": ""}, runChange{st.Run, "running"})
+}
+
+// Cancel stops a campaign for good.
+func (m *Manager) Cancel(ctx context.Context, id, by string) error {
+	_, st, err := m.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	return m.setState(ctx, id, st, EvCancel, by, "", nil, runChange{st.Run, "cancelled"})
+}
+
+func (m *Manager) load(ctx context.Context, id string) (*Campaign, Status, error) {
+	c, err := m.Get(id)
+	if err != nil {
+		return nil, Status{}, err
+	}
+	st, err := m.Status(ctx, c)
+	return c, st, err
+}
+
+// autoPause pauses a running campaign after errors; concurrent workers may
+// all try, one wins.
+func (m *Manager) autoPause(ctx context.Context, id string, fire time.Time, reason string) {
+	c, st, err := m.load(ctx, id)
+	if err != nil {
+		// The file may be gone; pause from the stored state alone.
+		c = &Campaign{ID: id}
+		h, herr := m.opts.Store.Campaign(ctx, id)
+		if herr != nil {
+			m.log.ErrorContext(ctx, "campaigns: auto-pause", slog.String("campaign", id), slog.Any("error", herr))
+			return
+		}
+		st = Status{State: State(h["state"]), stored: h["state"]}
+	}
+	if st.State != Running {
+		return
+	}
+	err = m.setState(ctx, c.ID, st, EvPause, "pufa", "auto-pause: "+reason,
+		map[string]string{"pause_reason": "auto-pause: " + reason}, runChange{fire, "paused"})
+	if err == nil {
+		m.log.WarnContext(ctx, "campaigns: auto-paused", slog.String("campaign", id), slog.String("reason", reason))
+	}
+}
+
+// Preview sends c's content to one staff member (a WeChat mass preview for
+// mass content, the message itself otherwise). Previews use a fresh
+// Broadcast in the wechat adapter, so they cannot poison later sends.
+func (m *Manager) Preview(ctx context.Context, id, openid, by string) error {
+	c, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	if openid == "" {
+		return errors.New("campaigns: preview: --to OPENID is required")
+	}
+	switch c.Channel {
+	case ChannelMass:
+		if m.opts.Previewer == nil {
+			return errors.New("campaigns: preview: no WeChat client")
+		}
+		if c.Content.MediaID != "" {
+			err = m.opts.Previewer.PreviewNews(ctx, openid, c.Content.MediaID)
+		} else {
+			err = m.opts.Previewer.Preview(ctx, openid, c.Content.Text)
+		}
+	case ChannelTemplate:
+		t := c.Content.Template
+		data := make(map[string]wechat.TemplateField, len(t.Fields))
+		for k, v := range t.Fields {
+			data[k] = wechat.TemplateField{Value: v}
+		}
+		_, err = m.opts.Sender.SendTemplate(ctx, wechat.TemplateMessage{ToUser: openid, TemplateID: t.ID, URL: t.URL, Data: data})
+	case ChannelCustom:
+		err = m.opts.Sender.SendText(ctx, openid, c.Content.Text)
+	}
+	if err != nil {
+		return fmt.Errorf("campaigns: preview %s: %w", id, err)
+	}
+	return m.opts.Store.SetCampaignFields(ctx, id, map[string]string{
+		"previewed_by": by, "previewed_at": strconv.FormatInt(m.now().Unix(), 10), "previewed_hash": c.Hash(),
+	})
+}
+
+// Start runs fire of campaign id, which the caller (the scheduler) has
+// claimed, until the run ends or ctx is cancelled.
+func (m *Manager) Start(ctx context.Context, id string, fire time.Time) (RunResult, error) {
+	c, st, err := m.load(ctx, id)
+	if err != nil {
+		return RunResult{}, err
+	}
+	if !st.State.Sends() || st.State == Running {
+		return RunResult{}, fmt.Errorf("campaigns: %s is %s: fire %s not started", id, st.State, fire.Format(time.RFC3339))
+	}
+	err = m.setState(ctx, id, st, EvStart, "scheduler", "fire "+fire.In(CST).Format(time.RFC3339),
+		map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)})
+	if err != nil {
+		return RunResult{}, err
+	}
+	return m.runFire(ctx, c, defOf(c), fire, RunOptions{})
+}
+
+// Join works on an unfinished run of id together with any other replica,
+// e.g. after a restart. It returns at once when this process already works
+// on it.
+func (m *Manager) Join(ctx context.Context, id string, fire time.Time, opts RunOptions) (RunResult, error) {
+	c, st, err := m.load(ctx, id)
+	if err != nil {
+		return RunResult{}, err
+	}
+	if st.State != Running {
+		if err := m.setState(ctx, id, st, EvStart, "scheduler", "resume run "+fire.In(CST).Format(time.RFC3339),
+			map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
+			return RunResult{}, err
+		}
+	}
+	return m.runFire(ctx, c, defOf(c), fire, opts)
+}
+
+// RunNow sends id now, from the command line: it resumes the campaign's
+// unfinished run if there is one, else claims a new fire at the current
+// second. The guarantees are those of a scheduled fire.
+func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.Time, RunResult, error) {
+	c, st, err := m.load(ctx, id)
+	if err != nil {
+		return time.Time{}, RunResult{}, err
+	}
+	if !st.Run.IsZero() {
+		h, err := m.opts.Store.Run(ctx, id, st.Run)
+		if err != nil {
+			return time.Time{}, RunResult{}, err
+		}
+		switch h["state"] {
+		case "running":
+			res, err := m.Join(ctx, id, st.Run, opts)
+			return st.Run, res, err
+		case "paused":
+			return time.Time{}, RunResult{}, fmt.Errorf("campaigns: %s is paused (%s): run `pufa campaign resume %s` first", id, st.PauseReason, id)
+		}
+	}
+	switch st.State {
+	case Approved, Scheduled:
+	case Draft:
+		return time.Time{}, RunResult{}, fmt.Errorf("campaigns: %s is a draft: approve it first (pufa campaign approve %s --by NAME)", id, id)
+	default:
+		return time.Time{}, RunResult{}, fmt.Errorf("campaigns: %s is %s: nothing to send", id, st.State)
+	}
+	fire := m.now().Truncate(time.Second)
+	claim, err := m.opts.Store.ClaimFire(ctx, id, fire, "run", nil)
+	if err != nil {
+		return time.Time{}, RunResult{}, err
+	}
+	if !claim.Won {
+		return time.Time{}, RunResult{}, fmt.Errorf("campaigns: %s: fire %s is already taken; try again", id, fire.Format(time.RFC3339))
+	}
+	if err := m.setState(ctx, id, st, EvStart, "cli", "manual run",
+		map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
+		return time.Time{}, RunResult{}, err
+	}
+	res, err := m.runFire(ctx, c, defOf(c), fire, opts)
+	return fire, res, err
+}
+
+// runFire snapshots (or joins) a run and works on it in this process.
+func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire time.Time, opts RunOptions) (RunResult, error) {
+	if m.opts.Sender == nil {
+		return RunResult{}, errors.New("campaigns: no WeChat client to send with")
+	}
+	key := def.ID + "@" + strconv.FormatInt(fire.Unix(), 10)
+	m.mu.Lock()
+	if m.active[key] {
+		m.mu.Unlock()
+		return RunResult{State: "running", Stopped: "already running in this process"}, nil
+	}
+	m.active[key] = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(m.active, key)
+		m.mu.Unlock()
+	}()
+
+	log := m.log.With(slog.String("campaign", def.ID), slog.Int64("fire", fire.Unix()))
+	for {
+		begin, err := m.opts.Store.BeginRun(ctx, def.ID, fire, m.owner, snapshotLease, map[string]string{
+			"def": encodeDef(def), "channel": string(def.Channel), "state": "running",
+			"started_at": strconv.FormatInt(m.now().Unix(), 10), "fire": strconv.FormatInt(fire.Unix(), 10),
+		})
+		if err != nil {
+			return RunResult{}, err
+		}
+		if begin == store.RunBeginNew {
+			if err := m.snapshot(ctx, def, fire); err != nil {
+				if ctx.Err() == nil && !wechat.IsTransient(err) && !errors.Is(err, store.ErrSnapshotLost) {
+					m.autoPause(ctx, def.ID, fire, "audience snapshot failed: "+err.Error())
+				}
+				return RunResult{}, err
+			}
+			break
+		}
+		if begin == store.RunBeginReady {
+			break
+		}
+		if err := sleep(ctx, 500*time.Millisecond); err != nil { // another replica is snapshotting
+			return RunResult{State: "interrupted"}, nil
+		}
+	}
+	h, err := m.opts.Store.Run(ctx, def.ID, fire)
+	if err != nil {
+		return RunResult{}, err
+	}
+	if stored, err := decodeDef(h["def"]); err == nil {
+		def = stored // the run sends what it was started with
+	}
+	log.InfoContext(ctx, "campaigns: delivering", slog.String("channel", string(def.Channel)), slog.String("owner", m.owner))
+	d := &deliverer{m: m, def: def, fire: fire, opts: opts, log: log}
+	res := d.work(ctx)
+	if counts, err := m.runStats(context.WithoutCancel(ctx), def.ID, fire); err == nil {
+		res.Counts = counts
+	}
+	if res.State == "finished" {
+		m.completeRun(context.WithoutCancel(ctx), c, def.ID, fire)
+	}
+	log.InfoContext(ctx, "campaigns: run ended here", slog.String("state", res.State),
+		slog.Int64("sent", res.Counts.Sent), slog.Int64("failed", res.Counts.Failed), slog.Int64("unknown", res.Counts.Unknown))
+	return res, nil
+}
+
+// completeRun moves a campaign whose run finished on: back to scheduled
+// when further fires remain, else finished.
+func (m *Manager) completeRun(ctx context.Context, c *Campaign, id string, fire time.Time) {
+	h, err := m.opts.Store.Campaign(ctx, id)
+	if err != nil {
+		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("error", err))
+		return
+	}
+	st := Status{State: State(h["state"]), stored: h["state"]}
+	if st.State != Running || h["run"] != strconv.FormatInt(fire.Unix(), 10) {
+		return
+	}
+	ev := EvFinish
+	if c != nil && c.Recurring() && !c.Next(fire).IsZero() {
+		ev = EvComplete
+	}
+	if err := m.setState(ctx, id, st, ev, "pufa", "run "+fire.In(CST).Format(time.RFC3339)+" done", nil); err != nil && !errors.Is(err, ErrConflict) {
+		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("error", err))
+	}
+}
+
+// Plan is a campaign as the scheduler sees it.
+type Plan struct {
+	Campaign  *Campaign
+	State     State
+	Since     time.Time // fires before the approval never applied
+	LastFire  time.Time // latest fire handled (sent, skipped or missed)
+	RunFire   time.Time // current or latest run
+	RunActive bool      // that run is unfinished (running, or stuck after its finisher died)
+	RunDone   bool      // that run finished but the campaign still says running
+}
+
+// Plans lists every valid campaign with its state. Invalid files are
+// reported in err alongside the valid plans.
+func (m *Manager) Plans(ctx context.Context) ([]Plan, error) {
+	defs, defErr := m.opts.Definitions()
+	out := make([]Plan, 0, len(defs))
+	for _, c := range defs {
+		st, err := m.Status(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		p := Plan{Campaign: c, State: st.State, Since: st.ApprovedAt, LastFire: st.LastFire, RunFire: st.Run}
+		if !st.Run.IsZero() {
+			h, err := m.opts.Store.Run(ctx, c.ID, st.Run)
+			if err != nil {
+				return nil, err
+			}
+			p.RunActive = h["state"] == "running"
+			p.RunDone = h["state"] == "finished" && st.State == Running
+		}
+		out = append(out, p)
+	}
+	return out, defErr
+}
+
+// MarkScheduled records that the scheduler took up an approved campaign.
+func (m *Manager) MarkScheduled(ctx context.Context, id string) error {
+	_, st, err := m.load(ctx, id)
+	if err != nil || st.State != Approved {
+		return err
+	}
+	return m.setState(ctx, id, st, EvSchedule, "scheduler", "", nil)
+}
+
+// MarkMissed records that a one-shot campaign's fire came too late to send.
+func (m *Manager) MarkMissed(ctx context.Context, id string, fire time.Time, why string) error {
+	_, st, err := m.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	return m.setState(ctx, id, st, EvMiss, "scheduler", fmt.Sprintf("fire %s: %s", fire.In(CST).Format(time.RFC3339), why), nil)
+}
+
+// MarkFinished records that a campaign has no fire left (its window closed).
+func (m *Manager) MarkFinished(ctx context.Context, id, why string) error {
+	_, st, err := m.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	return m.setState(ctx, id, st, EvFinish, "scheduler", why, nil)
+}
+
+// CompleteStale finishes the state change of a run whose finishing worker
+// died between closing the run and moving the campaign on.
+func (m *Manager) CompleteStale(ctx context.Context, id string, fire time.Time) {
+	c, _ := m.Get(id)
+	m.completeRun(ctx, c, id, fire)
+}

@@ -1,0 +1,321 @@
+package scheduler_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/scheduler"
+	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/store/storetest"
+)
+
+var bg = context.Background()
+
+// fakeClock is a Clock the test advances by hand.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, waiter{c.now.Add(d), ch})
+	return ch
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.now) {
+			kept = append(kept, w)
+			continue
+		}
+		w.ch <- c.now
+	}
+	c.waiters = kept
+}
+
+// waitFor blocks until n goroutines sleep on the clock.
+func (c *fakeClock) waitFor(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Microsecond) {
+		c.mu.Lock()
+		k := len(c.waiters)
+		c.mu.Unlock()
+		if k >= n {
+			return
+		}
+	}
+	t.Fatalf("schedulers did not go back to sleep")
+}
+
+// fakeCampaigns is one replica's view of the campaigns: definitions in
+// memory, fire state in the shared Redis, starts recorded.
+type fakeCampaigns struct {
+	st       *store.Store
+	defs     []*campaigns.Campaign
+	approved time.Time
+
+	mu     sync.Mutex
+	state  map[string]campaigns.State
+	starts []string // "id@unix"
+	missed []string
+}
+
+func (f *fakeCampaigns) Plans(ctx context.Context) ([]campaigns.Plan, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []campaigns.Plan
+	for _, c := range f.defs {
+		h, err := f.st.Campaign(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		var last time.Time
+		if n, _ := strconv.ParseInt(h["last_fire"], 10, 64); n > 0 {
+			last = time.Unix(n, 0)
+		}
+		s := f.state[c.ID]
+		if s == "" {
+			s = campaigns.Scheduled
+		}
+		out = append(out, campaigns.Plan{Campaign: c, State: s, Since: f.approved, LastFire: last})
+	}
+	return out, nil
+}
+
+func (f *fakeCampaigns) Start(_ context.Context, id string, fire time.Time) (campaigns.RunResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts = append(f.starts, fmt.Sprintf("%s@%d", id, fire.Unix()))
+	return campaigns.RunResult{State: "finished"}, nil
+}
+
+func (f *fakeCampaigns) Join(context.Context, string, time.Time, campaigns.RunOptions) (campaigns.RunResult, error) {
+	return campaigns.RunResult{}, nil
+}
+func (f *fakeCampaigns) MarkScheduled(context.Context, string) error { return nil }
+func (f *fakeCampaigns) MarkMissed(_ context.Context, id string, fire time.Time, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state[id] = campaigns.Missed
+	f.missed = append(f.missed, fmt.Sprintf("%s@%d", id, fire.Unix()))
+	return nil
+}
+func (f *fakeCampaigns) MarkFinished(_ context.Context, id, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state[id] = campaigns.Finished
+	return nil
+}
+func (f *fakeCampaigns) CompleteStale(context.Context, string, time.Time) {}
+
+func (f *fakeCampaigns) started() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.starts)
+}
+
+func campaign(t *testing.T, id, schedule string) *campaigns.Campaign {
+	t.Helper()
+	c, err := campaigns.Parse(id+".yaml", []byte("id: "+id+"\ntitle: t\nchannel: mass\naudience: {all: true}\ncontent: {text: a}\nschedule: "+schedule+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func cst(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, campaigns.CST)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+type replica struct {
+	c *fakeCampaigns
+	s *scheduler.Scheduler
+}
+
+func newReplica(t *testing.T, st *store.Store, clock scheduler.Clock, approved time.Time, defs ...*campaigns.Campaign) replica {
+	t.Helper()
+	fc := &fakeCampaigns{st: st, defs: defs, approved: approved, state: map[string]campaigns.State{}}
+	s, err := scheduler.New(scheduler.Options{Campaigns: fc, Store: st, Clock: clock, Logger: testLogger(), Poll: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return replica{fc, s}
+}
+
+func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Two replicas on one Redis run an @every 10s campaign for 35 s of (fake)
+// time, ticking every second: the fires at :10, :20 and :30 each happen
+// exactly once.
+func TestTwoReplicasFireEachTimeOnce(t *testing.T) {
+	st := storetest.New(t)
+	start := cst("2026-12-04 09:00:00")
+	clock := &fakeClock{now: start.Add(time.Second)}
+	c := campaign(t, "every10", `{cron: "@every 10s"}`)
+	a := newReplica(t, st, clock, start, c)
+	b := newReplica(t, st, clock, start, c)
+	ctx, cancel := context.WithCancel(bg)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.s.Run(ctx) })
+	wg.Go(func() { b.s.Run(ctx) })
+	for range 35 {
+		clock.waitFor(t, 2)
+		clock.Advance(time.Second)
+	}
+	clock.waitFor(t, 2)
+	cancel()
+	wg.Wait()
+
+	all := append(a.c.started(), b.c.started()...)
+	slices.Sort(all)
+	want := []string{
+		fmt.Sprintf("every10@%d", start.Add(10*time.Second).Unix()),
+		fmt.Sprintf("every10@%d", start.Add(20*time.Second).Unix()),
+		fmt.Sprintf("every10@%d", start.Add(30*time.Second).Unix()),
+	}
+	if !slices.Equal(all, want) {
+		t.Errorf("fires = %v (a %v, b %v), want %v", all, a.c.started(), b.c.started(), want)
+	}
+	h, _ := st.Campaign(bg, "every10")
+	if h["fires"] != "3" || h["missed_fires"] != "" {
+		t.Errorf("counters %v", h)
+	}
+	t.Logf("replica a fired %d, replica b fired %d", len(a.c.started()), len(b.c.started()))
+}
+
+// The same with the wall clock, under PUFA_REALTIME_TEST=1 (35 s).
+func TestTwoReplicasRealTime(t *testing.T) {
+	if os.Getenv("PUFA_REALTIME_TEST") == "" {
+		t.Skip("set PUFA_REALTIME_TEST=1 to run the 35-second real-time test")
+	}
+	st := storetest.New(t)
+	c := campaign(t, "every10rt", `{cron: "@every 10s"}`)
+	now := time.Now()
+	a := newReplica(t, st, nil, now, c)
+	b := newReplica(t, st, nil, now, c)
+	ctx, cancel := context.WithTimeout(bg, 35*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { a.s.Run(ctx) })
+	wg.Go(func() { b.s.Run(ctx) })
+	wg.Wait()
+	all := append(a.c.started(), b.c.started()...)
+	want := int((now.Add(35*time.Second).Unix())/10 - now.Unix()/10)
+	seen := map[string]bool{}
+	for _, f := range all {
+		if seen[f] {
+			t.Errorf("fire %s happened twice", f)
+		}
+		seen[f] = true
+	}
+	if len(all) != want {
+		t.Errorf("%d fires in 35 s, want %d: %v", len(all), want, all)
+	}
+	t.Logf("35 s, two replicas: %d fires (a %d, b %d), want %d", len(all), len(a.c.started()), len(b.c.started()), want)
+}
+
+func TestCatchUpPolicies(t *testing.T) {
+	daily := `{cron: "0 9 * * *", catch_up: %s, grace: 1h}`
+	tests := []struct {
+		name      string
+		schedule  string
+		lastFire  string // "" = never fired; approval is on 12-01 08:00
+		now       string
+		wantStart string // fire time started, "" none
+		missed    int
+		wantState campaigns.State
+	}{
+		{"on time", fmt.Sprintf(daily, "once"), "2026-12-03 09:00:00", "2026-12-04 09:00:00", "2026-12-04 09:00:00", 0, ""},
+		{"once within grace", fmt.Sprintf(daily, "once"), "2026-12-03 09:00:00", "2026-12-04 09:40:00", "2026-12-04 09:00:00", 0, ""},
+		{"once after days down: latest only", fmt.Sprintf(daily, "once"), "2026-12-01 09:00:00", "2026-12-04 09:40:00", "2026-12-04 09:00:00", 2, ""},
+		{"skip within grace", fmt.Sprintf(daily, "skip"), "2026-12-03 09:00:00", "2026-12-04 09:40:00", "", 1, ""},
+		{"skip after days down", fmt.Sprintf(daily, "skip"), "2026-12-01 09:00:00", "2026-12-04 09:40:00", "", 3, ""},
+		{"too late never sends", fmt.Sprintf(daily, "once"), "2026-12-03 09:00:00", "2026-12-04 11:00:01", "", 1, ""},
+		{"never fired since approval", fmt.Sprintf(daily, "once"), "", "2026-12-03 09:30:00", "2026-12-03 09:00:00", 2, ""},
+		{"one-shot too late is missed", `{at: "2026-12-04 09:00", catch_up: once, grace: 1h}`, "", "2026-12-04 10:30:00", "", 1, campaigns.Missed},
+		{"one-shot skip is missed", `{at: "2026-12-04 09:00", catch_up: skip}`, "", "2026-12-04 09:10:00", "", 1, campaigns.Missed},
+		{"one-shot caught up", `{at: "2026-12-04 09:00", catch_up: once, grace: 1h}`, "", "2026-12-04 09:59:00", "2026-12-04 09:00:00", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := storetest.New(t)
+			c := campaign(t, "c1", tt.schedule)
+			if tt.lastFire != "" {
+				if _, err := st.ClaimFire(bg, "c1", cst(tt.lastFire), "run", nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clock := &fakeClock{now: cst(tt.now)}
+			// Two replicas tick at the same instant: still one decision.
+			a := newReplica(t, st, clock, cst("2026-12-01 08:00:00"), c)
+			b := newReplica(t, st, clock, cst("2026-12-01 08:00:00"), c)
+			var wg sync.WaitGroup
+			wg.Go(func() { a.s.Tick(bg) })
+			wg.Go(func() { b.s.Tick(bg) })
+			wg.Wait()
+			a.s.Wait()
+			b.s.Wait()
+			starts := append(a.c.started(), b.c.started()...)
+			var want []string
+			if tt.wantStart != "" {
+				want = []string{fmt.Sprintf("c1@%d", cst(tt.wantStart).Unix())}
+			}
+			if !slices.Equal(starts, want) {
+				t.Errorf("starts %v, want %v", starts, want)
+			}
+			h, _ := st.Campaign(bg, "c1")
+			if got, _ := strconv.Atoi(h["missed_fires"]); got != tt.missed {
+				t.Errorf("missed_fires %d, want %d", got, tt.missed)
+			}
+			if tt.wantState != "" {
+				if a.c.state["c1"] != tt.wantState && b.c.state["c1"] != tt.wantState {
+					t.Errorf("state %v / %v, want %s", a.c.state, b.c.state, tt.wantState)
+				}
+				if n := len(a.c.missed) + len(b.c.missed); n != 1 {
+					t.Errorf("marked missed %d times", n)
+				}
+			}
+			// A second tick changes nothing.
+			a.s.Tick(bg)
+			a.s.Wait()
+			if n := len(a.c.started()) + len(b.c.started()); n != len(want) {
+				t.Errorf("second tick started again: %v %v", a.c.started(), b.c.started())
+			}
+		})
+	}
+}
