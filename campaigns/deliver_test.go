@@ -197,7 +197,7 @@ func TestMassBatchesAreIdempotentByClientMsgID(t *testing.T) {
 	}
 	e.sim.AddTag("东园社区", a)
 	e.sim.AddTag("西园社区", append(b, a[:100]...)) // overlap: still once each
-	lose := &loseResponses{next: e.dedup, path: "/cgi-bin/message/mass/send"}
+	lose := &loseResponses{next: e.sim, path: "/cgi-bin/message/mass/send"}
 	lose.left.Store(1)
 	var h http.Handler = lose
 	apiTarget.Store(&h)

@@ -1,9 +1,7 @@
 package campaigns_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -11,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,7 +64,6 @@ type env struct {
 	wx    *wechat.Client
 	defs  []*campaigns.Campaign
 	m     *campaigns.Manager
-	dedup *templateDedup
 	reach chan int64 // msg_ids of MASSSENDJOBFINISH callbacks applied
 }
 
@@ -125,8 +121,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	e.sim = sim
-	e.dedup = newTemplateDedup(sim)
-	var h http.Handler = e.dedup
+	var h http.Handler = sim
 	apiTarget.Store(&h)
 	t.Cleanup(func() {
 		apiTarget.Store(nil)
@@ -166,59 +161,6 @@ func (e *env) approve(id string) {
 }
 
 func (e *env) kind(k string) wxsim.KindStats { return e.sim.Stats().Kinds[k] }
-
-// templateDedup gives the simulator WeChat's documented client_msg_id
-// behaviour for template messages, which it lacks: the same openid +
-// client_msg_id within 10 minutes sends one message (the repeat is answered
-// with the first msgid).
-type templateDedup struct {
-	next http.Handler
-	mu   sync.Mutex
-	seen map[string]json.RawMessage
-	hits atomic.Int64 // repeats answered without sending
-}
-
-func newTemplateDedup(next http.Handler) *templateDedup {
-	return &templateDedup{next: next, seen: map[string]json.RawMessage{}}
-}
-
-func (d *templateDedup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/cgi-bin/message/template/send" {
-		d.next.ServeHTTP(w, r)
-		return
-	}
-	body, _ := io.ReadAll(r.Body)
-	var req struct {
-		ToUser      string `json:"touser"`
-		ClientMsgID string `json:"client_msg_id"`
-	}
-	_ = json.Unmarshal(body, &req)
-	key := req.ToUser + "\x00" + req.ClientMsgID
-	if req.ClientMsgID != "" {
-		d.mu.Lock()
-		prev, ok := d.seen[key]
-		d.mu.Unlock()
-		if ok {
-			d.hits.Add(1)
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(prev)
-			return
-		}
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	rec := httptest.NewRecorder()
-	d.next.ServeHTTP(rec, r)
-	if req.ClientMsgID != "" && rec.Code == http.StatusOK && bytes.Contains(rec.Body.Bytes(), []byte(`"errcode":0`)) {
-		d.mu.Lock()
-		d.seen[key] = append(json.RawMessage{}, rec.Body.Bytes()...)
-		d.mu.Unlock()
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	w.Write(rec.Body.Bytes())
-}
 
 const massAllYAML = `
 id: mass-all

@@ -85,12 +85,23 @@ func messageContent(msgType string, raw map[string]json.RawMessage) (string, *ap
 
 func errNotFollower() apiError { return errResp(43004, "require subscribe") }
 
+// templateWindow is how long WeChat drops a repeated template message with
+// the same openid and client_msg_id.
+const templateWindow = 10 * time.Minute
+
+// templateRequest is the first send of one openid + client_msg_id.
+type templateRequest struct {
+	msgID int64
+	at    time.Time
+}
+
 func (s *Server) handleTemplateSend(r *http.Request) any {
 	var req struct {
-		ToUser     string `json:"touser"`
-		TemplateID string `json:"template_id"`
-		URL        string `json:"url"`
-		Data       map[string]struct {
+		ToUser      string `json:"touser"`
+		TemplateID  string `json:"template_id"`
+		URL         string `json:"url"`
+		ClientMsgID string `json:"client_msg_id"`
+		Data        map[string]struct {
 			Value string `json:"value"`
 		} `json:"data"`
 	}
@@ -115,12 +126,21 @@ func (s *Server) handleTemplateSend(r *http.Request) any {
 	if !s.isFollowerLocked(req.ToUser) {
 		return errNotFollower()
 	}
-	id := s.newIDLocked()
-	s.deliverLocked(KindTemplate, b.String(), id, req.ToUser)
-	return struct {
+	type sent struct {
 		apiError
 		MsgID int64 `json:"msgid"`
-	}{errResp(0, "ok"), id}
+	}
+	key := req.ToUser + "\x00" + req.ClientMsgID
+	if prev, ok := s.tplRequests[key]; ok && req.ClientMsgID != "" && s.now().Sub(prev.at) < templateWindow {
+		s.kindLocked(KindTemplate).Repeats++
+		return sent{errResp(0, "ok"), prev.msgID}
+	}
+	id := s.newIDLocked()
+	s.deliverLocked(KindTemplate, b.String(), id, req.ToUser)
+	if req.ClientMsgID != "" {
+		s.tplRequests[key] = templateRequest{msgID: id, at: s.now()}
+	}
+	return sent{errResp(0, "ok"), id}
 }
 
 func (s *Server) handleCustomSend(r *http.Request) any {

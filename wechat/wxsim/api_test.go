@@ -387,3 +387,25 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+func TestTemplateClientMsgIDSendsOnce(t *testing.T) {
+	s, ts := newSim(t, Options{Followers: 2})
+	token := getToken(t, ts)
+	send := func(clientMsgID string) map[string]any {
+		return call(t, ts, "/cgi-bin/message/template/send?access_token="+token, map[string]any{
+			"touser": "o_sim_000001", "template_id": "TPL", "client_msg_id": clientMsgID,
+			"data": map[string]any{"first": map[string]string{"value": "民法典宣传月"}},
+		})
+	}
+	first, repeat, other := send("c-1"), send("c-1"), send("c-2")
+	if first["msgid"] != repeat["msgid"] || repeat["errcode"] != float64(0) {
+		t.Errorf("a repeat must be answered with the first msgid: %v vs %v", first, repeat)
+	}
+	if other["msgid"] == first["msgid"] {
+		t.Error("another client_msg_id must send anew")
+	}
+	ks := s.Stats().Kinds[KindTemplate]
+	if ks.Messages != 2 || ks.Repeats != 1 {
+		t.Errorf("template stats %+v, want 2 messages and 1 repeat", ks)
+	}
+}

@@ -88,6 +88,7 @@ type Server struct {
 	faultLeft    int
 	massJobs     map[int64]massJob
 	clientMsgIDs map[string]massJob
+	tplRequests  map[string]templateRequest // openid + "\x00" + client_msg_id
 	massTimes    []time.Time // recent mass requests, for the per-minute limit
 	menu         json.RawMessage
 	menuID       int64
@@ -199,6 +200,7 @@ func New(opts Options) (*Server, error) {
 		apiCalls:     make(map[string]int),
 		massJobs:     make(map[int64]massJob),
 		clientMsgIDs: make(map[string]massJob),
+		tplRequests:  make(map[string]templateRequest),
 		inbox:        make(map[string][]Delivery),
 		kinds:        make(map[string]*kindState),
 	}

@@ -39,6 +39,9 @@ type KindStats struct {
 	Messages         int `json:"messages"` // deliveries, one per recipient
 	UniqueRecipients int `json:"unique_recipients"`
 	Duplicates       int `json:"duplicates"`
+	// Repeats are requests WeChat answered from its idempotency record
+	// (template client_msg_id) without delivering again.
+	Repeats int `json:"repeats"`
 }
 
 type kindState struct {
@@ -86,11 +89,7 @@ func (s *Server) deliverLocked(kind, content string, msgID int64, openids ...str
 		}
 		return
 	}
-	ks := s.kinds[kind]
-	if ks == nil {
-		ks = &kindState{recipients: map[string]struct{}{}, seen: map[seenKey]struct{}{}}
-		s.kinds[kind] = ks
-	}
+	ks := s.kindLocked(kind)
 	h := fnv.New64a()
 	h.Write([]byte(content))
 	sum := h.Sum64()
@@ -105,4 +104,14 @@ func (s *Server) deliverLocked(kind, content string, msgID int64, openids ...str
 		ks.seen[k] = struct{}{}
 	}
 	ks.UniqueRecipients = len(ks.recipients)
+}
+
+// kindLocked returns the statistics of one kind, creating them on first use.
+func (s *Server) kindLocked(kind string) *kindState {
+	ks := s.kinds[kind]
+	if ks == nil {
+		ks = &kindState{recipients: map[string]struct{}{}, seen: map[seenKey]struct{}{}}
+		s.kinds[kind] = ks
+	}
+	return ks
 }
