@@ -83,37 +83,38 @@ func newKnowledge(cfg config.Knowledge) (*knowledge.Base, error) {
 		opts.FAQVars["station_hours"] = cfg.StationHours
 	}
 	if len(cfg.CorpusFiles) > 0 {
-		laws, err := knowledge.DefaultLaws()
+		c, err := loadCorpus(true, cfg.CorpusFiles)
 		if err != nil {
-			return nil, err
-		}
-		for _, path := range cfg.CorpusFiles {
-			more, err := loadCorpusFile(path)
-			if err != nil {
-				return nil, fmt.Errorf("knowledge.corpus_files: %w", err)
-			}
-			laws = append(laws, more...)
-		}
-		c, err := knowledge.NewCorpus(laws...)
-		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("knowledge.corpus_files: %w", err)
 		}
 		opts.Corpus = c
 	}
 	return knowledge.New(opts)
 }
 
-func loadCorpusFile(path string) ([]*knowledge.Law, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+// loadCorpus builds a corpus from the embedded laws (when withDefault) and
+// STARD-format JSONL files.
+func loadCorpus(withDefault bool, files []string) (*knowledge.Corpus, error) {
+	var laws []*knowledge.Law
+	if withDefault {
+		var err error
+		if laws, err = knowledge.DefaultLaws(); err != nil {
+			return nil, err
+		}
 	}
-	defer f.Close()
-	laws, err := knowledge.LoadJSONL(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		more, err := knowledge.LoadJSONL(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		laws = append(laws, more...)
 	}
-	return laws, nil
+	return knowledge.NewCorpus(laws...)
 }
 
 // wechatHTTPTimeout bounds every WeChat API call; several SDK calls take no

@@ -82,20 +82,9 @@ func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 	if q == "" {
 		return errors.New(`kb ask: no question given, e.g. pufa kb ask "离婚冷静期是多久"`)
 	}
-	laws, err := knowledge.DefaultLaws()
+	c, err := loadCorpus(true, corpora)
 	if err != nil {
-		return err
-	}
-	for _, path := range corpora {
-		more, err := kbLoadJSONL(path)
-		if err != nil {
-			return err
-		}
-		laws = append(laws, more...)
-	}
-	c, err := knowledge.NewCorpus(laws...)
-	if err != nil {
-		return err
+		return fmt.Errorf("kb: %w", err)
 	}
 	opts := knowledge.Options{Corpus: c, FAQPath: *faq}
 	if *train != "" {
@@ -181,19 +170,6 @@ func kbClip(s string, n int) string {
 		return s
 	}
 	return string(rs[:n]) + "…"
-}
-
-func kbLoadJSONL(path string) ([]*knowledge.Law, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("kb: %w", err)
-	}
-	defer f.Close()
-	laws, err := knowledge.LoadJSONL(f)
-	if err != nil {
-		return nil, fmt.Errorf("kb: %s: %w", path, err)
-	}
-	return laws, nil
 }
 
 func kbLoadQueries(path string) ([]knowledge.LabeledQuery, error) {
@@ -288,22 +264,9 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	loadStart := time.Now()
-	var laws []*knowledge.Law
-	if len(corpora) == 0 {
-		if laws, err = knowledge.DefaultLaws(); err != nil {
-			return err
-		}
-	}
-	for _, path := range corpora {
-		more, err := kbLoadJSONL(path)
-		if err != nil {
-			return err
-		}
-		laws = append(laws, more...)
-	}
-	c, err := knowledge.NewCorpus(laws...)
+	c, err := loadCorpus(len(corpora) == 0, corpora)
 	if err != nil {
-		return err
+		return fmt.Errorf("kb: %w", err)
 	}
 	loadTime := time.Since(loadStart)
 	test, err := kbLoadQueries(*queries)
