@@ -117,16 +117,28 @@ func loadCorpus(withDefault bool, files []string) (*knowledge.Corpus, error) {
 	return knowledge.NewCorpus(laws...)
 }
 
+// openStore connects to the Redis deployment the config names.
+func openStore(cfg config.Redis) (*store.Store, error) {
+	return store.Open(store.Options{
+		Addrs: cfg.Addrs, MasterName: cfg.MasterName, Password: cfg.Password, DB: cfg.DB, Prefix: cfg.Prefix,
+	})
+}
+
+// newWeChat returns the API client. The SDK's URL rewriting and HTTP client
+// are process globals: every command sets them here, once.
+func newWeChat(cfg config.WeChat, st *store.Store, logger *slog.Logger) (*wechat.Client, error) {
+	wechat.UseAPIBase(cfg.APIBase)
+	sdkutil.DefaultHTTPClient = wechat.HTTPClient(wechatHTTPTimeout)
+	return wechat.New(wechat.Config{AppID: cfg.AppID, AppSecret: cfg.AppSecret}, st, logger)
+}
+
 // wechatHTTPTimeout bounds every WeChat API call; several SDK calls take no
 // context, so the client's timeout is their only limit.
 const wechatHTTPTimeout = 10 * time.Second
 
-// newService wires the bot to the store and the WeChat client. The SDK's
-// URL rewriting and HTTP client are process globals and are set here, once.
+// newService wires the bot to the store and the WeChat client.
 func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*service, error) {
-	wechat.UseAPIBase(cfg.WeChat.APIBase)
-	sdkutil.DefaultHTTPClient = wechat.HTTPClient(wechatHTTPTimeout)
-	wx, err := wechat.New(wechat.Config{AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret}, st, logger)
+	wx, err := newWeChat(cfg.WeChat, st, logger)
 	if err != nil {
 		return nil, err
 	}

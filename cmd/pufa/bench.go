@@ -64,8 +64,7 @@ func benchCallback(ctx context.Context, args []string, stdout io.Writer) error {
 	cfg.Redis.Prefix = "pufabench:" + hex.EncodeToString(b) + ":"
 	cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = "wxbench", "bench-secret", "bench-token"
 	cfg.WeChat.EncodingAESKey = ""
-	st, err := store.Open(store.Options{Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName,
-		Password: cfg.Redis.Password, DB: cfg.Redis.DB, Prefix: cfg.Redis.Prefix})
+	st, err := openStore(cfg.Redis)
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,6 @@ import (
 	"time"
 	_ "time/tzdata" // CRON_TZ=Asia/Shanghai on hosts without zoneinfo
 
-	sdkutil "github.com/silenceper/wechat/v2/util"
-
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/config"
@@ -224,13 +222,10 @@ func (cf *campaignFlags) parse(fs *flag.FlagSet, args []string) (config.Config, 
 }
 
 // open connects to Redis and, when withWeChat, the WeChat API, and returns
-// the manager. The SDK's process globals are set here, once per command.
+// the manager.
 func (cf *campaignFlags) open(cfg config.Config, withWeChat bool) (*campaigns.Manager, func(), error) {
 	logger := newLogger(cfg.Log, os.Stderr)
-	st, err := store.Open(store.Options{
-		Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName, Password: cfg.Redis.Password,
-		DB: cfg.Redis.DB, Prefix: cfg.Redis.Prefix,
-	})
+	st, err := openStore(cfg.Redis)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -240,9 +235,7 @@ func (cf *campaignFlags) open(cfg config.Config, withWeChat bool) (*campaigns.Ma
 			st.Close()
 			return nil, nil, err
 		}
-		wechat.UseAPIBase(cfg.WeChat.APIBase)
-		sdkutil.DefaultHTTPClient = wechat.HTTPClient(wechatHTTPTimeout)
-		if wx, err = wechat.New(wechat.Config{AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret}, st, logger); err != nil {
+		if wx, err = newWeChat(cfg.WeChat, st, logger); err != nil {
 			st.Close()
 			return nil, nil, err
 		}
@@ -253,6 +246,20 @@ func (cf *campaignFlags) open(cfg config.Config, withWeChat bool) (*campaigns.Ma
 		return nil, nil, err
 	}
 	return mgr, func() { st.Close() }, nil
+}
+
+// openOne parses a subcommand that names exactly one campaign and opens the
+// manager; closeFn releases it.
+func (cf *campaignFlags) openOne(fs *flag.FlagSet, sub string, args []string, withWeChat bool) (mgr *campaigns.Manager, id string, closeFn func(), err error) {
+	cfg, pos, err := cf.parse(fs, args)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if id, err = oneID(sub, pos); err != nil {
+		return nil, "", nil, err
+	}
+	mgr, closeFn, err = cf.open(cfg, withWeChat)
+	return mgr, id, closeFn, err
 }
 
 func oneID(sub string, pos []string) (string, error) {
@@ -391,15 +398,7 @@ func campaignList(ctx context.Context, fs *flag.FlagSet, cf *campaignFlags, args
 
 func campaignStats(ctx context.Context, fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, pos, err := cf.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID("stats", pos)
-	if err != nil {
-		return err
-	}
-	mgr, closeFn, err := cf.open(cfg, false)
+	mgr, id, closeFn, err := cf.openOne(fs, "stats", args, false)
 	if err != nil {
 		return err
 	}
@@ -459,20 +458,12 @@ func currentUser() string {
 func campaignChange(ctx context.Context, sub string, fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
 	by := fs.String("by", "", "who does this (approve: required)")
 	reason := fs.String("reason", "", "why (pause)")
-	cfg, pos, err := cf.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(sub, pos)
+	mgr, id, closeFn, err := cf.openOne(fs, sub, args, false)
 	if err != nil {
 		return err
 	}
 	if *by == "" && sub != "approve" {
 		*by = currentUser()
-	}
-	mgr, closeFn, err := cf.open(cfg, false)
-	if err != nil {
-		return err
 	}
 	defer closeFn()
 	switch sub {
@@ -499,15 +490,7 @@ func campaignChange(ctx context.Context, sub string, fs *flag.FlagSet, cf *campa
 func campaignPreview(ctx context.Context, fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
 	to := fs.String("to", "", "staff member's openid")
 	by := fs.String("by", currentUser(), "who asks for the preview")
-	cfg, pos, err := cf.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID("preview", pos)
-	if err != nil {
-		return err
-	}
-	mgr, closeFn, err := cf.open(cfg, true)
+	mgr, id, closeFn, err := cf.openOne(fs, "preview", args, true)
 	if err != nil {
 		return err
 	}

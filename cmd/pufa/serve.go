@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/pufa-dev/pufa/store"
 )
 
 func newFlagSet(name string) *flag.FlagSet {
@@ -28,10 +26,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	logger := newLogger(cfg.Log, os.Stderr)
-	st, err := store.Open(store.Options{
-		Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName, Password: cfg.Redis.Password,
-		DB: cfg.Redis.DB, Prefix: cfg.Redis.Prefix,
-	})
+	st, err := openStore(cfg.Redis)
 	if err != nil {
 		return err
 	}
