@@ -89,7 +89,7 @@ type Server struct {
 	massJobs     map[int64]massJob
 	clientMsgIDs map[string]massJob
 	tplRequests  map[string]templateRequest // openid + "\x00" + client_msg_id
-	massTimes    []time.Time // recent mass requests, for the per-minute limit
+	massTimes    []time.Time                // recent mass requests, for the per-minute limit
 	menu         json.RawMessage
 	menuID       int64
 	inbox        map[string][]Delivery
