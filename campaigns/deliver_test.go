@@ -101,9 +101,10 @@ func TestAutoPauseAfterConsecutiveErrorsThenResume(t *testing.T) {
 	e.approve("tpl-all")
 	fire, res := runNow(t, e, "tpl-all")
 	st, _ := e.m.Stats(bg, "tpl-all")
-	if res.State != "paused" || st.State != campaigns.Paused || !strings.Contains(st.PauseReason, "5 consecutive errors") {
+	if res.State != "paused" || st.State != campaigns.Paused || !strings.Contains(st.PauseReason, "consecutive errors") {
 		t.Fatalf("result %+v, state %s (%s)", res, st.State, st.PauseReason)
 	}
+	// Two workers may each record a failure before either sees the limit.
 	failed := res.Counts.Failed
 	if failed < 5 || failed > 7 {
 		t.Errorf("%d failures before pausing, want 5..7", failed)
