@@ -268,6 +268,8 @@ func TestRejectionsHaveNoSideEffects(t *testing.T) {
 		{"malformed XML", request{body: "<xml><FromUserName>x</From"}, 400, "malformed message"},
 		{"not a callback", request{body: "<xml><a>1</a></xml>"}, 400, "malformed message"},
 		{"entity tricks", request{body: `<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><FromUserName>&x;</FromUserName><MsgType>text</MsgType></xml>`}, 400, "malformed message"},
+		{"deeply nested", request{body: "<xml>" + strings.Repeat("<a>", 5000) + strings.Repeat("</a>", 5000) + "</xml>"}, 400, "malformed message"},
+		{"invalid UTF-8", request{body: textXML(testOpenID, "\xff\xfe法", 1002, f.now.Unix())}, 400, "malformed message"},
 		{"forged msg_signature", request{mode: "safe", body: msg, msgSig: "deadbeef"}, 403, "bad msg_signature"},
 		{"wrong appid after decryption", request{mode: "safe", body: msg, appID: "wxattacker"}, 403, "appid mismatch"},
 	}

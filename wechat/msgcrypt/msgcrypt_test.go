@@ -133,3 +133,33 @@ func TestSealReplyVerifies(t *testing.T) {
 		t.Errorf("sealed body does not open: %v", err)
 	}
 }
+
+// FuzzDecrypt feeds hostile ciphertexts to Decrypt: it must never panic, and
+// whatever it accepts must be what Encrypt would have produced from it.
+func FuzzDecrypt(f *testing.F) {
+	c, _ := NewCipher(key, appID)
+	good, _ := c.Encrypt([]byte("0123456789abcdef"), []byte("<xml><Content>普法</Content></xml>"))
+	f.Add(good)
+	f.Add("")
+	f.Add("AAAA")
+	f.Add(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0}, 32)))
+	f.Fuzz(func(t *testing.T, in string) {
+		plain, err := c.Decrypt(in)
+		if err != nil {
+			return
+		}
+		again, err := c.Decrypt(mustEncrypt(t, c, plain))
+		if err != nil || !bytes.Equal(again, plain) {
+			t.Fatalf("round trip of an accepted message failed: %v", err)
+		}
+	})
+}
+
+func mustEncrypt(t *testing.T, c *Cipher, msg []byte) string {
+	t.Helper()
+	s, err := c.Encrypt(nil, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
