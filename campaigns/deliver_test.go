@@ -19,7 +19,7 @@ import (
 
 var bg = context.Background()
 
-func runNow(t *testing.T, e *env, id string) (time.Time, campaigns.RunResult) {
+func runNow(t testing.TB, e *env, id string) (time.Time, campaigns.RunResult) {
 	t.Helper()
 	fire, res, err := e.m.RunNow(bg, id, campaigns.RunOptions{IgnoreQuietHours: true})
 	if err != nil {

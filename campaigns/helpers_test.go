@@ -58,7 +58,7 @@ var proxyURL string
 // env is one test's world: a simulator with followers, a Redis store and a
 // Manager over both.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	sim   *wxsim.Server
 	st    *store.Store
 	wx    *wechat.Client
@@ -74,7 +74,7 @@ type envOpts struct {
 	files     []string // campaign YAML documents
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	e := &env{t: t, st: storetest.New(t), reach: make(chan int64, 64)}
 	for i, doc := range o.files {
