@@ -67,31 +67,92 @@ func New(t testing.TB) *store.Store {
 }
 
 func start() (string, error) {
-	bin, err := exec.LookPath("redis-server")
+	addr, err := freeAddr()
 	if err != nil {
-		return "", fmt.Errorf("redis-server not found: %w", err)
+		return "", err
 	}
+	if _, err := launch(addr); err != nil {
+		return "", err
+	}
+	return addr, nil
+}
+
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// launch starts redis-server on addr and waits until it answers.
+func launch(addr string) (*exec.Cmd, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("redis-server not found: %w", err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no")
 	// The server dies with the test binary, however the binary ends.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start redis-server: %w", err)
+		return nil, fmt.Errorf("start redis-server: %w", err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if rdb.Ping(context.Background()).Err() == nil {
-			return addr, nil
+			return cmd, nil
 		}
 	}
 	cmd.Process.Kill()
-	return "", fmt.Errorf("redis-server on %s did not answer within 10s", addr)
+	cmd.Wait()
+	return nil, fmt.Errorf("redis-server on %s did not answer within 10s", addr)
+}
+
+// Server is a private redis-server that a fault test may kill and restart.
+type Server struct {
+	t    testing.TB
+	Addr string
+	cmd  *exec.Cmd
+}
+
+// StartServer starts a redis-server of the test's own on a free port; it is
+// killed when the test ends.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	s := &Server{t: t, Addr: addr}
+	s.Restart()
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// Kill stops the server at once, as a crash would.
+func (s *Server) Kill() {
+	if s.cmd != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+// Restart starts the server again on the same address (with no data).
+func (s *Server) Restart() {
+	s.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		cmd, err := launch(s.Addr)
+		if err == nil {
+			s.cmd = cmd
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("storetest: restart: %v", err)
+		}
+	}
 }
