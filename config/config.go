@@ -27,6 +27,9 @@ type Config struct {
 	Bot       Bot       `yaml:"bot"`
 	Knowledge Knowledge `yaml:"knowledge"`
 	Campaigns Campaigns `yaml:"campaigns"`
+	Quiz      Quiz      `yaml:"quiz"`
+	Console   Console   `yaml:"console"`
+	Metrics   Metrics   `yaml:"metrics"`
 	Log       Log       `yaml:"log"`
 }
 
@@ -81,6 +84,28 @@ type Campaigns struct {
 	Grace                Duration `yaml:"grace"`
 }
 
+// Quiz configures the legal-knowledge quizzes in the chat.
+type Quiz struct {
+	Dir          string   `yaml:"dir"`
+	IdleTimeout  Duration `yaml:"idle_timeout"`
+	RepeatWindow Duration `yaml:"repeat_window"`
+}
+
+// Console configures the staff web console under /console/.
+type Console struct {
+	Accounts     []string `yaml:"accounts"`   // "user:role:bcrypt-hash"
+	APITokens    []string `yaml:"api_tokens"` // "name:role:sha256-hex of the token"
+	SessionTTL   Duration `yaml:"session_ttl"`
+	SecureCookie bool     `yaml:"secure_cookie"`
+}
+
+// Metrics configures who may scrape /metrics.
+type Metrics struct {
+	Allow          []string `yaml:"allow"`
+	User           string   `yaml:"user"`
+	PasswordSHA256 string   `yaml:"password_sha256"`
+}
+
 // Log configures log/slog output.
 type Log struct {
 	Level  string `yaml:"level"`
@@ -124,7 +149,10 @@ func Default() Config {
 		},
 		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour)},
-		Log: Log{Level: "info", Format: "text"},
+		Quiz:    Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
+		Console: Console{SessionTTL: Duration(12 * time.Hour)},
+		Metrics: Metrics{Allow: []string{"127.0.0.0/8", "::1/128"}},
+		Log:     Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -303,6 +331,38 @@ func (c Config) Validate() error {
 	if c.Campaigns.Grace <= 0 {
 		bad("campaigns.grace", "must be a positive duration, e.g. 1h")
 	}
+	if d := time.Duration(c.Quiz.IdleTimeout); d < time.Minute || d > 24*time.Hour {
+		bad("quiz.idle_timeout", "%s is outside 1m..24h", d)
+	}
+	if d := time.Duration(c.Quiz.RepeatWindow); d < 0 || d > time.Minute {
+		bad("quiz.repeat_window", "%s is outside 0..1m (0 turns the check off)", d)
+	}
+	for _, a := range c.Console.Accounts {
+		f := strings.SplitN(a, ":", 3)
+		if len(f) != 3 || f[0] == "" || (f[1] != "editor" && f[1] != "approver") || !strings.HasPrefix(f[2], "$2") {
+			bad("console.accounts", "%q is not user:editor|approver:bcrypt-hash (make one with `pufa console hash`)", strings.SplitN(a, ":", 2)[0])
+		}
+	}
+	for _, tok := range c.Console.APITokens {
+		f := strings.SplitN(tok, ":", 3)
+		if len(f) != 3 || f[0] == "" || (f[1] != "editor" && f[1] != "approver") || !isHex64(f[2]) {
+			bad("console.api_tokens", "%q is not name:editor|approver:sha256-hex", strings.SplitN(tok, ":", 2)[0])
+		}
+	}
+	if d := time.Duration(c.Console.SessionTTL); d < 5*time.Minute {
+		bad("console.session_ttl", "%s is below 5m", d)
+	}
+	for _, a := range c.Metrics.Allow {
+		if _, _, err := net.ParseCIDR(a); err != nil {
+			bad("metrics.allow", "%q is not a CIDR such as 10.0.0.0/8", a)
+		}
+	}
+	if (c.Metrics.User == "") != (c.Metrics.PasswordSHA256 == "") {
+		bad("metrics.user", "metrics.user and metrics.password_sha256 go together")
+	}
+	if p := c.Metrics.PasswordSHA256; p != "" && !isHex64(p) {
+		bad("metrics.password_sha256", "must be 64 hex digits (sha256sum of the password)")
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -314,6 +374,18 @@ func (c Config) Validate() error {
 		bad("log.format", "%q is not one of text, json", c.Log.Format)
 	}
 	return errors.Join(errs...)
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // RequireWeChat checks the keys a live official account needs; the demo

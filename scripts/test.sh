@@ -16,6 +16,18 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
+# The console's browser test drives a real headless Chromium (Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing chromium"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "test.sh: chromium is missing; install it: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+
 free_port() {
   local p
   for _ in $(seq 1 50); do

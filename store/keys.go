@@ -13,6 +13,10 @@ import "strconv"
 //	user:{<openid>}:last             string  last question asked (for 转人工), 1 day TTL
 //	user:{<openid>}:consults         set     ids of the user's consultation requests
 //	user:{<openid>}:more             hash    "更多" cursor: q (the question), next (offset), 1 h TTL
+//	user:{<openid>}:quiz             string  id of the quiz the resident is answering now; TTL =
+//	                                         quiz.idle_timeout, renewed by every message
+//	user:{<openid>}:quizzes          set     ids of quizzes holding the resident's records, so
+//	                                         erasure can find them in the quizzes' slots
 //	community:<id>:followers         set     openids of current followers from that community
 //	consult:seq                      string  last consultation id issued
 //	consult:<id>                     hash    one consultation request: openid, question,
@@ -53,8 +57,41 @@ import "strconv"
 //	quota:mass:<yyyymmdd>            string  subscription accounts: "<id> <fire>" that used the
 //	                                         day's one mass send; 2 days TTL
 //
+// Offline activity ledger (store/ledger.go) and staff console
+// (store/console.go). An entry's keys carry its id as hash tag.
+//
+//	ledger:seq                       string  last ledger entry id issued
+//	ledger:{<id>}                    hash    one activity: date, community, kind, count,
+//	                                         participants, note, version, created_*, updated_*
+//	ledger:{<id>}:history            list    earlier versions of the entry as JSON, oldest first
+//	ledger:index                     zset    entry ids scored by activity date (Unix, China midnight)
+//	console:session:<id>             hash    staff session: user, role, csrf, created; TTL = session length
+//	console:fail:<user>:<ip>         string  failed logins of one account from one IP; TTL = lockout
+//	console:account:<user>           hash    console account kept in Redis: hash (bcrypt), role
+//	console:audit                    list    state-changing console actions as JSON (last 10000)
+//
 // A run's per-recipient keys hold openids; they expire runRetention after
 // the run ends (erasure on unsubscribe does not reach into them earlier).
+//
+// Quizzes (store/quiz.go). Every key of one quiz carries its id as the hash
+// tag {<id>}, including each resident's progress in it: the answer script
+// must check the resident's attempt and position, record the answer, add to
+// the per-question counters and move the leaderboard in one atomic step, and
+// Cluster runs a script on one slot only. The resident's own slot {<openid>}
+// holds only the session pointer and the index of quizzes taken, which
+// EraseUser follows to delete the progress hashes and leaderboard entries.
+// Aggregates (stats, communities) hold no openid and survive erasure.
+//
+//	quiz:{<id>}:p:<openid>           hash    one resident's progress: state (active|done), attempt,
+//	                                         pos, correct, order (question ids), a<i> answers,
+//	                                         last_at (ms), last_ans, best, community, started,
+//	                                         finished; expires QuizRetention after the quiz closes
+//	quiz:{<id>}:stats                hash    aggregates: participants, attempts, finished,
+//	                                         completions, score_sum, best_sum, full_marks,
+//	                                         q:<qid>:n, q:<qid>:ok, q:<qid>:a:<answer>; never expire
+//	quiz:{<id>}:communities          hash    <community>:participants|completions|best_sum
+//	quiz:{<id>}:board                zset    openid → best*1e10 + (9999999999 − finish unix s): more
+//	                                         right answers first, then the earlier finish
 
 func (s *Store) keyCallback(id string) string     { return s.key("callback", tag(id)) }
 func (s *Store) keyUser(openid string) string     { return s.key("user", tag(openid)) }
@@ -72,11 +109,24 @@ func (s *Store) keyWXCache(name string) string          { return s.key("wxcache"
 // userKeys lists every key holding the personal data of one resident; erasure
 // deletes them all. A package that adds per-user state adds its key here.
 func (s *Store) userKeys(openid string) []string {
-	return []string{s.keyUser(openid), s.keyUserLast(openid), s.keyUserConsults(openid), s.keyUserMore(openid)}
+	return []string{s.keyUser(openid), s.keyUserLast(openid), s.keyUserConsults(openid), s.keyUserMore(openid),
+		s.keyUserQuiz(openid), s.keyUserQuizzes(openid)}
 }
 
 func (s *Store) keyUserMore(openid string) string { return s.keyUser(openid) + ":more" }
 func (s *Store) keyTopics(day string) string      { return s.key("topics", day) }
+
+// Quizzes.
+
+func (s *Store) keyUserQuiz(openid string) string    { return s.keyUser(openid) + ":quiz" }
+func (s *Store) keyUserQuizzes(openid string) string { return s.keyUser(openid) + ":quizzes" }
+func (s *Store) keyQuiz(id string) string            { return s.key("quiz", tag(id)) }
+func (s *Store) keyQuizProgress(id, openid string) string {
+	return s.keyQuiz(id) + ":p:" + openid
+}
+func (s *Store) keyQuizStats(id string) string       { return s.keyQuiz(id) + ":stats" }
+func (s *Store) keyQuizCommunities(id string) string { return s.keyQuiz(id) + ":communities" }
+func (s *Store) keyQuizBoard(id string) string       { return s.keyQuiz(id) + ":board" }
 
 // Campaigns.
 
@@ -96,3 +146,14 @@ func (s *Store) keyCampaignMsg(msgID int64) string {
 }
 func (s *Store) keyRateLimit(name string) string { return s.key("ratelimit", name) }
 func (s *Store) keyMassQuota(day string) string  { return s.key("quota", "mass", day) }
+
+// Ledger and console.
+
+func (s *Store) keyLedgerSeq() string                { return s.key("ledger", "seq") }
+func (s *Store) keyLedger(id string) string          { return s.key("ledger", tag(id)) }
+func (s *Store) keyLedgerHistory(id string) string   { return s.keyLedger(id) + ":history" }
+func (s *Store) keyLedgerIndex() string              { return s.key("ledger", "index") }
+func (s *Store) keySession(id string) string         { return s.key("console", "session", id) }
+func (s *Store) keyLoginFail(user, ip string) string { return s.key("console", "fail", user, ip) }
+func (s *Store) keyAccount(user string) string       { return s.key("console", "account", user) }
+func (s *Store) keyAudit() string                    { return s.key("console", "audit") }

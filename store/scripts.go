@@ -275,3 +275,133 @@ if wait < 0 then wait = 0 end
 redis.call('SET', KEYS[1], string.format('%.0f', new), 'PX', string.format('%.0f', math.ceil((new - now) / 1000) + 1000))
 return string.format('%.0f', wait)
 `)
+
+// Ledger (store/ledger.go).
+
+// ledgerEditScript replaces fields of a ledger entry and appends the version
+// it replaces to the entry's history, atomically, so no edit is lost or
+// recorded twice when two staff members save at once.
+// KEYS[1] entry hash, KEYS[2] history list.
+// ARGV[1] expected version ("" = any), ARGV[2..] field/value pairs.
+// Returns the new version, -1 when the entry does not exist, -2 when the
+// version differs.
+var ledgerEditScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'version')
+if not v then return -1 end
+if ARGV[1] ~= '' and v ~= ARGV[1] then return -2 end
+local old = redis.call('HGETALL', KEYS[1])
+local t = {}
+for i = 1, #old, 2 do t[old[i]] = old[i+1] end
+redis.call('RPUSH', KEYS[2], cjson.encode(t))
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end
+local nv = tonumber(v) + 1
+redis.call('HSET', KEYS[1], 'version', nv)
+return nv
+`)
+
+// Quizzes (store/quiz.go). All keys of one call share the quiz's hash tag.
+
+// quizStartScript resumes a resident's active attempt or starts a new one
+// (within the attempts limit), counting first-time participants once.
+// KEYS[1] progress hash, KEYS[2] stats hash, KEYS[3] communities hash.
+// ARGV[1] question order (ids joined by ','), ARGV[2] max attempts (0 = no
+// limit), ARGV[3] community, ARGV[4] now (unix s), ARGV[5] expire-at (unix s).
+// Returns {"new"|"resume"|"limit", progress field, value, ...}.
+var quizStartScript = redis.NewScript(`
+local st = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'pos')
+local status = 'resume'
+if st[1] ~= 'active' then
+  local attempt = tonumber(st[2] or '0')
+  local max = tonumber(ARGV[2])
+  if st[1] == 'done' and max > 0 and attempt >= max then
+    status = 'limit'
+  else
+    status = 'new'
+    if not st[1] then
+      redis.call('HINCRBY', KEYS[2], 'participants', 1)
+      if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':participants', 1) end
+      redis.call('HSET', KEYS[1], 'community', ARGV[3])
+    end
+    for i = 0, tonumber(st[3] or '0') - 1 do redis.call('HDEL', KEYS[1], 'a' .. i) end
+    redis.call('HINCRBY', KEYS[2], 'attempts', 1)
+    redis.call('HSET', KEYS[1], 'state', 'active', 'attempt', attempt + 1, 'pos', 0, 'correct', 0,
+      'order', ARGV[1], 'started', ARGV[4], 'last_at', 0, 'last_ans', '')
+    redis.call('HDEL', KEYS[1], 'finished')
+    redis.call('EXPIREAT', KEYS[1], ARGV[5])
+  end
+end
+local h = redis.call('HGETALL', KEYS[1])
+table.insert(h, 1, status)
+return h
+`)
+
+// quizAnswerScript records one answer at most once per question and
+// attempt: it counts only when the attempt and position the caller read are
+// still current, so a concurrent duplicate or a late retry finds the
+// position moved ("stale"). An answer equal to the previous one that comes
+// within the repeat window is the resident's repeated reply to the previous
+// question ("repeat"), not an answer to the next. A recorded answer updates
+// the per-question counters; the last one closes the attempt, updates the
+// completion counters and, when the attempt beats the resident's best, the
+// best-score sums and the leaderboard (more right answers first, then the
+// earlier finish).
+// KEYS[1] progress, KEYS[2] stats, KEYS[3] communities, KEYS[4] board.
+// ARGV[1] attempt, ARGV[2] position, ARGV[3] question id, ARGV[4] answer,
+// ARGV[5] correct answer, ARGV[6] questions in the attempt, ARGV[7] now (ms),
+// ARGV[8] repeat window (ms), ARGV[9] openid, ARGV[10] board expire-at (unix s).
+// Returns {status, position after, right answers, this one right 0|1,
+// finished 0|1, best}; status is recorded, stale, repeat or inactive.
+var quizAnswerScript = redis.NewScript(`
+local p = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'pos', 'correct', 'last_at', 'last_ans', 'community', 'best')
+local pos = tonumber(p[3] or '0')
+local correct = tonumber(p[4] or '0')
+if p[1] ~= 'active' or p[2] ~= ARGV[1] then return {'inactive', pos, correct, 0, 0, 0} end
+if pos ~= tonumber(ARGV[2]) then return {'stale', pos, correct, 0, 0, 0} end
+local now = tonumber(ARGV[7])
+if pos > 0 and p[6] == ARGV[4] and now - tonumber(p[5] or '0') < tonumber(ARGV[8]) then
+  return {'repeat', pos, correct, 0, 0, 0}
+end
+local right = 0
+if ARGV[4] == ARGV[5] then right = 1 end
+correct = correct + right
+redis.call('HSET', KEYS[1], 'a' .. pos, ARGV[4], 'pos', pos + 1, 'correct', correct,
+  'last_at', ARGV[7], 'last_ans', ARGV[4])
+pos = pos + 1
+local q = 'q:' .. ARGV[3]
+redis.call('HINCRBY', KEYS[2], q .. ':n', 1)
+redis.call('HINCRBY', KEYS[2], q .. ':ok', right)
+redis.call('HINCRBY', KEYS[2], q .. ':a:' .. ARGV[4], 1)
+local total = tonumber(ARGV[6])
+if pos < total then return {'recorded', pos, correct, right, 0, 0} end
+local sec = math.floor(now / 1000)
+redis.call('HSET', KEYS[1], 'state', 'done', 'finished', sec)
+redis.call('HINCRBY', KEYS[2], 'finished', 1)
+redis.call('HINCRBY', KEYS[2], 'score_sum', correct)
+local c = p[7] or ''
+local first = not p[8]
+local best = tonumber(p[8] or '0')
+if first then
+  redis.call('HINCRBY', KEYS[2], 'completions', 1)
+  if c ~= '' then redis.call('HINCRBY', KEYS[3], c .. ':completions', 1) end
+end
+if first or correct > best then
+  redis.call('HINCRBY', KEYS[2], 'best_sum', correct - best)
+  if c ~= '' then redis.call('HINCRBY', KEYS[3], c .. ':best_sum', correct - best) end
+  if correct == total then redis.call('HINCRBY', KEYS[2], 'full_marks', 1) end
+  best = correct
+  redis.call('HSET', KEYS[1], 'best', best)
+  redis.call('ZADD', KEYS[4], string.format('%.0f', correct * 1e10 + (9999999999 - sec)), ARGV[9])
+  redis.call('EXPIREAT', KEYS[4], ARGV[10])
+end
+return {'recorded', pos, correct, right, 1, best}
+`)
+
+// quizRankScript reads a resident's leaderboard entry and rank in one step:
+// the rank is one more than the entries strictly ahead, so true ties share it.
+// KEYS[1] board. ARGV[1] openid. Returns {score or "", entries ahead, entries}.
+var quizRankScript = redis.NewScript(`
+local n = redis.call('ZCARD', KEYS[1])
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not s then return {'', 0, n} end
+return {s, redis.call('ZCOUNT', KEYS[1], '(' .. s, '+inf'), n}
+`)

@@ -105,7 +105,8 @@ func (s *Store) UserExists(ctx context.Context, openid string) (bool, error) {
 // EraseUser deletes every piece of personal data held about a resident, as
 // the platform requires on unsubscribe. Aggregate counters are kept;
 // consultation records stay for the office's count but lose the openid and
-// the question text.
+// the question text; quiz progress and leaderboard entries are deleted while
+// quiz aggregates stay.
 func (s *Store) EraseUser(ctx context.Context, openid string) error {
 	community, err := s.UserCommunity(ctx, openid)
 	if err != nil {
@@ -124,6 +125,11 @@ func (s *Store) EraseUser(ctx context.Context, openid string) error {
 		if err := s.rdb.HSet(ctx, s.keyConsult(id), "openid", "", "question", "（用户已取消关注，内容已删除）").Err(); err != nil {
 			return fmt.Errorf("store: erase user consultation %s: %w", id, err)
 		}
+	}
+	// Quiz progress and leaderboard entries sit in the quizzes' slots; the
+	// index that finds them is among userKeys, so they go first.
+	if err := s.eraseQuizRecords(ctx, openid); err != nil {
+		return err
 	}
 	if err := s.rdb.Del(ctx, s.userKeys(openid)...).Err(); err != nil {
 		return fmt.Errorf("store: erase user: %w", err)

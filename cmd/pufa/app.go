@@ -19,6 +19,8 @@ import (
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/knowledge"
+	"github.com/pufa-dev/pufa/metrics"
+	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/scheduler"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
@@ -152,17 +154,24 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	}
 	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback, Logger: logger}
 	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
-	// Order is priority: built-in commands (转人工), keyword rules, then the
+	// Order is priority: built-in commands (转人工), the quiz (so that "A"
+	// during a quiz is an answer, not a question), keyword rules, then the
 	// knowledge base, which answers every other text.
 	handlers.Register(router)
+	obs := metrics.New() // pufa's own registry, served at /metrics
+	quizzes, err := newQuizzes(cfg.Quiz, kb.Corpus(), st, logger)
+	if err != nil {
+		return nil, err
+	}
+	quizzes.WithAnswers(obs).Register(router)
 	router.HandleText(keywords)
 	router.HandleText(&bot.Answerer{KB: kb, Log: st, Logger: logger})
-	camps, err := newCampaigns(cfg, st, wx, logger)
+	camps, err := newCampaigns(cfg, st, wx, logger, obs)
 	if err != nil {
 		return nil, err
 	}
 	registerCampaignEvents(router, camps)
-	sched, err := newCampaignScheduler(cfg, camps, st, logger)
+	sched, err := newCampaignScheduler(cfg, metrics.Fires{Campaigns: camps, Metrics: obs}, st, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +180,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		Token: cfg.WeChat.Token, AppID: cfg.WeChat.AppID, EncodingAESKey: cfg.WeChat.EncodingAESKey,
 		MaxClockSkew: time.Duration(cfg.WeChat.MaxClockSkew), Deadline: time.Duration(cfg.Bot.ReplyDeadline),
 		DedupTTL: time.Duration(cfg.Bot.DedupTTL),
-		Handler:  router, Dedup: st, Late: wx, Counter: st, Logger: logger,
+		Handler:  metrics.BotHandler(router, obs), Dedup: st, Late: wx, Counter: st, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
@@ -189,6 +198,9 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
+	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, obs, logger); err != nil { // /metrics, /console/ (console.go)
+		return nil, err
+	}
 	return &service{endpoint: ep, kb: kb, handler: mux, campaigns: camps, scheduler: sched}, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/metrics"
 	"github.com/pufa-dev/pufa/scheduler"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
@@ -40,8 +41,8 @@ func definitions(dir string) func() ([]*campaigns.Campaign, error) {
 }
 
 // newCampaigns wires the campaign manager; wx may be nil for commands that
-// only read state.
-func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, logger *slog.Logger) (*campaigns.Manager, error) {
+// only read state, m nil where nothing is scraped.
+func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, logger *slog.Logger, m *metrics.Metrics) (*campaigns.Manager, error) {
 	opts := campaigns.Options{
 		Store: st, Definitions: definitions(cfg.Campaigns.Dir), Logger: logger,
 		Rate: float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
@@ -49,12 +50,15 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, logger 
 	}
 	if wx != nil {
 		opts.Sender, opts.Audience, opts.Previewer = wx, wx, wx
+		if m != nil {
+			opts.Sender = metrics.Sender{Next: wx, Metrics: m}
+		}
 	}
 	return campaigns.New(opts)
 }
 
 // newCampaignScheduler wires the scheduler that serve and demo run.
-func newCampaignScheduler(cfg config.Config, mgr *campaigns.Manager, st *store.Store, logger *slog.Logger) (*scheduler.Scheduler, error) {
+func newCampaignScheduler(cfg config.Config, mgr scheduler.Campaigns, st *store.Store, logger *slog.Logger) (*scheduler.Scheduler, error) {
 	return scheduler.New(scheduler.Options{Campaigns: mgr, Store: st, Logger: logger, Grace: time.Duration(cfg.Campaigns.Grace)})
 }
 
@@ -240,7 +244,7 @@ func (cf *campaignFlags) open(cfg config.Config, withWeChat bool) (*campaigns.Ma
 			return nil, nil, err
 		}
 	}
-	mgr, err := newCampaigns(cfg, st, wx, logger)
+	mgr, err := newCampaigns(cfg, st, wx, logger, nil)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

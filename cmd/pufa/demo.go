@@ -61,7 +61,19 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		AppID: demoAppID, AppSecret: demoSecret, Token: demoToken, EncodingAESKey: demoAESKey,
 		APIBase: "http://" + simL.Addr().String(), MaxClockSkew: cfg.WeChat.MaxClockSkew,
 	}
-	cfg.Campaigns.Dir = embeddedSamples // 宪法宣传周 2026, 民法典宣传月 2027
+	// 宪法宣传周 2026 and 民法典宣传月 2027, copied so the console can draft and edit.
+	campDir, cleanupCamps, err := demoCampaignDir()
+	if err != nil {
+		return fmt.Errorf("demo: campaigns: %w", err)
+	}
+	defer cleanupCamps()
+	cfg.Campaigns.Dir = campDir
+	demoPassword, demoAccount, err := demoConsoleAccount()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	cfg.Console.Accounts = []string{demoAccount}
+	cfg.Quiz.Dir = demoQuizzes // the 宪法 quiz, open from now on
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -90,13 +102,16 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
   pufa callback endpoint:           http://%[2]s/wechat
   health / readiness:               http://%[2]s/healthz  http://%[2]s/readyz
   campaigns and their counts:       http://%[2]s/demo/campaigns
+  staff console (工作台):            http://%[2]s/console/   login: demo / %[3]s (approver)
+  Prometheus metrics:               http://%[2]s/metrics
   send a sample campaign now:       curl -X POST http://%[2]s/demo/campaigns/constitution-week-2026/send
                                     (or civil-code-month-2027: template messages, one per follower)
 
 Try: 离婚冷静期是多久 · 民法典第1077条 · 法律援助怎么申请 · 更多 · 转人工 · 你好,
+答题 (the 宪法 quiz: reply A, AC, 对 or 错; 退出 pauses it) and 排行,
 and follow with a community QR code on the chat page.
 Press Ctrl-C to stop.
-`, simL.Addr(), pufaL.Addr())
+`, simL.Addr(), pufaL.Addr(), demoPassword)
 
 	// Either server failing stops both; Ctrl-C stops both.
 	ctx, cancel := context.WithCancel(ctx)

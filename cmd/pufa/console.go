@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/console"
+	"github.com/pufa-dev/pufa/ledger"
+	"github.com/pufa-dev/pufa/metrics"
+	"github.com/pufa-dev/pufa/report"
+	"github.com/pufa-dev/pufa/store"
+)
+
+// mountOps adds /metrics and the staff console (/console/) to mux.
+// quizzes may be nil: quiz figures are then left out of the dashboard and report.
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, obs *metrics.Metrics, logger *slog.Logger) error {
+	mh, err := obs.Handler(metrics.Access{Allow: cfg.Metrics.Allow, User: cfg.Metrics.User, PasswordSHA256: cfg.Metrics.PasswordSHA256})
+	if err != nil {
+		return err
+	}
+	mux.Handle("GET /metrics", mh)
+	con, err := newConsole(cfg, st, camps, quizzes, logger)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/console/", con)
+	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+	return nil
+}
+
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, logger *slog.Logger) (*console.Server, error) {
+	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := console.ParseTokens(cfg.Console.APITokens)
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.Campaigns.Dir
+	if dir == embeddedSamples {
+		dir = "" // built-in samples are read-only: drafting needs a directory
+	}
+	return console.New(console.Options{
+		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
+		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
+		SecureCookie: cfg.Console.SecureCookie, Logger: logger,
+	})
+}
+
+const consoleUsage = `usage: pufa console <subcommand>
+
+  hash PASSWORD                         print a bcrypt hash for console.accounts (user:role:HASH)
+  adduser --user NAME --role editor|approver --password PASSWORD [--config FILE]
+                                        keep a console account in Redis instead of the config
+  token --name NAME --role editor|approver
+                                        make an API token and its console.api_tokens entry`
+
+// runConsole is `pufa console`: account and token helpers.
+func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(stdout, consoleUsage)
+		if len(args) == 0 {
+			return errors.New("console: no subcommand given")
+		}
+		return nil
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("console " + sub)
+	path := configFlag(fs)
+	name := fs.String("user", "", "account name")
+	fs.StringVar(name, "name", "", "token name")
+	role := fs.String("role", console.RoleEditor, "editor or approver")
+	password := fs.String("password", "", "password (at least 8 characters)")
+	switch sub {
+	case "hash":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return errors.New("console hash: want exactly one password")
+		}
+		h, err := console.HashPassword(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, h)
+		return nil
+	case "adduser":
+		cfg, err := parseAndLoad(fs, path, args)
+		if err != nil {
+			return err
+		}
+		if *name == "" || (*role != console.RoleEditor && *role != console.RoleApprover) {
+			return errors.New("console adduser: --user and --role editor|approver are required")
+		}
+		h, err := console.HashPassword(*password)
+		if err != nil {
+			return err
+		}
+		st, err := openStore(cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.PutAccount(ctx, *name, h, *role); err != nil {
+			return err
+		}
+		if err := st.Audit(ctx, store.AuditEntry{At: time.Now(), User: currentUser(), Action: "account.put", Target: *name, Detail: *role}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account %s (%s) stored in Redis\n", *name, *role)
+		return nil
+	case "token":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if *name == "" || (*role != console.RoleEditor && *role != console.RoleApprover) {
+			return errors.New("console token: --name and --role editor|approver are required")
+		}
+		tok := randomToken()
+		fmt.Fprintf(stdout, "token (give it to the integration; it is not stored): %s\nconsole.api_tokens entry: %s\n",
+			tok, console.TokenEntry(*name, *role, tok))
+		return nil
+	}
+	fmt.Fprintln(stdout, consoleUsage)
+	return fmt.Errorf("console: unknown subcommand %q", sub)
+}
+
+// demoCampaignDir copies the sample campaigns into a fresh directory so the
+// demo's console can draft and edit campaigns.
+func demoCampaignDir() (string, func(), error) {
+	dir, err := mkdirTemp()
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { removeAll(dir) }
+	if err := copySamples(filepath.Join(dir, "campaigns")); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return filepath.Join(dir, "campaigns"), cleanup, nil
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func mkdirTemp() (string, error) { return os.MkdirTemp("", "pufa-demo-") }
+
+func removeAll(dir string) { _ = os.RemoveAll(dir) }
+
+func copySamples(dst string) error {
+	return os.CopyFS(dst, campaigns.Samples())
+}
+
+// demoConsoleAccount makes the demo's approver account "demo" with a fresh
+// random password, printed by the demo.
+func demoConsoleAccount() (password, entry string, err error) {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	password = "demo-" + base64.RawURLEncoding.EncodeToString(b)
+	h, err := console.HashPassword(password)
+	if err != nil {
+		return "", "", err
+	}
+	return password, "demo:" + console.RoleApprover + ":" + h, nil
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/report"
+	"github.com/pufa-dev/pufa/store"
+)
+
+// reportSources wires the report to the store, the campaign manager and
+// the quizzes; a nil quiz leaves quizzes out of the report.
+func reportSources(st *store.Store, mgr *campaigns.Manager, quiz report.QuizStats) report.Sources {
+	src := report.Sources{Counters: st, Ledger: st, Followers: st, Quiz: quiz}
+	if mgr != nil {
+		src.Campaigns = report.CampaignPushes{Campaigns: mgr, Mass: st}
+	}
+	return src
+}
+
+// runReport is `pufa report`.
+func runReport(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("report")
+	path := configFlag(fs)
+	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
+	from := fs.String("from", fmt.Sprintf("%d-01-01", year), "first day (yyyy-mm-dd, China time)")
+	to := fs.String("to", fmt.Sprintf("%d-12-31", year), "last day, inclusive")
+	format := fs.String("format", "", "md, csv, json or xlsx (default: from --out's extension, else md)")
+	out := fs.String("out", "", "write to FILE instead of standard output (xlsx needs it unless stdout is redirected)")
+	cfg, err := parseAndLoad(fs, path, args)
+	if err != nil {
+		return err
+	}
+	if *format == "" {
+		*format = report.FormatMarkdown
+		if ext := strings.TrimPrefix(filepath.Ext(*out), "."); ext != "" {
+			*format = ext
+		}
+	}
+	switch *format {
+	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX:
+	default:
+		return fmt.Errorf("report: --format %q is not md, csv, json or xlsx", *format)
+	}
+	f, err := report.ParseDate(*from)
+	if err != nil {
+		return fmt.Errorf("report: --from: %w", err)
+	}
+	t, err := report.ParseDate(*to)
+	if err != nil {
+		return fmt.Errorf("report: --to: %w", err)
+	}
+	logger := newLogger(cfg.Log, os.Stderr)
+	st, err := openStore(cfg.Redis)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	mgr, err := newCampaigns(cfg, st, nil, logger, nil)
+	if err != nil {
+		return err
+	}
+	corpus, err := quizCorpus(cfg.Knowledge)
+	if err != nil {
+		return err
+	}
+	quizzes, err := newQuizzes(cfg.Quiz, corpus, st, logger)
+	if err != nil {
+		return err
+	}
+	r, err := report.Build(ctx, reportSources(st, mgr, report.QuizFigures{Service: quizzes}), f, t)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return report.Write(stdout, r, *format)
+	}
+	file, err := os.Create(*out)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := report.Write(file, r, *format); err != nil {
+		file.Close()
+		return err
+	}
+	if err := file.Close(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s (%s, %s to %s)\n", *out, *format, r.From, r.To)
+	return nil
+}

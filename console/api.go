@@ -1,0 +1,244 @@
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/ledger"
+	"github.com/pufa-dev/pufa/store"
+)
+
+// The JSON API mirrors the pages for integration; every route takes
+// "Authorization: Bearer <token>". Errors are {"error": "..."}.
+
+func (s *Server) apiDashboard(w http.ResponseWriter, r *http.Request) {
+	d, err := s.dashboardFigures(r)
+	if err != nil {
+		s.log.Error("api dashboard", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"year": d.Year.Totals, "month": d.Month, "communities": d.Communities, "followers": d.Followers,
+		"new_consultations": d.NewConsults, "top_topics": d.Year.TopTopics,
+	})
+}
+
+func (s *Server) apiCampaigns(w http.ResponseWriter, r *http.Request) {
+	list, err := s.opts.Campaigns.List(r.Context())
+	if err != nil && list == nil {
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if list == nil {
+		list = []campaigns.Stats{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) apiCampaign(w http.ResponseWriter, r *http.Request) {
+	st, err := s.opts.Campaigns.Stats(r.Context(), r.PathValue("id"))
+	if errors.Is(err, campaigns.ErrNotFound) {
+		writeJSONError(w, http.StatusNotFound, "no such campaign")
+		return
+	}
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) apiCampaignAction(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		u := userFrom(r.Context())
+		err := s.changeCampaign(r, action, id, u)
+		switch {
+		case errors.Is(err, campaigns.ErrNotFound):
+			writeJSONError(w, http.StatusNotFound, "no such campaign")
+			return
+		case err != nil:
+			writeJSONError(w, http.StatusConflict, err.Error())
+			return
+		}
+		s.audit(r.Context(), u.Name, "campaign."+action, id, "api")
+		st, err := s.opts.Campaigns.Stats(r.Context(), id)
+		if err != nil {
+			writeJSONError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	}
+}
+
+func (s *Server) apiLedgerList(w http.ResponseWriter, r *http.Request) {
+	from, to := s.ledgerRange(r)
+	entries, err := s.opts.Ledger.List(r.Context(), from, to)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, entries)
+}
+
+// ledgerBody is the JSON of an activity; version guards edits.
+type ledgerBody struct {
+	Date         string `json:"date"`
+	Community    string `json:"community"`
+	Kind         string `json:"kind"`
+	Count        int64  `json:"count"`
+	Participants int64  `json:"participants"`
+	Note         string `json:"note"`
+	Version      int64  `json:"version"`
+}
+
+func decodeLedger(w http.ResponseWriter, r *http.Request) (ledgerBody, bool) {
+	var b ledgerBody
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "body: "+err.Error())
+		return b, false
+	}
+	return b, true
+}
+
+func (b ledgerBody) input() ledger.Input {
+	return ledger.Input{Date: b.Date, Community: b.Community, Kind: b.Kind, Count: b.Count, Participants: b.Participants, Note: b.Note}
+}
+
+func (s *Server) apiLedgerAdd(w http.ResponseWriter, r *http.Request) {
+	b, ok := decodeLedger(w, r)
+	if !ok {
+		return
+	}
+	u := userFrom(r.Context())
+	id, err := s.opts.Ledger.Add(r.Context(), b.input(), u.Name)
+	if errors.Is(err, ledger.ErrInvalid) {
+		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.audit(r.Context(), u.Name, "ledger.add", id, "api")
+	e, err := s.opts.Ledger.Get(r.Context(), id)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, e)
+}
+
+func (s *Server) apiLedgerGet(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	e, err := s.opts.Ledger.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSONError(w, http.StatusNotFound, "no such entry")
+		return
+	}
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	h, err := s.opts.Ledger.History(r.Context(), id)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entry": e, "history": h})
+}
+
+func (s *Server) apiLedgerEdit(w http.ResponseWriter, r *http.Request) {
+	b, ok := decodeLedger(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	u := userFrom(r.Context())
+	_, err := s.opts.Ledger.Edit(r.Context(), id, b.input(), b.Version, u.Name)
+	switch {
+	case errors.Is(err, ledger.ErrInvalid):
+		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	case errors.Is(err, store.ErrVersion):
+		writeJSONError(w, http.StatusConflict, "the entry changed since version given")
+		return
+	case errors.Is(err, store.ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, "no such entry")
+		return
+	case err != nil:
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.audit(r.Context(), u.Name, "ledger.edit", id, "api")
+	e, _ := s.opts.Ledger.Get(r.Context(), id)
+	writeJSON(w, http.StatusOK, e)
+}
+
+// apiConsultation hides the openid: integrations get the request, not the person.
+type apiConsultation struct {
+	ID       string    `json:"id"`
+	Question string    `json:"question"`
+	Status   string    `json:"status"`
+	Created  time.Time `json:"created"`
+}
+
+func (s *Server) apiConsultations(w http.ResponseWriter, r *http.Request) {
+	list, err := s.consultList(r, r.URL.Query().Get("status"))
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	out := make([]apiConsultation, 0, len(list))
+	for _, c := range list {
+		out = append(out, apiConsultation{ID: c.ID, Question: c.Question, Status: c.Status, Created: c.Created})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiConsultationStatus(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Status string `json:"status"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&b); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "body: "+err.Error())
+		return
+	}
+	id := r.PathValue("id")
+	u := userFrom(r.Context())
+	err := s.st.SetConsultationStatus(r.Context(), id, b.Status)
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSONError(w, http.StatusNotFound, "no such consultation")
+		return
+	}
+	if err != nil {
+		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	s.audit(r.Context(), u.Name, "consultation.status", id, b.Status)
+	writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": b.Status})
+}
+
+func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
+	rep, _, err := s.buildReport(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
+	log, err := s.st.AuditLog(r.Context(), 300)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, log)
+}

@@ -1,0 +1,335 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/pufa-dev/pufa/store"
+)
+
+// Roles. An approver may do everything an editor may, and approve, resume
+// and cancel campaigns.
+const (
+	RoleEditor   = "editor"
+	RoleApprover = "approver"
+)
+
+// Lockout policy: this many failed logins of one account from one IP lock
+// that pair out for LockoutWindow.
+const (
+	MaxFailures   = 5
+	LockoutWindow = 15 * time.Minute
+)
+
+const (
+	sessionCookie = "pufa_session"
+	loginCookie   = "pufa_login_csrf" // double-submit token of the login form
+)
+
+// Account is a console user.
+type Account struct {
+	User string
+	Role string
+	Hash string // bcrypt
+}
+
+// Token is a JSON API token; only its SHA-256 is kept.
+type Token struct {
+	Name   string
+	Role   string
+	SHA256 [32]byte
+}
+
+// HashPassword returns the bcrypt hash of a password, for console.accounts.
+func HashPassword(password string) (string, error) {
+	if len(password) < 8 {
+		return "", errors.New("console: a password needs at least 8 characters")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("console: hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+func validRole(r string) bool { return r == RoleEditor || r == RoleApprover }
+
+// ParseAccounts reads console.accounts entries, "user:role:bcrypt-hash".
+func ParseAccounts(entries []string) ([]Account, error) {
+	out := make([]Account, 0, len(entries))
+	for _, e := range entries {
+		f := strings.SplitN(e, ":", 3)
+		if len(f) != 3 || f[0] == "" || !validRole(f[1]) || !strings.HasPrefix(f[2], "$2") {
+			return nil, fmt.Errorf("console: account %q is not user:editor|approver:bcrypt-hash", f[0])
+		}
+		out = append(out, Account{User: f[0], Role: f[1], Hash: f[2]})
+	}
+	return out, nil
+}
+
+// ParseTokens reads console.api_tokens entries, "name:role:sha256-hex".
+func ParseTokens(entries []string) ([]Token, error) {
+	out := make([]Token, 0, len(entries))
+	for _, e := range entries {
+		f := strings.SplitN(e, ":", 3)
+		var t Token
+		if len(f) == 3 {
+			b, err := hex.DecodeString(f[2])
+			if err == nil && len(b) == 32 && f[0] != "" && validRole(f[1]) {
+				t = Token{Name: f[0], Role: f[1]}
+				copy(t.SHA256[:], b)
+				out = append(out, t)
+				continue
+			}
+		}
+		return nil, fmt.Errorf("console: api token %q is not name:editor|approver:sha256-hex", f[0])
+	}
+	return out, nil
+}
+
+// TokenEntry returns the console.api_tokens entry for a token.
+func TokenEntry(name, role, token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return name + ":" + role + ":" + hex.EncodeToString(sum[:])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}
+
+// user is who is acting on a request: a signed-in staff member or an API token.
+type user struct {
+	Name    string
+	Role    string
+	CSRF    string // "" for API tokens, which carry no cookie to forge
+	Session string
+}
+
+func (u user) Approver() bool { return u.Role == RoleApprover }
+
+type ctxKey struct{}
+
+func userFrom(ctx context.Context) user {
+	u, _ := ctx.Value(ctxKey{}).(user)
+	return u
+}
+
+// clientIP is the TCP peer. Behind a reverse proxy every client shares the
+// proxy's address, so the lockout then works per account.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// errLocked means the account+IP pair is locked out.
+var errLocked = errors.New("console: locked out")
+
+// errBadLogin means the user or password is wrong.
+var errBadLogin = errors.New("console: wrong user or password")
+
+// authenticate checks a login and counts failures; the lockout is checked
+// before the password so a locked pair learns nothing.
+func (s *Server) authenticate(ctx context.Context, name, password, ip string) (Account, error) {
+	n, err := s.st.LoginFailures(ctx, name, ip)
+	if err != nil {
+		return Account{}, err
+	}
+	if n >= MaxFailures {
+		return Account{}, errLocked
+	}
+	acct, ok, err := s.account(ctx, name)
+	if err != nil {
+		return Account{}, err
+	}
+	// An unknown user is checked against a real hash too, so that it takes
+	// as long as a wrong password and does not reveal which users exist.
+	hash := s.dummy
+	if ok {
+		hash = []byte(acct.Hash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !ok {
+		if _, err := s.st.AddLoginFailure(ctx, name, ip, LockoutWindow); err != nil {
+			return Account{}, err
+		}
+		return Account{}, errBadLogin
+	}
+	if err := s.st.ClearLoginFailures(ctx, name, ip); err != nil {
+		return Account{}, err
+	}
+	return acct, nil
+}
+
+// account finds a user in the config, then in Redis.
+func (s *Server) account(ctx context.Context, name string) (Account, bool, error) {
+	for _, a := range s.opts.Accounts {
+		if a.User == name {
+			return a, true, nil
+		}
+	}
+	hash, role, ok, err := s.st.Account(ctx, name)
+	if err != nil || !ok {
+		return Account{}, false, err
+	}
+	return Account{User: name, Role: role, Hash: hash}, true, nil
+}
+
+func (s *Server) newSession(ctx context.Context, w http.ResponseWriter, a Account) error {
+	id := randomHex(32)
+	sess := store.Session{User: a.User, Role: a.Role, CSRF: randomHex(32), Created: s.opts.Now()}
+	if err := s.st.PutSession(ctx, id, sess, s.opts.SessionTTL); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/console/", HttpOnly: true,
+		Secure: s.opts.SecureCookie, SameSite: http.SameSiteStrictMode, MaxAge: int(s.opts.SessionTTL.Seconds())})
+	return nil
+}
+
+// sessionUser resolves the session cookie; ok=false without a live session.
+func (s *Server) sessionUser(r *http.Request) (user, bool, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || len(c.Value) != 64 {
+		return user{}, false, nil
+	}
+	sess, ok, err := s.st.GetSession(r.Context(), c.Value)
+	if err != nil || !ok {
+		return user{}, false, err
+	}
+	return user{Name: sess.User, Role: sess.Role, CSRF: sess.CSRF, Session: c.Value}, true, nil
+}
+
+// tokenUser resolves "Authorization: Bearer <token>".
+func (s *Server) tokenUser(r *http.Request) (user, bool) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return user{}, false
+	}
+	sum := sha256.Sum256([]byte(tok))
+	for _, t := range s.opts.Tokens {
+		if subtle.ConstantTimeCompare(sum[:], t.SHA256[:]) == 1 {
+			return user{Name: "token:" + t.Name, Role: t.Role}, true
+		}
+	}
+	return user{}, false
+}
+
+// requirePage admits signed-in staff; others go to the login page. Every
+// POST must carry the session's CSRF token.
+func (s *Server) requirePage(role string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, ok, err := s.sessionUser(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !ok {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "请先登录", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(u.CSRF)) != 1 || u.CSRF == "" {
+				s.log.Warn("csrf token rejected", "user", u.Name, "path", r.URL.Path)
+				http.Error(w, "表单已失效（CSRF 校验失败），请刷新页面后重试", http.StatusForbidden)
+				return
+			}
+		}
+		if role == RoleApprover && !u.Approver() {
+			http.Error(w, "权限不足：需要审核人（approver）角色", http.StatusForbidden)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, u)))
+	}
+}
+
+// requireAPI admits API tokens (and signed-in sessions for GETs, so the
+// console's own pages may read the API).
+func (s *Server) requireAPI(role string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, ok := s.tokenUser(r)
+		if !ok {
+			writeJSONError(w, http.StatusUnauthorized, "a valid Authorization: Bearer token is required")
+			return
+		}
+		if role == RoleApprover && !u.Approver() {
+			writeJSONError(w, http.StatusForbidden, "this action needs the approver role")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, u)))
+	}
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if _, ok, _ := s.sessionUser(r); ok {
+		http.Redirect(w, r, "/console/", http.StatusSeeOther)
+		return
+	}
+	s.renderLogin(w, http.StatusOK, "")
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, status int, msg string) {
+	tok := randomHex(16)
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/console/", HttpOnly: true,
+		Secure: s.opts.SecureCookie, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	s.render(w, status, "login", map[string]any{"CSRF": tok, "Error": msg})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(loginCookie)
+	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		http.Error(w, "表单已失效（CSRF 校验失败），请刷新页面后重试", http.StatusForbidden)
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("user"))
+	ip := clientIP(r)
+	a, err := s.authenticate(r.Context(), name, r.PostFormValue("password"), ip)
+	switch {
+	case errors.Is(err, errLocked):
+		s.log.Warn("console login locked out", "user", name, "ip", ip)
+		s.renderLogin(w, http.StatusTooManyRequests, fmt.Sprintf("登录失败次数过多，账户已锁定，请 %d 分钟后再试。", int(LockoutWindow.Minutes())))
+		return
+	case errors.Is(err, errBadLogin):
+		s.log.Info("console login failed", "user", name, "ip", ip)
+		s.renderLogin(w, http.StatusUnauthorized, "用户名或密码错误。")
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.newSession(r.Context(), w, a); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r.Context(), a.User, "login", "", ip)
+	http.Redirect(w, r, "/console/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	if err := s.st.DeleteSession(r.Context(), u.Session); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/console/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	s.audit(r.Context(), u.Name, "logout", "", "")
+	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}

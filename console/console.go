@@ -1,0 +1,182 @@
+// Package console is the staff web console of pufa, served under /console/:
+// a dashboard with charts, campaigns (draft from the calendar, edit,
+// preview, approve, pause, cancel, reach), the offline activity ledger, the
+// consultations inbox, the annual report download and the audit log, plus
+// a JSON API under /console/api/ for integration.
+//
+// Pages are rendered on the server with html/template; CSS is embedded and
+// charts are inline SVG, so there is no JavaScript build step.
+//
+// Security: passwords are bcrypt hashes (config or Redis); sessions are
+// random 32-byte ids in Redis behind HttpOnly, SameSite=Strict cookies;
+// every form POST carries the session's CSRF token (the login form a
+// double-submit token); 5 failed logins of one account from one IP lock
+// that pair out for 15 minutes; editors draft and record, approvers also
+// approve, resume and cancel; every state-changing action is appended to
+// the audit log. The API takes "Authorization: Bearer <token>", the config
+// holding only each token's SHA-256.
+package console
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/ledger"
+	"github.com/pufa-dev/pufa/report"
+	"github.com/pufa-dev/pufa/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure the console. Store, Campaigns and Ledger are required.
+type Options struct {
+	Store       *store.Store
+	Campaigns   *campaigns.Manager
+	Ledger      *ledger.Ledger
+	Report      report.Sources // figures for the dashboard and the report download
+	CampaignDir string         // where drafts are written; "" = drafting disabled
+	Accounts    []Account
+	Tokens      []Token
+	SessionTTL  time.Duration // default 12h
+	// SecureCookie marks cookies Secure; set it when served over HTTPS.
+	SecureCookie bool
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Server serves the console. It is safe for concurrent use.
+type Server struct {
+	opts  Options
+	st    *store.Store
+	log   *slog.Logger
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+	dummy []byte
+}
+
+// New checks opts, parses the templates and returns the console.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil || opts.Campaigns == nil || opts.Ledger == nil {
+		return nil, errors.New("console: Store, Campaigns and Ledger are required")
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte(randomHex(16)), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	s := &Server{opts: opts, st: opts.Store, log: opts.Logger.With("component", "console"), dummy: dummy}
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler; mount it at /console/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	m.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /console/login", s.loginPage)
+	m.HandleFunc("POST /console/login", s.login)
+	m.HandleFunc("POST /console/logout", s.requirePage(RoleEditor, s.logout))
+
+	m.HandleFunc("GET /console/{$}", s.requirePage(RoleEditor, s.dashboard))
+	m.HandleFunc("GET /console/campaigns", s.requirePage(RoleEditor, s.campaignList))
+	m.HandleFunc("POST /console/campaigns", s.requirePage(RoleEditor, s.campaignCreate))
+	m.HandleFunc("GET /console/campaigns/{id}", s.requirePage(RoleEditor, s.campaignDetail))
+	m.HandleFunc("POST /console/campaigns/{id}/edit", s.requirePage(RoleEditor, s.campaignEdit))
+	m.HandleFunc("POST /console/campaigns/{id}/preview", s.requirePage(RoleEditor, s.campaignPreview))
+	m.HandleFunc("POST /console/campaigns/{id}/pause", s.requirePage(RoleEditor, s.campaignAction("pause")))
+	m.HandleFunc("POST /console/campaigns/{id}/approve", s.requirePage(RoleApprover, s.campaignAction("approve")))
+	m.HandleFunc("POST /console/campaigns/{id}/resume", s.requirePage(RoleApprover, s.campaignAction("resume")))
+	m.HandleFunc("POST /console/campaigns/{id}/cancel", s.requirePage(RoleApprover, s.campaignAction("cancel")))
+	m.HandleFunc("GET /console/ledger", s.requirePage(RoleEditor, s.ledgerList))
+	m.HandleFunc("POST /console/ledger", s.requirePage(RoleEditor, s.ledgerAdd))
+	m.HandleFunc("GET /console/ledger/{id}", s.requirePage(RoleEditor, s.ledgerDetail))
+	m.HandleFunc("POST /console/ledger/{id}", s.requirePage(RoleEditor, s.ledgerEdit))
+	m.HandleFunc("GET /console/consultations", s.requirePage(RoleEditor, s.consultations))
+	m.HandleFunc("POST /console/consultations/{id}", s.requirePage(RoleEditor, s.consultationStatus))
+	m.HandleFunc("GET /console/report", s.requirePage(RoleEditor, s.reportPage))
+	m.HandleFunc("GET /console/report/download", s.requirePage(RoleEditor, s.reportDownload))
+	m.HandleFunc("GET /console/audit", s.requirePage(RoleEditor, s.auditPage))
+
+	m.HandleFunc("GET /console/api/dashboard", s.requireAPI(RoleEditor, s.apiDashboard))
+	m.HandleFunc("GET /console/api/campaigns", s.requireAPI(RoleEditor, s.apiCampaigns))
+	m.HandleFunc("GET /console/api/campaigns/{id}", s.requireAPI(RoleEditor, s.apiCampaign))
+	m.HandleFunc("POST /console/api/campaigns/{id}/pause", s.requireAPI(RoleEditor, s.apiCampaignAction("pause")))
+	m.HandleFunc("POST /console/api/campaigns/{id}/approve", s.requireAPI(RoleApprover, s.apiCampaignAction("approve")))
+	m.HandleFunc("POST /console/api/campaigns/{id}/resume", s.requireAPI(RoleApprover, s.apiCampaignAction("resume")))
+	m.HandleFunc("POST /console/api/campaigns/{id}/cancel", s.requireAPI(RoleApprover, s.apiCampaignAction("cancel")))
+	m.HandleFunc("GET /console/api/ledger", s.requireAPI(RoleEditor, s.apiLedgerList))
+	m.HandleFunc("POST /console/api/ledger", s.requireAPI(RoleEditor, s.apiLedgerAdd))
+	m.HandleFunc("GET /console/api/ledger/{id}", s.requireAPI(RoleEditor, s.apiLedgerGet))
+	m.HandleFunc("PUT /console/api/ledger/{id}", s.requireAPI(RoleEditor, s.apiLedgerEdit))
+	m.HandleFunc("GET /console/api/consultations", s.requireAPI(RoleEditor, s.apiConsultations))
+	m.HandleFunc("POST /console/api/consultations/{id}", s.requireAPI(RoleEditor, s.apiConsultationStatus))
+	m.HandleFunc("GET /console/api/report", s.requireAPI(RoleEditor, s.apiReport))
+	m.HandleFunc("GET /console/api/audit", s.requireAPI(RoleEditor, s.apiAudit))
+	m.HandleFunc("/console/api/", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no such API endpoint")
+	})
+	s.mux = m
+}
+
+// audit records a state-changing action; a failure to record is logged,
+// not shown, as the action itself already happened.
+func (s *Server) audit(ctx context.Context, who, action, target, detail string) {
+	e := store.AuditEntry{At: s.opts.Now(), User: who, Action: action, Target: target, Detail: detail}
+	if err := s.st.Audit(ctx, e); err != nil {
+		s.log.Error("audit log", "action", action, "err", err)
+	}
+	s.log.Info("console action", "user", who, "action", action, "target", target)
+}
+
+// fail answers an unexpected error without leaking its text.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("console request failed", "path", r.URL.Path, "err", err)
+	http.Error(w, "服务器内部错误，请稍后再试", http.StatusInternalServerError)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

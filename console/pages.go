@@ -1,0 +1,621 @@
+package console
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/ledger"
+	"github.com/pufa-dev/pufa/report"
+	"github.com/pufa-dev/pufa/store"
+)
+
+var cst = time.FixedZone("CST", 8*60*60)
+
+var funcs = template.FuncMap{
+	"time": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(cst).Format("2006-01-02 15:04")
+	},
+	"kindLabel": func(k string) string {
+		if l := ledger.Kind(k).Label(); l != "" {
+			return l
+		}
+		return k
+	},
+	"percent": report.Percent,
+	"statusLabel": func(s string) string {
+		switch s {
+		case "new":
+			return "待处理"
+		case "answered":
+			return "已答复"
+		case "closed":
+			return "已关闭"
+		}
+		return s
+	},
+}
+
+// pageNames are the templates rendered inside layout.html; login stands alone.
+var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit"}
+
+func (s *Server) parseTemplates() error {
+	s.pages = map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("console: template %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	t, err := template.New("login").Funcs(funcs).ParseFS(templateFS, "templates/login.html")
+	if err != nil {
+		return fmt.Errorf("console: template login: %w", err)
+	}
+	s.pages["login"] = t
+	return nil
+}
+
+// render executes into a buffer first, so a template error never leaves a
+// half-written page.
+func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+	t := s.pages[name]
+	root := "layout"
+	if name == "login" {
+		root = "login.html"
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, root, data); err != nil {
+		s.log.Error("rendering page", "page", name, "err", err)
+		http.Error(w, "服务器内部错误", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	b.WriteTo(w)
+}
+
+// page is what every page inside the layout receives.
+type page struct {
+	Title string
+	Nav   string
+	User  user
+	Flash string
+	Error string
+	Data  any
+}
+
+func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	q := r.URL.Query()
+	s.render(w, status, name, page{Title: title, Nav: name, User: userFrom(r.Context()), Flash: q.Get("msg"), Error: q.Get("err"), Data: data})
+}
+
+// back redirects (303) to path with a message for the next page.
+func back(w http.ResponseWriter, r *http.Request, path, key, msg string) {
+	if msg != "" {
+		path += "?" + url.Values{key: {msg}}.Encode()
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+func (s *Server) yearRange() (from, to time.Time) {
+	now := s.opts.Now().In(cst)
+	return time.Date(now.Year(), 1, 1, 0, 0, 0, 0, cst), time.Date(now.Year(), 12, 31, 0, 0, 0, 0, cst)
+}
+
+// dashboardData is the dashboard's figures.
+type dashboardData struct {
+	Year        report.Report
+	Month       report.Month
+	MonthName   string
+	Communities []communityCount
+	Followers   int64
+	NewConsults int
+	Charts      []template.HTML
+}
+
+type communityCount struct {
+	Community string `json:"community"`
+	Followers int64  `json:"followers"`
+}
+
+func (s *Server) dashboardFigures(r *http.Request) (dashboardData, error) {
+	ctx := r.Context()
+	from, to := s.yearRange()
+	year, err := report.Build(ctx, s.opts.Report, from, to)
+	if err != nil {
+		return dashboardData{}, err
+	}
+	d := dashboardData{Year: year, MonthName: s.opts.Now().In(cst).Format("2006-01")}
+	for _, m := range year.Months {
+		if m.Month == d.MonthName {
+			d.Month = m
+		}
+	}
+	names, err := s.st.Communities(ctx)
+	if err != nil {
+		return dashboardData{}, err
+	}
+	for _, n := range names {
+		c, err := s.st.CommunityFollowers(ctx, n)
+		if err != nil {
+			return dashboardData{}, err
+		}
+		d.Communities = append(d.Communities, communityCount{n, c})
+		d.Followers += c
+	}
+	cons, err := s.st.Consultations(ctx, time.Unix(0, 0), s.opts.Now().Add(24*time.Hour))
+	if err != nil {
+		return dashboardData{}, err
+	}
+	for _, c := range cons {
+		if c.Status == "new" {
+			d.NewConsults++
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
+	d, err := s.dashboardFigures(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var months []string
+	var pushes, reach, acts, cons, quiz []int64
+	for _, m := range d.Year.Months {
+		months = append(months, m.Month[5:]+"月")
+		pushes = append(pushes, m.Pushes)
+		reach = append(reach, m.Reach)
+		acts = append(acts, m.Activities)
+		cons = append(cons, m.ConsultationsTotal())
+		quiz = append(quiz, m.QuizParticipants)
+	}
+	var comLabels []string
+	var comValues []int64
+	for _, c := range d.Communities {
+		comLabels = append(comLabels, c.Community)
+		comValues = append(comValues, c.Followers)
+	}
+	var topLabels []string
+	var topValues []int64
+	for _, t := range d.Year.TopTopics {
+		topLabels = append(topLabels, t.Topic)
+		topValues = append(topValues, t.Count)
+	}
+	d.Charts = []template.HTML{
+		barChart("各社区关注人数", comLabels, comValues),
+		barChart("每月线上推送（期）", months, pushes),
+		barChart("每月推送触达（人次）", months, reach),
+		barChart("每月网上答题参与（人次）", months, quiz),
+		barChart("每月线下法治宣传活动（场）", months, acts),
+		barChart("每月法律咨询（人次）", months, cons),
+		barChart("群众最关心的问题（次）", topLabels, topValues),
+	}
+	s.page(w, r, http.StatusOK, "dashboard", "工作台", d)
+}
+
+// Campaigns.
+
+type campaignsData struct {
+	List   []campaigns.Stats
+	Themes []campaigns.Observance
+	Year   int
+	Draft  bool // drafting enabled
+	Broken string
+}
+
+func (s *Server) campaignList(w http.ResponseWriter, r *http.Request) {
+	list, err := s.opts.Campaigns.List(r.Context())
+	d := campaignsData{List: list, Year: s.opts.Now().In(cst).Year(), Draft: s.opts.CampaignDir != ""}
+	if err != nil {
+		if list == nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Broken = err.Error() // invalid files: show them, keep the valid ones usable
+	}
+	cal := campaigns.Calendar()
+	for _, t := range campaigns.Themes() {
+		d.Themes = append(d.Themes, cal[t])
+	}
+	s.page(w, r, http.StatusOK, "campaigns", "宣传活动", d)
+}
+
+func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	if s.opts.CampaignDir == "" {
+		back(w, r, "/console/campaigns", "err", "未配置可写的活动目录（campaigns.dir），无法新建")
+		return
+	}
+	year, err := strconv.Atoi(r.PostFormValue("year"))
+	if err != nil || year < 2000 || year > 2100 {
+		back(w, r, "/console/campaigns", "err", "年份无效")
+		return
+	}
+	id, data, err := campaigns.DraftYAML(r.PostFormValue("theme"), year)
+	if err != nil {
+		back(w, r, "/console/campaigns", "err", "无法生成草稿："+err.Error())
+		return
+	}
+	path := filepath.Join(s.opts.CampaignDir, id+".yaml")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		back(w, r, "/console/campaigns/"+id, "err", "该活动已存在，可直接编辑")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		s.fail(w, r, werr)
+		return
+	}
+	s.audit(r.Context(), u.Name, "campaign.create", id, r.PostFormValue("theme"))
+	back(w, r, "/console/campaigns/"+id, "msg", "已从日历生成草稿，请检查内容后提交审核")
+}
+
+type campaignData struct {
+	Stats    campaigns.Stats
+	Def      *campaigns.Campaign
+	YAML     string
+	Editable bool
+}
+
+func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	def, err := s.opts.Campaigns.Get(id)
+	if errors.Is(err, campaigns.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, err := s.opts.Campaigns.Stats(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := campaignData{Stats: st, Def: def}
+	if b, err := os.ReadFile(def.File); err == nil {
+		d.YAML = string(b)
+		switch st.State {
+		case campaigns.Draft, campaigns.Approved, campaigns.Scheduled, campaigns.Paused:
+			d.Editable = true
+		}
+	}
+	s.page(w, r, http.StatusOK, "campaign", def.Title, d)
+}
+
+func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	u := userFrom(r.Context())
+	def, err := s.opts.Campaigns.Get(id)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	data := []byte(strings.ReplaceAll(r.PostFormValue("yaml"), "\r\n", "\n"))
+	parsed, err := campaigns.Parse(def.File, data)
+	if err != nil {
+		back(w, r, "/console/campaigns/"+id, "err", "内容有误，未保存："+err.Error())
+		return
+	}
+	if parsed.ID != def.ID {
+		back(w, r, "/console/campaigns/"+id, "err", "不能修改活动编号（id）")
+		return
+	}
+	// Write beside and rename, so the scheduler never reads half a file.
+	tmp := def.File + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := os.Rename(tmp, def.File); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r.Context(), u.Name, "campaign.edit", id, "")
+	back(w, r, "/console/campaigns/"+id, "msg", "已保存。已审核的活动修改后需重新审核。")
+}
+
+func (s *Server) campaignPreview(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	u := userFrom(r.Context())
+	openid := strings.TrimSpace(r.PostFormValue("openid"))
+	if openid == "" {
+		back(w, r, "/console/campaigns/"+id, "err", "请填写接收预览的工作人员 openid")
+		return
+	}
+	if err := s.opts.Campaigns.Preview(r.Context(), id, openid, u.Name); err != nil {
+		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+err.Error())
+		return
+	}
+	s.audit(r.Context(), u.Name, "campaign.preview", id, "")
+	back(w, r, "/console/campaigns/"+id, "msg", "预览已发送")
+}
+
+// changeCampaign applies a lifecycle action by u.
+func (s *Server) changeCampaign(r *http.Request, action, id string, u user) error {
+	ctx := r.Context()
+	switch action {
+	case "approve":
+		return s.opts.Campaigns.Approve(ctx, id, u.Name)
+	case "pause":
+		return s.opts.Campaigns.Pause(ctx, id, u.Name, "控制台暂停")
+	case "resume":
+		return s.opts.Campaigns.Resume(ctx, id, u.Name)
+	case "cancel":
+		return s.opts.Campaigns.Cancel(ctx, id, u.Name)
+	}
+	return fmt.Errorf("console: unknown action %q", action)
+}
+
+var actionLabels = map[string]string{"approve": "审核通过", "pause": "暂停", "resume": "恢复", "cancel": "取消"}
+
+func (s *Server) campaignAction(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		u := userFrom(r.Context())
+		if err := s.changeCampaign(r, action, id, u); err != nil {
+			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+err.Error())
+			return
+		}
+		s.audit(r.Context(), u.Name, "campaign."+action, id, "")
+		back(w, r, "/console/campaigns/"+id, "msg", "已"+actionLabels[action])
+	}
+}
+
+// Ledger.
+
+type ledgerData struct {
+	From, To string
+	Entries  []ledger.Entry
+	Kinds    []ledger.Kind
+	Today    string
+	Totals   report.Figures
+}
+
+func (s *Server) ledgerRange(r *http.Request) (string, string) {
+	f, t := s.yearRange()
+	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
+	if _, err := report.ParseDate(from); err != nil {
+		from = f.Format("2006-01-02")
+	}
+	if _, err := report.ParseDate(to); err != nil {
+		to = t.Format("2006-01-02")
+	}
+	return from, to
+}
+
+func (s *Server) ledgerList(w http.ResponseWriter, r *http.Request) {
+	from, to := s.ledgerRange(r)
+	entries, err := s.opts.Ledger.List(r.Context(), from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Date > entries[j].Date })
+	s.page(w, r, http.StatusOK, "ledger", "活动台账", ledgerData{From: from, To: to, Entries: entries,
+		Kinds: ledger.Kinds(), Today: s.opts.Now().In(cst).Format("2006-01-02")})
+}
+
+func formInput(r *http.Request) (ledger.Input, error) {
+	count, err1 := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("count")), 10, 64)
+	parts := int64(0)
+	var err2 error
+	if p := strings.TrimSpace(r.PostFormValue("participants")); p != "" {
+		parts, err2 = strconv.ParseInt(p, 10, 64)
+	}
+	if err1 != nil || err2 != nil {
+		return ledger.Input{}, errors.New("数量和参与人次须为整数")
+	}
+	return ledger.Input{Date: r.PostFormValue("date"), Community: r.PostFormValue("community"), Kind: r.PostFormValue("kind"),
+		Count: count, Participants: parts, Note: r.PostFormValue("note")}, nil
+}
+
+func (s *Server) ledgerAdd(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	in, err := formInput(r)
+	if err != nil {
+		back(w, r, "/console/ledger", "err", err.Error())
+		return
+	}
+	id, err := s.opts.Ledger.Add(r.Context(), in, u.Name)
+	if errors.Is(err, ledger.ErrInvalid) {
+		back(w, r, "/console/ledger", "err", "未保存："+err.Error())
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r.Context(), u.Name, "ledger.add", id, in.Date+" "+in.Kind)
+	back(w, r, "/console/ledger", "msg", "已登记活动 #"+id)
+}
+
+type entryData struct {
+	Entry   ledger.Entry
+	History []ledger.Entry
+	Kinds   []ledger.Kind
+}
+
+func (s *Server) ledgerDetail(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	e, err := s.opts.Ledger.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h, err := s.opts.Ledger.History(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, r, http.StatusOK, "ledger_entry", "台账 #"+id, entryData{Entry: e, History: h, Kinds: ledger.Kinds()})
+}
+
+func (s *Server) ledgerEdit(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	u := userFrom(r.Context())
+	in, err := formInput(r)
+	if err != nil {
+		back(w, r, "/console/ledger/"+id, "err", err.Error())
+		return
+	}
+	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	v, err := s.opts.Ledger.Edit(r.Context(), id, in, version, u.Name)
+	switch {
+	case errors.Is(err, ledger.ErrInvalid):
+		back(w, r, "/console/ledger/"+id, "err", "未保存："+err.Error())
+		return
+	case errors.Is(err, store.ErrVersion):
+		back(w, r, "/console/ledger/"+id, "err", "该条目已被他人修改，请查看最新内容后重新编辑")
+		return
+	case errors.Is(err, store.ErrNotFound):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r.Context(), u.Name, "ledger.edit", id, fmt.Sprintf("version %d", v))
+	back(w, r, "/console/ledger/"+id, "msg", fmt.Sprintf("已保存（第 %d 版）", v))
+}
+
+// Consultations.
+
+type consultData struct {
+	Status string
+	List   []store.Consultation
+}
+
+func (s *Server) consultList(r *http.Request, status string) ([]store.Consultation, error) {
+	all, err := s.st.Consultations(r.Context(), time.Unix(0, 0), s.opts.Now().Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Consultation, 0, len(all))
+	for i := len(all) - 1; i >= 0; i-- { // newest first
+		if status == "" || all[i].Status == status {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) consultations(w http.ResponseWriter, r *http.Request) {
+	status := r.URL.Query().Get("status")
+	list, err := s.consultList(r, status)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, r, http.StatusOK, "consultations", "咨询收件箱", consultData{Status: status, List: list})
+}
+
+func (s *Server) consultationStatus(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	u := userFrom(r.Context())
+	status := r.PostFormValue("status")
+	err := s.st.SetConsultationStatus(r.Context(), id, status)
+	if errors.Is(err, store.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		back(w, r, "/console/consultations", "err", "未保存："+err.Error())
+		return
+	}
+	s.audit(r.Context(), u.Name, "consultation.status", id, status)
+	back(w, r, "/console/consultations", "msg", "咨询 #"+id+" 状态已更新")
+}
+
+// Report.
+
+func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
+	from, to := s.ledgerRange(r)
+	f, _ := report.ParseDate(from)
+	t, _ := report.ParseDate(to)
+	rep, err := report.Build(r.Context(), s.opts.Report, f, t)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, r, http.StatusOK, "report", "年度报告", rep)
+}
+
+func (s *Server) buildReport(r *http.Request) (report.Report, string, error) {
+	q := r.URL.Query()
+	f, err := report.ParseDate(q.Get("from"))
+	if err != nil {
+		return report.Report{}, "", err
+	}
+	t, err := report.ParseDate(q.Get("to"))
+	if err != nil {
+		return report.Report{}, "", err
+	}
+	format := q.Get("format")
+	switch format {
+	case "":
+		format = report.FormatXLSX
+	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX:
+	default:
+		return report.Report{}, "", fmt.Errorf("format %q is not md, csv, json or xlsx", format)
+	}
+	rep, err := report.Build(r.Context(), s.opts.Report, f, t)
+	return rep, format, err
+}
+
+func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
+	rep, format, err := s.buildReport(r)
+	if err != nil {
+		http.Error(w, "参数有误："+err.Error(), http.StatusBadRequest)
+		return
+	}
+	var b bytes.Buffer
+	if err := report.Write(&b, rep, format); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := fmt.Sprintf("pufa-report-%s-%s.%s", rep.From, rep.To, format)
+	w.Header().Set("Content-Type", report.ContentType(format))
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	b.WriteTo(w)
+}
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	log, err := s.st.AuditLog(r.Context(), 300)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, r, http.StatusOK, "audit", "操作日志", log)
+}

@@ -1,0 +1,219 @@
+// Package ledger records the office's offline legal-publicity work (talks,
+// banners, LED slogans, mediations …) that no counter sees, so the annual
+// report can include it. Entries are validated here and kept in Redis by
+// store; every edit keeps the version it replaces.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pufa-dev/pufa/store"
+)
+
+// Kind is the type of an offline activity.
+type Kind string
+
+// Kinds of activity, in the order the report lists them.
+const (
+	KindLecture   Kind = "lecture"   // 讲座
+	KindEvent     Kind = "event"     // 宣传活动
+	KindBanner    Kind = "banner"    // 横幅
+	KindLED       Kind = "led"       // LED 标语
+	KindSMS       Kind = "sms"       // 短信
+	KindMaterial  Kind = "material"  // 宣传材料
+	KindTraining  Kind = "training"  // 培训
+	KindConsult   Kind = "consult"   // 法律咨询
+	KindMediation Kind = "mediation" // 矛盾纠纷调解
+)
+
+// kinds holds each kind's Chinese label and the unit its count is in.
+var kinds = []struct {
+	kind         Kind
+	label, unit  string
+	isActivities bool // counts as a 法治宣传活动 in the report's total
+}{
+	{KindLecture, "讲座", "场", true},
+	{KindEvent, "宣传活动", "场", true},
+	{KindBanner, "横幅", "条", false},
+	{KindLED, "LED 标语", "条", false},
+	{KindSMS, "短信", "条", false},
+	{KindMaterial, "宣传材料", "份", false},
+	{KindTraining, "培训", "场", true},
+	{KindConsult, "法律咨询", "人次", false},
+	{KindMediation, "矛盾纠纷调解", "件", false},
+}
+
+// Kinds lists every kind in display order.
+func Kinds() []Kind {
+	out := make([]Kind, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.kind
+	}
+	return out
+}
+
+// Label is the kind's Chinese name ("" for an unknown kind).
+func (k Kind) Label() string {
+	for _, d := range kinds {
+		if d.kind == k {
+			return d.label
+		}
+	}
+	return ""
+}
+
+// Unit is the Chinese measure word of the kind's count (场, 条, 份 …).
+func (k Kind) Unit() string {
+	for _, d := range kinds {
+		if d.kind == k {
+			return d.unit
+		}
+	}
+	return ""
+}
+
+// IsActivity reports whether the kind is an event counted among the
+// 法治宣传活动 (lectures, publicity events, trainings).
+func (k Kind) IsActivity() bool {
+	for _, d := range kinds {
+		if d.kind == k {
+			return d.isActivities
+		}
+	}
+	return false
+}
+
+// ParseKind accepts a kind's code or its Chinese label.
+func ParseKind(s string) (Kind, error) {
+	s = strings.TrimSpace(s)
+	for _, d := range kinds {
+		if string(d.kind) == s || d.label == s || strings.ReplaceAll(d.label, " ", "") == s {
+			return d.kind, nil
+		}
+	}
+	codes := make([]string, len(kinds))
+	for i, d := range kinds {
+		codes[i] = fmt.Sprintf("%s (%s)", d.kind, d.label)
+	}
+	return "", fmt.Errorf("kind %q is not one of %s", s, strings.Join(codes, ", "))
+}
+
+// Entry is one recorded activity.
+type Entry = store.LedgerEntry
+
+// Input is what a staff member enters for an activity.
+type Input struct {
+	Date         string // yyyy-mm-dd
+	Community    string
+	Kind         string // code or Chinese label
+	Count        int64
+	Participants int64
+	Note         string
+}
+
+// ErrInvalid wraps every validation failure; the message names the field.
+var ErrInvalid = errors.New("invalid ledger entry")
+
+// maxNote bounds a note so a paste accident cannot bloat Redis.
+const maxNote = 2000
+
+// validate checks in and returns the normalised entry fields.
+func validate(in Input) (store.LedgerEntry, error) {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...)))
+	}
+	d, err := time.Parse("2006-01-02", strings.TrimSpace(in.Date))
+	if err != nil {
+		bad("date %q is not yyyy-mm-dd", in.Date)
+	} else if d.Year() < 2000 || d.Year() > 2100 {
+		bad("date %q is out of range", in.Date)
+	}
+	kind, err := ParseKind(in.Kind)
+	if err != nil {
+		bad("%v", err)
+	}
+	if in.Count < 0 {
+		bad("count must not be negative")
+	}
+	if in.Participants < 0 {
+		bad("participants must not be negative")
+	}
+	if len([]rune(in.Note)) > maxNote {
+		bad("note is longer than %d characters", maxNote)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return store.LedgerEntry{}, err
+	}
+	return store.LedgerEntry{Date: d.Format("2006-01-02"), Community: strings.TrimSpace(in.Community), Kind: string(kind),
+		Count: in.Count, Participants: in.Participants, Note: strings.TrimSpace(in.Note)}, nil
+}
+
+// Store is the persistence the ledger needs (implemented by *store.Store).
+type Store interface {
+	AddLedgerEntry(ctx context.Context, e store.LedgerEntry) (string, error)
+	EditLedgerEntry(ctx context.Context, e store.LedgerEntry, version int64) (int64, error)
+	LedgerEntry(ctx context.Context, id string) (store.LedgerEntry, error)
+	LedgerEntries(ctx context.Context, from, to string) ([]store.LedgerEntry, error)
+	LedgerHistory(ctx context.Context, id string) ([]store.LedgerEntry, error)
+}
+
+// Ledger validates and records activities.
+type Ledger struct {
+	st  Store
+	now func() time.Time
+}
+
+// New returns a ledger over st; now may be nil (time.Now).
+func New(st Store, now func() time.Time) *Ledger {
+	if now == nil {
+		now = time.Now
+	}
+	return &Ledger{st: st, now: now}
+}
+
+// Add records a new activity by user and returns its id.
+func (l *Ledger) Add(ctx context.Context, in Input, by string) (string, error) {
+	e, err := validate(in)
+	if err != nil {
+		return "", err
+	}
+	e.CreatedBy, e.CreatedAt = by, l.now()
+	id, err := l.st.AddLedgerEntry(ctx, e)
+	if err != nil {
+		return "", fmt.Errorf("ledger: add: %w", err)
+	}
+	return id, nil
+}
+
+// Edit replaces entry id with in. version is the version the editor saw
+// (0 = no check); a concurrent edit yields store.ErrVersion.
+func (l *Ledger) Edit(ctx context.Context, id string, in Input, version int64, by string) (int64, error) {
+	e, err := validate(in)
+	if err != nil {
+		return 0, err
+	}
+	e.ID, e.UpdatedBy, e.UpdatedAt = id, by, l.now()
+	v, err := l.st.EditLedgerEntry(ctx, e, version)
+	if err != nil {
+		return 0, fmt.Errorf("ledger: edit: %w", err)
+	}
+	return v, nil
+}
+
+// Get returns one entry.
+func (l *Ledger) Get(ctx context.Context, id string) (Entry, error) { return l.st.LedgerEntry(ctx, id) }
+
+// History returns the versions an entry had before its current one.
+func (l *Ledger) History(ctx context.Context, id string) ([]Entry, error) {
+	return l.st.LedgerHistory(ctx, id)
+}
+
+// List returns entries dated from..to inclusive (yyyy-mm-dd).
+func (l *Ledger) List(ctx context.Context, from, to string) ([]Entry, error) {
+	return l.st.LedgerEntries(ctx, from, to)
+}

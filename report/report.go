@@ -1,0 +1,394 @@
+// Package report aggregates the office's legal-publicity figures for a
+// period (usually a year): online pushes and their reach, quizzes, the
+// bot's questions and consultations, and the offline activity ledger, by
+// month and by community. It renders them as Markdown, CSV, JSON or XLSX,
+// with the ready-to-paste Chinese paragraph for the annual
+// 法治政府建设情况报告.
+//
+// Report reads through small source interfaces so that it can be built
+// from a real store, a test double, or with a source missing (nil): a
+// missing source contributes zero, and zero figures are left out of the
+// paragraph.
+package report
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/pufa-dev/pufa/ledger"
+	"github.com/pufa-dev/pufa/store"
+)
+
+// cst is China Standard Time, the zone of every date in a report.
+var cst = time.FixedZone("CST", 8*60*60)
+
+// Counters are the bot's daily aggregate counters (implemented by *store.Store).
+type Counters interface {
+	DayStats(ctx context.Context, day time.Time) (map[string]int64, error)
+	TopTopics(ctx context.Context, day time.Time, n int) ([]store.TopicCount, error)
+}
+
+// Push is one campaign run (一期推送) and how many residents it reached.
+type Push struct {
+	Campaign string    `json:"campaign"`
+	Title    string    `json:"title"`
+	Channel  string    `json:"channel"`
+	Fire     time.Time `json:"fire"`
+	Reach    int64     `json:"reach"`
+}
+
+// CampaignSource lists the pushes fired in [from, to).
+type CampaignSource interface {
+	Pushes(ctx context.Context, from, to time.Time) ([]Push, error)
+}
+
+// LedgerSource lists offline activities dated from..to (yyyy-mm-dd, inclusive).
+type LedgerSource interface {
+	LedgerEntries(ctx context.Context, from, to string) ([]store.LedgerEntry, error)
+}
+
+// QuizSummary is what one quiz achieved in the period.
+type QuizSummary struct {
+	ID           string           `json:"id"`
+	Title        string           `json:"title"`
+	Start        time.Time        `json:"start"`        // when it opened; its month in the report
+	Participants int64            `json:"participants"` // 参与人次
+	Completions  int64            `json:"completions"`
+	Answers      int64            `json:"answers"` // questions answered, over all participants
+	Correct      int64            `json:"correct"` // … of which correctly
+	AverageScore float64          `json:"average_score"`
+	ByCommunity  map[string]int64 `json:"by_community,omitempty"` // participants per community
+}
+
+// QuizStats supplies quiz figures. The quiz package implements it; until it
+// is wired, Sources.Quiz stays nil and the report shows no quizzes.
+type QuizStats interface {
+	QuizSummaries(ctx context.Context, from, to time.Time) ([]QuizSummary, error)
+}
+
+// FollowerSource counts a community's current followers (implemented by *store.Store).
+type FollowerSource interface {
+	CommunityFollowers(ctx context.Context, community string) (int64, error)
+}
+
+// Sources are where the figures come from; any may be nil.
+type Sources struct {
+	Counters  Counters
+	Campaigns CampaignSource
+	Ledger    LedgerSource
+	Quiz      QuizStats
+	Followers FollowerSource
+}
+
+// Figures are the counted quantities of a period, a month or a community.
+type Figures struct {
+	Activities           int64 `json:"activities"`            // 法治宣传活动 (lectures, events, trainings), 场
+	ActivityParticipants int64 `json:"activity_participants"` // their participants, 人次
+	Lectures             int64 `json:"lectures"`
+	Events               int64 `json:"events"`
+	Banners              int64 `json:"banners"`
+	LEDSlogans           int64 `json:"led_slogans"`
+	SMS                  int64 `json:"sms"`
+	Materials            int64 `json:"materials"`
+	Trainings            int64 `json:"trainings"`
+	TrainingParticipants int64 `json:"training_participants"`
+	OfflineConsults      int64 `json:"offline_consultations"` // 法律咨询 recorded in the ledger, 人次
+	Mediations           int64 `json:"mediations"`
+	LedgerEntries        int64 `json:"ledger_entries"`
+
+	Pushes int64 `json:"pushes"` // campaign runs, 期
+	Reach  int64 `json:"reach"`  // 人次
+
+	Quizzes          int64   `json:"quizzes"`
+	QuizParticipants int64   `json:"quiz_participants"`
+	QuizAnswers      int64   `json:"quiz_answers"`
+	QuizCorrect      int64   `json:"quiz_correct"`
+	QuizAccuracy     float64 `json:"quiz_accuracy_percent"` // QuizCorrect / QuizAnswers × 100
+
+	Questions     int64 `json:"questions"`     // put to the bot
+	Answered      int64 `json:"answered"`      // … answered with confidence
+	Consultations int64 `json:"consultations"` // 转人工 requests in the bot
+	Subscribes    int64 `json:"subscribes"`
+	Unsubscribes  int64 `json:"unsubscribes"`
+}
+
+// ConsultationsTotal is every consultation: the bot's 转人工 requests plus
+// offline consultations recorded in the ledger.
+func (f Figures) ConsultationsTotal() int64 { return f.Consultations + f.OfflineConsults }
+
+func (f *Figures) finish() {
+	f.QuizAccuracy = 0
+	if f.QuizAnswers > 0 {
+		f.QuizAccuracy = float64(f.QuizCorrect) * 100 / float64(f.QuizAnswers)
+	}
+}
+
+func (f *Figures) addEntry(e store.LedgerEntry) {
+	f.LedgerEntries++
+	k := ledger.Kind(e.Kind)
+	if k.IsActivity() {
+		f.Activities += e.Count
+		f.ActivityParticipants += e.Participants
+	}
+	switch k {
+	case ledger.KindLecture:
+		f.Lectures += e.Count
+	case ledger.KindEvent:
+		f.Events += e.Count
+	case ledger.KindBanner:
+		f.Banners += e.Count
+	case ledger.KindLED:
+		f.LEDSlogans += e.Count
+	case ledger.KindSMS:
+		f.SMS += e.Count
+	case ledger.KindMaterial:
+		f.Materials += e.Count
+	case ledger.KindTraining:
+		f.Trainings += e.Count
+		f.TrainingParticipants += e.Participants
+	case ledger.KindConsult:
+		// A consultation's count is the people received (人次).
+		f.OfflineConsults += e.Count
+	case ledger.KindMediation:
+		f.Mediations += e.Count
+	}
+}
+
+func (f *Figures) addQuiz(q QuizSummary) {
+	f.Quizzes++
+	f.QuizParticipants += q.Participants
+	f.QuizAnswers += q.Answers
+	f.QuizCorrect += q.Correct
+}
+
+func (f *Figures) addCounters(m map[string]int64) {
+	f.Questions += m[store.MetricQuestions]
+	f.Answered += m[store.MetricAnswered]
+	f.Consultations += m[store.MetricConsultations]
+	f.Subscribes += m[store.MetricSubscribes]
+	f.Unsubscribes += m[store.MetricUnsubscribes]
+}
+
+// Month is one calendar month of the period.
+type Month struct {
+	Month string `json:"month"` // yyyy-mm
+	Figures
+}
+
+// Community is one community's share. Online pushes and bot counters are
+// not attributed to communities, so only ledger and quiz figures appear.
+type Community struct {
+	Community string `json:"community"`
+	Followers int64  `json:"followers"` // current followers (not of the period)
+	Figures
+}
+
+// KindTotal sums the ledger by kind.
+type KindTotal struct {
+	Kind         string `json:"kind"`
+	Label        string `json:"label"`
+	Unit         string `json:"unit"`
+	Entries      int64  `json:"entries"`
+	Count        int64  `json:"count"`
+	Participants int64  `json:"participants"`
+}
+
+// Report is the aggregated figures of a period.
+type Report struct {
+	From        string              `json:"from"` // yyyy-mm-dd, inclusive
+	To          string              `json:"to"`   // yyyy-mm-dd, inclusive
+	Totals      Figures             `json:"totals"`
+	Months      []Month             `json:"months"`
+	Communities []Community         `json:"communities"`
+	Pushes      []Push              `json:"pushes"`
+	Quizzes     []QuizSummary       `json:"quizzes"`
+	Kinds       []KindTotal         `json:"ledger_by_kind"`
+	Entries     []store.LedgerEntry `json:"ledger_entries"`
+	TopTopics   []store.TopicCount  `json:"top_topics"`
+	Paragraph   string              `json:"paragraph"`
+}
+
+// topTopicsPerDay bounds the topics read per day; the year's top list is
+// built from each day's leaders, exact unless a day has more topics.
+const topTopicsPerDay = 100
+
+// topTopicsKept is how many topics the report lists.
+const topTopicsKept = 10
+
+// ParseDate reads a yyyy-mm-dd date as China midnight.
+func ParseDate(s string) (time.Time, error) {
+	t, err := time.ParseInLocation("2006-01-02", s, cst)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("report: date %q is not yyyy-mm-dd", s)
+	}
+	return t, nil
+}
+
+// Build aggregates the figures of the days from..to (inclusive, China time;
+// only the calendar dates of from and to matter).
+func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error) {
+	from = dayOf(from)
+	to = dayOf(to)
+	if to.Before(from) {
+		return Report{}, fmt.Errorf("report: period ends (%s) before it starts (%s)", to.Format("2006-01-02"), from.Format("2006-01-02"))
+	}
+	r := Report{From: from.Format("2006-01-02"), To: to.Format("2006-01-02"),
+		Pushes: []Push{}, Quizzes: []QuizSummary{}, Entries: []store.LedgerEntry{}, TopTopics: []store.TopicCount{}}
+	months := map[string]*Month{}
+	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, cst); !m.After(to); m = m.AddDate(0, 1, 0) {
+		r.Months = append(r.Months, Month{Month: m.Format("2006-01")})
+	}
+	for i := range r.Months {
+		months[r.Months[i].Month] = &r.Months[i]
+	}
+	month := func(t time.Time) *Figures {
+		if m, ok := months[t.In(cst).Format("2006-01")]; ok {
+			return &m.Figures
+		}
+		return &Figures{} // outside the period: counted nowhere
+	}
+	comms := map[string]*Community{}
+	community := func(name string) *Community {
+		if name == "" {
+			name = "（未注明社区）"
+		}
+		c, ok := comms[name]
+		if !ok {
+			c = &Community{Community: name}
+			comms[name] = c
+		}
+		return c
+	}
+	end := to.AddDate(0, 0, 1) // exclusive end for time ranges
+
+	if src.Counters != nil {
+		topics := map[string]int64{}
+		for d := from; d.Before(end); d = d.AddDate(0, 0, 1) {
+			m, err := src.Counters.DayStats(ctx, d)
+			if err != nil {
+				return Report{}, fmt.Errorf("report: counters %s: %w", d.Format("2006-01-02"), err)
+			}
+			r.Totals.addCounters(m)
+			month(d).addCounters(m)
+			tops, err := src.Counters.TopTopics(ctx, d, topTopicsPerDay)
+			if err != nil {
+				return Report{}, fmt.Errorf("report: topics %s: %w", d.Format("2006-01-02"), err)
+			}
+			for _, t := range tops {
+				topics[t.Topic] += t.Count
+			}
+		}
+		for t, n := range topics {
+			r.TopTopics = append(r.TopTopics, store.TopicCount{Topic: t, Count: n})
+		}
+		sort.Slice(r.TopTopics, func(i, j int) bool {
+			a, b := r.TopTopics[i], r.TopTopics[j]
+			if a.Count != b.Count {
+				return a.Count > b.Count
+			}
+			return a.Topic < b.Topic
+		})
+		if len(r.TopTopics) > topTopicsKept {
+			r.TopTopics = r.TopTopics[:topTopicsKept]
+		}
+	}
+
+	if src.Campaigns != nil {
+		pushes, err := src.Campaigns.Pushes(ctx, from, end)
+		if err != nil {
+			return Report{}, fmt.Errorf("report: campaigns: %w", err)
+		}
+		sort.Slice(pushes, func(i, j int) bool {
+			if !pushes[i].Fire.Equal(pushes[j].Fire) {
+				return pushes[i].Fire.Before(pushes[j].Fire)
+			}
+			return pushes[i].Campaign < pushes[j].Campaign
+		})
+		for _, p := range pushes {
+			if p.Fire.Before(from) || !p.Fire.Before(end) {
+				continue
+			}
+			r.Pushes = append(r.Pushes, p)
+			for _, f := range []*Figures{&r.Totals, month(p.Fire)} {
+				f.Pushes++
+				f.Reach += p.Reach
+			}
+		}
+	}
+
+	if src.Quiz != nil {
+		qs, err := src.Quiz.QuizSummaries(ctx, from, end)
+		if err != nil {
+			return Report{}, fmt.Errorf("report: quizzes: %w", err)
+		}
+		for _, q := range qs {
+			r.Quizzes = append(r.Quizzes, q)
+			r.Totals.addQuiz(q)
+			month(q.Start).addQuiz(q)
+			for name, n := range q.ByCommunity {
+				c := community(name)
+				c.QuizParticipants += n
+			}
+		}
+	}
+
+	if src.Ledger != nil {
+		entries, err := src.Ledger.LedgerEntries(ctx, r.From, r.To)
+		if err != nil {
+			return Report{}, fmt.Errorf("report: ledger: %w", err)
+		}
+		byKind := map[string]*KindTotal{}
+		for _, k := range ledger.Kinds() {
+			kt := KindTotal{Kind: string(k), Label: k.Label(), Unit: k.Unit()}
+			r.Kinds = append(r.Kinds, kt)
+		}
+		for i := range r.Kinds {
+			byKind[r.Kinds[i].Kind] = &r.Kinds[i]
+		}
+		for _, e := range entries {
+			r.Entries = append(r.Entries, e)
+			r.Totals.addEntry(e)
+			if d, err := ParseDate(e.Date); err == nil {
+				month(d).addEntry(e)
+			}
+			community(e.Community).addEntry(e)
+			if kt, ok := byKind[e.Kind]; ok {
+				kt.Entries++
+				kt.Count += e.Count
+				kt.Participants += e.Participants
+			}
+		}
+	}
+
+	names := make([]string, 0, len(comms))
+	for n := range comms {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	r.Communities = []Community{}
+	for _, n := range names {
+		c := comms[n]
+		if src.Followers != nil && n != "（未注明社区）" {
+			f, err := src.Followers.CommunityFollowers(ctx, n)
+			if err != nil {
+				return Report{}, fmt.Errorf("report: followers of %s: %w", n, err)
+			}
+			c.Followers = f
+		}
+		c.finish()
+		r.Communities = append(r.Communities, *c)
+	}
+	r.Totals.finish()
+	for i := range r.Months {
+		r.Months[i].finish()
+	}
+	r.Paragraph = Paragraph(r)
+	return r, nil
+}
+
+func dayOf(t time.Time) time.Time {
+	t = t.In(cst)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
+}

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// LedgerEntry is one offline publicity activity as stored; the ledger
+// package owns validation and the meaning of Kind.
+type LedgerEntry struct {
+	ID           string    `json:"id"`
+	Date         string    `json:"date"` // yyyy-mm-dd, China time
+	Community    string    `json:"community"`
+	Kind         string    `json:"kind"`
+	Count        int64     `json:"count"`
+	Participants int64     `json:"participants"`
+	Note         string    `json:"note"`
+	Version      int64     `json:"version"`
+	CreatedBy    string    `json:"created_by"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedBy    string    `json:"updated_by,omitempty"`
+	UpdatedAt    time.Time `json:"updated_at,omitzero"`
+}
+
+// ErrNotFound is returned for a record that does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrVersion means a record changed since the caller read it.
+var ErrVersion = errors.New("store: record changed meanwhile")
+
+// ledgerDay parses an entry date as China midnight, the index score.
+func ledgerDay(date string) (time.Time, error) {
+	d, err := time.ParseInLocation("2006-01-02", date, cst)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: ledger date %q: %w", date, err)
+	}
+	return d, nil
+}
+
+func (e LedgerEntry) fields() []any {
+	return []any{"date", e.Date, "community", e.Community, "kind", e.Kind,
+		"count", e.Count, "participants", e.Participants, "note", e.Note}
+}
+
+// AddLedgerEntry stores a new entry (version 1) and returns its id.
+func (s *Store) AddLedgerEntry(ctx context.Context, e LedgerEntry) (string, error) {
+	day, err := ledgerDay(e.Date)
+	if err != nil {
+		return "", err
+	}
+	seq, err := s.rdb.Incr(ctx, s.keyLedgerSeq()).Result()
+	if err != nil {
+		return "", fmt.Errorf("store: add ledger entry: %w", err)
+	}
+	id := strconv.FormatInt(seq, 10)
+	f := append(e.fields(), "version", 1, "created_by", e.CreatedBy, "created_at", e.CreatedAt.Unix())
+	if err := s.rdb.HSet(ctx, s.keyLedger(id), f...).Err(); err != nil {
+		return "", fmt.Errorf("store: add ledger entry: %w", err)
+	}
+	// The index is written last: a crash in between leaves an unindexed
+	// entry, never an index member without its entry.
+	if err := s.rdb.ZAdd(ctx, s.keyLedgerIndex(), redis.Z{Score: float64(day.Unix()), Member: id}).Err(); err != nil {
+		return "", fmt.Errorf("store: add ledger entry: %w", err)
+	}
+	return id, nil
+}
+
+// EditLedgerEntry replaces the editable fields of entry e.ID, keeping the
+// previous version in its history. version is the version the editor saw
+// (0 = overwrite whatever is there). It returns the new version.
+func (s *Store) EditLedgerEntry(ctx context.Context, e LedgerEntry, version int64) (int64, error) {
+	day, err := ledgerDay(e.Date)
+	if err != nil {
+		return 0, err
+	}
+	want := ""
+	if version > 0 {
+		want = strconv.FormatInt(version, 10)
+	}
+	args := append([]any{want}, e.fields()...)
+	args = append(args, "updated_by", e.UpdatedBy, "updated_at", e.UpdatedAt.Unix())
+	n, err := ledgerEditScript.Run(ctx, s.rdb, []string{s.keyLedger(e.ID), s.keyLedgerHistory(e.ID)}, args...).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("store: edit ledger entry %s: %w", e.ID, err)
+	}
+	switch n {
+	case -1:
+		return 0, fmt.Errorf("%w: ledger entry %s", ErrNotFound, e.ID)
+	case -2:
+		return 0, fmt.Errorf("%w: ledger entry %s", ErrVersion, e.ID)
+	}
+	if err := s.rdb.ZAdd(ctx, s.keyLedgerIndex(), redis.Z{Score: float64(day.Unix()), Member: e.ID}).Err(); err != nil {
+		return 0, fmt.Errorf("store: edit ledger entry %s: %w", e.ID, err)
+	}
+	return n, nil
+}
+
+func ledgerFromHash(id string, h map[string]string) LedgerEntry {
+	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
+	unix := func(k string) time.Time {
+		if n := num(k); n > 0 {
+			return time.Unix(n, 0)
+		}
+		return time.Time{}
+	}
+	return LedgerEntry{ID: id, Date: h["date"], Community: h["community"], Kind: h["kind"],
+		Count: num("count"), Participants: num("participants"), Note: h["note"], Version: num("version"),
+		CreatedBy: h["created_by"], CreatedAt: unix("created_at"), UpdatedBy: h["updated_by"], UpdatedAt: unix("updated_at")}
+}
+
+// LedgerEntry returns one entry, or ErrNotFound.
+func (s *Store) LedgerEntry(ctx context.Context, id string) (LedgerEntry, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keyLedger(id)).Result()
+	if err != nil {
+		return LedgerEntry{}, fmt.Errorf("store: ledger entry %s: %w", id, err)
+	}
+	if len(h) == 0 {
+		return LedgerEntry{}, fmt.Errorf("%w: ledger entry %s", ErrNotFound, id)
+	}
+	return ledgerFromHash(id, h), nil
+}
+
+// LedgerEntries lists entries dated in [from, to] (yyyy-mm-dd, inclusive),
+// by date then id.
+func (s *Store) LedgerEntries(ctx context.Context, from, to string) ([]LedgerEntry, error) {
+	f, err := ledgerDay(from)
+	if err != nil {
+		return nil, err
+	}
+	t, err := ledgerDay(to)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.rdb.ZRangeByScore(ctx, s.keyLedgerIndex(), &redis.ZRangeBy{
+		Min: strconv.FormatInt(f.Unix(), 10), Max: strconv.FormatInt(t.Unix(), 10),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: ledger entries: %w", err)
+	}
+	out := make([]LedgerEntry, 0, len(ids))
+	for _, id := range ids {
+		e, err := s.LedgerEntry(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// LedgerHistory returns the earlier versions of an entry, oldest first.
+func (s *Store) LedgerHistory(ctx context.Context, id string) ([]LedgerEntry, error) {
+	raw, err := s.rdb.LRange(ctx, s.keyLedgerHistory(id), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: ledger history %s: %w", id, err)
+	}
+	out := make([]LedgerEntry, 0, len(raw))
+	for _, r := range raw {
+		h, err := decodeFlatJSON(r)
+		if err != nil {
+			return nil, fmt.Errorf("store: ledger history %s: %w", id, err)
+		}
+		out = append(out, ledgerFromHash(id, h))
+	}
+	return out, nil
+}
