@@ -32,10 +32,10 @@ var success = []byte("success")
 
 // Deduper keeps the dedup record and reply of each callback (store.Store).
 type Deduper interface {
-	ClaimCallback(ctx context.Context, id string, lease time.Duration) (store.Claim, error)
-	CallbackReply(ctx context.Context, id string) ([]byte, bool, error)
-	AnswerCallback(ctx context.Context, id string, reply []byte, ttl time.Duration) error
-	ReleaseCallback(ctx context.Context, id string) error
+	ClaimCallback(ctx context.Context, openid, id string, lease time.Duration) (store.Claim, error)
+	CallbackReply(ctx context.Context, openid, id string) ([]byte, bool, error)
+	AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error
+	ReleaseCallback(ctx context.Context, openid, id string) error
 }
 
 // Messenger sends a customer-service text to a resident (wechat.Client).
@@ -244,19 +244,20 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 	// The lease outlives the deadline by a margin: by then the first
 	// delivery has stored its reply, and if its replica died, a later retry
 	// may process the message instead of it being lost.
-	claim, err := e.opts.Dedup.ClaimCallback(ctx, id, e.opts.Deadline+time.Second)
+	claim, err := e.opts.Dedup.ClaimCallback(ctx, m.FromUserName, id, e.opts.Deadline+time.Second)
 	if err != nil {
 		// Redis is down: answering twice beats not answering; handlers that
 		// record things will fail and say so themselves.
 		e.log.Error("dedup unavailable, processing without it", "err", err, "type", m.MsgType)
 		return e.process(ctx, m, id, encrypted, nonce, false)
 	}
+	m.Session, m.SessionKnown = claim.Session, true
 	switch claim.State {
 	case store.Answered:
 		e.log.Debug("retry answered from dedup record", "type", m.MsgType)
 		return claim.Reply, nil
 	case store.Pending:
-		return e.awaitReply(ctx, id), nil
+		return e.awaitReply(ctx, m.FromUserName, id), nil
 	default:
 		return e.process(ctx, m, id, encrypted, nonce, true)
 	}
@@ -265,7 +266,7 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 // awaitReply serves a retry that arrived while the first delivery is still
 // being processed: it waits for that delivery's reply instead of processing
 // the message again.
-func (e *Endpoint) awaitReply(ctx context.Context, id string) []byte {
+func (e *Endpoint) awaitReply(ctx context.Context, openid, id string) []byte {
 	deadline := time.NewTimer(e.opts.Deadline)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -273,7 +274,7 @@ func (e *Endpoint) awaitReply(ctx context.Context, id string) []byte {
 	for {
 		select {
 		case <-tick.C:
-			reply, ok, err := e.opts.Dedup.CallbackReply(ctx, id)
+			reply, ok, err := e.opts.Dedup.CallbackReply(ctx, openid, id)
 			if err != nil {
 				e.log.Error("await reply", "err", err)
 				return success
@@ -313,7 +314,7 @@ func (e *Endpoint) process(ctx context.Context, m *Message, id string, encrypted
 	case out := <-done:
 		if out.err != nil && m.MsgType != TypeText {
 			if record {
-				if err := e.opts.Dedup.ReleaseCallback(ctx, id); err != nil {
+				if err := e.opts.Dedup.ReleaseCallback(ctx, m.FromUserName, id); err != nil {
 					e.log.Error("releasing claim", "err", err)
 				}
 			}
@@ -326,7 +327,7 @@ func (e *Endpoint) process(ctx context.Context, m *Message, id string, encrypted
 		go e.deliverLate(m, done)
 	}
 	if record {
-		if err := e.opts.Dedup.AnswerCallback(ctx, id, body, e.opts.DedupTTL); err != nil {
+		if err := e.opts.Dedup.AnswerCallback(ctx, m.FromUserName, id, body, e.opts.DedupTTL); err != nil {
 			e.log.Error("storing reply for retries", "err", err)
 		}
 	}

@@ -31,6 +31,11 @@ type Message struct {
 
 	// Text is Content normalised for matching (see Normalize).
 	Text string `xml:"-"`
+	// Session is the resident's multi-step conversation (the quiz being
+	// answered), read with the dedup claim; valid only when SessionKnown,
+	// i.e. not when Redis failed.
+	Session      string `xml:"-"`
+	SessionKnown bool   `xml:"-"`
 }
 
 // Message types and events the router distinguishes.
@@ -72,14 +77,14 @@ func parseMessage(body []byte) (*Message, error) {
 	return &m, nil
 }
 
-// dedupID identifies a callback across WeChat's retries, as WECHAT.md
-// prescribes: messages by MsgId + sender, events by sender + CreateTime +
-// Event + EventKey.
+// dedupID identifies a callback of its sender across WeChat's retries, as
+// WECHAT.md prescribes: messages by MsgId, events by CreateTime + Event +
+// EventKey (the sender is part of the key the store builds).
 func (m *Message) dedupID() string {
 	if m.MsgID != 0 {
-		return "m:" + m.FromUserName + ":" + strconv.FormatInt(m.MsgID, 10)
+		return "m:" + strconv.FormatInt(m.MsgID, 10)
 	}
-	return "e:" + m.FromUserName + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" + m.MsgType + ":" + m.Event + ":" + m.EventKey
+	return "e:" + strconv.FormatInt(m.CreateTime, 10) + ":" + m.MsgType + ":" + m.Event + ":" + m.EventKey
 }
 
 // Normalize folds full-width ASCII to half-width, lower-cases letters and

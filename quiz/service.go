@@ -124,6 +124,9 @@ func (s *Service) HandleText(ctx context.Context, m *bot.Message) (bot.Reply, bo
 	if cmd == cmdRank {
 		return reply(s.leaderboard(ctx, openid)), true, nil
 	}
+	if cmd == cmdNone && m.SessionKnown && m.Session == "" {
+		return bot.Reply{}, false, nil // not in a quiz: the bot read that with its dedup claim
+	}
 	active, err := s.opts.Store.ActiveQuiz(ctx, openid, s.opts.IdleTimeout)
 	if err != nil {
 		s.opts.Logger.Warn("quiz: reading session", "err", err)

@@ -23,23 +23,31 @@ const (
 type Claim struct {
 	State ClaimState
 	Reply []byte
+	// Session is the multi-step conversation the resident is in (the id of
+	// the quiz being answered), "" when none. It is read in the same round
+	// trip as the claim, so handlers need not ask Redis for every message.
+	Session string
 }
 
-// ClaimCallback records that callback id is being processed unless a record
-// exists; lease bounds how long a crashed processor blocks retries. It is one
-// SET NX GET (Redis 7+), the cheapest atomic claim Redis offers: the callback
-// path runs it for every message.
-func (s *Store) ClaimCallback(ctx context.Context, id string, lease time.Duration) (Claim, error) {
-	v, err := s.hot.SetArgs(ctx, s.keyCallback(id), "p", redis.SetArgs{Mode: "NX", Get: true, TTL: lease}).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return Claim{State: Claimed}, nil
-	case err != nil:
+// ClaimCallback records that callback id of resident openid is being
+// processed unless a record exists, and reads the resident's session; lease
+// bounds how long a crashed processor blocks retries. The callback path runs
+// it for every message, so it is one script call: one command instead of a
+// claim and a session lookup.
+func (s *Store) ClaimCallback(ctx context.Context, openid, id string, lease time.Duration) (Claim, error) {
+	res, err := claimScript.Run(ctx, s.hot, []string{s.keyCallback(openid, id), s.keyUserQuiz(openid)}, lease.Milliseconds()).Slice()
+	if err != nil || len(res) != 2 {
 		return Claim{}, fmt.Errorf("store: claim callback: %w", err)
+	}
+	session, _ := res[1].(string)
+	v, found := res[0].(string)
+	switch {
+	case !found:
+		return Claim{State: Claimed, Session: session}, nil
 	case v == "p":
-		return Claim{State: Pending}, nil
+		return Claim{State: Pending, Session: session}, nil
 	case len(v) > 0 && v[0] == 'r':
-		return Claim{State: Answered, Reply: []byte(v[1:])}, nil
+		return Claim{State: Answered, Reply: []byte(v[1:]), Session: session}, nil
 	default:
 		return Claim{}, fmt.Errorf("store: claim callback: unexpected record %q", v)
 	}
@@ -47,8 +55,8 @@ func (s *Store) ClaimCallback(ctx context.Context, id string, lease time.Duratio
 
 // CallbackReply returns the stored reply of an answered callback, or
 // ok=false while it is pending or unknown.
-func (s *Store) CallbackReply(ctx context.Context, id string) (reply []byte, ok bool, err error) {
-	v, err := s.hot.Get(ctx, s.keyCallback(id)).Bytes()
+func (s *Store) CallbackReply(ctx context.Context, openid, id string) (reply []byte, ok bool, err error) {
+	v, err := s.hot.Get(ctx, s.keyCallback(openid, id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}
@@ -63,11 +71,11 @@ func (s *Store) CallbackReply(ctx context.Context, id string) (reply []byte, ok 
 
 // AnswerCallback stores the reply body sent for callback id, kept for ttl so
 // that retries receive it byte for byte.
-func (s *Store) AnswerCallback(ctx context.Context, id string, reply []byte, ttl time.Duration) error {
+func (s *Store) AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error {
 	v := make([]byte, 1+len(reply))
 	v[0] = 'r'
 	copy(v[1:], reply)
-	if err := s.hot.Set(ctx, s.keyCallback(id), v, ttl).Err(); err != nil {
+	if err := s.hot.Set(ctx, s.keyCallback(openid, id), v, ttl).Err(); err != nil {
 		return fmt.Errorf("store: answer callback: %w", err)
 	}
 	return nil
@@ -75,8 +83,8 @@ func (s *Store) AnswerCallback(ctx context.Context, id string, reply []byte, ttl
 
 // ReleaseCallback forgets a pending claim after processing failed, so that
 // WeChat's next retry is processed afresh.
-func (s *Store) ReleaseCallback(ctx context.Context, id string) error {
-	if err := releaseScript.Run(ctx, s.rdb, []string{s.keyCallback(id)}).Err(); err != nil && !errors.Is(err, redis.Nil) {
+func (s *Store) ReleaseCallback(ctx context.Context, openid, id string) error {
+	if err := releaseScript.Run(ctx, s.rdb, []string{s.keyCallback(openid, id)}).Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: release callback: %w", err)
 	}
 	return nil

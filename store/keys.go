@@ -6,7 +6,7 @@ import "strconv"
 // Keys holding one resident's personal data carry the openid as a hash tag,
 // {openid}, so they share a Cluster slot and can be erased together.
 //
-//	callback:{<dedup id>}            string  dedup record of one callback: "p" while
+//	callback:{<openid>}:<dedup id>   string  dedup record of one callback: "p" while
 //	                                         processing (lease TTL), "r"+reply body when
 //	                                         answered (TTL ≥ 60 s, default 5 min)
 //	user:{<openid>}                  hash    profile: community, subscribed_at
@@ -93,7 +93,7 @@ import "strconv"
 //	quiz:{<id>}:board                zset    openid → best*1e10 + (9999999999 − finish unix s): more
 //	                                         right answers first, then the earlier finish
 
-func (s *Store) keyCallback(id string) string     { return s.key("callback", tag(id)) }
+func (s *Store) keyCallback(openid, id string) string { return s.key("callback", tag(openid), id) }
 func (s *Store) keyUser(openid string) string     { return s.key("user", tag(openid)) }
 func (s *Store) keyUserLast(openid string) string { return s.keyUser(openid) + ":last" }
 func (s *Store) keyUserConsults(openid string) string {

@@ -2,6 +2,15 @@ package store
 
 import "github.com/redis/go-redis/v9"
 
+// claimScript claims a callback and reads the resident's session in one
+// call. KEYS[1] callback record, KEYS[2] session pointer (same {openid} slot);
+// ARGV[1] lease in ms. Returns {previous record or nil, session or nil}.
+var claimScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], 'p', 'PX', ARGV[1]) end
+return {v, redis.call('GET', KEYS[2])}
+`)
+
 // releaseScript drops a claim that is still pending so a retry can process
 // the message; it never removes a stored reply.
 // KEYS[1] dedup key.

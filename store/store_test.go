@@ -19,26 +19,26 @@ func TestCallbackClaimLifecycle(t *testing.T) {
 		state store.ClaimState
 		reply string
 	}{
-		{"first delivery claims", func() (store.Claim, error) { return st.ClaimCallback(ctx, "m:u:1", time.Second) }, store.Claimed, ""},
-		{"retry while processing sees pending", func() (store.Claim, error) { return st.ClaimCallback(ctx, "m:u:1", time.Second) }, store.Pending, ""},
+		{"first delivery claims", func() (store.Claim, error) { return st.ClaimCallback(ctx, "u", "m:u:1", time.Second) }, store.Claimed, ""},
+		{"retry while processing sees pending", func() (store.Claim, error) { return st.ClaimCallback(ctx, "u", "m:u:1", time.Second) }, store.Pending, ""},
 		{"retry after answer gets the reply", func() (store.Claim, error) {
-			if err := st.AnswerCallback(ctx, "m:u:1", []byte("<xml>答</xml>"), time.Minute); err != nil {
+			if err := st.AnswerCallback(ctx, "u", "m:u:1", []byte("<xml>答</xml>"), time.Minute); err != nil {
 				return store.Claim{}, err
 			}
-			return st.ClaimCallback(ctx, "m:u:1", time.Second)
+			return st.ClaimCallback(ctx, "u", "m:u:1", time.Second)
 		}, store.Answered, "<xml>答</xml>"},
 		{"release never drops an answer", func() (store.Claim, error) {
-			if err := st.ReleaseCallback(ctx, "m:u:1"); err != nil {
+			if err := st.ReleaseCallback(ctx, "u", "m:u:1"); err != nil {
 				return store.Claim{}, err
 			}
-			return st.ClaimCallback(ctx, "m:u:1", time.Second)
+			return st.ClaimCallback(ctx, "u", "m:u:1", time.Second)
 		}, store.Answered, "<xml>答</xml>"},
-		{"other message is independent", func() (store.Claim, error) { return st.ClaimCallback(ctx, "m:u:2", time.Second) }, store.Claimed, ""},
+		{"other message is independent", func() (store.Claim, error) { return st.ClaimCallback(ctx, "u", "m:u:2", time.Second) }, store.Claimed, ""},
 		{"released claim can be taken again", func() (store.Claim, error) {
-			if err := st.ReleaseCallback(ctx, "m:u:2"); err != nil {
+			if err := st.ReleaseCallback(ctx, "u", "m:u:2"); err != nil {
 				return store.Claim{}, err
 			}
-			return st.ClaimCallback(ctx, "m:u:2", time.Second)
+			return st.ClaimCallback(ctx, "u", "m:u:2", time.Second)
 		}, store.Claimed, ""},
 	}
 	for _, s := range steps {
@@ -55,14 +55,14 @@ func TestCallbackClaimLifecycle(t *testing.T) {
 func TestClaimLeaseExpires(t *testing.T) {
 	st := storetest.New(t)
 	ctx := context.Background()
-	if c, _ := st.ClaimCallback(ctx, "m:u:9", 50*time.Millisecond); c.State != store.Claimed {
+	if c, _ := st.ClaimCallback(ctx, "u", "m:u:9", 50*time.Millisecond); c.State != store.Claimed {
 		t.Fatal("not claimed")
 	}
 	time.Sleep(120 * time.Millisecond)
-	if c, _ := st.ClaimCallback(ctx, "m:u:9", time.Second); c.State != store.Claimed {
+	if c, _ := st.ClaimCallback(ctx, "u", "m:u:9", time.Second); c.State != store.Claimed {
 		t.Errorf("a crashed processor's claim must lapse so a retry can process; got %v", c.State)
 	}
-	if _, ok, _ := st.CallbackReply(ctx, "m:u:9"); ok {
+	if _, ok, _ := st.CallbackReply(ctx, "u", "m:u:9"); ok {
 		t.Error("pending claim reported as answered")
 	}
 }
@@ -192,5 +192,24 @@ func TestKeysArePrefixedAndUserKeysShareASlot(t *testing.T) {
 	}
 	if userKeys < 3 {
 		t.Errorf("found %d per-user keys, want at least 3", userKeys)
+	}
+}
+
+func TestClaimReadsTheResidentsSession(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	if c, err := st.ClaimCallback(ctx, "u", "m:1", time.Second); err != nil || c.Session != "" {
+		t.Fatalf("no quiz yet: session %q, %v", c.Session, err)
+	}
+	now := time.Now()
+	if _, _, err := st.StartQuiz(ctx, store.QuizStart{Quiz: "constitution-2026", OpenID: "u", Order: []string{"q1"},
+		At: now, Closes: now.Add(time.Hour), Idle: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := st.ClaimCallback(ctx, "u", "m:2", time.Second); err != nil || c.Session != "constitution-2026" || c.State != store.Claimed {
+		t.Errorf("claim %+v, %v: want the quiz as the session", c, err)
+	}
+	if c, _ := st.ClaimCallback(ctx, "other", "m:2", time.Second); c.Session != "" || c.State != store.Claimed {
+		t.Errorf("another resident's claim %+v: same message id, own record, no session", c)
 	}
 }
