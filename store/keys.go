@@ -94,8 +94,8 @@ import "strconv"
 //	                                         right answers first, then the earlier finish
 
 func (s *Store) keyCallback(openid, id string) string { return s.key("callback", tag(openid), id) }
-func (s *Store) keyUser(openid string) string     { return s.key("user", tag(openid)) }
-func (s *Store) keyUserLast(openid string) string { return s.keyUser(openid) + ":last" }
+func (s *Store) keyUser(openid string) string         { return s.key("user", tag(openid)) }
+func (s *Store) keyUserLast(openid string) string     { return s.keyUser(openid) + ":last" }
 func (s *Store) keyUserConsults(openid string) string {
 	return s.keyUser(openid) + ":consults"
 }
