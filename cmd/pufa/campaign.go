@@ -165,14 +165,10 @@ Every command takes --config FILE and --dir DIR (overrides campaigns.dir).`
 
 // runCampaign is `pufa campaign`.
 func runCampaign(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stdout, campaignUsage)
-		if len(args) == 0 {
-			return errors.New("campaign: no subcommand given")
-		}
-		return nil
+	sub, args, ok, err := subcommand("campaign", campaignUsage, args, stdout)
+	if !ok {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := newFlagSet("campaign " + sub)
 	cf := &campaignFlags{path: configFlag(fs)}
 	fs.StringVar(&cf.dir, "dir", "", "campaign directory (default campaigns.dir)")

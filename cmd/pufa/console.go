@@ -69,14 +69,10 @@ const consoleUsage = `usage: pufa console <subcommand>
 
 // runConsole is `pufa console`: account and token helpers.
 func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stdout, consoleUsage)
-		if len(args) == 0 {
-			return errors.New("console: no subcommand given")
-		}
-		return nil
+	sub, args, ok, err := subcommand("console", consoleUsage, args, stdout)
+	if !ok {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := newFlagSet("console " + sub)
 	path := configFlag(fs)
 	name := fs.String("user", "", "account name")

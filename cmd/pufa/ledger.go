@@ -24,14 +24,10 @@ kinds: lecture 讲座, event 宣传活动, banner 横幅, led LED 标语, sms �
 
 // runLedger is `pufa ledger`: the offline activity ledger from the command line.
 func runLedger(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stdout, ledgerUsage)
-		if len(args) == 0 {
-			return errors.New("ledger: no subcommand given")
-		}
-		return nil
+	sub, args, ok, err := subcommand("ledger", ledgerUsage, args, stdout)
+	if !ok {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := newFlagSet("ledger " + sub)
 	path := configFlag(fs)
 	var in ledger.Input

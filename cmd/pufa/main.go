@@ -78,3 +78,17 @@ func usage(w io.Writer, cmds map[string]command) {
 	}
 	fmt.Fprintln(w, "\nRun 'pufa <command> -h' for a command's flags.")
 }
+
+// subcommand splits a command's args into its subcommand and the rest. For
+// help, or when no subcommand is given, it prints usage and reports ok=false,
+// with an error in the second case.
+func subcommand(name, usage string, args []string, stdout io.Writer) (sub string, rest []string, ok bool, err error) {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(stdout, usage)
+		if len(args) == 0 {
+			return "", nil, false, fmt.Errorf("%s: no subcommand given", name)
+		}
+		return "", nil, false, nil
+	}
+	return args[0], args[1:], true, nil
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -85,14 +84,10 @@ Every command takes --config FILE and --dir DIR (overrides quiz.dir).`
 
 // runQuiz is `pufa quiz`.
 func runQuiz(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stdout, quizUsage)
-		if len(args) == 0 {
-			return errors.New("quiz: no subcommand given")
-		}
-		return nil
+	sub, args, ok, err := subcommand("quiz", quizUsage, args, stdout)
+	if !ok {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := newFlagSet("quiz " + sub)
 	path := configFlag(fs)
 	dir := fs.String("dir", "", "quiz directory (default quiz.dir)")
