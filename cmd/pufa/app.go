@@ -45,6 +45,38 @@ func parseAndLoad(fs *flag.FlagSet, path *string, args []string) (config.Config,
 	return loadConfig(*path)
 }
 
+// parseFlagsAnywhere parses flags placed before or after positional
+// arguments (`approve ID --by NAME`) and returns the positional ones; after
+// "--" everything is positional.
+func parseFlagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// parseInterleaved is parseFlagsAnywhere followed by loading the
+// configuration that --config names.
+func parseInterleaved(fs *flag.FlagSet, path *string, args []string) (config.Config, []string, error) {
+	pos, err := parseFlagsAnywhere(fs, args)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	cfg, err := loadConfig(*path)
+	return cfg, pos, err
+}
+
 // loadConfig applies the --config rule and the environment.
 func loadConfig(path string) (config.Config, error) {
 	if path == "" {

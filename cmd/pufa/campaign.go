@@ -197,21 +197,10 @@ type campaignFlags struct {
 	dir  string
 }
 
-// parseArgs parses flags placed before or after positional arguments
+// parse parses flags placed before or after positional arguments
 // (`approve ID --by NAME`) and loads the configuration.
 func (cf *campaignFlags) parse(fs *flag.FlagSet, args []string) (config.Config, []string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return config.Config{}, nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	cfg, err := loadConfig(*cf.path)
+	cfg, pos, err := parseInterleaved(fs, cf.path, args)
 	if err != nil {
 		return cfg, nil, err
 	}

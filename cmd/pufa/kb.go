@@ -47,26 +47,6 @@ type kbFiles []string
 func (f *kbFiles) String() string     { return strings.Join(*f, ",") }
 func (f *kbFiles) Set(v string) error { *f = append(*f, v); return nil }
 
-// kbParse parses flags wherever they appear, so that both
-// `kb ask "问题" --k 5` and `kb ask --k 5 "问题"` work; "--" ends flags.
-func kbParse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
 func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("pufa kb ask", flag.ContinueOnError)
 	k := fs.Int("k", 10, "number of results")
@@ -74,7 +54,7 @@ func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 	fs.Var(&corpora, "corpus", "extra STARD-format JSONL corpus to search besides the embedded laws (repeatable)")
 	faq := fs.String("faq", "", "FAQ YAML file (default: the embedded starter FAQ)")
 	train := fs.String("train", "", "STARD-format labelled questions to learn from (optional)")
-	pos, err := kbParse(fs, args)
+	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return err
 	}
@@ -252,7 +232,7 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	baseline := fs.Bool("baseline", true, "also measure plain BM25 over character bigrams")
 	ablation := fs.Bool("ablation", false, "also measure every signal alone and left out")
-	pos, err := kbParse(fs, args)
+	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return err
 	}

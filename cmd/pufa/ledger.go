@@ -44,23 +44,12 @@ func runLedger(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "list, history: JSON output")
 
 	// Flags may follow the entry id (`edit 7 --count 3`).
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	cfg, err := loadConfig(*path)
+	cfg, pos, err := parseInterleaved(fs, path, args)
 	if err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	st, err := openStore(cfg.Redis)
 	if err != nil {
 		return err

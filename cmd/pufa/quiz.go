@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -124,24 +123,6 @@ func runQuiz(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, quizUsage)
 	return fmt.Errorf("quiz: unknown subcommand %q", sub)
-}
-
-// parseInterleaved parses flags before or after positional arguments and
-// loads the configuration.
-func parseInterleaved(fs *flag.FlagSet, path *string, args []string) (config.Config, []string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return config.Config{}, nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	cfg, err := loadConfig(*path)
-	return cfg, pos, err
 }
 
 // quizValidate checks the named files, or the whole configured catalogue
