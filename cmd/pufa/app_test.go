@@ -46,9 +46,15 @@ func testService(t *testing.T, st *store.Store) *httptest.Server {
 
 func signedPost(t *testing.T, base, content string, msgID int) (int, string) {
 	t.Helper()
+	return signedPostFrom(t, base, "o_t", content, msgID)
+}
+
+// signedPostFrom posts a signed plain-mode text callback from openid.
+func signedPostFrom(t *testing.T, base, openid, content string, msgID int) (int, string) {
+	t.Helper()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	q := url.Values{"timestamp": {ts}, "nonce": {"1"}, "signature": {msgcrypt.Sign("tok", ts, "1")}}
-	body := "<xml><ToUserName>gh</ToUserName><FromUserName>o_t</FromUserName><CreateTime>" + ts +
+	body := "<xml><ToUserName>gh</ToUserName><FromUserName>" + openid + "</FromUserName><CreateTime>" + ts +
 		"</CreateTime><MsgType>text</MsgType><Content><![CDATA[" + content + "]]></Content><MsgId>" + strconv.Itoa(msgID) + "</MsgId></xml>"
 	resp, err := http.Post(base+"/wechat?"+q.Encode(), "text/xml", strings.NewReader(body))
 	if err != nil {
