@@ -82,6 +82,7 @@ type Campaigns struct {
 	Workers              int      `yaml:"workers"`
 	MaxConsecutiveErrors int      `yaml:"max_consecutive_errors"`
 	Grace                Duration `yaml:"grace"`
+	Lease                Duration `yaml:"lease"`
 }
 
 // Quiz configures the legal-knowledge quizzes in the chat.
@@ -148,7 +149,7 @@ func Default() Config {
 			DedupTTL:      Duration(5 * time.Minute),
 		},
 		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
-			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour)},
+			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
 		Quiz:    Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
 		Metrics: Metrics{Allow: []string{"127.0.0.0/8", "::1/128"}},
@@ -330,6 +331,9 @@ func (c Config) Validate() error {
 	}
 	if c.Campaigns.Grace <= 0 {
 		bad("campaigns.grace", "must be a positive duration, e.g. 1h")
+	}
+	if d := time.Duration(c.Campaigns.Lease); d < time.Second || d > 10*time.Minute {
+		bad("campaigns.lease", "%s is outside 1s..10m", d)
 	}
 	if d := time.Duration(c.Quiz.IdleTimeout); d < time.Minute || d > 24*time.Hour {
 		bad("quiz.idle_timeout", "%s is outside 1m..24h", d)

@@ -47,6 +47,7 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, logger 
 		Store: st, Definitions: definitions(cfg.Campaigns.Dir), Logger: logger,
 		Rate: float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
 		MaxConsecutiveErrors: cfg.Campaigns.MaxConsecutiveErrors, AccountType: cfg.Campaigns.AccountType,
+		Lease: time.Duration(cfg.Campaigns.Lease),
 	}
 	if wx != nil {
 		opts.Sender, opts.Audience, opts.Previewer = wx, wx, wx

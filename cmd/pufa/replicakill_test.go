@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pufa-dev/pufa/store/storetest"
+	"github.com/pufa-dev/pufa/wechat/wxsim"
+)
+
+// TestHelperServe is `pufa serve` in a child process of the test binary;
+// it only runs when TestKill9ServeReplicaMidCampaign starts it.
+func TestHelperServe(t *testing.T) {
+	cfg := os.Getenv("PUFA_HELPER_SERVE_CONFIG")
+	if cfg == "" {
+		t.Skip("runs only as a child of TestKill9ServeReplicaMidCampaign")
+	}
+	if err := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKill9ServeReplicaMidCampaign runs two `pufa serve` processes on one
+// Redis, lets their schedulers fire a template campaign, kills one with
+// SIGKILL part-way, and checks that the other finishes the run: every
+// follower gets the message exactly once.
+func TestKill9ServeReplicaMidCampaign(t *testing.T) {
+	const followers = 300
+	sim, err := wxsim.New(wxsim.Options{AppID: "wxkill", AppSecret: "kill-secret", Token: "kill-token", Followers: followers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(func() { simSrv.Close(); sim.Close() })
+
+	dir := t.TempDir()
+	campDir := filepath.Join(dir, "campaigns")
+	os.Mkdir(campDir, 0o755)
+	at := time.Now().Add(4 * time.Second).Format(time.RFC3339)
+	os.WriteFile(filepath.Join(campDir, "kill.yaml"), []byte(`id: kill-test
+title: 宪法宣传周模板消息
+channel: template
+audience: {all: true}
+content:
+  template:
+    id: TPL-kill
+    fields: {first: 宪法宣传周, remark: 尊法学法守法用法}
+schedule:
+  at: `+at+"\n"), 0o600)
+	prefix := fmt.Sprintf("killtest%d:", time.Now().UnixNano())
+	cfgPath := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`http:
+  addr: 127.0.0.1:0
+redis:
+  addrs: [%s]
+  prefix: "%s"
+wechat:
+  app_id: wxkill
+  app_secret: kill-secret
+  token: kill-token
+  api_base: %s
+campaigns:
+  dir: %s
+  rate: 60
+  lease: 3s
+`, storetest.Addr(t), prefix, simSrv.URL, campDir)), 0o600)
+	if err := run(context.Background(), []string{"campaign", "approve", "kill-test", "--by", "测试", "--config", cfgPath}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+
+	start := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
+		cmd.Env = append(os.Environ(), "PUFA_HELPER_SERVE_CONFIG="+cfgPath)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd
+	}
+	a, _ := start(), start()
+
+	waitFor := func(what string, limit time.Duration, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(limit); !cond(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; simulator: %+v", what, sim.Stats().Kinds[wxsim.KindTemplate])
+			}
+		}
+	}
+	waitFor("the run to start", 60*time.Second, func() bool { return sim.Stats().Kinds[wxsim.KindTemplate].Messages >= 60 })
+	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := sim.Stats().Kinds[wxsim.KindTemplate].Messages
+	// The survivor takes the dead replica's recipients over once their lease
+	// (3 s here) lapses, and its scheduler notices the interrupted run within
+	// its poll interval (30 s).
+	waitFor("the surviving replica to finish", 90*time.Second, func() bool {
+		return sim.Stats().Kinds[wxsim.KindTemplate].UniqueRecipients >= followers
+	})
+	time.Sleep(500 * time.Millisecond) // anything still in flight lands now
+	k := sim.Stats().Kinds[wxsim.KindTemplate]
+	if k.Messages != followers || k.UniqueRecipients != followers || k.Duplicates != 0 {
+		t.Errorf("template deliveries %+v: want every one of %d followers exactly once", k, followers)
+	}
+	t.Logf("killed one replica after %d of %d messages; the other finished: %+v", killedAt, followers, k)
+}
