@@ -11,9 +11,9 @@ import (
 	"github.com/pufa-dev/pufa/store/storetest"
 )
 
-// TestRedisCrashAndRecovery kills the service's Redis mid-conversation: the
-// bot keeps answering from memory, says plainly what it cannot record, and
-// records again by itself once Redis is back.
+// TestRedisCrashAndRecovery pauses, then kills the service's Redis
+// mid-conversation: the bot keeps answering from memory, says plainly what it
+// cannot record, and records again by itself once Redis is back.
 func TestRedisCrashAndRecovery(t *testing.T) {
 	redisSrv := storetest.StartServer(t)
 	rdb := redis.NewClient(&redis.Options{Addr: redisSrv.Addr, DialTimeout: 200 * time.Millisecond,
@@ -46,6 +46,13 @@ func TestRedisCrashAndRecovery(t *testing.T) {
 	}
 
 	expect("healthy", "转人工", "已为您登记人工咨询")
+
+	// A frozen Redis (SIGSTOP) answers nothing; the bot must not hang on it.
+	redisSrv.Pause()
+	expect("redis paused", "你好", "普法小助手")
+	expect("redis paused", "转人工", "暂时无法登记", "12348")
+	redisSrv.Resume()
+
 	redisSrv.Kill()
 	expect("redis down", "你好", "普法小助手")
 	expect("redis down", "离婚冷静期是多久", "第一千零七十七条")

@@ -142,6 +142,22 @@ func (s *Server) Kill() {
 	}
 }
 
+// Pause freezes the server (SIGSTOP): connections stay open, nothing answers.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server carry on (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.t.Helper()
+	if s.cmd == nil {
+		s.t.Fatal("storetest: server is not running")
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("storetest: %v", err)
+	}
+}
+
 // Restart starts the server again on the same address (with no data).
 func (s *Server) Restart() {
 	s.t.Helper()
