@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -40,12 +39,6 @@ func Open(opts Options) (*Store, error) {
 		MasterName: opts.MasterName,
 		Password:   opts.Password,
 		DB:         opts.DB,
-		// A message touches Redis a few times and must be answered within
-		// WeChat's 5 s: a stalled Redis fails each call in a second, not in
-		// go-redis's default three, so the bot can still answer from memory.
-		DialTimeout:  time.Second,
-		ReadTimeout:  time.Second,
-		WriteTimeout: time.Second,
 	})
 	return New(rdb, opts.Prefix), nil
 }
