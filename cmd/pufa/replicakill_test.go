@@ -23,7 +23,7 @@ func TestHelperServe(t *testing.T) {
 	if cfg == "" {
 		t.Skip("runs only as a child of TestKill9ServeReplicaMidCampaign")
 	}
-	if err := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"serve", "--config", cfg}, os.Stdout, os.Stderr); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -44,7 +44,9 @@ func TestKill9ServeReplicaMidCampaign(t *testing.T) {
 	dir := t.TempDir()
 	campDir := filepath.Join(dir, "campaigns")
 	os.Mkdir(campDir, 0o755)
-	at := time.Now().Add(4 * time.Second).Format(time.RFC3339)
+	// The fire must come after the approval below (a fire that precedes its
+	// approval is missed, by design), with room for a loaded CI machine.
+	at := time.Now().Add(8 * time.Second).Format(time.RFC3339)
 	os.WriteFile(filepath.Join(campDir, "kill.yaml"), []byte(`id: kill-test
 title: 宪法宣传周模板消息
 channel: template
@@ -76,8 +78,19 @@ campaigns:
 		t.Fatalf("approve: %v", err)
 	}
 
+	var logs []*lockedBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, l := range logs {
+				t.Logf("replica %d output:\n%s", i, l.String())
+			}
+		}
+	})
 	start := func() *exec.Cmd {
+		out := &lockedBuffer{}
+		logs = append(logs, out)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
+		cmd.Stdout, cmd.Stderr = out, out
 		cmd.Env = append(os.Environ(), "PUFA_HELPER_SERVE_CONFIG="+cfgPath)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
