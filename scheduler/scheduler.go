@@ -61,6 +61,7 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // FireStore claims fires once across replicas (*store.Store).
 type FireStore interface {
 	ClaimFire(ctx context.Context, id string, at time.Time, mode string, older []time.Time) (store.FireClaim, error)
+	FireClaimed(ctx context.Context, id string, at time.Time) (string, error)
 }
 
 // Campaigns is what the scheduler drives (*campaigns.Manager).
@@ -188,9 +189,17 @@ func (s *Scheduler) plan(ctx context.Context, p campaigns.Plan, now time.Time) t
 	if len(due) == 0 {
 		next := c.Next(now)
 		if next.IsZero() && !p.RunActive && p.State != campaigns.Running {
-			if !c.Recurring() && p.LastFire.IsZero() {
+			switch {
+			case !c.Recurring() && p.LastFire.IsZero():
 				s.mark(ctx, log, s.opts.Campaigns.MarkMissed(ctx, c.ID, c.Schedule.At, "approved after its fire time"))
-			} else {
+			case s.unstarted(ctx, p):
+				// The last fire was claimed to run, but its run has not begun:
+				// the replica that claimed it is starting it. Finishing now
+				// would drop the fire, so look again in a second. (Should that
+				// replica die between claim and start, the campaign stays
+				// scheduled, visibly, until staff run it with `pufa campaign run`.)
+				return now.Add(time.Second)
+			default:
 				s.mark(ctx, log, s.opts.Campaigns.MarkFinished(ctx, c.ID, "no fire left in the window"))
 			}
 		}
@@ -232,6 +241,20 @@ func (s *Scheduler) plan(ctx context.Context, p campaigns.Plan, now time.Time) t
 		}
 	}
 	return c.Next(now)
+}
+
+// unstarted reports whether the campaign's last fire was claimed to run but
+// no run for it exists yet.
+func (s *Scheduler) unstarted(ctx context.Context, p campaigns.Plan) bool {
+	if p.LastFire.IsZero() || !p.RunFire.Before(p.LastFire) {
+		return false
+	}
+	mode, err := s.opts.Store.FireClaimed(ctx, p.Campaign.ID, p.LastFire)
+	if err != nil {
+		s.log.WarnContext(ctx, "scheduler: reading fire claim", slog.String("campaign", p.Campaign.ID), slog.Any("error", err))
+		return true // don't finish on a guess; the next tick looks again
+	}
+	return mode == "run"
 }
 
 func (s *Scheduler) mark(ctx context.Context, log *slog.Logger, err error) {

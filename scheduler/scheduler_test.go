@@ -108,15 +108,22 @@ func (f *fakeCampaigns) Plans(ctx context.Context) ([]campaigns.Plan, error) {
 		if s == "" {
 			s = campaigns.Scheduled
 		}
-		out = append(out, campaigns.Plan{Campaign: c, State: s, Since: f.approved, LastFire: last})
+		var run time.Time // the latest run, shared by the replicas in Redis as the manager keeps it
+		if n, _ := strconv.ParseInt(h["run"], 10, 64); n > 0 {
+			run = time.Unix(n, 0)
+		}
+		out = append(out, campaigns.Plan{Campaign: c, State: s, Since: f.approved, LastFire: last, RunFire: run})
 	}
 	return out, nil
 }
 
-func (f *fakeCampaigns) Start(_ context.Context, id string, fire time.Time) (campaigns.RunResult, error) {
+func (f *fakeCampaigns) Start(ctx context.Context, id string, fire time.Time) (campaigns.RunResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.starts = append(f.starts, fmt.Sprintf("%s@%d", id, fire.Unix()))
+	if err := f.st.SetCampaignFields(ctx, id, map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
+		return campaigns.RunResult{}, err
+	}
 	return campaigns.RunResult{State: "finished"}, nil
 }
 
