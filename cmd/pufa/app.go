@@ -117,9 +117,9 @@ func newKnowledge(cfg config.Knowledge) (*knowledge.Base, error) {
 		opts.FAQVars["station_hours"] = cfg.StationHours
 	}
 	if len(cfg.CorpusFiles) > 0 {
-		c, err := loadCorpus(true, cfg.CorpusFiles)
+		c, err := configuredCorpus(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("knowledge.corpus_files: %w", err)
+			return nil, err
 		}
 		opts.Corpus = c
 	}

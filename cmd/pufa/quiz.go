@@ -62,9 +62,10 @@ func newQuizzes(cfg config.Quiz, corpus quiz.Corpus, st *store.Store, logger *sl
 		RepeatWindow: time.Duration(cfg.RepeatWindow), Logger: logger})
 }
 
-// quizCorpus is the law corpus citations are checked against: the embedded
-// laws plus knowledge.corpus_files, without building the search index.
-func quizCorpus(cfg config.Knowledge) (*knowledge.Corpus, error) {
+// configuredCorpus is the law corpus the config names (the embedded laws
+// plus knowledge.corpus_files), without the search index: serve searches it
+// and quiz citations are checked against it.
+func configuredCorpus(cfg config.Knowledge) (*knowledge.Corpus, error) {
 	c, err := loadCorpus(true, cfg.CorpusFiles)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge.corpus_files: %w", err)
@@ -129,7 +130,7 @@ func runQuiz(ctx context.Context, args []string, stdout io.Writer) error {
 // and the campaigns' quiz references; it prints every problem as
 // file: field: message and fails if there is any.
 func quizValidate(cfg config.Config, files []string, stdout io.Writer) error {
-	corpus, err := quizCorpus(cfg.Knowledge)
+	corpus, err := configuredCorpus(cfg.Knowledge)
 	if err != nil {
 		return err
 	}
@@ -284,7 +285,7 @@ func announcesQuiz(c *campaigns.Campaign) bool {
 }
 
 func quizList(ctx context.Context, cfg config.Config, stdout io.Writer) error {
-	corpus, err := quizCorpus(cfg.Knowledge)
+	corpus, err := configuredCorpus(cfg.Knowledge)
 	if err != nil {
 		return err
 	}
@@ -322,7 +323,7 @@ func quizList(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 }
 
 func quizStats(ctx context.Context, cfg config.Config, id string, asJSON bool, stdout io.Writer) error {
-	corpus, err := quizCorpus(cfg.Knowledge)
+	corpus, err := configuredCorpus(cfg.Knowledge)
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	corpus, err := quizCorpus(cfg.Knowledge)
+	corpus, err := configuredCorpus(cfg.Knowledge)
 	if err != nil {
 		return err
 	}
