@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -69,7 +70,9 @@ func Compare(ctx context.Context, targets []Target, next Request, opts Options, 
 			return nil, fmt.Errorf("bench: listen: %w", err)
 		}
 		srv := &http.Server{Handler: t.Handler, ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(l)
+		// The label follows the server's goroutines and the client's, so a
+		// CPU profile of a comparison splits by target (pprof -tagfocus).
+		pprof.Do(ctx, pprof.Labels("target", t.Name), func(context.Context) { go srv.Serve(l) })
 		defer srv.Close()
 		c := &http.Client{
 			Timeout: 10 * time.Second,
@@ -92,7 +95,13 @@ func Compare(ctx context.Context, targets []Target, next Request, opts Options, 
 		for i, t := range targets {
 			lv := lives[i]
 			start := time.Now()
-			r, lat := driveLat(ctx, lv.client, lv.base, next, &seq, opts.Concurrency, slice, t.Check)
+			var (
+				r   Result
+				lat []time.Duration
+			)
+			pprof.Do(ctx, pprof.Labels("target", t.Name), func(ctx context.Context) {
+				r, lat = driveLat(ctx, lv.client, lv.base, next, &seq, opts.Concurrency, slice, t.Check)
+			})
 			lv.took += time.Since(start)
 			lv.lat = append(lv.lat, lat...)
 			lv.res.Errors += r.Errors
