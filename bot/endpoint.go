@@ -33,6 +33,7 @@ var success = []byte("success")
 // Deduper keeps the dedup record and reply of each callback (store.Store).
 type Deduper interface {
 	ClaimCallback(ctx context.Context, openid, id string, lease time.Duration) (store.Claim, error)
+	ClaimWithReply(ctx context.Context, openid, id string, lease time.Duration, reply []byte, ttl time.Duration) (store.Claim, error)
 	CallbackReply(ctx context.Context, openid, id string) ([]byte, bool, error)
 	AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error
 	ReleaseCallback(ctx context.Context, openid, id string) error
@@ -48,6 +49,12 @@ type Counter interface {
 	Incr(ctx context.Context, at time.Time, metric string) error
 }
 
+// Observer is told how each callback that was handled ended and how long
+// handling took (metrics.Metrics); retries answered from dedup are not.
+type Observer interface {
+	ObserveCallback(m *Message, r Reply, err error, took time.Duration)
+}
+
 // Options configures an Endpoint.
 type Options struct {
 	Token          string        // 令牌, signs every callback
@@ -56,10 +63,11 @@ type Options struct {
 	MaxClockSkew   time.Duration // 0 disables the timestamp check
 	Deadline       time.Duration // passive-reply deadline, default 4s
 	DedupTTL       time.Duration // how long replies are kept for retries, default 5m
-	Handler        Handler       // usually a *Router
+	Handler        Handler       // usually a *Router; an InstantTexter too lets keyword replies skip a Redis round trip
 	Dedup          Deduper
 	Late           Messenger // delivers answers that missed the deadline
 	Counter        Counter
+	Observer       Observer // optional
 	Logger         *slog.Logger
 	Now            func() time.Time
 }
@@ -244,7 +252,16 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 	// The lease outlives the deadline by a margin: by then the first
 	// delivery has stored its reply, and if its replica died, a later retry
 	// may process the message instead of it being lost.
-	claim, err := e.opts.Dedup.ClaimCallback(ctx, m.FromUserName, id, e.opts.Deadline+time.Second)
+	lease := e.opts.Deadline + time.Second
+	start := time.Now()
+	instant, known := e.instant(m, encrypted, nonce)
+	var claim store.Claim
+	var err error
+	if known {
+		claim, err = e.opts.Dedup.ClaimWithReply(ctx, m.FromUserName, id, lease, instant.body, e.opts.DedupTTL)
+	} else {
+		claim, err = e.opts.Dedup.ClaimCallback(ctx, m.FromUserName, id, lease)
+	}
 	if err != nil {
 		// Redis is down: answering twice beats not answering; handlers that
 		// record things will fail and say so themselves.
@@ -253,6 +270,9 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 	}
 	m.Session, m.SessionKnown = claim.Session, true
 	switch claim.State {
+	case store.Instant:
+		e.observe(m, instant.reply, nil, time.Since(start))
+		return instant.body, nil
 	case store.Answered:
 		e.log.Debug("retry answered from dedup record", "type", m.MsgType)
 		return claim.Reply, nil
@@ -260,6 +280,32 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 		return e.awaitReply(ctx, m.FromUserName, id), nil
 	default:
 		return e.process(ctx, m, id, encrypted, nonce, true)
+	}
+}
+
+// instantReply is a reply known before any state is read.
+type instantReply struct {
+	reply Reply
+	body  []byte
+}
+
+// instant renders the reply the handler would give m if the resident is in
+// no session, when the handler can tell that without side effects.
+func (e *Endpoint) instant(m *Message, encrypted bool, nonce string) (instantReply, bool) {
+	in, ok := e.opts.Handler.(InstantTexter)
+	if !ok || m.MsgType != TypeText {
+		return instantReply{}, false
+	}
+	r, v := in.InstantText(m)
+	if v != Answer {
+		return instantReply{}, false
+	}
+	return instantReply{r, e.render(m, outcome{reply: r}, encrypted, nonce)}, true
+}
+
+func (e *Endpoint) observe(m *Message, r Reply, err error, took time.Duration) {
+	if e.opts.Observer != nil {
+		e.opts.Observer.ObserveCallback(m, r, err, took)
 	}
 }
 
@@ -337,10 +383,12 @@ func (e *Endpoint) process(ctx context.Context, m *Message, id string, encrypted
 // handle calls the handler, turning a panic into an error so one bad
 // message cannot take the service down.
 func (e *Endpoint) handle(ctx context.Context, m *Message) (out outcome) {
+	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
 			out = outcome{err: fmt.Errorf("bot: handler panic: %v", p)}
 		}
+		e.observe(m, out.reply, out.err, time.Since(start))
 	}()
 	r, err := e.opts.Handler.Handle(ctx, m)
 	return outcome{r, err}

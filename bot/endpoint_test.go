@@ -496,3 +496,78 @@ func TestLogsCarryNoMessageContent(t *testing.T) {
 		t.Error("expected log lines for the failure and the rejection")
 	}
 }
+
+// answerCounter counts the replies stored after processing.
+type answerCounter struct {
+	Deduper
+	answers atomic.Int64
+}
+
+func (a *answerCounter) AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error {
+	a.answers.Add(1)
+	return a.Deduper.AnswerCallback(ctx, openid, id, reply, ttl)
+}
+
+// observations counts what the endpoint reports to its Observer.
+type observations struct{ n atomic.Int64 }
+
+func (o *observations) ObserveCallback(*Message, Reply, error, time.Duration) { o.n.Add(1) }
+
+// inQuiz claims every text of a resident in a session, as the quiz does.
+type inQuiz struct{}
+
+func (inQuiz) HandleText(_ context.Context, m *Message) (Reply, bool, error) {
+	return Reply{Text: "请作答"}, m.Session != "", nil
+}
+func (inQuiz) InstantText(*Message) (Reply, Verdict) { return Reply{}, Pass }
+
+func TestKeywordReplyIsStoredWithTheClaim(t *testing.T) {
+	k, err := ParseKeywords(strings.NewReader(rulesYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRouter(echoConst("兜底"))
+	r.HandleText(inQuiz{})
+	r.HandleText(k)
+	f := newFixture(t, echo("unused"))
+	dedup := &answerCounter{Deduper: f.st}
+	obs := &observations{}
+	ep, err := NewEndpoint(Options{Token: testToken, AppID: testAppID, EncodingAESKey: testAESKey, Handler: r,
+		Dedup: dedup, Late: f.late, Counter: f.st, Observer: obs, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Config.Handler = ep
+	ctx := context.Background()
+	now := time.Now()
+	if _, _, err := f.st.StartQuiz(ctx, store.QuizStart{Quiz: "q2026", OpenID: "o_quiz", Order: []string{"q1"},
+		At: now, Closes: now.Add(time.Hour), Idle: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	for i, mode := range []string{"plain", "safe"} {
+		id := int64(500 + 10*i)
+		req := request{mode: mode, body: textXML(testOpenID, "你好", id, f.now.Unix())}
+		first := readBody(t, f.post(req))
+		if got := decodeReply(t, first).Content; got != "您好" {
+			t.Fatalf("%s: reply %q, want the keyword reply", mode, got)
+		}
+		f.now = f.now.Add(2 * time.Second)
+		if again := readBody(t, f.post(req)); again != first {
+			t.Errorf("%s: retry got %q, want the first reply byte for byte", mode, again)
+		}
+		req.body = textXML(testOpenID, "你好", id+1, f.now.Unix())
+		f.post(req)
+	}
+	if n := dedup.answers.Load(); n != 0 {
+		t.Errorf("keyword replies stored %d times after processing; the claim should have stored them", n)
+	}
+	if n := obs.n.Load(); n != 4 {
+		t.Errorf("observed %d callbacks, want 4 (retries answered from dedup are not handled)", n)
+	}
+	if got := decodeReply(t, readBody(t, f.post(request{body: textXML("o_quiz", "你好", 600, f.now.Unix())}))).Content; got != "请作答" {
+		t.Errorf("resident in a quiz got %q; the session must take the text before the keyword", got)
+	}
+	if n := dedup.answers.Load(); n != 1 {
+		t.Errorf("a processed message stored its reply %d times, want 1", n)
+	}
+}

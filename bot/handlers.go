@@ -35,7 +35,7 @@ type Handlers struct {
 // Register wires the built-in handlers into r. Texts they claim (转人工) come
 // before any text handler added later.
 func (h *Handlers) Register(r *Router) {
-	r.HandleText(TextHandlerFunc(h.consult))
+	r.HandleText(consultCommand{h})
 	r.HandleEvent(EventSubscribe, HandlerFunc(h.subscribe))
 	r.HandleEvent(EventScan, HandlerFunc(h.scan))
 	r.HandleEvent(EventUnsubscribe, HandlerFunc(h.unsubscribe))
@@ -75,16 +75,41 @@ const (
 	noQuestion    = "（未填写问题）"
 )
 
-// consult records a request for a human: "转人工", "人工", or "转人工 <question>".
-func (h *Handlers) consult(ctx context.Context, m *Message) (Reply, bool, error) {
-	rest, ok := strings.CutPrefix(m.Text, "转人工")
+// consultCommand is the 转人工 text handler.
+type consultCommand struct{ h *Handlers }
+
+func (c consultCommand) HandleText(ctx context.Context, m *Message) (Reply, bool, error) {
+	return c.h.consult(ctx, m)
+}
+
+// InstantText implements InstantTexter: 转人工 records a consultation, so
+// only handling it can answer; other texts pass.
+func (consultCommand) InstantText(m *Message) (Reply, Verdict) {
+	if _, ok := consultQuestion(m.Text); ok {
+		return Reply{}, Unsure
+	}
+	return Reply{}, Pass
+}
+
+// consultQuestion tells whether text asks for a human — "转人工", "人工",
+// or "转人工 <question>" — and returns the question given with it.
+func consultQuestion(text string) (string, bool) {
+	rest, ok := strings.CutPrefix(text, "转人工")
 	if !ok {
-		if m.Text != "人工" && m.Text != "人工客服" {
-			return Reply{}, false, nil
+		if text != "人工" && text != "人工客服" {
+			return "", false
 		}
 		rest = ""
 	}
-	question := strings.TrimLeft(strings.TrimSpace(rest), ":：,，")
+	return strings.TrimLeft(strings.TrimSpace(rest), ":：,，"), true
+}
+
+// consult records a request for a human.
+func (h *Handlers) consult(ctx context.Context, m *Message) (Reply, bool, error) {
+	question, ok := consultQuestion(m.Text)
+	if !ok {
+		return Reply{}, false, nil
+	}
 	if question == "" {
 		q, err := h.Residents.LastQuestion(ctx, m.FromUserName)
 		if err != nil {

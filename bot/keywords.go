@@ -153,3 +153,11 @@ func (k *Keywords) HandleText(_ context.Context, m *Message) (Reply, bool, error
 	}
 	return Reply{Text: rule.Reply}, true, nil
 }
+
+// InstantText implements InstantTexter: a keyword reply is a constant.
+func (k *Keywords) InstantText(m *Message) (Reply, Verdict) {
+	if rule, ok := k.Match(m.Text); ok {
+		return Reply{Text: rule.Reply}, Answer
+	}
+	return Reply{}, Pass
+}

@@ -27,6 +27,24 @@ type TextHandler interface {
 	HandleText(ctx context.Context, m *Message) (r Reply, ok bool, err error)
 }
 
+// Verdict is what an InstantTexter can tell about a text without handling it.
+type Verdict int
+
+// Verdicts.
+const (
+	Unsure Verdict = iota // only handling the text can tell
+	Pass                  // the handler would not claim the text
+	Answer                // the handler would answer with the returned reply and do nothing else
+)
+
+// InstantTexter is a text handler that can judge a text from a resident in
+// no session without I/O or side effects. The endpoint uses it to answer
+// keyword messages with one Redis command (claim and reply together)
+// instead of two.
+type InstantTexter interface {
+	InstantText(m *Message) (Reply, Verdict)
+}
+
 // Router dispatches callbacks to handlers. Configure it before serving; it
 // is read-only afterwards and needs no locking.
 type Router struct {
@@ -50,6 +68,27 @@ func (r *Router) HandleEvent(event string, h Handler) { r.events[strings.ToLower
 
 // HandleClick routes a custom-menu CLICK by its key.
 func (r *Router) HandleClick(key string, h Handler) { r.clicks[key] = h }
+
+// InstantText asks the text handlers in order, as Handle would; a handler
+// that cannot judge, or none claiming the text, makes it Unsure.
+func (r *Router) InstantText(m *Message) (Reply, Verdict) {
+	if m.MsgType != TypeText {
+		return Reply{}, Unsure
+	}
+	for _, h := range r.texts {
+		in, ok := h.(InstantTexter)
+		if !ok {
+			return Reply{}, Unsure
+		}
+		switch reply, v := in.InstantText(m); v {
+		case Answer:
+			return reply, Answer
+		case Unsure:
+			return Reply{}, Unsure
+		}
+	}
+	return Reply{}, Unsure
+}
 
 // Handle dispatches m. Unknown types and events get the zero Reply.
 func (r *Router) Handle(ctx context.Context, m *Message) (Reply, error) {

@@ -223,3 +223,43 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// notInstant is a text handler that can only tell by handling a text, as
+// the knowledge base is.
+type notInstant struct{}
+
+func (notInstant) HandleText(context.Context, *Message) (Reply, bool, error) {
+	return Reply{Text: "检索结果"}, true, nil
+}
+
+func TestInstantText(t *testing.T) {
+	k, err := ParseKeywords(strings.NewReader(rulesYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRouter(echoConst("兜底"))
+	(&Handlers{}).Register(r)
+	r.HandleText(k)
+	r.HandleText(notInstant{})
+	onlyKeywords := NewRouter(echoConst("兜底"))
+	onlyKeywords.HandleText(k)
+	tests := []struct {
+		name    string
+		r       *Router
+		m       Message
+		verdict Verdict
+		reply   string
+	}{
+		{"keyword reply is known at once", r, Message{MsgType: TypeText, Text: "你好"}, Answer, "您好"},
+		{"转人工 records a consultation", r, Message{MsgType: TypeText, Text: "转人工 工资"}, Unsure, ""},
+		{"a question needs the knowledge base", r, Message{MsgType: TypeText, Text: "离婚冷静期多久"}, Unsure, ""},
+		{"the fallback is not instant", onlyKeywords, Message{MsgType: TypeText, Text: "离婚冷静期多久"}, Unsure, ""},
+		{"events are handled", r, Message{MsgType: TypeEvent, Event: EventSubscribe}, Unsure, ""},
+	}
+	for _, tt := range tests {
+		reply, v := tt.r.InstantText(&tt.m)
+		if v != tt.verdict || reply.Text != tt.reply {
+			t.Errorf("%s: got %v %q, want %v %q", tt.name, v, reply.Text, tt.verdict, tt.reply)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/metrics"
@@ -77,23 +78,18 @@ func (f fakeSender) SendText(context.Context, string, string) error { return nil
 
 func TestRecording(t *testing.T) {
 	m := metrics.New()
-	h := metrics.BotHandler(bot.HandlerFunc(func(_ context.Context, msg *bot.Message) (bot.Reply, error) {
-		if msg.Content == "boom" {
-			return bot.Reply{}, errors.New("boom")
-		}
-		if msg.MsgType == bot.TypeEvent {
-			return bot.Reply{}, nil
-		}
-		return bot.Reply{Text: "答复"}, nil
-	}), m)
 	ctx := context.Background()
-	for _, msg := range []*bot.Message{
-		{FromUserName: "oSECRETOPENID", MsgType: "text", Content: "你好"},
-		{FromUserName: "oSECRETOPENID", MsgType: "text", Content: "boom"},
-		{FromUserName: "oSECRETOPENID", MsgType: "event", Event: "MASSSENDJOBFINISH"},
-		{FromUserName: "oSECRETOPENID", MsgType: "event", Event: "made_up_event"},
+	for _, c := range []struct {
+		msg   *bot.Message
+		reply bot.Reply
+		err   error
+	}{
+		{&bot.Message{FromUserName: "oSECRETOPENID", MsgType: "text", Content: "你好"}, bot.Reply{Text: "答复"}, nil},
+		{&bot.Message{FromUserName: "oSECRETOPENID", MsgType: "text", Content: "boom"}, bot.Reply{}, errors.New("boom")},
+		{&bot.Message{FromUserName: "oSECRETOPENID", MsgType: "event", Event: "MASSSENDJOBFINISH"}, bot.Reply{}, nil},
+		{&bot.Message{FromUserName: "oSECRETOPENID", MsgType: "event", Event: "made_up_event"}, bot.Reply{}, nil},
 	} {
-		_, _ = h.Handle(ctx, msg)
+		m.ObserveCallback(c.msg, c.reply, c.err, time.Millisecond)
 	}
 	s := metrics.Sender{Next: fakeSender{fail: true}, Metrics: m}
 	_, _ = s.SendTemplate(ctx, wechat.TemplateMessage{})

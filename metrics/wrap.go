@@ -29,25 +29,17 @@ func callbackType(m *bot.Message) string {
 	return t
 }
 
-// BotHandler observes a bot handler: every callback it handles is counted
-// by type and outcome (answered, silent, error) and timed.
-func BotHandler(next bot.Handler, m *Metrics) bot.Handler {
-	if m == nil {
-		return next
+// ObserveCallback implements bot.Observer: every handled callback is
+// counted by type and outcome (answered, silent, error) and timed.
+func (m *Metrics) ObserveCallback(msg *bot.Message, r bot.Reply, err error, took time.Duration) {
+	outcome := "answered"
+	switch {
+	case err != nil:
+		outcome = "error"
+	case r.Text == "":
+		outcome = "silent"
 	}
-	return bot.HandlerFunc(func(ctx context.Context, msg *bot.Message) (bot.Reply, error) {
-		start := time.Now()
-		r, err := next.Handle(ctx, msg)
-		outcome := "answered"
-		switch {
-		case err != nil:
-			outcome = "error"
-		case r.Text == "":
-			outcome = "silent"
-		}
-		m.Callback(callbackType(msg), outcome, time.Since(start))
-		return r, err
-	})
+	m.Callback(callbackType(msg), outcome, took)
 }
 
 // Sender observes campaign sends to WeChat by channel and result.

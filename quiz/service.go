@@ -165,6 +165,15 @@ func (s *Service) HandleText(ctx context.Context, m *bot.Message) (bot.Reply, bo
 	return reply(s.answer(ctx, qz, openid, m.Text, now)), true, nil
 }
 
+// InstantText implements bot.InstantTexter: for a resident in no quiz only
+// the quiz commands are the quiz's, and those read or write Redis.
+func (s *Service) InstantText(m *bot.Message) (bot.Reply, bot.Verdict) {
+	if commands[strings.Trim(m.Text, answerNoise)] != cmdNone {
+		return bot.Reply{}, bot.Unsure
+	}
+	return bot.Reply{}, bot.Pass
+}
+
 // click handles the menu key like "答题".
 func (s *Service) click(ctx context.Context, m *bot.Message) (bot.Reply, error) {
 	active, err := s.opts.Store.ActiveQuiz(ctx, m.FromUserName, s.opts.IdleTimeout)

@@ -432,3 +432,21 @@ func TestQuizReportsRecordedAnswersOnly(t *testing.T) {
 		t.Errorf("counted %d right, %d wrong; want 1 and 1", counter.right.Load(), counter.wrong.Load())
 	}
 }
+
+func TestInstantTextLeavesOnlyQuizCommandsToHandling(t *testing.T) {
+	var s quiz.Service
+	for _, tt := range []struct {
+		text string
+		want bot.Verdict
+	}{
+		{"答题", bot.Unsure},
+		{"排行榜", bot.Unsure},
+		{"退出答题", bot.Unsure},
+		{"你好", bot.Pass},
+		{"A", bot.Pass}, // an answer only within a session, and the claim checks that
+	} {
+		if _, v := s.InstantText(&bot.Message{MsgType: bot.TypeText, Text: tt.text}); v != tt.want {
+			t.Errorf("%q: verdict %v, want %v", tt.text, v, tt.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ const (
 	Claimed  ClaimState = iota // first delivery: the caller processes it
 	Pending                    // another delivery is being processed right now
 	Answered                   // already answered: Reply holds the exact body sent
+	Instant                    // new, and the reply given to ClaimWithReply is now its answer
 )
 
 // Claim is the outcome of ClaimCallback.
@@ -35,7 +36,20 @@ type Claim struct {
 // it for every message, so it is one script call: one command instead of a
 // claim and a session lookup.
 func (s *Store) ClaimCallback(ctx context.Context, openid, id string, lease time.Duration) (Claim, error) {
-	res, err := claimScript.Run(ctx, s.hot, []string{s.keyCallback(openid, id), s.keyUserQuiz(openid)}, lease.Milliseconds()).Slice()
+	return s.claim(ctx, openid, id, lease.Milliseconds())
+}
+
+// ClaimWithReply is ClaimCallback for a callback whose reply is known before
+// processing (a keyword reply to a resident in no session): if the callback
+// is new and the resident is in no session, reply is stored as its answer,
+// kept for ttl, and the claim is Instant. Otherwise it claims as
+// ClaimCallback does. A keyword reply thus costs one command instead of two.
+func (s *Store) ClaimWithReply(ctx context.Context, openid, id string, lease time.Duration, reply []byte, ttl time.Duration) (Claim, error) {
+	return s.claim(ctx, openid, id, lease.Milliseconds(), replyRecord(reply), ttl.Milliseconds())
+}
+
+func (s *Store) claim(ctx context.Context, openid, id string, args ...any) (Claim, error) {
+	res, err := claimScript.Run(ctx, s.hot, []string{s.keyCallback(openid, id), s.keyUserQuiz(openid)}, args...).Slice()
 	if err != nil || len(res) != 2 {
 		return Claim{}, fmt.Errorf("store: claim callback: %w", err)
 	}
@@ -46,6 +60,8 @@ func (s *Store) ClaimCallback(ctx context.Context, openid, id string, lease time
 		return Claim{State: Claimed, Session: session}, nil
 	case v == "p":
 		return Claim{State: Pending, Session: session}, nil
+	case v == "n":
+		return Claim{State: Instant}, nil
 	case len(v) > 0 && v[0] == 'r':
 		return Claim{State: Answered, Reply: []byte(v[1:]), Session: session}, nil
 	default:
@@ -72,10 +88,7 @@ func (s *Store) CallbackReply(ctx context.Context, openid, id string) (reply []b
 // AnswerCallback stores the reply body sent for callback id, kept for ttl so
 // that retries receive it byte for byte.
 func (s *Store) AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error {
-	v := make([]byte, 1+len(reply))
-	v[0] = 'r'
-	copy(v[1:], reply)
-	if err := s.hot.Set(ctx, s.keyCallback(openid, id), v, ttl).Err(); err != nil {
+	if err := s.hot.Set(ctx, s.keyCallback(openid, id), replyRecord(reply), ttl).Err(); err != nil {
 		return fmt.Errorf("store: answer callback: %w", err)
 	}
 	return nil
@@ -88,4 +101,13 @@ func (s *Store) ReleaseCallback(ctx context.Context, openid, id string) error {
 		return fmt.Errorf("store: release callback: %w", err)
 	}
 	return nil
+}
+
+// replyRecord is a stored reply: 'r' and the body, told apart from the
+// pending mark 'p'.
+func replyRecord(reply []byte) []byte {
+	v := make([]byte, 1+len(reply))
+	v[0] = 'r'
+	copy(v[1:], reply)
+	return v
 }

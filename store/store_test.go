@@ -213,3 +213,40 @@ func TestClaimReadsTheResidentsSession(t *testing.T) {
 		t.Errorf("another resident's claim %+v: same message id, own record, no session", c)
 	}
 }
+
+func TestClaimWithReply(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	now := time.Now()
+	if _, _, err := st.StartQuiz(ctx, store.QuizStart{Quiz: "constitution-2026", OpenID: "in-quiz", Order: []string{"q1"},
+		At: now, Closes: now.Add(time.Hour), Idle: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ClaimCallback(ctx, "u", "m:busy", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name, openid, id, offer string
+		state                   store.ClaimState
+		reply, session          string
+		stored                  string // what a later retry finds; "" = still pending
+	}{
+		{"new message, no session: the offered reply is the answer", "u", "m:1", "<xml>您好</xml>", store.Instant, "", "", "<xml>您好</xml>"},
+		{"retry gets the first reply, not a new offer", "u", "m:1", "<xml>again</xml>", store.Answered, "<xml>您好</xml>", "", "<xml>您好</xml>"},
+		{"resident in a quiz: claimed for the handler, offer ignored", "in-quiz", "m:1", "<xml>您好</xml>", store.Claimed, "", "constitution-2026", ""},
+		{"a delivery being processed stays pending", "u", "m:busy", "<xml>您好</xml>", store.Pending, "", "", ""},
+	}
+	for _, s := range steps {
+		c, err := st.ClaimWithReply(ctx, s.openid, s.id, time.Second, []byte(s.offer), time.Minute)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if c.State != s.state || string(c.Reply) != s.reply || c.Session != s.session {
+			t.Errorf("%s: got %v %q session %q, want %v %q session %q", s.name, c.State, c.Reply, c.Session, s.state, s.reply, s.session)
+		}
+		stored, ok, err := st.CallbackReply(ctx, s.openid, s.id)
+		if err != nil || string(stored) != s.stored || ok != (s.stored != "") {
+			t.Errorf("%s: stored %q %v %v, want %q", s.name, stored, ok, err, s.stored)
+		}
+	}
+}

@@ -212,7 +212,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		Token: cfg.WeChat.Token, AppID: cfg.WeChat.AppID, EncodingAESKey: cfg.WeChat.EncodingAESKey,
 		MaxClockSkew: time.Duration(cfg.WeChat.MaxClockSkew), Deadline: time.Duration(cfg.Bot.ReplyDeadline),
 		DedupTTL: time.Duration(cfg.Bot.DedupTTL),
-		Handler:  metrics.BotHandler(router, obs), Dedup: st, Late: wx, Counter: st, Logger: logger,
+		Handler:  router, Dedup: st, Late: wx, Counter: st, Observer: obs, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
