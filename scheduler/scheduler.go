@@ -17,7 +17,9 @@
 // (store.ClaimFire): SET campaign:{C}:fire:T NX with a 30-day TTL, refused
 // as well when T is not later than C's last handled fire. Exactly one
 // replica wins and sends; the keys are never deleted early, so a replica
-// whose clock lags, or that restarts, cannot fire T again.
+// whose clock lags, or that restarts, cannot fire T again. Should the winner
+// die between its claim and the start of the run, the fire stays claimed but
+// unstarted; any replica that sees it so for StartTimeout starts it.
 //
 // # Missed fires
 //
@@ -84,6 +86,10 @@ type Options struct {
 	Grace     time.Duration // catch-up window when a campaign sets none; default 1h
 	OnTime    time.Duration // lateness still counted as on time; default 1m
 	Poll      time.Duration // longest sleep between ticks, to notice new approvals; default 30s
+	// StartTimeout is how long a fire may stay claimed to run with no run
+	// begun before another replica starts it (its claimer died between
+	// claim and start); default 1m.
+	StartTimeout time.Duration
 }
 
 // Scheduler fires campaigns. Run it in every replica.
@@ -91,9 +97,15 @@ type Scheduler struct {
 	opts Options
 	log  *slog.Logger
 
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	busy map[string]bool // runs started or joined by this process, "id@fire"
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	busy   map[string]bool  // runs started or joined by this process, "id@fire"
+	stalls map[string]stall // by campaign id: a claimed fire seen unstarted
+}
+
+// stall is when this process first saw fire claimed to run but unstarted.
+type stall struct {
+	fire, since time.Time
 }
 
 // New checks opts and returns a Scheduler.
@@ -116,7 +128,10 @@ func New(opts Options) (*Scheduler, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = 30 * time.Second
 	}
-	return &Scheduler{opts: opts, log: opts.Logger, busy: map[string]bool{}}, nil
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = time.Minute
+	}
+	return &Scheduler{opts: opts, log: opts.Logger, busy: map[string]bool{}, stalls: map[string]stall{}}, nil
 }
 
 // Run ticks until ctx ends, then waits for the runs it started: their
@@ -185,21 +200,21 @@ func (s *Scheduler) plan(ctx context.Context, p campaigns.Plan, now time.Time) t
 	if p.Since.After(cursor) {
 		cursor = p.Since
 	}
+	// The last fire was claimed to run, but its run has not begun: the
+	// replica that claimed it is starting it, or died doing so. Look again
+	// in a second, and take it over once it has stalled for StartTimeout.
+	unstarted := s.unstarted(ctx, p)
+	s.watchStall(ctx, log, p, unstarted, now)
 	due, total := dueFires(c, cursor, now)
 	if len(due) == 0 {
 		next := c.Next(now)
+		if unstarted && (next.IsZero() || next.After(now.Add(time.Second))) {
+			return now.Add(time.Second)
+		}
 		if next.IsZero() && !p.RunActive && p.State != campaigns.Running {
-			switch {
-			case !c.Recurring() && p.LastFire.IsZero():
+			if !c.Recurring() && p.LastFire.IsZero() {
 				s.mark(ctx, log, s.opts.Campaigns.MarkMissed(ctx, c.ID, c.Schedule.At, "approved after its fire time"))
-			case s.unstarted(ctx, p):
-				// The last fire was claimed to run, but its run has not begun:
-				// the replica that claimed it is starting it. Finishing now
-				// would drop the fire, so look again in a second. (Should that
-				// replica die between claim and start, the campaign stays
-				// scheduled, visibly, until staff run it with `pufa campaign run`.)
-				return now.Add(time.Second)
-			default:
+			} else {
 				s.mark(ctx, log, s.opts.Campaigns.MarkFinished(ctx, c.ID, "no fire left in the window"))
 			}
 		}
@@ -255,6 +270,29 @@ func (s *Scheduler) unstarted(ctx context.Context, p campaigns.Plan) bool {
 		return true // don't finish on a guess; the next tick looks again
 	}
 	return mode == "run"
+}
+
+// watchStall starts the campaign's last fire here when it has been claimed
+// to run but unstarted for StartTimeout, as seen by this process. Should
+// its claimer be alive after all, only one Start gets the campaign from
+// scheduled to running, and a run's recipients are claimed once.
+func (s *Scheduler) watchStall(ctx context.Context, log *slog.Logger, p campaigns.Plan, unstarted bool, now time.Time) {
+	id := p.Campaign.ID
+	s.mu.Lock()
+	st, seen := s.stalls[id]
+	switch {
+	case !unstarted:
+		delete(s.stalls, id)
+	case !seen || !st.fire.Equal(p.LastFire):
+		s.stalls[id] = stall{fire: p.LastFire, since: now}
+	}
+	s.mu.Unlock()
+	if !unstarted || !seen || !st.fire.Equal(p.LastFire) || now.Sub(st.since) < s.opts.StartTimeout {
+		return
+	}
+	log.WarnContext(ctx, "scheduler: fire claimed but never started; starting it here",
+		slog.Time("fire", p.LastFire), slog.Duration("stalled", now.Sub(st.since)))
+	s.spawn(ctx, id, p.LastFire, false)
 }
 
 func (s *Scheduler) mark(ctx context.Context, log *slog.Logger, err error) {

@@ -326,3 +326,57 @@ func TestCatchUpPolicies(t *testing.T) {
 		})
 	}
 }
+
+// A replica that claimed a fire and died before starting its run leaves
+// the fire claimed but unstarted; another replica starts it after
+// StartTimeout, once, and not before.
+func TestStalledFireIsStartedByAnotherReplica(t *testing.T) {
+	tests := []struct {
+		name, schedule string
+		fire           time.Time
+	}{
+		{"one-shot", `{at: "2026-12-04 09:00"}`, cst("2026-12-04 09:00:00")},
+		{"recurring", `{cron: "0 9 * * *"}`, cst("2026-12-04 09:00:00")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := storetest.New(t)
+			c := campaign(t, "c1", tt.schedule)
+			// The dead replica's claim: nothing started it.
+			if claim, err := st.ClaimFire(bg, "c1", tt.fire, "run", nil); err != nil || !claim.Won {
+				t.Fatalf("claim %+v, %v", claim, err)
+			}
+			clock := &fakeClock{now: tt.fire.Add(2 * time.Second)}
+			fc := &fakeCampaigns{st: st, defs: []*campaigns.Campaign{c}, approved: cst("2026-12-01 08:00:00"), state: map[string]campaigns.State{}}
+			s, err := scheduler.New(scheduler.Options{Campaigns: fc, Store: st, Clock: clock, Logger: testLogger(), StartTimeout: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("c1@%d", tt.fire.Unix())
+			for _, step := range []struct {
+				after  time.Duration
+				starts int
+			}{
+				{0, 0},                // first seen unstarted: its claimer may be starting it
+				{30 * time.Second, 0}, // still within StartTimeout
+				{31 * time.Second, 1}, // a minute since first seen: started here
+				{time.Second, 1},      // started: never again
+				{time.Hour, 1},
+			} {
+				clock.Advance(step.after)
+				next := s.Tick(bg)
+				s.Wait()
+				got := fc.started()
+				if len(got) != step.starts || (len(got) > 0 && got[0] != want) {
+					t.Fatalf("at fire+%s: starts %v, want %d of %s", clock.Now().Sub(tt.fire), got, step.starts, want)
+				}
+				if step.starts == 0 && (next.IsZero() || next.After(clock.Now().Add(time.Second))) {
+					t.Errorf("at fire+%s: next tick %v, want within a second to watch the stalled fire", clock.Now().Sub(tt.fire), next)
+				}
+			}
+			if !c.Recurring() && fc.state["c1"] != campaigns.Finished {
+				t.Errorf("one-shot state %q after its run, want finished", fc.state["c1"])
+			}
+		})
+	}
+}
