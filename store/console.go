@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -203,27 +202,13 @@ func (s *Store) SetConsultationStatus(ctx context.Context, id, status string) er
 // scans the keyspace (every master on Cluster), which is cheap at the scale
 // of one office and keeps the follow path free of extra writes.
 func (s *Store) Communities(ctx context.Context) ([]string, error) {
-	pattern := s.keyCommunityFollowers("*")
 	seen := map[string]bool{}
-	scan := func(ctx context.Context, c redis.Cmdable) error {
-		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
-		for iter.Next(ctx) {
-			k := strings.TrimSuffix(strings.TrimPrefix(iter.Val(), s.key("community")+":"), ":followers")
-			seen[k] = true
+	err := s.scan(ctx, s.keyCommunityFollowers("*"), func(_ redis.Cmdable, keys []string) error {
+		for _, k := range keys {
+			seen[strings.TrimSuffix(strings.TrimPrefix(k, s.key("community")+":"), ":followers")] = true
 		}
-		return iter.Err()
-	}
-	var err error
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		var mu sync.Mutex
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			mu.Lock()
-			defer mu.Unlock()
-			return scan(ctx, c)
-		})
-	} else {
-		err = scan(ctx, s.rdb)
-	}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: communities: %w", err)
 	}

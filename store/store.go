@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -79,6 +80,58 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (s *Store) Close() error { return s.rdb.Close() }
+
+// DeleteAll removes every key under the store's prefix, for a benchmark or
+// a test that ran under a prefix of its own.
+func (s *Store) DeleteAll(ctx context.Context) error {
+	err := s.scan(ctx, s.prefix+"*", func(node redis.Cmdable, keys []string) error {
+		// One UNLINK per key: a multi-key UNLINK across slots is refused on
+		// Cluster even when one node holds them all.
+		_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				p.Unlink(ctx, k)
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete all: %w", err)
+	}
+	return nil
+}
+
+// scan calls fn with the keys matching pattern, in batches of up to 1000,
+// on every master when on Cluster (a SCAN walks one node); calls are
+// serialised, so fn needs no locking.
+func (s *Store) scan(ctx context.Context, pattern string, fn func(node redis.Cmdable, keys []string) error) error {
+	var mu sync.Mutex
+	one := func(ctx context.Context, node redis.Cmdable) error {
+		mu.Lock()
+		defer mu.Unlock()
+		iter := node.Scan(ctx, 0, pattern, 1000).Iterator()
+		batch := make([]string, 0, 1000)
+		for iter.Next(ctx) {
+			if batch = append(batch, iter.Val()); len(batch) == cap(batch) {
+				if err := fn(node, batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			return fn(node, batch)
+		}
+		return nil
+	}
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return one(ctx, c) })
+	}
+	return one(ctx, s.rdb)
+}
 
 // key joins the prefix and parts with ':'.
 func (s *Store) key(parts ...string) string {

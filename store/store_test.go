@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +249,27 @@ func TestClaimWithReply(t *testing.T) {
 		if err != nil || string(stored) != s.stored || ok != (s.stored != "") {
 			t.Errorf("%s: stored %q %v %v, want %q", s.name, stored, ok, err, s.stored)
 		}
+	}
+}
+
+func TestDeleteAllRemovesOnlyItsPrefix(t *testing.T) {
+	ctx := context.Background()
+	mine, other := storetest.New(t), storetest.New(t)
+	for i := range 2500 { // more than one SCAN batch
+		if err := mine.AnswerCallback(ctx, "u", strconv.Itoa(i), []byte("r"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.AnswerCallback(ctx, "u", "1", []byte("kept"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := mine.DeleteAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := mine.Client().Keys(ctx, mine.Prefix()+"*").Result(); len(n) != 0 {
+		t.Errorf("%d keys left under the prefix", len(n))
+	}
+	if reply, ok, err := other.CallbackReply(ctx, "u", "1"); err != nil || !ok || string(reply) != "kept" {
+		t.Errorf("another prefix's key: %q %v %v, want it kept", reply, ok, err)
 	}
 }

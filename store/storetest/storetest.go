@@ -56,10 +56,8 @@ func New(t testing.TB) *store.Store {
 		t.Fatalf("storetest: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
+		if err := s.DeleteAll(context.Background()); err != nil {
+			t.Logf("storetest: %v", err)
 		}
 		rdb.Close()
 	})
@@ -86,15 +84,17 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// launch starts redis-server on addr and waits until it answers.
-func launch(addr string) (*exec.Cmd, error) {
+// launch starts redis-server on addr, with extra configuration arguments
+// appended, and waits until it answers.
+func launch(addr string, extra ...string) (*exec.Cmd, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redis-server not found: %w", err)
 	}
 	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no")
+	args := append([]string{"--port", port, "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no"}, extra...)
+	cmd := exec.Command(bin, args...)
 	// The server dies with the test binary, however the binary ends.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
