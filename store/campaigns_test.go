@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,24 +22,7 @@ func TestClaimFireOnceAndSuperseded(t *testing.T) {
 	t1 := time.Unix(1_800_000_000, 0)
 	t2 := t1.Add(10 * time.Second)
 	// Ten replicas race for the same fire: one wins.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	won := 0
-	for range 10 {
-		wg.Go(func() {
-			c, err := st.ClaimFire(ctx, "c", t1, "run", nil)
-			if err != nil {
-				t.Error(err)
-			}
-			if c.Won {
-				mu.Lock()
-				won++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if won != 1 {
+	if won := raceForFire(t, st, "c", t1, 10); won != 1 {
 		t.Fatalf("%d replicas won fire t1", won)
 	}
 	if mode, _ := st.FireClaimed(ctx, "c", t1); mode != "run" {
@@ -276,4 +260,24 @@ func TestMassQuotaAndMsgIndex(t *testing.T) {
 	if len(r) != 1 || !r[0].Reported || r[0].Sent != 8 || r[0].Status != "send success" {
 		t.Errorf("mass reach %+v", r)
 	}
+}
+
+// raceForFire has replicas claim the fire at once and counts the winners.
+func raceForFire(t *testing.T, st *store.Store, id string, fire time.Time, replicas int) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var won atomic.Int32
+	for range replicas {
+		wg.Go(func() {
+			c, err := st.ClaimFire(context.Background(), id, fire, "run", nil)
+			if err != nil {
+				t.Error(err)
+			}
+			if c.Won {
+				won.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return int(won.Load())
 }

@@ -211,31 +211,14 @@ func clusterCallbacks(t *testing.T, st *store.Store) {
 	if _, err := st.ClaimCallback(ctx, residents()[3], "busy", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	offers := []struct {
-		name, openid, id, offer string
-		state                   store.ClaimState
-		reply, session          string
-		stored                  string // what a later retry finds; "" = still pending
-	}{
+	offers := []offer{
 		{"new message, no session: the offer is the answer", residents()[0], "kw", "<xml>您好</xml>", store.Instant, "", "", "<xml>您好</xml>"},
 		{"its retry gets the first reply, not a new offer", residents()[0], "kw", "<xml>again</xml>", store.Answered, "<xml>您好</xml>", "", "<xml>您好</xml>"},
 		{"another resident's same message id is their own", residents()[4], "kw", "<xml>你好</xml>", store.Instant, "", "", "<xml>你好</xml>"},
 		{"a resident in a quiz is claimed for the handler", inQuiz, "kw", "<xml>您好</xml>", store.Claimed, "", quizIDs()[0], ""},
 		{"a delivery being processed stays pending", residents()[3], "busy", "<xml>您好</xml>", store.Pending, "", "", ""},
 	}
-	for _, s := range offers {
-		c, err := st.ClaimWithReply(ctx, s.openid, s.id, time.Minute, []byte(s.offer), time.Minute)
-		if err != nil {
-			t.Fatalf("%s: %v", s.name, err)
-		}
-		if c.State != s.state || string(c.Reply) != s.reply || c.Session != s.session {
-			t.Errorf("%s: got %v %q session %q, want %v %q session %q", s.name, c.State, c.Reply, c.Session, s.state, s.reply, s.session)
-		}
-		stored, ok, err := st.CallbackReply(ctx, s.openid, s.id)
-		if err != nil || string(stored) != s.stored || ok != (s.stored != "") {
-			t.Errorf("%s: stored %q %v %v, want %q", s.name, stored, ok, err, s.stored)
-		}
-	}
+	checkOffers(t, st, offers)
 }
 
 func clusterCache(t *testing.T, st *store.Store) {
@@ -420,24 +403,7 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 	}
 
 	// Ten replicas race for one fire: one wins; a later fire supersedes it.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	won := 0
-	for range 10 {
-		wg.Go(func() {
-			c, err := st.ClaimFire(ctx, id, t1, "run", nil)
-			if err != nil {
-				t.Error(err)
-			}
-			if c.Won {
-				mu.Lock()
-				won++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if won != 1 {
+	if won := raceForFire(t, st, id, t1, 10); won != 1 {
 		t.Errorf("%d replicas won one fire", won)
 	}
 	if mode, _ := st.FireClaimed(ctx, id, t1); mode != "run" {

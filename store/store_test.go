@@ -226,28 +226,38 @@ func TestClaimWithReply(t *testing.T) {
 	if _, err := st.ClaimCallback(ctx, "u", "m:busy", time.Second); err != nil {
 		t.Fatal(err)
 	}
-	steps := []struct {
-		name, openid, id, offer string
-		state                   store.ClaimState
-		reply, session          string
-		stored                  string // what a later retry finds; "" = still pending
-	}{
+	steps := []offer{
 		{"new message, no session: the offered reply is the answer", "u", "m:1", "<xml>您好</xml>", store.Instant, "", "", "<xml>您好</xml>"},
 		{"retry gets the first reply, not a new offer", "u", "m:1", "<xml>again</xml>", store.Answered, "<xml>您好</xml>", "", "<xml>您好</xml>"},
 		{"resident in a quiz: claimed for the handler, offer ignored", "in-quiz", "m:1", "<xml>您好</xml>", store.Claimed, "", "constitution-2026", ""},
 		{"a delivery being processed stays pending", "u", "m:busy", "<xml>您好</xml>", store.Pending, "", "", ""},
 	}
-	for _, s := range steps {
-		c, err := st.ClaimWithReply(ctx, s.openid, s.id, time.Second, []byte(s.offer), time.Minute)
+	checkOffers(t, st, steps)
+}
+
+// offer is one ClaimWithReply call and what it must yield.
+type offer struct {
+	name, openid, id, offer string
+	state                   store.ClaimState
+	reply, session          string
+	stored                  string // what a later retry finds; "" = still pending
+}
+
+// checkOffers makes the calls in order, each with a lease of a second.
+func checkOffers(t *testing.T, st *store.Store, offers []offer) {
+	t.Helper()
+	ctx := context.Background()
+	for _, o := range offers {
+		c, err := st.ClaimWithReply(ctx, o.openid, o.id, time.Second, []byte(o.offer), time.Minute)
 		if err != nil {
-			t.Fatalf("%s: %v", s.name, err)
+			t.Fatalf("%s: %v", o.name, err)
 		}
-		if c.State != s.state || string(c.Reply) != s.reply || c.Session != s.session {
-			t.Errorf("%s: got %v %q session %q, want %v %q session %q", s.name, c.State, c.Reply, c.Session, s.state, s.reply, s.session)
+		if c.State != o.state || string(c.Reply) != o.reply || c.Session != o.session {
+			t.Errorf("%s: got %v %q session %q, want %v %q session %q", o.name, c.State, c.Reply, c.Session, o.state, o.reply, o.session)
 		}
-		stored, ok, err := st.CallbackReply(ctx, s.openid, s.id)
-		if err != nil || string(stored) != s.stored || ok != (s.stored != "") {
-			t.Errorf("%s: stored %q %v %v, want %q", s.name, stored, ok, err, s.stored)
+		stored, ok, err := st.CallbackReply(ctx, o.openid, o.id)
+		if err != nil || string(stored) != o.stored || ok != (o.stored != "") {
+			t.Errorf("%s: stored %q %v %v, want %q", o.name, stored, ok, err, o.stored)
 		}
 	}
 }

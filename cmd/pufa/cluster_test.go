@@ -12,8 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pufa-dev/pufa/config"
-	"github.com/pufa-dev/pufa/knowledge"
-	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/store/storetest"
 )
 
@@ -47,18 +45,7 @@ func TestServiceOnCluster(t *testing.T) {
 	srv := httptest.NewServer(svc.handler)
 	t.Cleanup(srv.Close)
 
-	corpus, err := knowledge.DefaultCorpus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := quiz.Default(corpus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byText := map[string]*quiz.Question{}
-	for _, q := range cat.Bank("constitution").Questions {
-		byText[q.Text] = q
-	}
+	byText := constitutionQuestions(t)
 
 	// One resident per master: the openid is the hash tag of their keys.
 	residents := []string{"o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "oLVPpjqs9BhvzwPj5A-vTYAX3GLc", "o3ddd5LmjK8ZXk1dnyUeUAF8l0Nw"}

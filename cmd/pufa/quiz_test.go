@@ -22,6 +22,25 @@ import (
 // next line.
 var questionHeader = regexp.MustCompile(`第(\d+)/(\d+)题（(单选题|多选题|判断题)）\n([^\n]+)`)
 
+// constitutionQuestions maps each question of the built-in constitution bank
+// by its text, so a test can look up the question a reply asks.
+func constitutionQuestions(t *testing.T) map[string]*quiz.Question {
+	t.Helper()
+	corpus, err := knowledge.DefaultCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := quiz.Default(corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byText := map[string]*quiz.Question{}
+	for _, q := range cat.Bank("constitution").Questions {
+		byText[q.Text] = q
+	}
+	return byText
+}
+
 // residentForm writes a canonical answer the way residents type it, in turn
 // small, full-width and spaced, so the demo exercises the answer forms
 // through the real callback path (signature, AES, XML, dedup).
@@ -46,19 +65,7 @@ func residentForm(q *quiz.Question, answer string, i int) string {
 func TestDemoResidentTakesTheConstitutionQuiz(t *testing.T) {
 	urls, done, stop := startCommand(t, "demo", "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--followers", "3")
 	sim := strings.TrimSuffix(urlWith(t, urls, "/sim/"), "/sim/")
-	corpus, err := knowledge.DefaultCorpus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := quiz.Default(corpus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bank := cat.Bank("constitution")
-	byText := map[string]*quiz.Question{}
-	for _, q := range bank.Questions {
-		byText[q.Text] = q
-	}
+	byText := constitutionQuestions(t)
 	send := func(openid, content string) string {
 		t.Helper()
 		got := postJSON(t, sim+"/sim/api/send", map[string]string{"openid": openid, "content": content})

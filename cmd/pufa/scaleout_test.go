@@ -24,7 +24,6 @@ import (
 
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/config"
-	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
@@ -397,18 +396,7 @@ func TestScaleOutTwoReplicasOneRedis(t *testing.T) {
 
 	t.Run("a quiz started on one replica continues on the other", func(t *testing.T) {
 		const openid = "o_sim_000001" // a follower, so the follower count stays put
-		corpus, err := knowledge.DefaultCorpus()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cat, err := quiz.Default(corpus)
-		if err != nil {
-			t.Fatal(err)
-		}
-		byText := map[string]*quiz.Question{}
-		for _, q := range cat.Bank("constitution").Questions {
-			byText[q.Text] = q
-		}
+		byText := constitutionQuestions(t)
 		send := func(content string) string {
 			t.Helper()
 			rep, err := so.sim.SendText(ctx, openid, content)
