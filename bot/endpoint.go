@@ -33,10 +33,10 @@ var success = []byte("success")
 // Deduper keeps the dedup record and reply of each callback (store.Store).
 type Deduper interface {
 	ClaimCallback(ctx context.Context, openid, id string, lease time.Duration) (store.Claim, error)
-	ClaimWithReply(ctx context.Context, openid, id string, lease time.Duration, reply []byte, ttl time.Duration) (store.Claim, error)
 	CallbackReply(ctx context.Context, openid, id string) ([]byte, bool, error)
 	AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error
 	ReleaseCallback(ctx context.Context, openid, id string) error
+	Session(ctx context.Context, openid string) (string, error)
 }
 
 // Messenger sends a customer-service text to a resident (wechat.Client).
@@ -50,7 +50,8 @@ type Counter interface {
 }
 
 // Observer is told how each callback that was handled ended and how long
-// handling took (metrics.Metrics); retries answered from dedup are not.
+// handling took (metrics.Metrics). Retries answered from dedup are not
+// handled; retries of a keyword message are, as its reply is not stored.
 type Observer interface {
 	ObserveCallback(m *Message, r Reply, err error, took time.Duration)
 }
@@ -63,7 +64,7 @@ type Options struct {
 	MaxClockSkew   time.Duration // 0 disables the timestamp check
 	Deadline       time.Duration // passive-reply deadline, default 4s
 	DedupTTL       time.Duration // how long replies are kept for retries, default 5m
-	Handler        Handler       // usually a *Router; an InstantTexter too lets keyword replies skip a Redis round trip
+	Handler        Handler       // usually a *Router; as an InstantTexter too, it answers keywords without a dedup record
 	Dedup          Deduper
 	Late           Messenger // delivers answers that missed the deadline
 	Counter        Counter
@@ -249,19 +250,26 @@ func (e *Endpoint) open(ts, nonce, msgSig string, body []byte) ([]byte, error) {
 // or an error when a failed event should be retried by WeChat.
 func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, nonce string) ([]byte, error) {
 	id := m.dedupID()
+	if r, ok := e.instant(m); ok {
+		// A reply told without side effects (a keyword rule) keeps no dedup
+		// record: it records nothing, so a WeChat retry is simply answered
+		// again, and the message costs one Redis read instead of a claim and
+		// a stored reply. Only a session (a quiz) can claim the text first.
+		start := time.Now()
+		session, err := e.opts.Dedup.Session(ctx, m.FromUserName)
+		switch {
+		case err != nil:
+			e.log.Error("session unavailable, processing without dedup", "err", err, "type", m.MsgType)
+			return e.process(ctx, m, id, encrypted, nonce, false)
+		case session == "":
+			e.observe(m, r, nil, time.Since(start))
+			return e.render(m, outcome{reply: r}, encrypted, nonce), nil
+		}
+	}
 	// The lease outlives the deadline by a margin: by then the first
 	// delivery has stored its reply, and if its replica died, a later retry
 	// may process the message instead of it being lost.
-	lease := e.opts.Deadline + time.Second
-	start := time.Now()
-	instant, known := e.instant(m, encrypted, nonce)
-	var claim store.Claim
-	var err error
-	if known {
-		claim, err = e.opts.Dedup.ClaimWithReply(ctx, m.FromUserName, id, lease, instant.body, e.opts.DedupTTL)
-	} else {
-		claim, err = e.opts.Dedup.ClaimCallback(ctx, m.FromUserName, id, lease)
-	}
+	claim, err := e.opts.Dedup.ClaimCallback(ctx, m.FromUserName, id, e.opts.Deadline+time.Second)
 	if err != nil {
 		// Redis is down: answering twice beats not answering; handlers that
 		// record things will fail and say so themselves.
@@ -270,9 +278,6 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 	}
 	m.Session, m.SessionKnown = claim.Session, true
 	switch claim.State {
-	case store.Instant:
-		e.observe(m, instant.reply, nil, time.Since(start))
-		return instant.body, nil
 	case store.Answered:
 		e.log.Debug("retry answered from dedup record", "type", m.MsgType)
 		return claim.Reply, nil
@@ -283,24 +288,15 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 	}
 }
 
-// instantReply is a reply known before any state is read.
-type instantReply struct {
-	reply Reply
-	body  []byte
-}
-
-// instant renders the reply the handler would give m if the resident is in
-// no session, when the handler can tell that without side effects.
-func (e *Endpoint) instant(m *Message, encrypted bool, nonce string) (instantReply, bool) {
+// instant is the handler's reply to m if it can tell it without I/O or
+// side effects, for a resident in no session.
+func (e *Endpoint) instant(m *Message) (Reply, bool) {
 	in, ok := e.opts.Handler.(InstantTexter)
 	if !ok || m.MsgType != TypeText {
-		return instantReply{}, false
+		return Reply{}, false
 	}
 	r, v := in.InstantText(m)
-	if v != Answer {
-		return instantReply{}, false
-	}
-	return instantReply{r, e.render(m, outcome{reply: r}, encrypted, nonce)}, true
+	return r, v == Answer
 }
 
 func (e *Endpoint) observe(m *Message, r Reply, err error, took time.Duration) {

@@ -497,15 +497,20 @@ func TestLogsCarryNoMessageContent(t *testing.T) {
 	}
 }
 
-// answerCounter counts the replies stored after processing.
-type answerCounter struct {
+// dedupCounter counts the claims and stored replies of the endpoint.
+type dedupCounter struct {
 	Deduper
-	answers atomic.Int64
+	claims, answers atomic.Int64
 }
 
-func (a *answerCounter) AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error {
-	a.answers.Add(1)
-	return a.Deduper.AnswerCallback(ctx, openid, id, reply, ttl)
+func (d *dedupCounter) ClaimCallback(ctx context.Context, openid, id string, lease time.Duration) (store.Claim, error) {
+	d.claims.Add(1)
+	return d.Deduper.ClaimCallback(ctx, openid, id, lease)
+}
+
+func (d *dedupCounter) AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error {
+	d.answers.Add(1)
+	return d.Deduper.AnswerCallback(ctx, openid, id, reply, ttl)
 }
 
 // observations counts what the endpoint reports to its Observer.
@@ -521,7 +526,7 @@ func (inQuiz) HandleText(_ context.Context, m *Message) (Reply, bool, error) {
 }
 func (inQuiz) InstantText(*Message) (Reply, Verdict) { return Reply{}, Pass }
 
-func TestKeywordReplyIsStoredWithTheClaim(t *testing.T) {
+func TestKeywordReplyKeepsNoDedupRecord(t *testing.T) {
 	k, err := ParseKeywords(strings.NewReader(rulesYAML))
 	if err != nil {
 		t.Fatal(err)
@@ -530,7 +535,7 @@ func TestKeywordReplyIsStoredWithTheClaim(t *testing.T) {
 	r.HandleText(inQuiz{})
 	r.HandleText(k)
 	f := newFixture(t, echo("unused"))
-	dedup := &answerCounter{Deduper: f.st}
+	dedup := &dedupCounter{Deduper: f.st}
 	obs := &observations{}
 	ep, err := NewEndpoint(Options{Token: testToken, AppID: testAppID, EncodingAESKey: testAESKey, Handler: r,
 		Dedup: dedup, Late: f.late, Counter: f.st, Observer: obs, Now: func() time.Time { return f.now }})
@@ -544,30 +549,26 @@ func TestKeywordReplyIsStoredWithTheClaim(t *testing.T) {
 		At: now, Closes: now.Add(time.Hour), Idle: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	for i, mode := range []string{"plain", "safe"} {
-		id := int64(500 + 10*i)
-		req := request{mode: mode, body: textXML(testOpenID, "你好", id, f.now.Unix())}
-		first := readBody(t, f.post(req))
-		if got := decodeReply(t, first).Content; got != "您好" {
-			t.Fatalf("%s: reply %q, want the keyword reply", mode, got)
+	keys := f.keyCount()
+	for _, mode := range []string{"plain", "safe"} {
+		req := request{mode: mode, body: textXML(testOpenID, "你好", 500, f.now.Unix())}
+		for _, delivery := range []string{"first", "retry"} {
+			if got := decodeReply(t, readBody(t, f.post(req))).Content; got != "您好" {
+				t.Errorf("%s %s delivery: reply %q, want the keyword reply", mode, delivery, got)
+			}
+			f.now = f.now.Add(2 * time.Second) // a retry is signed anew but carries the same MsgId
 		}
-		f.now = f.now.Add(2 * time.Second)
-		if again := readBody(t, f.post(req)); again != first {
-			t.Errorf("%s: retry got %q, want the first reply byte for byte", mode, again)
-		}
-		req.body = textXML(testOpenID, "你好", id+1, f.now.Unix())
-		f.post(req)
 	}
-	if n := dedup.answers.Load(); n != 0 {
-		t.Errorf("keyword replies stored %d times after processing; the claim should have stored them", n)
+	if n := dedup.claims.Load() + dedup.answers.Load(); n != 0 || f.keyCount() != keys {
+		t.Errorf("keyword replies made %d claims and stored replies and %d keys; they record nothing", n, f.keyCount()-keys)
 	}
 	if n := obs.n.Load(); n != 4 {
-		t.Errorf("observed %d callbacks, want 4 (retries answered from dedup are not handled)", n)
+		t.Errorf("observed %d callbacks, want 4: each keyword delivery is answered anew", n)
 	}
 	if got := decodeReply(t, readBody(t, f.post(request{body: textXML("o_quiz", "你好", 600, f.now.Unix())}))).Content; got != "请作答" {
 		t.Errorf("resident in a quiz got %q; the session must take the text before the keyword", got)
 	}
-	if n := dedup.answers.Load(); n != 1 {
-		t.Errorf("a processed message stored its reply %d times, want 1", n)
+	if c, a := dedup.claims.Load(), dedup.answers.Load(); c != 1 || a != 1 {
+		t.Errorf("a text taken by the session made %d claims and stored %d replies, want 1 and 1", c, a)
 	}
 }

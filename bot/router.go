@@ -34,13 +34,13 @@ type Verdict int
 const (
 	Unsure Verdict = iota // only handling the text can tell
 	Pass                  // the handler would not claim the text
-	Answer                // the handler would answer with the returned reply and do nothing else
+	Answer                // the handler would answer with the returned reply, do nothing else, and answer a retry alike
 )
 
 // InstantTexter is a text handler that can judge a text from a resident in
-// no session without I/O or side effects. The endpoint uses it to answer
-// keyword messages with one Redis command (claim and reply together)
-// instead of two.
+// no session without I/O or side effects. The endpoint answers such texts
+// without a dedup record: one Redis read (the session) instead of a claim
+// and a stored reply.
 type InstantTexter interface {
 	InstantText(m *Message) (Reply, Verdict)
 }

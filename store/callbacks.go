@@ -17,7 +17,6 @@ const (
 	Claimed  ClaimState = iota // first delivery: the caller processes it
 	Pending                    // another delivery is being processed right now
 	Answered                   // already answered: Reply holds the exact body sent
-	Instant                    // new, and the reply given to ClaimWithReply is now its answer
 )
 
 // Claim is the outcome of ClaimCallback.
@@ -33,23 +32,10 @@ type Claim struct {
 // ClaimCallback records that callback id of resident openid is being
 // processed unless a record exists, and reads the resident's session; lease
 // bounds how long a crashed processor blocks retries. The callback path runs
-// it for every message, so it is one script call: one command instead of a
-// claim and a session lookup.
+// it for every message it processes, so it is one script call: one command
+// instead of a claim and a session lookup.
 func (s *Store) ClaimCallback(ctx context.Context, openid, id string, lease time.Duration) (Claim, error) {
-	return s.claim(ctx, openid, id, lease.Milliseconds())
-}
-
-// ClaimWithReply is ClaimCallback for a callback whose reply is known before
-// processing (a keyword reply to a resident in no session): if the callback
-// is new and the resident is in no session, reply is stored as its answer,
-// kept for ttl, and the claim is Instant. Otherwise it claims as
-// ClaimCallback does. A keyword reply thus costs one command instead of two.
-func (s *Store) ClaimWithReply(ctx context.Context, openid, id string, lease time.Duration, reply []byte, ttl time.Duration) (Claim, error) {
-	return s.claim(ctx, openid, id, lease.Milliseconds(), replyRecord(reply), ttl.Milliseconds())
-}
-
-func (s *Store) claim(ctx context.Context, openid, id string, args ...any) (Claim, error) {
-	res, err := claimScript.Run(ctx, s.hot, []string{s.keyCallback(openid, id), s.keyUserQuiz(openid)}, args...).Slice()
+	res, err := claimScript.Run(ctx, s.hot, []string{s.keyCallback(openid, id), s.keyUserQuiz(openid)}, lease.Milliseconds()).Slice()
 	if err != nil || len(res) != 2 {
 		return Claim{}, fmt.Errorf("store: claim callback: %w", err)
 	}
@@ -60,13 +46,25 @@ func (s *Store) claim(ctx context.Context, openid, id string, args ...any) (Clai
 		return Claim{State: Claimed, Session: session}, nil
 	case v == "p":
 		return Claim{State: Pending, Session: session}, nil
-	case v == "n":
-		return Claim{State: Instant}, nil
 	case len(v) > 0 && v[0] == 'r':
 		return Claim{State: Answered, Reply: []byte(v[1:]), Session: session}, nil
 	default:
 		return Claim{}, fmt.Errorf("store: claim callback: unexpected record %q", v)
 	}
+}
+
+// Session returns the multi-step conversation the resident is in (the id of
+// the quiz being answered), "" when none: what a reply that needs no dedup
+// record depends on.
+func (s *Store) Session(ctx context.Context, openid string) (string, error) {
+	v, err := s.hot.Get(ctx, s.keyUserQuiz(openid)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: session: %w", err)
+	}
+	return v, nil
 }
 
 // CallbackReply returns the stored reply of an answered callback, or

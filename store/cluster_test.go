@@ -23,7 +23,7 @@ import (
 //
 // Checklist (method → what makes it interesting on Cluster):
 //
-//	ClaimCallback, ClaimWithReply   claimScript on the auto-pipeliner: callback record + session pointer
+//	ClaimCallback, Session          claimScript on the auto-pipeliner: callback record + session pointer
 //	ReleaseCallback                 releaseScript
 //	CacheCompareAndDelete           compareAndDeleteScript
 //	Subscribe, SetCommunity         separate commands on the user's and the community's slots
@@ -200,25 +200,26 @@ func clusterCallbacks(t *testing.T, st *store.Store) {
 		t.Errorf("20 concurrent deliveries: %v, want 1 claimed and 19 pending", states)
 	}
 
-	// ClaimWithReply: a keyword reply is stored at once unless the resident
-	// is in a quiz, whose pointer the script reads from the resident's slot.
+	// Session and the claim read the resident's quiz pointer from the
+	// resident's own slot.
 	inQuiz := residents()[2]
 	now := time.Now()
 	if _, _, err := st.StartQuiz(ctx, store.QuizStart{Quiz: quizIDs()[0], OpenID: inQuiz, Order: []string{"q1"},
 		At: now, Closes: now.Add(time.Hour), Idle: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ClaimCallback(ctx, residents()[3], "busy", time.Minute); err != nil {
-		t.Fatal(err)
+	for _, openid := range residents() {
+		want := ""
+		if openid == inQuiz {
+			want = quizIDs()[0]
+		}
+		if s, err := st.Session(ctx, openid); err != nil || s != want {
+			t.Errorf("session of %s: %q, %v; want %q", openid, s, err, want)
+		}
+		if c, err := st.ClaimCallback(ctx, openid, "after-start", time.Minute); err != nil || c.Session != want {
+			t.Errorf("claim of %s: session %q, %v; want %q", openid, c.Session, err, want)
+		}
 	}
-	offers := []offer{
-		{"new message, no session: the offer is the answer", residents()[0], "kw", "<xml>您好</xml>", store.Instant, "", "", "<xml>您好</xml>"},
-		{"its retry gets the first reply, not a new offer", residents()[0], "kw", "<xml>again</xml>", store.Answered, "<xml>您好</xml>", "", "<xml>您好</xml>"},
-		{"another resident's same message id is their own", residents()[4], "kw", "<xml>你好</xml>", store.Instant, "", "", "<xml>你好</xml>"},
-		{"a resident in a quiz is claimed for the handler", inQuiz, "kw", "<xml>您好</xml>", store.Claimed, "", quizIDs()[0], ""},
-		{"a delivery being processed stays pending", residents()[3], "busy", "<xml>您好</xml>", store.Pending, "", "", ""},
-	}
-	checkOffers(t, st, offers)
 }
 
 func clusterCache(t *testing.T, st *store.Store) {

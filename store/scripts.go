@@ -4,21 +4,11 @@ import "github.com/redis/go-redis/v9"
 
 // claimScript claims a callback and reads the resident's session in one
 // call. KEYS[1] callback record, KEYS[2] session pointer (same {openid} slot);
-// ARGV[1] lease in ms; optionally ARGV[2] a reply record and ARGV[3] its ttl
-// in ms, stored at once as the answer when the callback is new and the
-// resident is in no session. Returns {previous record or nil, session or
-// nil}, or {'n', nil} when ARGV[2] was stored.
+// ARGV[1] lease in ms. Returns {previous record or nil, session or nil}.
 var claimScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-local s = redis.call('GET', KEYS[2])
-if not v then
-  if ARGV[2] and not s then
-    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-    return {'n', false}
-  end
-  redis.call('SET', KEYS[1], 'p', 'PX', ARGV[1])
-end
-return {v, s}
+if not v then redis.call('SET', KEYS[1], 'p', 'PX', ARGV[1]) end
+return {v, redis.call('GET', KEYS[2])}
 `)
 
 // releaseScript drops a claim that is still pending so a retry can process

@@ -210,55 +210,14 @@ func TestClaimReadsTheResidentsSession(t *testing.T) {
 	if c, err := st.ClaimCallback(ctx, "u", "m:2", time.Second); err != nil || c.Session != "constitution-2026" || c.State != store.Claimed {
 		t.Errorf("claim %+v, %v: want the quiz as the session", c, err)
 	}
+	if s, err := st.Session(ctx, "u"); err != nil || s != "constitution-2026" {
+		t.Errorf("session %q, %v: want the quiz, as the claim reads it", s, err)
+	}
+	if s, err := st.Session(ctx, "other"); err != nil || s != "" {
+		t.Errorf("session of a resident in no quiz: %q, %v", s, err)
+	}
 	if c, _ := st.ClaimCallback(ctx, "other", "m:2", time.Second); c.Session != "" || c.State != store.Claimed {
 		t.Errorf("another resident's claim %+v: same message id, own record, no session", c)
-	}
-}
-
-func TestClaimWithReply(t *testing.T) {
-	st := storetest.New(t)
-	ctx := context.Background()
-	now := time.Now()
-	if _, _, err := st.StartQuiz(ctx, store.QuizStart{Quiz: "constitution-2026", OpenID: "in-quiz", Order: []string{"q1"},
-		At: now, Closes: now.Add(time.Hour), Idle: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ClaimCallback(ctx, "u", "m:busy", time.Second); err != nil {
-		t.Fatal(err)
-	}
-	steps := []offer{
-		{"new message, no session: the offered reply is the answer", "u", "m:1", "<xml>您好</xml>", store.Instant, "", "", "<xml>您好</xml>"},
-		{"retry gets the first reply, not a new offer", "u", "m:1", "<xml>again</xml>", store.Answered, "<xml>您好</xml>", "", "<xml>您好</xml>"},
-		{"resident in a quiz: claimed for the handler, offer ignored", "in-quiz", "m:1", "<xml>您好</xml>", store.Claimed, "", "constitution-2026", ""},
-		{"a delivery being processed stays pending", "u", "m:busy", "<xml>您好</xml>", store.Pending, "", "", ""},
-	}
-	checkOffers(t, st, steps)
-}
-
-// offer is one ClaimWithReply call and what it must yield.
-type offer struct {
-	name, openid, id, offer string
-	state                   store.ClaimState
-	reply, session          string
-	stored                  string // what a later retry finds; "" = still pending
-}
-
-// checkOffers makes the calls in order, each with a lease of a second.
-func checkOffers(t *testing.T, st *store.Store, offers []offer) {
-	t.Helper()
-	ctx := context.Background()
-	for _, o := range offers {
-		c, err := st.ClaimWithReply(ctx, o.openid, o.id, time.Second, []byte(o.offer), time.Minute)
-		if err != nil {
-			t.Fatalf("%s: %v", o.name, err)
-		}
-		if c.State != o.state || string(c.Reply) != o.reply || c.Session != o.session {
-			t.Errorf("%s: got %v %q session %q, want %v %q session %q", o.name, c.State, c.Reply, c.Session, o.state, o.reply, o.session)
-		}
-		stored, ok, err := st.CallbackReply(ctx, o.openid, o.id)
-		if err != nil || string(stored) != o.stored || ok != (o.stored != "") {
-			t.Errorf("%s: stored %q %v %v, want %q", o.name, stored, ok, err, o.stored)
-		}
 	}
 }
 
