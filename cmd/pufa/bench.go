@@ -29,9 +29,10 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	return benchCallback(ctx, args[1:], stdout)
 }
 
-// benchCallback measures the full callback path (signature, parse, dedup in
-// a real Redis, keyword reply stored with the claim for retries) against a
-// bare handler writing "success", with the same client and concurrency.
+// benchCallback measures the full callback path of a keyword message
+// (signature, parse, router, the resident's session read from a real Redis,
+// rendered reply) against a bare handler writing "success", with the same
+// client and concurrency; --mix sends what residents send instead.
 func benchCallback(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("bench callback")
 	path := configFlag(fs)
