@@ -6,9 +6,10 @@ import "strconv"
 // Keys holding one resident's personal data carry the openid as a hash tag,
 // {openid}, so they share a Cluster slot and can be erased together.
 //
-//	callback:{<openid>}:<dedup id>   string  dedup record of one callback: "p" while
-//	                                         processing (lease TTL), "r"+reply body when
-//	                                         answered (TTL ≥ 60 s, default 5 min)
+//	callback:{<openid>}:<dedup id>   string  dedup record of one processed callback: "p"
+//	                                         while processing (lease TTL), "r"+reply body
+//	                                         when answered (TTL ≥ 60 s, default 5 min);
+//	                                         keyword replies record nothing and keep none
 //	user:{<openid>}                  hash    profile: community, subscribed_at
 //	user:{<openid>}:last             string  last question asked (for 转人工), 1 day TTL
 //	user:{<openid>}:consults         set     ids of the user's consultation requests
