@@ -27,26 +27,27 @@ type Question struct {
 // for a later 转人工 and keeps the "更多" cursor, in one round trip.
 func (s *Store) RecordQuestion(ctx context.Context, q Question) error {
 	day := Day(q.At)
-	_, err := s.hot.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.keyUserLast(q.OpenID), q.Text, lastQuestionTTL)
-		p.HIncrBy(ctx, s.keyStats(day), MetricQuestions, 1)
-		if q.Answered {
-			p.HIncrBy(ctx, s.keyStats(day), MetricAnswered, 1)
-		} else {
-			p.HIncrBy(ctx, s.keyStats(day), MetricUnanswered, 1)
-		}
-		if q.Topic != "" {
-			p.ZIncrBy(ctx, s.keyTopics(day), 1, q.Topic)
-		}
-		if q.Next > 0 {
-			p.HSet(ctx, s.keyUserMore(q.OpenID), "q", q.Text, "next", q.Next)
-			p.Expire(ctx, s.keyUserMore(q.OpenID), moreTTL)
-		} else {
-			p.Del(ctx, s.keyUserMore(q.OpenID))
-		}
-		return nil
-	})
-	if err != nil {
+	a := s.async
+	outcome := MetricUnanswered
+	if q.Answered {
+		outcome = MetricAnswered
+	}
+	cmds := []redis.Cmder{
+		a.Set(ctx, s.keyUserLast(q.OpenID), q.Text, lastQuestionTTL),
+		a.HIncrBy(ctx, s.keyStats(day), MetricQuestions, 1),
+		a.HIncrBy(ctx, s.keyStats(day), outcome, 1),
+	}
+	if q.Topic != "" {
+		cmds = append(cmds, a.ZIncrBy(ctx, s.keyTopics(day), 1, q.Topic))
+	}
+	if q.Next > 0 {
+		// In submit order, so the expiry follows the write.
+		cmds = append(cmds, a.HSet(ctx, s.keyUserMore(q.OpenID), "q", q.Text, "next", q.Next),
+			a.Expire(ctx, s.keyUserMore(q.OpenID), moreTTL))
+	} else {
+		cmds = append(cmds, a.Del(ctx, s.keyUserMore(q.OpenID)))
+	}
+	if err := wait(cmds...); err != nil {
 		return fmt.Errorf("store: record question: %w", err)
 	}
 	return nil

@@ -101,17 +101,9 @@ func (s *Store) LeaveQuiz(ctx context.Context, openid string) error {
 // resident before any record is written in the quiz's slot, so erasure can
 // always find it.
 func (s *Store) StartQuiz(ctx context.Context, q QuizStart) (StartStatus, QuizProgress, error) {
-	var community *redis.StringCmd
-	var index *redis.IntCmd
-	_, _ = s.hot.Pipelined(ctx, func(p redis.Pipeliner) error {
-		community = p.HGet(ctx, s.keyUser(q.OpenID), "community")
-		index = p.SAdd(ctx, s.keyUserQuizzes(q.OpenID), q.Quiz)
-		return nil
-	}) // each command's error is checked below; a missing community is redis.Nil
-	if err := index.Err(); err != nil {
-		return "", QuizProgress{}, fmt.Errorf("store: start quiz: %w", err)
-	}
-	if err := community.Err(); err != nil && !errors.Is(err, redis.Nil) {
+	community := s.async.HGet(ctx, s.keyUser(q.OpenID), "community")
+	index := s.async.SAdd(ctx, s.keyUserQuizzes(q.OpenID), q.Quiz)
+	if err := wait(index, community); err != nil { // a missing community is redis.Nil, no error
 		return "", QuizProgress{}, fmt.Errorf("store: start quiz: %w", err)
 	}
 	keys := []string{s.keyQuizProgress(q.Quiz, q.OpenID), s.keyQuizStats(q.Quiz), s.keyQuizCommunities(q.Quiz)}

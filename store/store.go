@@ -26,6 +26,7 @@ type Options struct {
 type Store struct {
 	rdb    redis.UniversalClient
 	hot    redis.Cmdable // callback-path commands, auto-pipelined (see New)
+	async  redis.Cmdable // the same, deferred: results block when read, so several go out together
 	prefix string
 }
 
@@ -51,16 +52,36 @@ func Open(opts Options) (*Store, error) {
 // batches the commands of concurrent callbacks into one write and one read:
 // on a busy account a syscall per command costs Redis and pufa more CPU than
 // the commands themselves (measured with `pufa bench callback`).
+//
+// Where one callback sends several independent commands, it queues them on
+// the deferred face of the same pipeliner and then reads their results
+// (see wait), so they join the shared batches instead of each going out
+// alone or taking a connection of their own, as Pipelined does.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	s := &Store{rdb: rdb, hot: rdb, prefix: prefix}
+	s := &Store{rdb: rdb, hot: rdb, async: rdb, prefix: prefix}
 	if c, ok := rdb.(interface {
 		AutoPipeline() (*redis.AutoPipeliner, error)
+		AsyncAutoPipeline() (*redis.AutoPipeliner, error)
 	}); ok {
 		if ap, err := c.AutoPipeline(); err == nil {
 			s.hot = ap
 		}
+		if ap, err := c.AsyncAutoPipeline(); err == nil {
+			s.async = ap
+		}
 	}
 	return s
+}
+
+// wait returns the first error of commands queued on s.async, reading each
+// result (which waits for it); a missing key (redis.Nil) is no error.
+func wait(cmds ...redis.Cmder) error {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Client exposes the underlying client for packages that need commands the

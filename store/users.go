@@ -148,18 +148,18 @@ type Consultation struct {
 
 // AddConsultation records a request for a human and counts it for the day.
 func (s *Store) AddConsultation(ctx context.Context, openid, question string, at time.Time) (string, error) {
-	seq, err := s.rdb.Incr(ctx, s.keyConsultSeq()).Result()
+	seq, err := s.hot.Incr(ctx, s.keyConsultSeq()).Result()
 	if err != nil {
 		return "", fmt.Errorf("store: add consultation: %w", err)
 	}
 	id := strconv.FormatInt(seq, 10)
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.keyConsult(id), "openid", openid, "question", question, "status", "new", "created", at.Unix())
-		p.ZAdd(ctx, s.keyConsultIndex(), redis.Z{Score: float64(at.Unix()), Member: id})
-		p.SAdd(ctx, s.keyUserConsults(openid), id)
-		p.HIncrBy(ctx, s.keyStats(Day(at)), MetricConsultations, 1)
-		return nil
-	})
+	a := s.async
+	err = wait(
+		a.HSet(ctx, s.keyConsult(id), "openid", openid, "question", question, "status", "new", "created", at.Unix()),
+		a.ZAdd(ctx, s.keyConsultIndex(), redis.Z{Score: float64(at.Unix()), Member: id}),
+		a.SAdd(ctx, s.keyUserConsults(openid), id),
+		a.HIncrBy(ctx, s.keyStats(Day(at)), MetricConsultations, 1),
+	)
 	if err != nil {
 		return "", fmt.Errorf("store: add consultation: %w", err)
 	}
