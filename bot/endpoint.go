@@ -249,6 +249,7 @@ func (e *Endpoint) open(ts, nonce, msgSig string, body []byte) ([]byte, error) {
 // dispatch runs dedup and the handler and returns the exact body to send,
 // or an error when a failed event should be retried by WeChat.
 func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, nonce string) ([]byte, error) {
+	deadline := time.Now().Add(e.opts.Deadline)
 	id := m.dedupID()
 	if r, ok := e.instant(m); ok {
 		// A reply told without side effects (a keyword rule) keeps no dedup
@@ -256,11 +257,13 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 		// again, and the message costs one Redis read instead of a claim and
 		// a stored reply. Only a session (a quiz) can claim the text first.
 		start := time.Now()
-		session, err := e.opts.Dedup.Session(ctx, m.FromUserName)
+		session, err := waitAtMost(e.stateWait(), func() (string, error) { return e.opts.Dedup.Session(ctx, m.FromUserName) })
 		switch {
 		case err != nil:
-			e.log.Error("session unavailable, processing without dedup", "err", err, "type", m.MsgType)
-			return e.process(ctx, m, id, encrypted, nonce, false)
+			// Redis is down or stalled, so a quiz could not record an answer
+			// anyway: the keyword reply, from memory, is the best answer.
+			e.log.Error("session unavailable, answering the keyword", "err", err, "type", m.MsgType)
+			fallthrough
 		case session == "":
 			e.observe(m, r, nil, time.Since(start))
 			return e.render(m, outcome{reply: r}, encrypted, nonce), nil
@@ -269,12 +272,16 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 	// The lease outlives the deadline by a margin: by then the first
 	// delivery has stored its reply, and if its replica died, a later retry
 	// may process the message instead of it being lost.
-	claim, err := e.opts.Dedup.ClaimCallback(ctx, m.FromUserName, id, e.opts.Deadline+time.Second)
+	claim, err := waitAtMost(e.stateWait(), func() (store.Claim, error) {
+		return e.opts.Dedup.ClaimCallback(ctx, m.FromUserName, id, e.opts.Deadline+time.Second)
+	})
 	if err != nil {
-		// Redis is down: answering twice beats not answering; handlers that
-		// record things will fail and say so themselves.
+		// Redis is down or stalled: answering twice beats not answering;
+		// handlers that record things will fail and say so themselves. A
+		// claim that lands after all only makes a retry wait for a reply
+		// that is never stored, then answer "success".
 		e.log.Error("dedup unavailable, processing without it", "err", err, "type", m.MsgType)
-		return e.process(ctx, m, id, encrypted, nonce, false)
+		return e.process(ctx, m, id, encrypted, nonce, false, deadline)
 	}
 	m.Session, m.SessionKnown = claim.Session, true
 	switch claim.State {
@@ -284,7 +291,40 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 	case store.Pending:
 		return e.awaitReply(ctx, m.FromUserName, id), nil
 	default:
-		return e.process(ctx, m, id, encrypted, nonce, true)
+		return e.process(ctx, m, id, encrypted, nonce, true, deadline)
+	}
+}
+
+// stateWait bounds each wait for Redis on the way to a reply (the claim,
+// the session, the stored reply). The client's own timeouts and retries are
+// patient, as campaign delivery wants, and a stalled Redis would hold a
+// reply past WeChat's 5 s; past this wait the endpoint goes on without it,
+// as when Redis is down, and the command finishes or fails on its own.
+func (e *Endpoint) stateWait() time.Duration { return e.opts.Deadline / 4 }
+
+// errStateSlow is a Redis call that outlasted stateWait.
+var errStateSlow = errors.New("bot: redis did not answer in time")
+
+// waitAtMost runs fn and waits at most d for its result; when d passes
+// first, fn runs on and its result is dropped.
+func waitAtMost[T any](d time.Duration, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		ch <- result{v, err}
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-t.C:
+		var zero T
+		return zero, errStateSlow
 	}
 }
 
@@ -342,14 +382,14 @@ type outcome struct {
 // event releases its claim and returns the error, so WeChat retries it; a
 // failed text gets an apology instead, as re-running it could repeat what
 // it already recorded.
-func (e *Endpoint) process(ctx context.Context, m *Message, id string, encrypted bool, nonce string, record bool) ([]byte, error) {
+func (e *Endpoint) process(ctx context.Context, m *Message, id string, encrypted bool, nonce string, record bool, deadline time.Time) ([]byte, error) {
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), lateWorkLimit)
 	done := make(chan outcome, 1)
 	go func() {
 		defer cancel()
 		done <- e.handle(work, m)
 	}()
-	timer := time.NewTimer(e.opts.Deadline)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	var body []byte
 	select {
@@ -369,7 +409,12 @@ func (e *Endpoint) process(ctx context.Context, m *Message, id string, encrypted
 		go e.deliverLate(m, done)
 	}
 	if record {
-		if err := e.opts.Dedup.AnswerCallback(ctx, m.FromUserName, id, body, e.opts.DedupTTL); err != nil {
+		_, err := waitAtMost(e.stateWait(), func() (struct{}, error) {
+			// Not cancelled with the request: should the wait end first, the
+			// reply is still stored for WeChat's retries.
+			return struct{}{}, e.opts.Dedup.AnswerCallback(context.WithoutCancel(ctx), m.FromUserName, id, body, e.opts.DedupTTL)
+		})
+		if err != nil {
 			e.log.Error("storing reply for retries", "err", err)
 		}
 	}

@@ -572,3 +572,43 @@ func TestKeywordReplyKeepsNoDedupRecord(t *testing.T) {
 		t.Errorf("a text taken by the session made %d claims and stored %d replies, want 1 and 1", c, a)
 	}
 }
+
+// stalledRedis never answers the claim or the session read, as a frozen
+// Redis behind a patient client.
+type stalledRedis struct{ Deduper }
+
+func (stalledRedis) ClaimCallback(ctx context.Context, _, _ string, _ time.Duration) (store.Claim, error) {
+	<-ctx.Done()
+	return store.Claim{}, ctx.Err()
+}
+
+func (stalledRedis) Session(ctx context.Context, _ string) (string, error) {
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+func TestStalledRedisDoesNotHoldTheReply(t *testing.T) {
+	k, err := ParseKeywords(strings.NewReader(rulesYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRouter(echoConst("兜底"))
+	r.HandleText(k)
+	f := newFixture(t, echo("unused"))
+	ep, err := NewEndpoint(Options{Token: testToken, Handler: r, Dedup: stalledRedis{f.st}, Late: f.late, Counter: f.st,
+		Deadline: time.Second, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Config.Handler = ep
+	for _, tt := range []struct{ text, want string }{
+		{"你好", "您好"},    // a keyword: answered from memory
+		{"离婚冷静期", "兜底"}, // processed without dedup
+	} {
+		start := time.Now()
+		got := decodeReply(t, readBody(t, f.post(request{mode: "plain", body: textXML(testOpenID, tt.text, 900, f.now.Unix())}))).Content
+		if took := time.Since(start); got != tt.want || took > time.Second {
+			t.Errorf("%q: reply %q after %s; want %q within the 1 s deadline", tt.text, got, took.Round(time.Millisecond), tt.want)
+		}
+	}
+}

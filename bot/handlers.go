@@ -110,7 +110,10 @@ func (h *Handlers) consult(ctx context.Context, m *Message) (Reply, bool, error)
 	if !ok {
 		return Reply{}, false, nil
 	}
-	if question == "" {
+	// Without a known session the dedup claim failed: Redis is down or
+	// stalled, so go straight to recording, which fails and says so, rather
+	// than spend the reply's time on a read that fails too.
+	if question == "" && m.SessionKnown {
 		q, err := h.Residents.LastQuestion(ctx, m.FromUserName)
 		if err != nil {
 			h.logger().Warn("reading last question", "err", err)

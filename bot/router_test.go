@@ -134,6 +134,7 @@ func handlersFixture(t *testing.T) (*Router, *store.Store) {
 func send(t *testing.T, r *Router, m Message) string {
 	t.Helper()
 	m.Text = Normalize(m.Content)
+	m.SessionKnown = true // as after the endpoint's claim: Redis answered
 	reply, err := r.Handle(context.Background(), &m)
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func Day(t time.Time) string { return t.In(cst).Format("20060102") }
 
 // Incr adds one to a daily metric.
 func (s *Store) Incr(ctx context.Context, at time.Time, metric string) error {
-	if err := s.rdb.HIncrBy(ctx, s.keyStats(Day(at)), metric, 1).Err(); err != nil {
+	if err := s.hot.HIncrBy(ctx, s.keyStats(Day(at)), metric, 1).Err(); err != nil {
 		return fmt.Errorf("store: incr %s: %w", metric, err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -25,24 +26,37 @@ type Options struct {
 // Store is pufa's handle on Redis. It is safe for concurrent use.
 type Store struct {
 	rdb    redis.UniversalClient
-	hot    redis.Cmdable // callback-path commands, auto-pipelined (see New)
-	async  redis.Cmdable // the same, deferred: results block when read, so several go out together
+	fast   redis.UniversalClient // behind hot and async when Open made one; nil otherwise
+	hot    redis.Cmdable         // callback-path commands, auto-pipelined (see New)
+	async  redis.Cmdable         // the same, deferred: results block when read, so several go out together
 	prefix string
 }
 
 // Open connects according to opts. It does not ping: a service must start
 // (and report not-ready) while Redis is down.
+//
+// The callback path gets a client of its own with short timeouts and no
+// retries: a reply must reach WeChat within 5 s, so a stalled or dead Redis
+// must fail a resident's command within half a second, and the bot then says
+// what it cannot record. Campaign delivery, the scheduler and the console keep
+// go-redis's patient defaults: a 1 s limit there turned slow writes on a
+// loaded machine into "unknown" campaign recipients.
 func Open(opts Options) (*Store, error) {
 	if len(opts.Addrs) == 0 {
 		return nil, errors.New("store: no redis address")
 	}
-	rdb := redis.NewUniversalClient(&redis.UniversalOptions{
+	uo := redis.UniversalOptions{
 		Addrs:      opts.Addrs,
 		MasterName: opts.MasterName,
 		Password:   opts.Password,
 		DB:         opts.DB,
-	})
-	return New(rdb, opts.Prefix), nil
+	}
+	s := New(redis.NewUniversalClient(&uo), opts.Prefix)
+	uo.DialTimeout, uo.ReadTimeout, uo.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
+	uo.MaxRetries, uo.DialerRetries, uo.DialerRetryTimeout = -1, 1, 50*time.Millisecond
+	s.fast = redis.NewUniversalClient(&uo)
+	s.hot, s.async = pipeliners(s.fast)
+	return s, nil
 }
 
 // New wraps an existing client; tests and the demo use it with their own
@@ -58,19 +72,27 @@ func Open(opts Options) (*Store, error) {
 // (see wait), so they join the shared batches instead of each going out
 // alone or taking a connection of their own, as Pipelined does.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	s := &Store{rdb: rdb, hot: rdb, async: rdb, prefix: prefix}
+	s := &Store{rdb: rdb, prefix: prefix}
+	s.hot, s.async = pipeliners(rdb)
+	return s
+}
+
+// pipeliners returns the blocking and the deferred auto-pipeliner of rdb,
+// or rdb itself where it has none.
+func pipeliners(rdb redis.UniversalClient) (hot, async redis.Cmdable) {
+	hot, async = rdb, rdb
 	if c, ok := rdb.(interface {
 		AutoPipeline() (*redis.AutoPipeliner, error)
 		AsyncAutoPipeline() (*redis.AutoPipeliner, error)
 	}); ok {
 		if ap, err := c.AutoPipeline(); err == nil {
-			s.hot = ap
+			hot = ap
 		}
 		if ap, err := c.AsyncAutoPipeline(); err == nil {
-			s.async = ap
+			async = ap
 		}
 	}
-	return s
+	return hot, async
 }
 
 // wait returns the first error of commands queued on s.async, reading each
@@ -100,7 +122,12 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close releases the connections.
-func (s *Store) Close() error { return s.rdb.Close() }
+func (s *Store) Close() error {
+	if s.fast != nil {
+		s.fast.Close()
+	}
+	return s.rdb.Close()
+}
 
 // DeleteAll removes every key under the store's prefix, for a benchmark or
 // a test that ran under a prefix of its own.

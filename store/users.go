@@ -75,7 +75,7 @@ func (s *Store) CommunityFollowers(ctx context.Context, community string) (int64
 
 // SetLastQuestion remembers what a resident last asked, for a later 转人工.
 func (s *Store) SetLastQuestion(ctx context.Context, openid, question string) error {
-	if err := s.rdb.Set(ctx, s.keyUserLast(openid), question, lastQuestionTTL).Err(); err != nil {
+	if err := s.hot.Set(ctx, s.keyUserLast(openid), question, lastQuestionTTL).Err(); err != nil {
 		return fmt.Errorf("store: last question: %w", err)
 	}
 	return nil
@@ -83,7 +83,7 @@ func (s *Store) SetLastQuestion(ctx context.Context, openid, question string) er
 
 // LastQuestion returns the resident's last question, or "".
 func (s *Store) LastQuestion(ctx context.Context, openid string) (string, error) {
-	v, err := s.rdb.Get(ctx, s.keyUserLast(openid)).Result()
+	v, err := s.hot.Get(ctx, s.keyUserLast(openid)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}

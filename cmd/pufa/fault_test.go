@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
 )
@@ -16,9 +14,10 @@ import (
 // cannot record, and records again by itself once Redis is back.
 func TestRedisCrashAndRecovery(t *testing.T) {
 	redisSrv := storetest.StartServer(t)
-	rdb := redis.NewClient(&redis.Options{Addr: redisSrv.Addr, DialTimeout: 200 * time.Millisecond,
-		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, MaxRetries: -1})
-	st := store.New(rdb, "pufa:")
+	st, err := store.Open(store.Options{Addrs: []string{redisSrv.Addr}, Prefix: "pufa:"}) // as pufa serve opens it
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { st.Close() })
 	srv := testService(t, st)
 	msgID := 0

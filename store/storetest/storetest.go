@@ -87,13 +87,20 @@ func freeAddr() (string, error) {
 // launch starts redis-server on addr, with extra configuration arguments
 // appended, and waits until it answers.
 func launch(addr string, extra ...string) (*exec.Cmd, error) {
+	return launchWith(nil, addr, extra...)
+}
+
+// launchWith is launch with arguments put before the options: redis-server
+// takes a configuration file only as its first argument, and a Sentinel
+// needs one.
+func launchWith(first []string, addr string, extra ...string) (*exec.Cmd, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redis-server not found: %w", err)
 	}
 	_, port, _ := net.SplitHostPort(addr)
-	args := append([]string{"--port", port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no"}, extra...)
+	args := append(append(first, "--port", port, "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no"), extra...)
 	cmd := exec.Command(bin, args...)
 	// The server dies with the test binary, however the binary ends.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
