@@ -296,10 +296,10 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 }
 
 // stateWait bounds each wait for Redis on the way to a reply (the claim,
-// the session, the stored reply). The client's own timeouts and retries are
-// patient, as campaign delivery wants, and a stalled Redis would hold a
-// reply past WeChat's 5 s; past this wait the endpoint goes on without it,
-// as when Redis is down, and the command finishes or fails on its own.
+// the session, the stored reply), whatever the client's own timeouts and
+// retries: a stalled Redis must not hold a reply past WeChat's 5 s. Past
+// this wait the endpoint goes on without Redis, as when it is down, and
+// the command finishes or fails on its own.
 func (e *Endpoint) stateWait() time.Duration { return e.opts.Deadline / 4 }
 
 // errStateSlow is a Redis call that outlasted stateWait.

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
 )
 
@@ -26,10 +27,10 @@ import (
 // the reply is given anew.
 var replyContent = regexp.MustCompile(`(?s)<Content><!\[CDATA\[.*\]\]></Content>`)
 
-func TestServiceOnCluster(t *testing.T) {
-	ctx := context.Background()
-	cfg := config.Default()
-	cfg.Redis.Addrs = storetest.StartCluster(t)
+// openConfigured completes cfg (its redis section set) for the signed test
+// callbacks and the demo's 宪法 quiz, and opens the store as pufa serve does.
+func openConfigured(t *testing.T, cfg *config.Config) *store.Store {
+	t.Helper()
 	cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = "wxtest", "secret", "tok" // as signedPostFrom signs
 	cfg.Quiz.Dir = demoQuizzes                                                           // the 宪法 quiz, open from now on
 	if err := cfg.Validate(); err != nil {
@@ -40,6 +41,14 @@ func TestServiceOnCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestServiceOnCluster(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Redis.Addrs = storetest.StartCluster(t)
+	st := openConfigured(t, &cfg)
 	cc, ok := st.Client().(*redis.ClusterClient)
 	if !ok {
 		t.Fatalf("redis.addrs with %d nodes opened a %T, want a cluster client", len(cfg.Redis.Addrs), st.Client())

@@ -34,16 +34,7 @@ func TestServiceSurvivesSentinelFailover(t *testing.T) {
 	sentinel := storetest.StartSentinel(t)
 	cfg := config.Default()
 	cfg.Redis.Addrs, cfg.Redis.MasterName = sentinel.Addrs, sentinel.MasterName
-	cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = "wxtest", "secret", "tok" // as signedPostFrom signs
-	cfg.Quiz.Dir = demoQuizzes                                                           // the 宪法 quiz, open from now on
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := openStore(cfg.Redis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openConfigured(t, &cfg)
 	if _, ok := st.Client().(*redis.Client); !ok {
 		t.Fatalf("redis.master_name %q opened a %T, want a Sentinel failover client", cfg.Redis.MasterName, st.Client())
 	}
