@@ -285,16 +285,8 @@ func announcesQuiz(c *campaigns.Campaign) bool {
 }
 
 func quizList(ctx context.Context, cfg config.Config, stdout io.Writer) error {
-	corpus, err := configuredCorpus(cfg.Knowledge)
-	if err != nil {
-		return err
-	}
 	now := time.Now()
-	cat, err := loadQuizzes(cfg.Quiz.Dir, corpus, now)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(cfg.Redis)
+	cat, st, err := openQuizzes(cfg, now)
 	if err != nil {
 		return err
 	}
@@ -322,16 +314,26 @@ func quizList(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-func quizStats(ctx context.Context, cfg config.Config, id string, asJSON bool, stdout io.Writer) error {
+// openQuizzes loads the configured quizzes, checked as of now, and opens
+// the store that holds their results; the caller closes it.
+func openQuizzes(cfg config.Config, now time.Time) (*quiz.Catalog, *store.Store, error) {
 	corpus, err := configuredCorpus(cfg.Knowledge)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	cat, err := loadQuizzes(cfg.Quiz.Dir, corpus, time.Now())
+	cat, err := loadQuizzes(cfg.Quiz.Dir, corpus, now)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	st, err := openStore(cfg.Redis)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, st, nil
+}
+
+func quizStats(ctx context.Context, cfg config.Config, id string, asJSON bool, stdout io.Writer) error {
+	cat, st, err := openQuizzes(cfg, time.Now())
 	if err != nil {
 		return err
 	}
