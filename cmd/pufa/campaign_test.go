@@ -261,15 +261,7 @@ func TestDemoSendsSampleCampaigns(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("demo did not stop cleanly: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("demo did not stop")
-	}
+	stopCommand(t, stop, done)
 }
 
 func TestCampaignRunShowsProgress(t *testing.T) {

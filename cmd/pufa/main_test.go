@@ -42,6 +42,21 @@ func startCommand(t *testing.T, args ...string) (urls <-chan string, done <-chan
 	return out, errc, cancel
 }
 
+// stopCommand sends the command started by startCommand its Ctrl-C and
+// expects it to stop cleanly within 30 s.
+func stopCommand(t *testing.T, stop func(), done <-chan error) {
+	t.Helper()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("command did not stop cleanly: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("command did not stop within 30s of Ctrl-C")
+	}
+}
+
 // urlWith waits for the first printed URL ending in suffix.
 func urlWith(t *testing.T, urls <-chan string, suffix string) string {
 	t.Helper()
@@ -108,15 +123,7 @@ func TestDemoAnswersAResidentEndToEnd(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("demo did not stop cleanly: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("demo did not stop within 30s of Ctrl-C")
-	}
+	stopCommand(t, stop, done)
 }
 
 func TestServeRejectsInvalidConfigNamingTheKey(t *testing.T) {

@@ -134,15 +134,7 @@ func TestDemoResidentTakesTheConstitutionQuiz(t *testing.T) {
 		t.Errorf("resume: %s", got)
 	}
 
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("demo did not stop cleanly: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("demo did not stop")
-	}
+	stopCommand(t, stop, done)
 }
 
 func runQuizCmd(args ...string) (string, error) {
