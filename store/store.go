@@ -51,7 +51,7 @@ func Open(opts Options) (*Store, error) {
 		Password:   opts.Password,
 		DB:         opts.DB,
 	}
-	s := New(redis.NewUniversalClient(&uo), opts.Prefix)
+	s := &Store{rdb: redis.NewUniversalClient(&uo), prefix: opts.Prefix}
 	uo.DialTimeout, uo.ReadTimeout, uo.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
 	uo.MaxRetries, uo.DialerRetries, uo.DialerRetryTimeout = -1, 1, 50*time.Millisecond
 	s.fast = redis.NewUniversalClient(&uo)
