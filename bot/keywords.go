@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -134,7 +135,7 @@ func (k *Keywords) Match(text string) (KeywordRule, bool) {
 		if best >= 0 && k.rules[c.rule].Priority <= k.rules[best].Priority {
 			break
 		}
-		if strings.Contains(text, c.keyword) {
+		if strings.Contains(text, c.keyword) && k.essentially(text, c.rule) {
 			best = c.rule
 			break
 		}
@@ -143,6 +144,37 @@ func (k *Keywords) Match(text string) (KeywordRule, bool) {
 		return KeywordRule{}, false
 	}
 	return k.rules[best], true
+}
+
+// maxContainsRest is how much a message may say besides a contains rule's
+// keywords and filler words and still be "essentially that keyword":
+// "电话多少" and "非常感谢你们" are, "房东不退押金怎么办谢谢" is a question.
+const maxContainsRest = 2
+
+// fillers are the politeness and question words a short message wraps a
+// keyword in.
+var fillers = strings.NewReplacer(
+	"请问", "", "一下", "", "你们", "", "您们", "", "是多少", "", "多少", "", "是什么", "", "什么", "",
+	"有没有", "", "非常", "", "太", "", "了", "", "啊", "", "呀", "", "呢", "", "吗", "", "哦", "",
+	"的", "", "是", "", "号码", "", "给我", "", "发", "", "好", "", "哈", "", "啦", "", "嗯", "", "你", "", "您", "", "帮助", "", "帮忙", "", "老师", "",
+)
+
+// essentially reports whether text is little more than the rule's keywords,
+// so a contains rule answers "谢谢" but never swallows a question that only
+// ends in 谢谢 or mentions 电话.
+func (k *Keywords) essentially(text string, rule int) bool {
+	rest := text
+	for _, kw := range k.rules[rule].Keywords {
+		rest = strings.ReplaceAll(rest, Normalize(kw), "")
+	}
+	rest = fillers.Replace(rest)
+	n := 0
+	for _, r := range rest {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n <= maxContainsRest
 }
 
 // HandleText answers with the matching rule's reply.

@@ -44,11 +44,14 @@ func TestKeywordMatching(t *testing.T) {
 		want string // "" = no rule
 	}{
 		{"你好", "您好"},
-		{"  ＨＥＬＬＯ ", "您好"}, // full-width and case folded
-		{"你好呀", ""},        // exact means exact
-		{"请问法律援助需要什么材料", "援助概况"}, // contains
-		{"法律援助怎么申请", "申请流程"},     // exact beats contains at equal priority
-		{"法律援助热线是多少", "12348"},   // the higher-priority contains rule wins
+		{"  ＨＥＬＬＯ ", "您好"},          // full-width and case folded
+		{"你好呀", ""},                 // exact means exact
+		{"法律援助", "援助概况"},            // contains
+		{"请问法律援助", "援助概况"},          // the keyword with filler words
+		{"请问法律援助需要什么材料", ""},        // a question that contains the keyword is not swallowed
+		{"房东不退押金怎么办法律援助热线多少谢谢", ""}, // nor a long one naming a higher rule
+		{"法律援助怎么申请", "申请流程"},        // exact beats contains at equal priority
+		{"法律援助热线是多少", "12348"},      // the higher-priority contains rule wins
 		{"援助 热线", ""},
 		{"", ""},
 	}
@@ -261,6 +264,34 @@ func TestInstantText(t *testing.T) {
 		reply, v := tt.r.InstantText(&tt.m)
 		if v != tt.verdict || reply.Text != tt.reply {
 			t.Errorf("%s: got %v %q, want %v %q", tt.name, v, reply.Text, tt.verdict, tt.reply)
+		}
+	}
+}
+
+// A contains rule answers a message that is essentially its keyword, never a
+// question that happens to mention it (issue 11: "…谢谢" got "不客气！").
+func TestBuiltInContainsRulesNeverSwallowQuestions(t *testing.T) {
+	k, err := LoadKeywordsFile("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ text, rule string }{
+		{"谢谢", "thanks"},
+		{"谢谢你的帮助", "thanks"},
+		{"好的谢谢", "thanks"},
+		{"非常感谢你们", "thanks"},
+		{"电话多少", "hotline"},
+		{"热线电话", "hotline"},
+		{"联系方式是什么", "hotline"},
+		{"我问下离婚要什么材料谢谢", ""},
+		{"物业电话打不通怎么办", ""},
+		{"老板不接电话不给工资", ""},
+		{"房东不退押金 谢谢", ""},
+	}
+	for _, tt := range tests {
+		r, ok := k.Match(Normalize(tt.text))
+		if got := map[bool]string{true: r.Name}[ok]; got != tt.rule {
+			t.Errorf("%q: matched rule %q, want %q", tt.text, got, tt.rule)
 		}
 	}
 }
