@@ -68,6 +68,7 @@ type Bot struct {
 
 // Knowledge configures the law corpus and the office FAQ.
 type Knowledge struct {
+	Laws           string   `yaml:"laws"`
 	CorpusFiles    []string `yaml:"corpus_files"`
 	FAQFile        string   `yaml:"faq_file"`
 	StationAddress string   `yaml:"station_address"`
@@ -148,6 +149,7 @@ func Default() Config {
 			ReplyDeadline: Duration(4 * time.Second),
 			DedupTTL:      Duration(5 * time.Minute),
 		},
+		Knowledge: Knowledge{Laws: "default"},
 		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
 		Quiz:    Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
@@ -313,6 +315,9 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Bot.Fallback) == "" {
 		bad("bot.fallback", "must not be empty (WeChat shows an error for empty replies)")
+	}
+	if l := c.Knowledge.Laws; l != "default" && l != "national" {
+		bad("knowledge.laws", "%q is not default or national", l)
 	}
 	if c.Campaigns.Dir == "" {
 		bad("campaigns.dir", "must not be empty")

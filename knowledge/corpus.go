@@ -3,7 +3,6 @@ package knowledge
 import (
 	"bufio"
 	"cmp"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,9 +14,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-//go:embed laws
-var defaultLawsFS embed.FS
 
 // nationalPrefix starts the full names of national laws; short names drop it.
 const nationalPrefix = "中华人民共和国"
@@ -214,24 +210,6 @@ func NewCorpus(laws ...*Law) (*Corpus, error) {
 		}
 	}
 	return c, nil
-}
-
-// DefaultLaws parses the Markdown laws embedded in the package.
-func DefaultLaws() ([]*Law, error) {
-	sub, err := fs.Sub(defaultLawsFS, "laws")
-	if err != nil {
-		return nil, fmt.Errorf("knowledge: embedded laws: %w", err)
-	}
-	return ParseLawsFS(sub)
-}
-
-// DefaultCorpus is the corpus of the embedded Markdown laws.
-func DefaultCorpus() (*Corpus, error) {
-	laws, err := DefaultLaws()
-	if err != nil {
-		return nil, err
-	}
-	return NewCorpus(laws...)
 }
 
 // ParseLawsFS parses every .md file under fsys in lexical path order.
@@ -434,14 +412,6 @@ func normalizeLawName(s string) string {
 		return r
 	}, s)
 	return shortLawName(s)
-}
-
-// staleNote is the warning carried by texts known to be superseded.
-func staleNote(short, version string) string {
-	if short == "治安管理处罚法" && version != "" && version < "2025-06-27" {
-		return "本条为" + version[:4] + "年版本，新修订版本自2026年1月1日起施行"
-	}
-	return ""
 }
 
 var stardNameRE = regexp.MustCompile(`^(.+)第([零〇一二两三四五六七八九十百千]+)条(?:之([一二三四五六七八九十]+))?$`)

@@ -249,6 +249,20 @@ type LookupResult struct {
 	Laws []string
 }
 
+// repealedLaws are laws the Civil Code repealed on 2021-01-01 (民法典第一千二百
+// 六十条) that residents still name, with where their rules live now.
+var repealedLaws = map[string]string{
+	"婚姻法":   "《民法典》婚姻家庭编",
+	"收养法":   "《民法典》婚姻家庭编",
+	"继承法":   "《民法典》继承编",
+	"合同法":   "《民法典》合同编",
+	"物权法":   "《民法典》物权编",
+	"担保法":   "《民法典》物权编、合同编",
+	"侵权责任法": "《民法典》侵权责任编",
+	"民法通则":  "《民法典》总则编",
+	"民法总则":  "《民法典》总则编",
+}
+
 // maxListedLaws bounds how many law names an unknown-law message lists.
 const maxListedLaws = 20
 
@@ -258,6 +272,10 @@ func (c *Corpus) Resolve(ref ArticleRef) LookupResult {
 	l := c.resolveLawName(ref.Law)
 	if l == nil {
 		res.Status = LookupUnknownLaw
+		if now, ok := repealedLaws[normalizeLawName(ref.Law)]; ok {
+			res.Message = fmt.Sprintf("《%s》已于2021年1月1日起废止，相关规定现见%s。您可以直接提问，例如“离婚冷静期是多久”，或查询“民法典第1077条”。", normalizeLawName(ref.Law), now)
+			return res
+		}
 		if len(c.laws) <= maxListedLaws {
 			for _, law := range c.laws {
 				res.Laws = append(res.Laws, law.Name)

@@ -62,11 +62,15 @@ func newQuizzes(cfg config.Quiz, corpus quiz.Corpus, st *store.Store, logger *sl
 		RepeatWindow: time.Duration(cfg.RepeatWindow), Logger: logger})
 }
 
-// configuredCorpus is the law corpus the config names (the embedded laws
+// configuredCorpus is the law corpus the config names (the embedded law set
 // plus knowledge.corpus_files), without the search index: serve searches it
 // and quiz citations are checked against it.
 func configuredCorpus(cfg config.Knowledge) (*knowledge.Corpus, error) {
-	c, err := loadCorpus(true, cfg.CorpusFiles)
+	set, err := knowledge.ParseLawSet(cfg.Laws)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge.laws: %w", err)
+	}
+	c, err := loadCorpus(set, cfg.CorpusFiles, true)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge.corpus_files: %w", err)
 	}
