@@ -17,7 +17,7 @@ func TestDefaultFAQ(t *testing.T) {
 	if len(entries) < 12 {
 		t.Errorf("default FAQ has %d entries, want at least 12", len(entries))
 	}
-	ids := make(map[string]*FAQEntry)
+	ids := make(map[string]*Entry)
 	for _, e := range entries {
 		ids[e.ID] = e
 		if len(e.Cites) == 0 {
@@ -49,8 +49,8 @@ func TestDefaultFAQ(t *testing.T) {
 			}
 		}
 	}
-	if e := ids["mediation-free"]; e != nil && e.Cites[0].Citation() != "《中华人民共和国人民调解法》第四条" {
-		t.Errorf("mediation-free cites %s", e.Cites[0].Citation())
+	if e := ids["mediation-free"]; e != nil && e.Cites[0].Article.Citation() != "《中华人民共和国人民调解法》第四条" {
+		t.Errorf("mediation-free cites %s", e.Cites[0].Article.Citation())
 	}
 }
 
@@ -88,7 +88,7 @@ func TestFAQValidation(t *testing.T) {
 - id: labour
   question: 劳动法
   answer: 见劳动法
-  cites: [劳动法第一条]
+  cites: [劳务法第一条]
 `, []string{"faq labour", "unknown_law"}},
 		{"not a reference", `
 - id: x
@@ -102,7 +102,7 @@ func TestFAQValidation(t *testing.T) {
 `, []string{"faq a: duplicate id"}},
 		{"missing fields", `
 - id: empty
-`, []string{"faq empty: missing question", "faq empty: missing answer"}},
+`, []string{"faq empty: missing question", "missing answer"}},
 		{"missing id", `
 - {question: q, answer: a}
 `, []string{"faq #1: missing id"}},
@@ -210,7 +210,7 @@ func TestFAQReloadConcurrent(t *testing.T) {
 				q := []string{"第一个问题怎么办", "第二个问题怎么办", "法律援助怎么申请"}[i%3]
 				ans := b.Ask(q, 3)
 				for _, h := range ans.Hits {
-					if h.Kind == HitFAQ && h.FAQ.Answer == "" {
+					if h.Kind == HitEntry && h.Entry.Answer == "" {
 						t.Error("FAQ hit without an answer")
 					}
 				}
@@ -232,7 +232,7 @@ func TestFAQReloadConcurrent(t *testing.T) {
 	if got := b.FAQ(); len(got) != 1 || got[0].ID != "two" {
 		t.Errorf("final FAQ = %v", got)
 	}
-	if ans := b.Ask("第二个问题怎么办", 3); len(ans.Hits) == 0 || ans.Hits[0].Kind != HitFAQ || ans.Hits[0].FAQ.ID != "two" {
+	if ans := b.Ask("第二个问题怎么办", 3); len(ans.Hits) == 0 || ans.Hits[0].Kind != HitEntry || ans.Hits[0].Entry.ID != "two" {
 		t.Errorf("Ask after reloads = %+v", ans.Hits)
 	}
 }

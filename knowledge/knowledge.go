@@ -1,10 +1,12 @@
 // Package knowledge is pufa's legal knowledge base: the statute texts the
-// office publicises (embedded Markdown, optionally whole national corpora in
-// STARD's JSONL format), article lookup by citation ("民法典第1077条"),
-// retrieval of articles for plain-language questions, and the office's
-// editable FAQ, ranked together behind one call, Ask.
+// office publicises (the embedded national snapshot, by default the laws a
+// street's residents ask about), article lookup by citation
+// ("民法典第1077条"), the answer bank (问答库) with the office's editable FAQ
+// as its top layer, and retrieval of articles, ranked together behind one
+// call, Ask, which also decides how sure the answer is.
 //
-// A Base is immutable once built except for its FAQ, which Reload swaps
+// A Base is immutable once built except for its answer entries, which
+// Reload (the FAQ file) and ApplyEdits (staff edits from the console) swap
 // atomically; all methods are safe for concurrent use. The package knows
 // nothing of WeChat, Redis or HTTP: composing replies is the bot's job.
 package knowledge
@@ -12,13 +14,15 @@ package knowledge
 import (
 	"fmt"
 	"os"
+	"slices"
+	"sync"
 	"sync/atomic"
 )
 
-// Options configures New. The zero value gives the embedded laws, the
-// embedded starter FAQ and the default retrieval parameters.
+// Options configures New. The zero value gives the embedded default laws,
+// the embedded answer bank and starter FAQ and the calibrated thresholds.
 type Options struct {
-	// Corpus is what to search; nil means the embedded laws.
+	// Corpus is what to search; nil means the embedded default laws.
 	Corpus *Corpus
 	// Params tunes retrieval; nil means DefaultParams().
 	Params *Params
@@ -28,31 +32,56 @@ type Options struct {
 	FAQPath string
 	// FAQVars fill {{placeholders}} in answers, over DefaultFAQVars().
 	FAQVars map[string]string
-	// NoFAQ turns the FAQ off.
+	// NoFAQ turns the office FAQ off.
 	NoFAQ bool
-	// FAQThreshold is the similarity (0..1) from which FAQ entries are
-	// ranked before articles; 0 means 0.5.
-	FAQThreshold float64
-	// MinConfidence is the confidence (0..1) below which an answer is
-	// marked not confident, for the caller to offer 转人工 / 12348; 0 means 0.5.
-	MinConfidence float64
+	// NoBank leaves the shipped answer bank out.
+	NoBank bool
+	// Thresholds decide confident, choose and unsure; nil means
+	// DefaultThresholds().
+	Thresholds *Thresholds
+}
+
+// Thresholds turn similarities into decisions. They are calibrated on the
+// tuning half of pufa's resident question set (`pufa kb eval --residents
+// --calibrate`) so that confident answers are right at least 90% of the time.
+type Thresholds struct {
+	// Entry is the similarity from which the best bank or FAQ entry is
+	// answered with confidence.
+	Entry float64
+	// Article is the confidence from which an article alone is answered
+	// with confidence (no entry close enough).
+	Article float64
+	// Choice is the similarity from which entries are offered as readings
+	// ("您是想问 1/2/3") when none is confident.
+	Choice float64
+}
+
+// DefaultThresholds are the calibrated thresholds.
+func DefaultThresholds() Thresholds {
+	return Thresholds{Entry: 0.62, Article: 0.97, Choice: 0.36}
 }
 
 // Base is a searchable knowledge base.
 type Base struct {
-	corpus        *Corpus
-	s             *searcher
-	tr            *trained
-	faq           atomic.Pointer[faqSnapshot]
-	faqPath       string
-	faqVars       map[string]string
-	noFAQ         bool
-	faqThreshold  float32
-	minConfidence float32
+	corpus  *Corpus
+	s       *searcher
+	tr      *trained
+	sp      *spelling
+	th      Thresholds
+	bank    []*Entry
+	faqPath string
+	faqVars map[string]string
+	noFAQ   bool
+
+	mu     sync.Mutex // serialises swaps of the layers below
+	office []*Entry
+	edits  []*Entry
+	index  atomic.Pointer[entryIndex]
 }
 
 // New builds a knowledge base: it parses the laws if needed, indexes them,
-// learns from opts.Training and loads the FAQ, validating its citations.
+// learns from opts.Training, loads the answer bank and the FAQ and validates
+// their citations.
 func New(opts Options) (*Base, error) {
 	c := opts.Corpus
 	if c == nil {
@@ -66,53 +95,68 @@ func New(opts Options) (*Base, error) {
 		p = *opts.Params
 	}
 	b := &Base{
-		corpus:        c,
-		s:             newSearcher(c, p),
-		faqPath:       opts.FAQPath,
-		faqVars:       DefaultFAQVars(),
-		noFAQ:         opts.NoFAQ,
-		faqThreshold:  orDefault(opts.FAQThreshold, 0.5),
-		minConfidence: orDefault(opts.MinConfidence, 0.5),
+		corpus:  c,
+		s:       newSearcher(c, p),
+		sp:      newSpelling(residentSpellings),
+		th:      DefaultThresholds(),
+		faqPath: opts.FAQPath,
+		faqVars: DefaultFAQVars(),
+		noFAQ:   opts.NoFAQ,
+	}
+	if opts.Thresholds != nil {
+		b.th = *opts.Thresholds
 	}
 	for k, v := range opts.FAQVars {
 		b.faqVars[k] = v
 	}
+	if !opts.NoBank {
+		bank, err := LoadBank(c)
+		if err != nil {
+			return nil, err
+		}
+		b.bank = bank
+	}
 	if len(opts.Training) > 0 {
 		b.tr = b.s.train(opts.Training)
 	}
-	if !b.noFAQ {
-		if err := b.Reload(); err != nil {
-			return nil, err
-		}
+	if err := b.Reload(); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
 
-func orDefault(v, def float64) float32 {
-	if v <= 0 {
-		return float32(def)
-	}
-	return float32(v)
-}
-
-// Default builds the knowledge base of the embedded laws and FAQ.
+// Default builds the knowledge base of the embedded laws, bank and FAQ.
 func Default() (*Base, error) { return New(Options{}) }
 
 // Corpus returns the laws the base searches.
 func (b *Base) Corpus() *Corpus { return b.corpus }
 
-// WithTraining returns a base that shares b's indexes and current FAQ but
-// learns from qs instead of b's training questions (cross-validation folds
-// use it to train without re-indexing the corpus).
+// Thresholds returns the thresholds in use.
+func (b *Base) Thresholds() Thresholds { return b.th }
+
+// WithTraining returns a base that shares b's indexes and current entries
+// but learns from qs instead of b's training questions (cross-validation
+// folds use it to train without re-indexing the corpus).
 func (b *Base) WithTraining(qs []LabeledQuery) *Base {
 	nb := &Base{
-		corpus: b.corpus, s: b.s, faqPath: b.faqPath, faqVars: b.faqVars, noFAQ: b.noFAQ,
-		faqThreshold: b.faqThreshold, minConfidence: b.minConfidence,
+		corpus: b.corpus, s: b.s, sp: b.sp, th: b.th, bank: b.bank,
+		faqPath: b.faqPath, faqVars: b.faqVars, noFAQ: b.noFAQ,
 	}
 	if len(qs) > 0 {
 		nb.tr = b.s.train(qs)
 	}
-	nb.faq.Store(b.faq.Load())
+	b.mu.Lock()
+	nb.office, nb.edits = b.office, b.edits
+	b.mu.Unlock()
+	nb.index.Store(b.index.Load())
+	return nb
+}
+
+// WithThresholds returns a base that shares b's indexes and entries and
+// decides with th (calibration tries many).
+func (b *Base) WithThresholds(th Thresholds) *Base {
+	nb := b.WithTraining(nil)
+	nb.tr, nb.th = b.tr, th
 	return nb
 }
 
@@ -125,10 +169,11 @@ func (b *Base) UnresolvedLabels() int {
 }
 
 // Reload re-reads the FAQ (the file, or the embedded default) and swaps it
-// in atomically; queries running meanwhile see the old or the new FAQ,
+// in atomically; queries running meanwhile see the old or the new entries,
 // never a mix. On error the old FAQ stays in place.
 func (b *Base) Reload() error {
 	if b.noFAQ {
+		b.swap(func() {})
 		return nil
 	}
 	data := defaultFAQ
@@ -147,14 +192,65 @@ func (b *Base) LoadFAQ(data []byte) error {
 	if err != nil {
 		return err
 	}
-	b.faq.Store(newFAQSnapshot(entries, b.s))
+	b.swap(func() { b.office = entries })
 	return nil
 }
 
-// FAQ returns the entries of the current FAQ.
-func (b *Base) FAQ() []*FAQEntry {
-	if snap := b.faq.Load(); snap != nil {
-		return snap.entries
+// swap changes a layer under the lock and publishes a new index.
+func (b *Base) swap(change func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	change()
+	b.index.Store(newEntryIndex(b.office, b.layeredBank(), b.s, b.sp))
+}
+
+// layeredBank is the shipped bank with staff edits replacing entries of the
+// same id and staff-added entries after them.
+func (b *Base) layeredBank() []*Entry {
+	if len(b.edits) == 0 {
+		return b.bank
+	}
+	edited := make(map[string]*Entry, len(b.edits))
+	for _, e := range b.edits {
+		edited[e.ID] = e
+	}
+	out := make([]*Entry, 0, len(b.bank)+len(b.edits))
+	for _, e := range b.bank {
+		if ed := edited[e.ID]; ed != nil {
+			out = append(out, ed)
+			delete(edited, e.ID)
+			continue
+		}
+		out = append(out, e)
+	}
+	for _, e := range b.edits {
+		if edited[e.ID] != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// FAQ returns the entries of the office FAQ.
+func (b *Base) FAQ() []*Entry {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.office
+}
+
+// Entries returns every answer entry as residents get them: the office FAQ,
+// then the bank with staff edits, disabled entries included.
+func (b *Base) Entries() []*Entry { return b.index.Load().all }
+
+// Entry returns the entry residents get for an id, or nil.
+func (b *Base) Entry(id string) *Entry { return b.index.Load().byID[id] }
+
+// ShippedEntry returns the bank's own entry for an id, before staff edits.
+func (b *Base) ShippedEntry(id string) *Entry {
+	for _, e := range b.bank {
+		if e.ID == id {
+			return e
+		}
 	}
 	return nil
 }
@@ -169,32 +265,43 @@ type HitKind int
 const (
 	// HitArticle is a statute article.
 	HitArticle HitKind = iota
-	// HitFAQ is an office FAQ entry.
-	HitFAQ
+	// HitEntry is an answer-bank or office FAQ entry.
+	HitEntry
 )
 
 // String names the kind for logs.
 func (k HitKind) String() string {
-	if k == HitFAQ {
-		return "faq"
+	if k == HitEntry {
+		return "entry"
 	}
 	return "article"
 }
 
-// Hit is one ranked result: an article or a FAQ entry.
+// Hit is one ranked result: an article or an answer entry.
 type Hit struct {
 	Kind    HitKind
-	Article *Article  // set for HitArticle
-	FAQ     *FAQEntry // set for HitFAQ
+	Article *Article // set for HitArticle
+	Entry   *Entry   // set for HitEntry
 	// Score orders hits of one kind: the fused retrieval score for
 	// articles (0 for an article the question cites by number), the
-	// similarity (0..1) for FAQ entries.
+	// similarity (0..1) for entries.
 	Score float64
-	// Confidence in [0,1] is comparable across kinds: for a FAQ entry its
-	// similarity to the question; for an article, the larger of the share of
-	// the question's terms (idf-weighted) its text contains and the
-	// similarity of the nearest training question citing it.
+	// Confidence in [0,1]: for an entry its similarity to the question; for
+	// an article, the larger of the share of the question's terms
+	// (idf-weighted) its text contains and the similarity of the nearest
+	// training question citing it.
 	Confidence float64
+}
+
+// FirstCitation is the article a hit rests on first, or nil.
+func (h Hit) FirstCitation() *Article {
+	if h.Kind == HitArticle {
+		return h.Article
+	}
+	if h.Entry != nil && len(h.Entry.Cites) > 0 {
+		return h.Entry.Cites[0].Article
+	}
+	return nil
 }
 
 // Answer is the result of Ask.
@@ -204,16 +311,24 @@ type Answer struct {
 	// Lookup is set when the whole query is an article reference; then
 	// Hits is empty and Lookup.Message explains a miss.
 	Lookup *LookupResult
-	// Hits are ranked results, best first; FAQ entries above the threshold
-	// come first, and articles a longer question cites by number lead the
-	// articles.
+	// Hits are ranked results, best first: articles a longer question cites
+	// by number, then entries and articles by confidence.
 	Hits []Hit
 	// Confidence is the first hit's confidence (1 for a found lookup).
 	Confidence float64
-	// Confident reports Confidence ≥ the base's MinConfidence; when false
-	// the caller should suggest 转人工 or the 12348 hotline.
+	// Confident reports that the first hit clears its calibrated threshold.
 	Confident bool
+	// Choices are the likely readings to offer when the answer is not
+	// confident but some entries are close: "您是想问 1/2/3".
+	Choices []*Entry
 }
+
+// entryFloor is the similarity below which an entry is not a hit at all:
+// it shares a word or two with the question and nothing more.
+const entryFloor = 0.25
+
+// maxChoices is how many readings an unsure answer offers.
+const maxChoices = 3
 
 // Search ranks articles only, best first; k ≤ 0 means 10.
 func (b *Base) Search(q string, k int) []Hit {
@@ -230,9 +345,18 @@ func (b *Base) Search(q string, k int) []Hit {
 }
 
 // Ask answers a resident's message: an article lookup if the message is a
-// reference such as 民法典第1077条, otherwise FAQ entries and articles
-// ranked for the question. k ≤ 0 means 10.
-func (b *Base) Ask(q string, k int) Answer {
+// reference such as 民法典第1077条, otherwise entries and articles ranked for
+// the question, with the decision how sure it is. k ≤ 0 means 10.
+func (b *Base) Ask(q string, k int) Answer { return b.AskFollowUp(q, "", k) }
+
+// followUpWeight is how much the previous question counts in a follow-up.
+const followUpWeight = 0.5
+
+// AskFollowUp answers q read in the context of the resident's previous
+// question prev ("那孩子呢" after "离婚财产怎么分"): entries are matched
+// against both, the new words weighing more, and the entry that answered
+// prev is not given again. prev == "" is Ask.
+func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 	if k <= 0 {
 		k = 10
 	}
@@ -245,31 +369,86 @@ func (b *Base) Ask(q string, k int) Answer {
 		}
 		return ans
 	}
-	for _, h := range b.faq.Load().match(q, b.s, 3) {
-		if h.sim < b.faqThreshold || len(ans.Hits) >= k {
-			break
+	fixed := b.sp.fix(q)
+	ix := b.index.Load()
+	var prevBest *Entry
+	if prev != "" {
+		if hs := ix.match(ix.queryVector(b.s, b.sp.fix(prev), "", 0), 1); len(hs) > 0 {
+			prevBest = hs[0].entry
 		}
-		ans.Hits = append(ans.Hits, Hit{Kind: HitFAQ, FAQ: h.entry, Score: float64(h.sim), Confidence: float64(h.sim)})
 	}
+	entries := ix.match(ix.queryVector(b.s, fixed, b.sp.fix(prev), followUpWeight), k+1)
 	seen := make(map[*Article]bool)
 	for _, ref := range FindArticleRefs(q) {
 		if res := b.Lookup(ref); res.Status == LookupFound && !seen[res.Article] && len(ans.Hits) < k {
 			seen[res.Article] = true
-			ans.Hits = append(ans.Hits, Hit{Kind: HitArticle, Article: res.Article, Score: 0, Confidence: 1})
+			ans.Hits = append(ans.Hits, Hit{Kind: HitArticle, Article: res.Article, Confidence: 1})
 		}
 	}
-	for _, h := range b.Search(q, k) {
-		if len(ans.Hits) >= k {
-			break
+	var entryHits []Hit
+	for _, h := range entries {
+		if h.entry == prevBest || float64(h.sim) < entryFloor {
+			continue
 		}
+		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(float64(h.sim))})
+	}
+	// The office bonus orders near-ties; it must not put an entry below the
+	// threshold before one above it.
+	sure := b.th.Entry
+	slices.SortStableFunc(entryHits, func(x, y Hit) int {
+		ac, bc := x.Confidence >= sure, y.Confidence >= sure
+		switch {
+		case ac && !bc:
+			return -1
+		case bc && !ac:
+			return 1
+		}
+		return 0
+	})
+	var articleHits []Hit
+	for _, h := range b.Search(fixed, k) {
 		if !seen[h.Article] {
 			seen[h.Article] = true
-			ans.Hits = append(ans.Hits, h)
+			h.Confidence = clamp01(h.Confidence)
+			articleHits = append(articleHits, h)
 		}
 	}
-	if len(ans.Hits) > 0 {
-		ans.Confidence = ans.Hits[0].Confidence
+	// An entry above its threshold leads; otherwise an article above its
+	// own (stricter) threshold; otherwise entries first, as readings.
+	switch {
+	case len(entryHits) > 0 && entryHits[0].Confidence >= b.th.Entry:
+		ans.Hits = append(ans.Hits, entryHits...)
+		ans.Hits = append(ans.Hits, articleHits...)
+	case len(articleHits) > 0 && articleHits[0].Confidence >= b.th.Article:
+		ans.Hits = append(ans.Hits, articleHits...)
+		ans.Hits = append(ans.Hits, entryHits...)
+	default:
+		ans.Hits = append(ans.Hits, entryHits...)
+		ans.Hits = append(ans.Hits, articleHits...)
 	}
-	ans.Confident = ans.Confidence >= float64(b.minConfidence)
+	if len(ans.Hits) > k {
+		ans.Hits = ans.Hits[:k]
+	}
+	if len(ans.Hits) == 0 {
+		return ans
+	}
+	first := ans.Hits[0]
+	ans.Confidence = first.Confidence
+	switch first.Kind {
+	case HitEntry:
+		ans.Confident = first.Confidence >= b.th.Entry
+	default:
+		ans.Confident = first.Confidence >= b.th.Article || first.Score == 0 && first.Confidence == 1
+	}
+	if !ans.Confident {
+		for _, h := range entryHits {
+			if h.Confidence < b.th.Choice || len(ans.Choices) == maxChoices {
+				break
+			}
+			ans.Choices = append(ans.Choices, h.Entry)
+		}
+	}
 	return ans
 }
+
+func clamp01(v float64) float64 { return min(max(v, 0), 1) }

@@ -1,0 +1,149 @@
+package knowledge
+
+import (
+	"math"
+	"slices"
+)
+
+// entryIndex is an immutable, searchable set of answer entries: the office
+// FAQ over the shipped bank, with staff edits applied. Reloads and edits
+// swap whole indexes.
+type entryIndex struct {
+	entries  []*Entry // enabled entries, office first
+	all      []*Entry // every entry, disabled ones too, for the console
+	variants []entryVariant
+	vocab    map[uint64]bool
+	byID     map[string]*Entry
+}
+
+// entryVariant is one wording of an entry as an idf-weighted term set.
+type entryVariant struct {
+	entry int
+	terms map[uint64]float32 // term → idf
+	norm  float32            // Euclidean norm of the idf vector
+}
+
+// officeBonus ranks the office's own entries, which carry its address, hours
+// and procedures, before bank entries that match only a little better. It
+// orders hits; it does not raise their similarity.
+const officeBonus = 0.15
+
+// newEntryIndex indexes every question and paraphrase of the enabled
+// entries. Office entries replace bank entries of the same id. Term weights
+// come from the article corpus (general statistics of legal Chinese),
+// because idf over a few hundred short questions would be noise.
+func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex {
+	ix := &entryIndex{vocab: make(map[uint64]bool), byID: make(map[string]*Entry)}
+	for _, layer := range [][]*Entry{office, bank} {
+		for _, e := range layer {
+			if ix.byID[e.ID] != nil {
+				continue
+			}
+			ix.byID[e.ID] = e
+			ix.all = append(ix.all, e)
+			if !e.Disabled {
+				ix.entries = append(ix.entries, e)
+			}
+		}
+	}
+	var rs []rune
+	var keys []uint64
+	for i, e := range ix.entries {
+		for _, t := range append([]string{e.Question}, e.Paraphrases...) {
+			rs = s.queryRunes(rs[:0], sp.fix(t))
+			keys = appendTerms(keys[:0], rs, emitBigrams)
+			v := entryVariant{entry: i, terms: make(map[uint64]float32, len(keys))}
+			for _, k := range keys {
+				v.terms[k] = s.termIDF(k)
+				ix.vocab[k] = true
+			}
+			for _, w := range v.terms {
+				v.norm += w * w
+			}
+			v.norm = float32(math.Sqrt(float64(v.norm)))
+			if v.norm > 0 {
+				ix.variants = append(ix.variants, v)
+			}
+		}
+	}
+	return ix
+}
+
+// entryHit is an entry with its similarity to the question and its rank
+// score (the similarity plus the office bonus).
+type entryHit struct {
+	entry *Entry
+	sim   float32
+	rank  float32
+}
+
+// queryVector weighs the question's terms by idf: the terms of text fully,
+// those of context (the previous question, for a follow-up) by ctxWeight.
+// Terms found neither in the corpus nor in the entries are dropped: they
+// straddle word boundaries ("助申") and would only dilute the score.
+func (ix *entryIndex) queryVector(s *searcher, text, context string, ctxWeight float32) map[uint64]float32 {
+	q := make(map[uint64]float32)
+	add := func(t string, w float32) {
+		for _, key := range appendTerms(nil, s.queryRunes(nil, t), emitBigrams) {
+			if _, known := s.content.dict[key]; !known && !ix.vocab[key] {
+				continue
+			}
+			q[key] = max(q[key], w*s.termIDF(key))
+		}
+	}
+	add(text, 1)
+	if context != "" {
+		add(context, ctxWeight)
+	}
+	return q
+}
+
+// match ranks entries by the cosine similarity of their best wording to the
+// query vector, in [0,1], office entries first when they are nearly as close.
+func (ix *entryIndex) match(q map[uint64]float32, k int) []entryHit {
+	if ix == nil || len(ix.variants) == 0 || k <= 0 {
+		return nil
+	}
+	var qnorm float32
+	for _, w := range q {
+		qnorm += w * w
+	}
+	if qnorm == 0 {
+		return nil
+	}
+	qnorm = float32(math.Sqrt(float64(qnorm)))
+	best := make([]float32, len(ix.entries))
+	for _, v := range ix.variants {
+		var dot float32
+		for key, w := range q {
+			if vw, ok := v.terms[key]; ok {
+				dot += w * vw
+			}
+		}
+		best[v.entry] = max(best[v.entry], dot/(qnorm*v.norm))
+	}
+	var hits []entryHit
+	for i, sim := range best {
+		if sim <= 0 {
+			continue
+		}
+		h := entryHit{ix.entries[i], sim, sim}
+		if h.entry.Layer == LayerOffice {
+			h.rank += officeBonus
+		}
+		hits = append(hits, h)
+	}
+	slices.SortStableFunc(hits, func(a, b entryHit) int {
+		switch {
+		case a.rank > b.rank:
+			return -1
+		case a.rank < b.rank:
+			return 1
+		}
+		return 0
+	})
+	if len(hits) > k {
+		hits = hits[:k]
+	}
+	return hits
+}

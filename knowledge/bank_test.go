@@ -1,0 +1,57 @@
+package knowledge
+
+import (
+	"strings"
+	"testing"
+)
+
+// Every shipped entry must cite current articles, quote them word for word
+// and state no figure the cited articles do not give.
+func TestBankEntriesAreValid(t *testing.T) {
+	c := defaultCorpus(t)
+	entries, err := LoadBank(c)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			t.Error(line)
+		}
+	}
+	t.Logf("%d bank entries in %d files", len(entries), len(BankFiles()))
+}
+
+func TestBankValidation(t *testing.T) {
+	c := defaultCorpus(t)
+	const good = `
+- id: x
+  topic: 劳动报酬
+  question: 老板拖欠工资怎么办
+  paraphrases: [欠薪咋办, 不发工资怎么办, 工钱不给]
+  answer: 可以要。%s
+  next: 拨打%s咨询。
+  cites:
+    - ref: 劳动争议调解仲裁法第二十七条
+      quote: %s
+`
+	tests := []struct {
+		name, answer, phone, quote string
+		want                       string // "" = valid
+	}{
+		{"valid", "仲裁时效一年。", "12333", "劳动争议申请仲裁的时效期间为一年。", ""},
+		{"quote not in the text", "仲裁时效一年。", "12333", "劳动争议申请仲裁的时效期间为两年。", "is not in the article's current text"},
+		{"invented phone", "仲裁时效一年。", "88886666", "劳动争议申请仲裁的时效期间为一年。", "number 88886666 is not a national hotline"},
+		{"invented deadline", "要在30天内申请。", "12333", "劳动争议申请仲裁的时效期间为一年。", `"三十日" is not stated by any cited article`},
+		{"Arabic figure found in the article", "时效1年。", "12348", "劳动争议申请仲裁的时效期间为一年。", ""},
+	}
+	for _, tt := range tests {
+		yaml := strings.NewReplacer("%s", "\x00").Replace(good)
+		yaml = strings.Replace(yaml, "\x00", tt.answer, 1)
+		yaml = strings.Replace(yaml, "\x00", tt.phone, 1)
+		yaml = strings.Replace(yaml, "\x00", tt.quote, 1)
+		_, err := parseEntries("t.yaml", []byte(yaml), LayerBank, c, nil)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}

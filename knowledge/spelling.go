@@ -1,0 +1,86 @@
+package knowledge
+
+import "strings"
+
+// residentSpellings maps what residents type (homophone typos from pinyin
+// input, colloquial and regional words) to the one spelling the bank and the
+// statutes use. Both the question and every bank wording are rewritten, so a
+// question typed 离昏 meets entries written 离婚, and 东家 meets 老板. Keep
+// entries unambiguous: a word that is also right in another sense does not
+// belong here.
+var residentSpellings = map[string]string{
+	// Pinyin-input typos seen in residents' messages.
+	"离昏": "离婚", "离混": "离婚", "离魂": "离婚", "结昏": "结婚",
+	"赔尝": "赔偿", "陪偿": "赔偿", "赔常": "赔偿", "培偿": "赔偿",
+	"继成": "继承", "继乘": "继承", "寄承": "继承",
+	"遗瞩": "遗嘱", "遗祝": "遗嘱",
+	"仲栽": "仲裁", "仲才": "仲裁", "仲材": "仲裁", "忠裁": "仲裁",
+	"工上": "工伤", "工商认定": "工伤认定", "公伤": "工伤",
+	"押经": "押金", "压金": "押金", "鸭金": "押金",
+	"抚样": "抚养", "付养": "抚养",
+	"瞻养": "赡养", "善养": "赡养", "赡样": "赡养",
+	"彩里": "彩礼", "财礼": "彩礼",
+	"欠调": "欠条", "欠据": "欠条",
+	"诉讼时校": "诉讼时效", "时郊": "时效",
+	"起述": "起诉", "上述期": "上诉期",
+	"拆签": "拆迁", "征手": "征收",
+	"家爆": "家暴", "家庭暴利": "家庭暴力",
+	"物业废": "物业费",
+	"社宝":  "社保", "五险一经": "五险一金",
+	"合桐": "合同", "和同": "合同",
+	"辞褪": "辞退",
+	"加版": "加班", "加斑": "加班",
+	"试用其": "试用期",
+	"诈编":  "诈骗", "炸骗": "诈骗",
+	"律帅": "律师",
+	// Colloquial and regional words.
+	"东家":   "老板",
+	"老板娘":  "老板",
+	"包工头子": "包工头",
+	"娃儿":   "孩子", "娃娃": "孩子", "娃": "孩子", "小孩": "孩子", "小孩子": "孩子", "崽": "孩子", "闺女": "女儿",
+	"媳妇": "妻子", "老婆": "妻子", "爱人": "配偶", "婆娘": "妻子",
+	"老公": "丈夫",
+	"俺":  "我", "咱": "我们",
+	"咋办": "怎么办", "咋整": "怎么办", "咋弄": "怎么办", "怎办": "怎么办", "肿么办": "怎么办",
+	"咋":  "怎么",
+	"啥":  "什么",
+	"工钱": "工资", "薪水": "工资", "薪资": "工资", "人工费": "工资",
+	"炒鱿鱼": "辞退", "被开了": "被辞退",
+	"打白条": "欠条", "白条": "欠条",
+	"房东太太": "房东",
+	"电驴":   "电动车", "电瓶车": "电动车", "电摩": "电动车",
+	"坐牢": "判刑", "蹲监狱": "判刑", "吃牢饭": "判刑",
+	"告他": "起诉他", "告她": "起诉她", "打官司": "起诉",
+	"网贷": "网络借款",
+}
+
+// spelling rewrites text with residentSpellings, longest match first.
+type spelling struct{ r *strings.Replacer }
+
+func newSpelling(m map[string]string) *spelling {
+	pairs := make([]string, 0, 2*len(m))
+	// strings.Replacer compares in argument order at each position, so
+	// longer keys go first: 工商认定 before any shorter key it contains.
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortByLengthDesc(keys)
+	for _, k := range keys {
+		if k != m[k] {
+			pairs = append(pairs, k, m[k])
+		}
+	}
+	return &spelling{strings.NewReplacer(pairs...)}
+}
+
+func (s *spelling) fix(text string) string { return s.r.Replace(text) }
+
+func sortByLengthDesc(keys []string) {
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && (len([]rune(keys[j])) > len([]rune(keys[j-1])) ||
+			len([]rune(keys[j])) == len([]rune(keys[j-1])) && keys[j] < keys[j-1]); j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+}
