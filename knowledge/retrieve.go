@@ -139,6 +139,9 @@ type LabeledQuery struct {
 	ID       string
 	Text     string
 	Articles []string
+	// Answer is a professional answer to the question, when the data has
+	// one (LeCoQA); its legal wording expands the labelled articles.
+	Answer string
 }
 
 // trained holds what retrieval learns from labelled questions. It is built

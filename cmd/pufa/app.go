@@ -106,8 +106,9 @@ type service struct {
 	scheduler *scheduler.Scheduler // started by serveHTTP
 }
 
-// newKnowledge builds the knowledge base: the embedded laws plus any
-// configured corpora, and the office FAQ.
+// newKnowledge builds the knowledge base: the configured embedded laws plus
+// any configured corpora, the answer bank and the office FAQ; retrieval
+// learns from LeCoQA's labelled lay questions and the bank's own wordings.
 func newKnowledge(cfg config.Knowledge) (*knowledge.Base, error) {
 	opts := knowledge.Options{FAQPath: cfg.FAQFile, FAQVars: map[string]string{}}
 	if cfg.StationAddress != "" {
@@ -116,23 +117,41 @@ func newKnowledge(cfg config.Knowledge) (*knowledge.Base, error) {
 	if cfg.StationHours != "" {
 		opts.FAQVars["station_hours"] = cfg.StationHours
 	}
-	if len(cfg.CorpusFiles) > 0 {
-		c, err := configuredCorpus(cfg)
-		if err != nil {
-			return nil, err
-		}
-		opts.Corpus = c
+	c, err := configuredCorpus(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.Corpus = c
+	if opts.Training, err = residentTraining(c); err != nil {
+		return nil, err
 	}
 	return knowledge.New(opts)
 }
 
-// loadCorpus builds a corpus from the embedded laws (when withDefault) and
-// STARD-format JSONL files.
-func loadCorpus(withDefault bool, files []string) (*knowledge.Corpus, error) {
+// residentTraining is what the live bot's retrieval learns from: LeCoQA's
+// questions whose labels all resolve to current articles of c, and the
+// wordings of the shipped answer bank.
+func residentTraining(c *knowledge.Corpus) ([]knowledge.LabeledQuery, error) {
+	qs, _, err := knowledge.LeCoQA(c)
+	if err != nil {
+		return nil, err
+	}
+	bank, err := knowledge.LoadBank(c)
+	if err != nil {
+		return nil, err
+	}
+	return append(qs, knowledge.BankTraining(bank)...), nil
+}
+
+// loadCorpus builds a corpus from the embedded laws of set (none when set is
+// "") and STARD-format JSONL files; with current, texts no longer in force
+// are dropped from the files (the resident-facing bot), without it they stay
+// (measuring retrieval on STARD as published).
+func loadCorpus(set knowledge.LawSet, files []string, current bool) (*knowledge.Corpus, error) {
 	var laws []*knowledge.Law
-	if withDefault {
+	if set != "" {
 		var err error
-		if laws, err = knowledge.DefaultLaws(); err != nil {
+		if laws, _, err = knowledge.EmbeddedLaws(set); err != nil {
 			return nil, err
 		}
 	}
@@ -145,6 +164,12 @@ func loadCorpus(withDefault bool, files []string) (*knowledge.Corpus, error) {
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		// Never cite a superseded text, whatever a corpus file holds.
+		if current {
+			if more, _, err = knowledge.DropSuperseded(more); err != nil {
+				return nil, err
+			}
 		}
 		laws = append(laws, more...)
 	}
