@@ -20,6 +20,9 @@ import (
 
 const kbUsage = `usage:
   pufa kb ask "问题" [--k 10] [--corpus FILE]... [--faq FILE] [--train FILE]
+  pufa kb check FILE...            (validate answer-bank YAML files against the embedded laws)
+  pufa kb eval --residents FILE [--split all|tune|test] [--laws default|national] [--calibrate]
+               [--failures] [--json] [--config FILE]
   pufa kb eval --queries FILE [--corpus FILE]... [--train FILE] [--folds 5] [--seed 1]
                [--json] [--baseline=true] [--ablation]`
 
@@ -34,6 +37,8 @@ func runKB(ctx context.Context, args []string, stdout io.Writer) error {
 		return kbAsk(ctx, args[1:], stdout)
 	case "eval":
 		return kbEval(ctx, args[1:], stdout)
+	case "check":
+		return kbCheck(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, kbUsage)
 		return nil
@@ -62,7 +67,7 @@ func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 	if q == "" {
 		return errors.New(`kb ask: no question given, e.g. pufa kb ask "离婚冷静期是多久"`)
 	}
-	c, err := loadCorpus(true, corpora)
+	c, err := loadCorpus(knowledge.LawsDefault, corpora, true)
 	if err != nil {
 		return fmt.Errorf("kb: %w", err)
 	}
@@ -108,9 +113,9 @@ func kbPrintAnswer(w io.Writer, ans knowledge.Answer) {
 	}
 	for i, h := range ans.Hits {
 		switch h.Kind {
-		case knowledge.HitFAQ:
-			fmt.Fprintf(w, "%2d. [FAQ %s] sim %.3f  %s\n", i+1, h.FAQ.ID, h.Score, h.FAQ.Question)
-			fmt.Fprintf(w, "    %s\n", kbClip(h.FAQ.Answer, 90))
+		case knowledge.HitEntry:
+			fmt.Fprintf(w, "%2d. [FAQ %s] sim %.3f  %s\n", i+1, h.Entry.ID, h.Score, h.Entry.Question)
+			fmt.Fprintf(w, "    %s\n", kbClip(h.Entry.Answer, 90))
 		default:
 			fmt.Fprintf(w, "%2d. [法条] score %.3f conf %.2f  ", i+1, h.Score, h.Confidence)
 			kbPrintArticle(w, h.Article, 90)
@@ -232,9 +237,19 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	baseline := fs.Bool("baseline", true, "also measure plain BM25 over character bigrams")
 	ablation := fs.Bool("ablation", false, "also measure every signal alone and left out")
+	residents := fs.String("residents", "", "pufa's resident question set (JSONL): evaluate the real reply logic instead")
+	split := fs.String("split", "all", "with --residents: all, tune or test")
+	laws := fs.String("laws", "", "with --residents: default or national (default: knowledge.laws of the config)")
+	calibrate := fs.Bool("calibrate", false, "with --residents: sweep the thresholds on the chosen split and print the precision/coverage curves")
+	failures := fs.Bool("failures", false, "with --residents: list every question not answered right with confidence")
+	configPath := fs.String("config", "", "config file (keyword rules, FAQ, laws)")
 	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return err
+	}
+	if *residents != "" {
+		return kbResidents(stdout, residentsRun{file: *residents, split: *split, laws: *laws, config: *configPath,
+			calibrate: *calibrate, failures: *failures, json: *asJSON})
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("kb eval: unexpected argument %q\n%s", pos[0], kbUsage)
@@ -244,7 +259,11 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	loadStart := time.Now()
-	c, err := loadCorpus(len(corpora) == 0, corpora)
+	set := knowledge.LawsDefault
+	if len(corpora) > 0 {
+		set = ""
+	}
+	c, err := loadCorpus(set, corpora, false)
 	if err != nil {
 		return fmt.Errorf("kb: %w", err)
 	}
@@ -352,6 +371,37 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if out.RatioR10 > 0 {
 		fmt.Fprintf(stdout, "Recall@10 vs plain BM25: ×%.3f\n", out.RatioR10)
+	}
+	return nil
+}
+
+// kbCheck validates answer-bank files: every citation resolves to a current
+// article, every quote is found in it, every figure comes from a cited
+// article. It prints each problem and fails if there is one.
+func kbCheck(files []string, stdout io.Writer) error {
+	if len(files) == 0 {
+		return errors.New("kb check: name one or more bank YAML files")
+	}
+	c, err := knowledge.DefaultCorpus()
+	if err != nil {
+		return err
+	}
+	var failed bool
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("kb check: %w", err)
+		}
+		entries, err := knowledge.CheckBankFile(filepath.Base(f), data, c)
+		if err != nil {
+			failed = true
+			fmt.Fprintln(stdout, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %d entries OK\n", f, len(entries))
+	}
+	if failed {
+		return errors.New("kb check: problems found")
 	}
 	return nil
 }

@@ -1,0 +1,268 @@
+package knowledge
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// ResidentQuestion is one question of pufa's resident test set, written as
+// residents type in WeChat, with the articles that rightly answer it first.
+type ResidentQuestion struct {
+	ID    string   `json:"id"`
+	Text  string   `json:"q"`
+	Gold  []string `json:"gold"` // empty: no article answers it; a hedge is right
+	Topic string   `json:"topic"`
+	Split string   `json:"split"` // "tune" or "test"
+}
+
+// LoadResidentQuestions reads the set, one JSON object a line.
+func LoadResidentQuestions(r io.Reader) ([]ResidentQuestion, error) {
+	var out []ResidentQuestion
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var q ResidentQuestion
+		if err := json.Unmarshal([]byte(line), &q); err != nil {
+			return nil, fmt.Errorf("knowledge: residents line %d: %w", n, err)
+		}
+		if q.Text == "" {
+			return nil, fmt.Errorf("knowledge: residents line %d: empty q", n)
+		}
+		out = append(out, q)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("knowledge: residents: %w", err)
+	}
+	return out, nil
+}
+
+// Outcome is what a resident's first reply did with a question.
+type Outcome string
+
+// Outcomes.
+const (
+	// ConfidentRight answered with confidence; its first citation is gold
+	// (or, for a question with no gold, never happens: see ConfidentWrong).
+	ConfidentRight Outcome = "confident_right"
+	// ConfidentWrong answered with confidence and a first citation outside
+	// gold, or any confident answer to a question no article answers.
+	ConfidentWrong Outcome = "confident_wrong"
+	// AskedToChoose offered numbered readings.
+	AskedToChoose Outcome = "asked_to_choose"
+	// Hedged said it was unsure and offered a person.
+	Hedged Outcome = "hedged"
+	// Intercepted was answered by something before the knowledge base (a
+	// keyword rule): right only for a question with no gold.
+	Intercepted Outcome = "intercepted"
+)
+
+// ResidentResult is the outcome of one question.
+type ResidentResult struct {
+	Question ResidentQuestion `json:"question"`
+	Outcome  Outcome          `json:"outcome"`
+	// First is the first citation of the reply, "" when none.
+	First string `json:"first,omitempty"`
+	// Entry is the answering entry's id, if an entry answered.
+	Entry string `json:"entry,omitempty"`
+	// Confidence is the first hit's confidence.
+	Confidence float64 `json:"confidence"`
+	// RightInFirstReply: some article the first reply cites (the answer's
+	// citations, or the readings offered) is gold; for a no-gold question,
+	// the reply did not answer with confidence.
+	RightInFirstReply bool `json:"right_in_first_reply"`
+}
+
+// ResidentReport sums the results of a run.
+type ResidentReport struct {
+	N                 int                       `json:"n"`
+	ConfidentRight    float64                   `json:"confident_right"`
+	ConfidentWrong    float64                   `json:"confident_wrong"`
+	Hedged            float64                   `json:"hedged"`
+	AskedToChoose     float64                   `json:"asked_to_choose"`
+	Intercepted       float64                   `json:"intercepted"`
+	RightInFirstReply float64                   `json:"right_in_first_reply"`
+	Precision         float64                   `json:"confident_precision"`
+	ByTopic           map[string]TopicFigures   `json:"by_topic,omitempty"`
+	Results           []ResidentResult          `json:"-"`
+	Counts            map[Outcome]int           `json:"counts"`
+	CurveEntry        []CalibrationPoint        `json:"curve_entry,omitempty"`
+	CurveArticle      []CalibrationPoint        `json:"curve_article,omitempty"`
+	Extra             map[string]ResidentReport `json:"-"`
+}
+
+// TopicFigures are one topic's counts.
+type TopicFigures struct {
+	N, Right, Wrong int
+}
+
+// Asker is what the evaluation asks: Base.Ask, or a wrapper that lets
+// keyword rules answer first (intercepted reports true).
+type Asker func(q string) (ans Answer, intercepted bool)
+
+// EvaluateResidents runs every question through ask and classifies the
+// first reply. Gold labels are compared by canonical article name.
+func EvaluateResidents(c *Corpus, qs []ResidentQuestion, ask Asker) ResidentReport {
+	rep := ResidentReport{Counts: make(map[Outcome]int), ByTopic: make(map[string]TopicFigures)}
+	for _, q := range qs {
+		r := classify(c, q, ask)
+		rep.Results = append(rep.Results, r)
+		rep.Counts[r.Outcome]++
+		tf := rep.ByTopic[q.Topic]
+		tf.N++
+		switch r.Outcome {
+		case ConfidentRight:
+			tf.Right++
+		case ConfidentWrong:
+			tf.Wrong++
+		}
+		rep.ByTopic[q.Topic] = tf
+		if r.RightInFirstReply {
+			rep.RightInFirstReply++
+		}
+	}
+	rep.N = len(qs)
+	if rep.N > 0 {
+		n := float64(rep.N)
+		rep.ConfidentRight = float64(rep.Counts[ConfidentRight]) / n
+		rep.ConfidentWrong = float64(rep.Counts[ConfidentWrong]) / n
+		rep.Hedged = float64(rep.Counts[Hedged]) / n
+		rep.AskedToChoose = float64(rep.Counts[AskedToChoose]) / n
+		rep.Intercepted = float64(rep.Counts[Intercepted]) / n
+		rep.RightInFirstReply /= n
+	}
+	if conf := rep.Counts[ConfidentRight] + rep.Counts[ConfidentWrong]; conf > 0 {
+		rep.Precision = float64(rep.Counts[ConfidentRight]) / float64(conf)
+	}
+	return rep
+}
+
+func classify(c *Corpus, q ResidentQuestion, ask Asker) ResidentResult {
+	gold := make(map[string]bool, len(q.Gold))
+	for _, g := range q.Gold {
+		if a := c.ArticleByName(g); a != nil {
+			gold[a.Name()] = true
+		} else {
+			gold[g] = true
+		}
+	}
+	r := ResidentResult{Question: q}
+	ans, intercepted := ask(q.Text)
+	if intercepted {
+		r.Outcome = Intercepted
+		r.RightInFirstReply = len(gold) == 0
+		return r
+	}
+	r.Confidence = ans.Confidence
+	var cited []*Article
+	switch {
+	case ans.Lookup != nil:
+		if ans.Lookup.Article != nil {
+			cited = append(cited, ans.Lookup.Article)
+		}
+	case len(ans.Hits) > 0:
+		h := ans.Hits[0]
+		if h.Kind == HitEntry {
+			r.Entry = h.Entry.ID
+			cited = h.Entry.Articles()
+		} else {
+			cited = append(cited, h.Article)
+		}
+	}
+	if len(cited) > 0 {
+		r.First = cited[0].Name()
+	}
+	switch {
+	case ans.Confident && len(cited) > 0 && gold[cited[0].Name()]:
+		r.Outcome = ConfidentRight
+	case ans.Confident:
+		r.Outcome = ConfidentWrong
+	case len(ans.Choices) > 0:
+		r.Outcome = AskedToChoose
+		cited = cited[:0]
+		for _, e := range ans.Choices {
+			cited = append(cited, e.Articles()...)
+		}
+	default:
+		r.Outcome = Hedged
+		// A hedge shows no article as an answer; it counts as right only
+		// for a question no article answers.
+		cited = nil
+	}
+	if len(gold) == 0 {
+		r.RightInFirstReply = r.Outcome != ConfidentWrong
+	} else {
+		r.RightInFirstReply = slices.ContainsFunc(cited, func(a *Article) bool { return gold[a.Name()] })
+	}
+	return r
+}
+
+// CalibrationPoint is the precision and coverage of confident answers when
+// the threshold is Threshold.
+type CalibrationPoint struct {
+	Threshold float64 `json:"threshold"`
+	Precision float64 `json:"precision"`
+	Coverage  float64 `json:"coverage"`
+	Right     int     `json:"right"`
+	Wrong     int     `json:"wrong"`
+}
+
+// CalibrationCurve sweeps a threshold over scores: each candidate answer has
+// a score and whether it would be right; an answer counts as confident when
+// its score reaches the threshold.
+func CalibrationCurve(scores []float64, right []bool, n int, steps []float64) []CalibrationPoint {
+	var out []CalibrationPoint
+	for _, t := range steps {
+		p := CalibrationPoint{Threshold: t}
+		for i, s := range scores {
+			if s >= t {
+				if right[i] {
+					p.Right++
+				} else {
+					p.Wrong++
+				}
+			}
+		}
+		if p.Right+p.Wrong > 0 {
+			p.Precision = float64(p.Right) / float64(p.Right+p.Wrong)
+		}
+		if n > 0 {
+			p.Coverage = float64(p.Right+p.Wrong) / float64(n)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// PickThreshold is the lowest threshold of the curve whose precision is at
+// least target with at least minConfident confident answers, or the highest
+// step when none reaches it.
+func PickThreshold(curve []CalibrationPoint, target float64, minConfident int) float64 {
+	sorted := slices.Clone(curve)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Threshold < sorted[j].Threshold })
+	for i, p := range sorted {
+		// Every higher threshold must hold the target too, so one lucky
+		// step does not pick a threshold the curve does not support.
+		ok := p.Right+p.Wrong >= minConfident
+		for _, q := range sorted[i:] {
+			if q.Right+q.Wrong > 0 && q.Precision < target {
+				ok = false
+			}
+		}
+		if ok && p.Precision >= target {
+			return p.Threshold
+		}
+	}
+	if len(sorted) == 0 {
+		return 1
+	}
+	return sorted[len(sorted)-1].Threshold
+}
