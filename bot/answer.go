@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,23 +12,28 @@ import (
 	"github.com/pufa-dev/pufa/store"
 )
 
-// Asker answers questions from the law corpus and the office FAQ
-// (knowledge.Base).
+// Asker answers questions from the law corpus, the answer bank and the
+// office FAQ (knowledge.Base).
 type Asker interface {
 	Ask(q string, k int) knowledge.Answer
+	AskFollowUp(q, prev string, k int) knowledge.Answer
+	Entry(id string) *knowledge.Entry
 }
 
-// QuestionLog records questions for the report, for 转人工 and for "更多"
-// (store.Store).
+// QuestionLog records questions for the report, for 转人工, for "更多" and
+// for the conversation's next message (store.Store).
 type QuestionLog interface {
 	RecordQuestion(ctx context.Context, q store.Question) error
+	Conversation(ctx context.Context, openid string) (store.Conversation, error)
 	More(ctx context.Context, openid string) (question string, next int, ok bool, err error)
 	SetMore(ctx context.Context, openid, question string, next int) error
 }
 
 // Answerer is the text handler of last resort: statute lookups and
-// plain-language questions go to the knowledge base, and the answer always
-// cites the law, fits WeChat's limit and says how to reach a person.
+// plain-language questions go to the knowledge base. A confident answer
+// gives the conclusion, the article it rests on and what to do next; a
+// close but unsure one offers numbered readings; otherwise it says so and
+// offers a person. Every reply fits WeChat's limit.
 type Answerer struct {
 	KB     Asker
 	Log    QuestionLog
@@ -45,10 +51,17 @@ const (
 	moreHint    = "回复“更多”查看其他相关法条。"
 	unsureIntro = "这个问题我暂时没有把握回答准确，建议您：\n· 回复“转人工”，由工作人员为您解答\n· 拨打公共法律服务热线 12348"
 	noMore      = "没有更多相关内容了。您可以换个说法提问，或回复“转人工”由工作人员解答。"
+	choicesHint = "回复数字即可。都不是？可以换个说法再问，或回复“转人工”由工作人员解答。"
 )
 
 // moreWords ask for the next page of the previous answer.
 var moreWords = map[string]bool{"更多": true, "下一页": true, "more": true}
+
+// choiceWords pick one of the numbered readings.
+var choiceWords = map[string]int{
+	"1": 1, "2": 2, "3": 3, "一": 1, "二": 2, "三": 3,
+	"第一个": 1, "第二个": 2, "第三个": 3, "第1个": 1, "第2个": 2, "第3个": 3,
+}
 
 // HandleText answers any non-empty text.
 func (a *Answerer) HandleText(ctx context.Context, m *Message) (Reply, bool, error) {
@@ -58,14 +71,75 @@ func (a *Answerer) HandleText(ctx context.Context, m *Message) (Reply, bool, err
 	if moreWords[m.Text] {
 		return a.more(ctx, m), true, nil
 	}
-	ans := a.KB.Ask(m.Content, answerHits)
+	conv, err := a.Log.Conversation(ctx, m.FromUserName)
+	if err != nil {
+		// Answer without context rather than not at all.
+		a.logger().Warn("reading conversation", "err", err)
+	}
+	if n, ok := choiceWords[m.Text]; ok && n <= len(conv.Choices) {
+		if e := a.KB.Entry(conv.Choices[n-1]); e != nil {
+			return a.answerEntry(ctx, m, e), true, nil
+		}
+	}
+	var ans knowledge.Answer
+	if conv.Question != "" && isFollowUp(m.Text) {
+		ans = a.KB.AskFollowUp(m.Content, conv.Question, answerHits)
+	} else {
+		ans = a.KB.Ask(m.Content, answerHits)
+	}
 	text, next := composeAnswer(ans)
 	q := store.Question{OpenID: m.FromUserName, Text: m.Content, At: a.now(), Answered: ans.Confident, Topic: topic(ans), Next: next}
+	if ans.Confident && len(ans.Hits) > 0 && ans.Hits[0].Kind == knowledge.HitEntry {
+		q.Entry = ans.Hits[0].Entry.ID
+	}
+	for _, e := range ans.Choices {
+		q.Choices = append(q.Choices, e.ID)
+	}
 	if err := a.Log.RecordQuestion(ctx, q); err != nil {
 		// The answer still goes out; only the count and 转人工's context are lost.
 		a.logger().Warn("question not recorded", "err", err)
 	}
 	return Reply{Text: text}, true, nil
+}
+
+// answerEntry answers with the reading a resident picked by number.
+func (a *Answerer) answerEntry(ctx context.Context, m *Message, e *knowledge.Entry) Reply {
+	ans := knowledge.Answer{Query: e.Question, Confident: true, Confidence: 1,
+		Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: e, Confidence: 1}}}
+	text, _ := composeAnswer(ans)
+	q := store.Question{OpenID: m.FromUserName, Text: e.Question, At: a.now(), Answered: true, Topic: topic(ans), Entry: e.ID}
+	if err := a.Log.RecordQuestion(ctx, q); err != nil {
+		a.logger().Warn("question not recorded", "err", err)
+	}
+	return Reply{Text: text}
+}
+
+// followUpStarts and followUpEnds mark a short message that leans on the
+// previous answer: "那孩子呢", "如果没签合同呢", "还有呢".
+var (
+	followUpStarts = []string{"那", "那么", "还有", "如果", "要是", "假如", "那要是", "那如果", "另外"}
+	followUpEnds   = []string{"呢", "呢?", "呢？"}
+)
+
+// maxFollowUpRunes is the longest message read as a follow-up: a longer one
+// carries its own context.
+const maxFollowUpRunes = 12
+
+func isFollowUp(text string) bool {
+	if len([]rune(text)) > maxFollowUpRunes {
+		return false
+	}
+	for _, p := range followUpStarts {
+		if strings.HasPrefix(text, p) {
+			return true
+		}
+	}
+	for _, s := range followUpEnds {
+		if strings.HasSuffix(text, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Answerer) more(ctx context.Context, m *Message) Reply {
@@ -106,8 +180,12 @@ func topic(ans knowledge.Answer) string {
 		return ans.Lookup.Article.Law.ShortName
 	case len(ans.Hits) == 0 || !ans.Confident:
 		return ""
-	case ans.Hits[0].Kind == knowledge.HitFAQ:
-		return "FAQ·" + ans.Hits[0].FAQ.Question
+	case ans.Hits[0].Kind == knowledge.HitEntry:
+		e := ans.Hits[0].Entry
+		if e.Topic != "" {
+			return e.Topic + "·" + e.Question
+		}
+		return "FAQ·" + e.Question
 	default:
 		art := ans.Hits[0].Article
 		if len(art.Headings) > 0 {
@@ -120,38 +198,99 @@ func topic(ans knowledge.Answer) string {
 // composeAnswer renders an answer and returns the offset of the first hit
 // left for "更多" (0 when none is left).
 func composeAnswer(ans knowledge.Answer) (string, int) {
-	if ans.Lookup != nil {
+	switch {
+	case ans.Lookup != nil:
 		return composeLookup(*ans.Lookup), 0
-	}
-	if len(ans.Hits) == 0 {
+	case len(ans.Hits) == 0:
 		return unsureIntro, 0
-	}
-	if !ans.Confident {
+	case !ans.Confident && len(ans.Choices) > 0:
+		return composeChoices(ans.Choices), 0
+	case !ans.Confident:
 		// Show the best guess briefly, clearly marked as uncertain.
 		var b replyBuilder
 		b.add(unsureIntro)
-		if h := ans.Hits[0]; h.Kind == knowledge.HitArticle {
-			b.add("\n\n可能相关：" + h.Article.Citation() + "\n")
-			b.addExcerpt(h.Article.Text, 200)
+		if art := ans.Hits[0].FirstCitation(); art != nil {
+			b.add("\n\n可能相关：" + art.Citation() + "\n")
+			b.addExcerpt(art.Text, 200)
 		}
 		return b.String(), 0
 	}
-	if first := ans.Hits[0]; first.Kind == knowledge.HitFAQ {
-		var b replyBuilder
-		b.add("【" + first.FAQ.Question + "】\n")
-		b.addExcerpt(first.FAQ.Answer, maxReplyBytes-600)
-		if cites := citations(first.FAQ.Cites); cites != "" {
-			b.add("\n依据：" + cites)
-		}
-		next := 0
-		if len(ans.Hits) > 1 {
-			next = 1
-			b.add("\n" + moreHint)
-		}
-		b.add("\n" + disclaimer)
-		return b.String(), next
+	first := ans.Hits[0]
+	if first.Kind != knowledge.HitEntry {
+		return composePage(ans.Hits, 0)
 	}
-	return composePage(ans.Hits, 0)
+	next := 0
+	if len(ans.Hits) > 1 {
+		next = 1
+	}
+	return composeEntry(first.Entry, next > 0), next
+}
+
+// composeEntry renders an answer entry as a resident reads it: the plain
+// answer, the article it rests on with its key sentence and version, what to
+// do next, any warning about the text's version, and one line of disclaimer.
+func composeEntry(e *knowledge.Entry, more bool) string {
+	var tail strings.Builder
+	for _, note := range staleNotes(e) {
+		tail.WriteString("\n" + note)
+	}
+	if more {
+		tail.WriteString("\n" + moreHint)
+	}
+	tail.WriteString("\n" + disclaimer)
+
+	var b replyBuilder
+	b.addExcerpt(e.Answer, maxReplyBytes-900)
+	if len(e.Cites) > 0 {
+		main := e.Cites[0]
+		b.add("\n\n依据：" + main.Article.Citation() + versionNote(main.Article))
+		if main.Quote != "" {
+			b.add("\n“" + main.Quote + "”")
+		}
+		if len(e.Cites) > 1 {
+			others := make([]*knowledge.Article, 0, len(e.Cites)-1)
+			for _, c := range e.Cites[1:] {
+				others = append(others, c.Article)
+			}
+			b.add("\n另见：" + citations(others))
+		}
+	}
+	if e.Next != "" {
+		b.add("\n\n怎么办：\n")
+		b.addExcerpt(e.Next, maxReplyBytes-b.Len()-tail.Len())
+	}
+	b.add(tail.String())
+	return b.String()
+}
+
+// composeChoices offers the likely readings of an unclear question.
+func composeChoices(choices []*knowledge.Entry) string {
+	var b replyBuilder
+	b.add("您是想问：")
+	for i, e := range choices {
+		b.add("\n" + strconv.Itoa(i+1) + ". " + e.Question)
+	}
+	b.add("\n" + choicesHint)
+	return b.String()
+}
+
+// versionNote is the version date shown after a citation, e.g. （2012-12-28版）.
+func versionNote(a *knowledge.Article) string {
+	if v := a.Law.Version; v != "" {
+		return "（" + v + "版）"
+	}
+	return ""
+}
+
+// staleNotes are the warnings of the cited laws known to be revised since.
+func staleNotes(e *knowledge.Entry) []string {
+	var out []string
+	for _, c := range e.Cites {
+		if n := c.Article.Law.Note; n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // composePage renders up to pageHits hits from offset, each with its
@@ -167,19 +306,19 @@ func composePage(hits []knowledge.Hit, offset int) (string, int) {
 		next = 0
 	}
 	var b replyBuilder
-	b.add("以下法条与您的问题相关：")
+	b.add("以下内容与您的问题相关：")
 	footer := "\n" + disclaimer
 	if next > 0 {
 		footer = "\n" + moreHint + footer
 	}
 	for i, h := range page {
 		b.add("\n\n" + strconv.Itoa(offset+i+1) + ". ")
-		if h.Kind == knowledge.HitFAQ {
-			b.add("【" + h.FAQ.Question + "】\n")
-			b.addExcerpt(h.FAQ.Answer, b.share(len(page)-i, len(footer)))
+		if h.Kind == knowledge.HitEntry {
+			b.add("【" + h.Entry.Question + "】\n")
+			b.addExcerpt(h.Entry.Answer, b.share(len(page)-i, len(footer)))
 			continue
 		}
-		b.add(h.Article.Citation() + "\n")
+		b.add(h.Article.Citation() + versionNote(h.Article) + "\n")
 		b.addExcerpt(h.Article.Text, b.share(len(page)-i, len(footer)))
 	}
 	b.add(footer)

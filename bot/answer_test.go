@@ -49,7 +49,9 @@ func TestAnswersCiteTheLaw(t *testing.T) {
 		{"民法典第9999条", []string{"1260"}},
 		{"治安管理处罚法第一条", []string{"2012", "2026"}}, // stale text is flagged
 		{"离婚冷静期是多久", []string{"第一千零七十七条"}},
-		{"法律援助怎么申请", []string{"【", "12348", "依据："}},
+		{"法律援助怎么申请", []string{"12348", "依据：《中华人民共和国法律援助法》", "（2021-08-20版）"}},
+		{"劳动仲栽时效多长", []string{"有。", "依据：《中华人民共和国劳动争议调解仲裁法》第二十七条（2007-12-29版）",
+			"“劳动关系存续期间因拖欠劳动报酬发生争议的", "怎么办：", disclaimer}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
@@ -85,23 +87,103 @@ func TestUnsureAnswerOffersAPerson(t *testing.T) {
 
 func TestMorePagesThroughTheRest(t *testing.T) {
 	a, _ := answerer(t)
-	first := ask(t, a, "u", "用人单位不签劳动合同怎么办")
-	if !strings.Contains(first, "1. ") || !strings.Contains(first, moreHint) {
-		t.Fatalf("first page lacks numbering or the 更多 hint:\n%s", first)
+	first := ask(t, a, "u", "离婚冷静期是多久")
+	if !strings.Contains(first, "依据：") || !strings.Contains(first, moreHint) {
+		t.Fatalf("first reply lacks its citation or the 更多 hint:\n%s", first)
 	}
-	second := ask(t, a, "u", "更多")
-	if !strings.Contains(second, "4. ") || strings.Contains(second, "\n1. ") {
-		t.Errorf("second page should continue at 4:\n%s", second)
-	}
-	third := ask(t, a, "u", "更多")
-	if !strings.Contains(third, "7. ") || strings.Contains(third, moreHint) {
-		t.Errorf("third page should be the last (7..9):\n%s", third)
+	// The answer was hit 1; "更多" shows hits 2–4, 5–7, then 8–9.
+	for _, want := range []struct{ has, lacks string }{{"2. ", "\n1. "}, {"5. ", "\n2. "}, {"8. ", moreHint}} {
+		page := ask(t, a, "u", "更多")
+		if !strings.Contains(page, want.has) || strings.Contains(page, want.lacks) {
+			t.Errorf("page should contain %q and not %q:\n%s", want.has, want.lacks, page)
+		}
 	}
 	if got := ask(t, a, "u", "更多"); got != noMore {
 		t.Errorf("after the last page: %q", got)
 	}
 	if got := ask(t, a, "someone-else", "更多"); got != noMore {
 		t.Errorf("更多 without a question: %q", got)
+	}
+}
+
+// fakeKB answers every question with a fixed answer and remembers the
+// context it was asked in.
+type fakeKB struct {
+	answer  knowledge.Answer
+	entries map[string]*knowledge.Entry
+	prev    []string // the prev of every AskFollowUp, "" for Ask
+}
+
+func (f *fakeKB) Ask(q string, k int) knowledge.Answer { return f.AskFollowUp(q, "", k) }
+func (f *fakeKB) AskFollowUp(q, prev string, k int) knowledge.Answer {
+	f.prev = append(f.prev, prev)
+	ans := f.answer
+	ans.Query = q
+	return ans
+}
+func (f *fakeKB) Entry(id string) *knowledge.Entry { return f.entries[id] }
+
+func entry(t *testing.T, id, question, answer, cite string) *knowledge.Entry {
+	t.Helper()
+	base, err := kb()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := knowledge.ParseArticleRef(cite)
+	res := base.Lookup(ref)
+	if res.Article == nil {
+		t.Fatalf("%s: %s", cite, res.Status)
+	}
+	return &knowledge.Entry{ID: id, Question: question, Answer: answer,
+		Cites: []knowledge.Citation{{Article: res.Article, Quote: "quoted"}}}
+}
+
+func TestUnclearQuestionOffersReadingsAndANumberPicksOne(t *testing.T) {
+	custody := entry(t, "custody", "离婚时孩子归谁抚养？", "不满两周岁的孩子，原则上由母亲直接抚养。", "民法典第一千零八十四条")
+	property := entry(t, "property", "离婚时财产怎么分？", "夫妻共同财产由双方协议处理。", "民法典第一千零八十七条")
+	f := &fakeKB{
+		answer:  knowledge.Answer{Confidence: 0.4, Choices: []*knowledge.Entry{custody, property}, Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: custody, Confidence: 0.4}}},
+		entries: map[string]*knowledge.Entry{"custody": custody, "property": property},
+	}
+	st := storetest.New(t)
+	a := &Answerer{KB: f, Log: st}
+	got := ask(t, a, "u", "离婚孩子")
+	for _, w := range []string{"您是想问：", "1. 离婚时孩子归谁抚养？", "2. 离婚时财产怎么分？", "回复数字即可"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("readings lack %q:\n%s", w, got)
+		}
+	}
+	got = ask(t, a, "u", "2")
+	if !strings.HasPrefix(got, "夫妻共同财产由双方协议处理。") || !strings.Contains(got, "第一千零八十七条") {
+		t.Errorf("picking 2 should answer the property question:\n%s", got)
+	}
+	// The pick answered the question: the readings are gone, and a number
+	// is a question again.
+	if conv, _ := st.Conversation(context.Background(), "u"); len(conv.Choices) != 0 || conv.Entry != "property" {
+		t.Errorf("after the pick: %+v", conv)
+	}
+	// Another resident's number is not this resident's choice.
+	if got := ask(t, a, "v", "1"); strings.HasPrefix(got, "不满两周岁") {
+		t.Errorf("resident v picked u's reading:\n%s", got)
+	}
+}
+
+func TestFollowUpIsReadInTheContextOfTheLastAnswer(t *testing.T) {
+	custody := entry(t, "custody", "离婚时孩子归谁抚养？", "不满两周岁的孩子，原则上由母亲直接抚养。", "民法典第一千零八十四条")
+	f := &fakeKB{answer: knowledge.Answer{Confident: true, Confidence: 0.9, Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: custody, Confidence: 0.9}}}}
+	a := &Answerer{KB: f, Log: storetest.New(t)}
+	ask(t, a, "u", "离婚财产怎么分")
+	ask(t, a, "u", "那孩子呢")
+	ask(t, a, "u", "公司不给我交社保也没签合同怎么办呢") // long: its own context
+	ask(t, a, "w", "那孩子呢")                 // another resident has no context
+	want := []string{"", "离婚财产怎么分", "", ""}
+	if len(f.prev) != len(want) {
+		t.Fatalf("asked %d times", len(f.prev))
+	}
+	for i, w := range want {
+		if f.prev[i] != w {
+			t.Errorf("question %d asked with context %q, want %q", i+1, f.prev[i], w)
+		}
 	}
 }
 

@@ -14,6 +14,10 @@ import "strconv"
 //	user:{<openid>}:last             string  last question asked (for 转人工), 1 day TTL
 //	user:{<openid>}:consults         set     ids of the user's consultation requests
 //	user:{<openid>}:more             hash    "更多" cursor: q (the question), next (offset), 1 h TTL
+//	user:{<openid>}:context          hash    the last question answered with confidence: q, entry
+//	                                         (answer id); read for a follow-up such as "那孩子呢",
+//	                                         10 min TTL
+//	user:{<openid>}:choices          list    answer ids offered as "您是想问 1/2/3", 10 min TTL
 //	user:{<openid>}:quiz             string  id of the quiz the resident is answering now; TTL =
 //	                                         quiz.idle_timeout, renewed by every message
 //	user:{<openid>}:quizzes          set     ids of quizzes holding the resident's records, so
@@ -111,8 +115,11 @@ func (s *Store) keyWXCache(name string) string          { return s.key("wxcache"
 // deletes them all. A package that adds per-user state adds its key here.
 func (s *Store) userKeys(openid string) []string {
 	return []string{s.keyUser(openid), s.keyUserLast(openid), s.keyUserConsults(openid), s.keyUserMore(openid),
-		s.keyUserQuiz(openid), s.keyUserQuizzes(openid)}
+		s.keyUserQuiz(openid), s.keyUserQuizzes(openid), s.keyUserContext(openid), s.keyUserChoices(openid)}
 }
+
+func (s *Store) keyUserContext(openid string) string { return s.keyUser(openid) + ":context" }
+func (s *Store) keyUserChoices(openid string) string { return s.keyUser(openid) + ":choices" }
 
 func (s *Store) keyUserMore(openid string) string { return s.keyUser(openid) + ":more" }
 func (s *Store) keyTopics(day string) string      { return s.key("topics", day) }

@@ -13,6 +13,10 @@ import (
 // moreTTL bounds how long "更多" can page through an earlier answer.
 const moreTTL = time.Hour
 
+// conversationTTL bounds how long a follow-up ("那孩子呢") is read in the
+// context of the previous answer, and how long numbered readings stand.
+const conversationTTL = 10 * time.Minute
+
 // Question is one question put to the knowledge base, as recorded.
 type Question struct {
 	OpenID   string
@@ -21,6 +25,21 @@ type Question struct {
 	Answered bool   // answered with confidence
 	Topic    string // FAQ entry or law chapter of the best hit; "" when none
 	Next     int    // offset of the first hit not yet shown, for "更多"; 0 = nothing more
+	// Entry is the answer entry given with confidence, "" when none; the
+	// question and entry become the context of a follow-up.
+	Entry string
+	// Choices are the answer ids offered as numbered readings; they replace
+	// any earlier ones, and none clears them.
+	Choices []string
+}
+
+// Conversation is what the bot remembers of a resident's last few minutes.
+type Conversation struct {
+	// Question and Entry are the last question answered with confidence
+	// and its answer id; "" when none is recent.
+	Question, Entry string
+	// Choices are the answer ids offered as numbered readings, in order.
+	Choices []string
 }
 
 // RecordQuestion counts a question for the day and its topic, remembers it
@@ -40,6 +59,19 @@ func (s *Store) RecordQuestion(ctx context.Context, q Question) error {
 	if q.Topic != "" {
 		cmds = append(cmds, a.ZIncrBy(ctx, s.keyTopics(day), 1, q.Topic))
 	}
+	if q.Entry != "" {
+		cmds = append(cmds, a.HSet(ctx, s.keyUserContext(q.OpenID), "q", q.Text, "entry", q.Entry),
+			a.Expire(ctx, s.keyUserContext(q.OpenID), conversationTTL))
+	}
+	cmds = append(cmds, a.Del(ctx, s.keyUserChoices(q.OpenID)))
+	if len(q.Choices) > 0 {
+		ids := make([]any, len(q.Choices))
+		for i, c := range q.Choices {
+			ids[i] = c
+		}
+		cmds = append(cmds, a.RPush(ctx, s.keyUserChoices(q.OpenID), ids...),
+			a.Expire(ctx, s.keyUserChoices(q.OpenID), conversationTTL))
+	}
 	if q.Next > 0 {
 		// In submit order, so the expiry follows the write.
 		cmds = append(cmds, a.HSet(ctx, s.keyUserMore(q.OpenID), "q", q.Text, "next", q.Next),
@@ -51,6 +83,17 @@ func (s *Store) RecordQuestion(ctx context.Context, q Question) error {
 		return fmt.Errorf("store: record question: %w", err)
 	}
 	return nil
+}
+
+// Conversation reads the resident's recent context and offered readings.
+func (s *Store) Conversation(ctx context.Context, openid string) (Conversation, error) {
+	ctxCmd := s.hot.HGetAll(ctx, s.keyUserContext(openid))
+	chCmd := s.hot.LRange(ctx, s.keyUserChoices(openid), 0, -1)
+	if err := wait(ctxCmd, chCmd); err != nil {
+		return Conversation{}, fmt.Errorf("store: conversation: %w", err)
+	}
+	h := ctxCmd.Val()
+	return Conversation{Question: h["q"], Entry: h["entry"], Choices: chCmd.Val()}, nil
 }
 
 // More returns the resident's "更多" cursor; ok=false when there is none.
