@@ -175,7 +175,7 @@ func TestFollowUpIsReadInTheContextOfTheLastAnswer(t *testing.T) {
 	ask(t, a, "u", "离婚财产怎么分")
 	ask(t, a, "u", "那孩子呢")
 	ask(t, a, "u", "公司不给我交社保也没签合同怎么办呢") // long: its own context
-	ask(t, a, "w", "那孩子呢")                 // another resident has no context
+	ask(t, a, "w", "那孩子呢")              // another resident has no context
 	want := []string{"", "离婚财产怎么分", "", ""}
 	if len(f.prev) != len(want) {
 		t.Fatalf("asked %d times", len(f.prev))
