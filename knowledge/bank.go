@@ -87,6 +87,13 @@ func (e *Entry) Articles() []*Article {
 	return out
 }
 
+// EntryRecord is the stored shape of an entry (YAML in the bank and the FAQ,
+// JSON for staff edits kept in Redis): references instead of articles.
+type EntryRecord = entryRecord
+
+// CiteRecord is one citation of an EntryRecord.
+type CiteRecord = citeRecord
+
 // entryRecord is the YAML shape of an entry, shared by the bank, the office
 // FAQ and the console's edits.
 type entryRecord struct {
@@ -380,4 +387,46 @@ func LoadBank(c *Corpus) ([]*Entry, error) {
 // checking a file before it is embedded.
 func CheckBankFile(name string, data []byte, c *Corpus) ([]*Entry, error) {
 	return parseEntries(name, data, LayerBank, c, nil)
+}
+
+// Record returns the entry in its stored shape, citations as references
+// such as 劳动合同法第三十条, for an edit form or for storing an edit.
+func (e *Entry) Record() EntryRecord {
+	r := EntryRecord{
+		ID: e.ID, Topic: e.Topic, Question: e.Question, Paraphrases: slices.Clone(e.Paraphrases),
+		Answer: e.Answer, Next: e.Next, Tags: slices.Clone(e.Tags), Author: e.Author,
+		ReviewedBy: e.ReviewedBy, ReviewedAt: e.ReviewedAt, Disabled: e.Disabled,
+	}
+	for _, c := range e.Cites {
+		r.Cites = append(r.Cites, CiteRecord{Ref: c.Article.Law.ShortName + c.Article.NumberCN(), Quote: c.Quote})
+	}
+	return r
+}
+
+// ValidateEdit checks a staff edit of a bank entry (or a new entry) by the
+// bank's rules and returns the entry it makes; the error lists every
+// problem.
+func (b *Base) ValidateEdit(r EntryRecord) (*Entry, error) {
+	return buildEntry(r, LayerBank, b.corpus, nil)
+}
+
+// ApplyEdits replaces the staff edits layered over the bank: each record
+// replaces the bank entry of its id, or adds an entry. Every record is
+// validated first; on any error nothing changes.
+func (b *Base) ApplyEdits(recs []EntryRecord) error {
+	edits := make([]*Entry, 0, len(recs))
+	var errs []error
+	for _, r := range recs {
+		e, err := b.ValidateEdit(r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("knowledge: edit %s: %w", r.ID, err))
+			continue
+		}
+		edits = append(edits, e)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	b.swap(func() { b.edits = edits })
+	return nil
 }

@@ -55,3 +55,50 @@ func TestBankValidation(t *testing.T) {
 		}
 	}
 }
+
+// Staff edits replace the shipped entry residents get, are validated by the
+// bank's rules, and leave the shipped entry as it was for comparison.
+func TestApplyEditsLayersOverTheBank(t *testing.T) {
+	b, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped := b.Entry("wage-arbitration-time-limit")
+	if shipped == nil {
+		t.Fatal("shipped entry missing")
+	}
+	edit := shipped.Record()
+	edit.Answer = "有时间限制，一般是一年。"
+	edit.ReviewedBy, edit.ReviewedAt = "李律师", "2026-11-28"
+	if err := b.ApplyEdits([]EntryRecord{edit}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Entry(edit.ID); got.Answer != edit.Answer || got.ReviewedBy != "李律师" {
+		t.Errorf("residents get %+v", got)
+	}
+	if b.ShippedEntry(edit.ID).Answer == edit.Answer {
+		t.Error("the shipped entry changed")
+	}
+	ans := b.Ask("劳动仲裁时效多长", 3)
+	if len(ans.Hits) == 0 || ans.Hits[0].Entry == nil || ans.Hits[0].Entry.Answer != edit.Answer {
+		t.Errorf("Ask does not give the edited entry: %+v", ans.Hits)
+	}
+
+	disabled := edit
+	disabled.Disabled = true
+	bad := edit
+	bad.ID = "another"
+	bad.Answer = "要在30天内申请。"
+	if err := b.ApplyEdits([]EntryRecord{disabled, bad}); err == nil || !strings.Contains(err.Error(), "三十日") {
+		t.Fatalf("an edit with an untraceable deadline was accepted: %v", err)
+	}
+	if b.Entry(edit.ID).Disabled {
+		t.Error("a rejected batch changed the entries")
+	}
+	if err := b.ApplyEdits([]EntryRecord{disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if ans := b.Ask("劳动仲裁时效多长", 3); len(ans.Hits) > 0 && ans.Hits[0].Entry != nil && ans.Hits[0].Entry.ID == edit.ID {
+		t.Error("a disabled entry still answers")
+	}
+}
