@@ -37,6 +37,9 @@ type Params struct {
 	// Expansion weighs BM25 against training questions appended to the
 	// articles they were labelled with (document expansion).
 	Expansion float32
+	// Answers weighs BM25 against the professional answers (LeCoQA) to the
+	// training questions labelled with an article.
+	Answers float32
 }
 
 // BaselineParams is plain BM25 over character bigrams, the reference the
@@ -153,6 +156,8 @@ type trained struct {
 	artPrior []float32  // per article, log-scaled label count in [0,1]
 	expIdx   *bm25Index // per labelled article, its questions concatenated
 	expDoc   []uint32   // expIdx document → article
+	ansIdx   *bm25Index // per labelled article, the answers to its questions
+	ansDoc   []uint32   // ansIdx document → article
 	lawQIdx  *bm25Index // per cited law, its questions concatenated
 	lawQDoc  []uint32   // lawQIdx document → law
 	// unresolved counts labels naming no article of the corpus.
@@ -165,6 +170,7 @@ func (s *searcher) train(qs []LabeledQuery) *trained {
 	lawCount := make([]float32, s.lawCount)
 	artCount := make([]float32, len(arts))
 	artText := make(map[uint32][]string)
+	ansText := make(map[uint32][]string)
 	lawText := make(map[uint32][]string)
 	for _, q := range qs {
 		var labels, laws []uint32
@@ -181,6 +187,9 @@ func (s *searcher) train(qs []LabeledQuery) *trained {
 			labels = append(labels, id)
 			artCount[id]++
 			artText[id] = append(artText[id], q.Text)
+			if q.Answer != "" && s.p.Answers > 0 {
+				ansText[id] = append(ansText[id], q.Answer)
+			}
 			l := s.docLaw[id]
 			lawCount[l]++
 			if !slices.Contains(laws, l) {
@@ -198,6 +207,9 @@ func (s *searcher) train(qs []LabeledQuery) *trained {
 		return appendTerms(dst, rs, emitBigrams)
 	})
 	t.expIdx, t.expDoc = s.groupIndex(artText)
+	if len(ansText) > 0 {
+		t.ansIdx, t.ansDoc = s.groupIndex(ansText)
+	}
 	t.lawQIdx, t.lawQDoc = s.groupIndex(lawText)
 	return t
 }
@@ -427,6 +439,21 @@ func (s *searcher) search(q string, k int, tr *trained) []articleHit {
 					sc.touched = append(sc.touched, a)
 				}
 				sc.acc[a] += top * p.Expansion * sc.aux[d] / hi
+			}
+		}
+	}
+
+	if tr != nil && p.Answers > 0 && tr.ansIdx != nil && tr.ansIdx.n > 0 {
+		sc.useAux(tr.ansIdx.n)
+		sc.qt = tr.ansIdx.resolve(sc.qt[:0], sc.keys, 1)
+		sc.auxTouch = tr.ansIdx.accumulate(sc.qt, 1, sc.aux, sc.auxTouch)
+		if hi := maxOver(sc.aux, sc.auxTouch); hi > 0 {
+			for _, d := range sc.auxTouch {
+				a := tr.ansDoc[d]
+				if sc.acc[a] == 0 {
+					sc.touched = append(sc.touched, a)
+				}
+				sc.acc[a] += top * p.Answers * sc.aux[d] / hi
 			}
 		}
 	}

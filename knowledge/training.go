@@ -100,3 +100,35 @@ func BankTraining(entries []*Entry) []LabeledQuery {
 	}
 	return out
 }
+
+// AttachLeCoQA gives each STARD question that LeCoQA answers (same query_id)
+// the lawyer's answer, so training can learn the legal wording of lay
+// questions. Only questions a model trains on should carry answers: an
+// answer to a held-out question would leak its labels.
+func AttachLeCoQA(qs []LabeledQuery) (attached int, err error) {
+	answers := make(map[string]string)
+	sc := bufio.NewScanner(bytes.NewReader(lecoqaJSONL))
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var r lecoqaRecord
+		line := bytes.ReplaceAll(sc.Bytes(), []byte(`": NaN`), []byte(`": null`))
+		if err := json.Unmarshal(line, &r); err != nil {
+			return 0, fmt.Errorf("knowledge: lecoqa: %w", err)
+		}
+		id := string(r.QueryID)
+		if s, err := strconv.Unquote(id); err == nil {
+			id = s
+		}
+		answers[id] = r.Answer
+	}
+	for i := range qs {
+		if a, ok := answers[qs[i].ID]; ok && a != "" {
+			qs[i].Answer = a
+			attached++
+		}
+	}
+	return attached, sc.Err()
+}

@@ -237,6 +237,8 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	baseline := fs.Bool("baseline", true, "also measure plain BM25 over character bigrams")
 	ablation := fs.Bool("ablation", false, "also measure every signal alone and left out")
+	answerWeight := fs.Float64("answer-weight", 0.2, "with --lecoqa: weight of the answers signal")
+	lecoqa := fs.Bool("lecoqa", false, "attach LeCoQA's professional answers to the training questions (expands the articles they cite)")
 	residents := fs.String("residents", "", "pufa's resident question set (JSONL): evaluate the real reply logic instead")
 	split := fs.String("split", "all", "with --residents: all, tune or test")
 	laws := fs.String("laws", "", "with --residents: default or national (default: knowledge.laws of the config)")
@@ -273,6 +275,7 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	cfg := knowledge.EvalConfig{Params: knowledge.DefaultParams(), Seed: *seed}
+
 	var trainQs []knowledge.LabeledQuery
 	mode := "held-out"
 	switch {
@@ -288,12 +291,27 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 		mode = "untrained"
 	}
 
+	if *lecoqa {
+		// Answers ride on the training questions. In cross-validation they
+		// ride on all, and Evaluate trains each fold on the other folds only,
+		// so a held-out question's answer is never used.
+		onto := trainQs
+		if cfg.Folds > 1 {
+			onto = test
+		}
+		if _, err := knowledge.AttachLeCoQA(onto); err != nil {
+			return err
+		}
+	}
 	run := func(p knowledge.Params) (knowledge.EvalReport, error) {
 		if err := ctx.Err(); err != nil {
 			return knowledge.EvalReport{}, err
 		}
 		cfg := cfg
 		cfg.Params = p
+		if *lecoqa && p.Expansion > 0 {
+			cfg.Params.Answers = float32(*answerWeight)
+		}
 		return knowledge.Evaluate(c, trainQs, test, cfg), nil
 	}
 	res, err := run(knowledge.DefaultParams())
