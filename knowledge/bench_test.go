@@ -104,7 +104,7 @@ func BenchmarkSTARDBuild(b *testing.B) {
 	c, qs := loadSTARDBench(b)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := New(Options{Corpus: c, Training: qs}); err != nil {
+		if _, err := New(Options{Corpus: c, Training: qs, NoBank: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -116,7 +116,7 @@ func BenchmarkSTARDBuild(b *testing.B) {
 // (target: p99 ≤ 20 ms).
 func BenchmarkSTARDQuery(b *testing.B) {
 	c, qs := loadSTARDBench(b)
-	kb, err := New(Options{Corpus: c, Training: qs})
+	kb, err := New(Options{Corpus: c, Training: qs, NoBank: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func BenchmarkSTARDQuery(b *testing.B) {
 // sharing the pooled accumulators.
 func BenchmarkSTARDQueryParallel(b *testing.B) {
 	c, qs := loadSTARDBench(b)
-	kb, err := New(Options{Corpus: c, Training: qs})
+	kb, err := New(Options{Corpus: c, Training: qs, NoBank: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -150,4 +150,67 @@ func BenchmarkSTARDQueryParallel(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// residentBase builds the base as the bot does for a law set: the embedded
+// laws, the bank, the starter FAQ, LeCoQA's questions and the bank's
+// wordings as training.
+func residentBase(b *testing.B, set LawSet) *Base {
+	c, err := EmbeddedCorpus(set)
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs, _, err := LeCoQA(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bank, err := LoadBank(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	kb, err := New(Options{Corpus: c, Training: append(qs, BankTraining(bank)...)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return kb
+}
+
+// BenchmarkResidentStartup is the bot's whole knowledge start-up per law set:
+// parse, index, bank, FAQ and training (targets: default ≤ 1 s, national
+// ≤ 5 s with heap ≤ 600 MB). Compare the two in one run.
+func BenchmarkResidentStartup(b *testing.B) {
+	for _, set := range []LawSet{LawsDefault, LawsNational} {
+		b.Run(string(set), func(b *testing.B) {
+			var kb *Base
+			for b.Loop() {
+				kb = residentBase(b, set)
+			}
+			// The live heap of one base, as a running bot holds it.
+			runtime.GC()
+			reportHeap(b)
+			runtime.KeepAlive(kb)
+		})
+	}
+}
+
+// BenchmarkResidentAsk is one Ask as the bot asks it, per law set (target:
+// p99 ≤ 20 ms with the national set).
+func BenchmarkResidentAsk(b *testing.B) {
+	for _, set := range []LawSet{LawsDefault, LawsNational} {
+		b.Run(string(set), func(b *testing.B) {
+			kb := residentBase(b, set)
+			lat := make([]time.Duration, 0, 4096)
+			i := 0
+			b.ResetTimer()
+			for b.Loop() {
+				t0 := time.Now()
+				kb.Ask(benchQuestions[i%len(benchQuestions)], 9)
+				lat = append(lat, time.Since(t0))
+				i++
+			}
+			b.StopTimer()
+			reportLatency(b, lat)
+			reportHeap(b)
+		})
+	}
 }
