@@ -14,6 +14,10 @@ type entryIndex struct {
 	variants []entryVariant
 	vocab    map[uint64]bool
 	byID     map[string]*Entry
+	// docs holds one BM25 document per enabled entry: all its wordings,
+	// its answer and its quotes, so a question worded unlike any paraphrase
+	// can still meet the words of the answer.
+	docs *bm25Index
 }
 
 // entryVariant is one wording of an entry as an idf-weighted term set.
@@ -26,7 +30,7 @@ type entryVariant struct {
 // officeBonus ranks the office's own entries, which carry its address, hours
 // and procedures, before bank entries that match only a little better. It
 // orders hits; it does not raise their similarity.
-const officeBonus = 0.15
+const officeBonus = 0.05
 
 // newEntryIndex indexes every question and paraphrase of the enabled
 // entries. Office entries replace bank entries of the same id. Term weights
@@ -66,6 +70,19 @@ func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex
 			}
 		}
 	}
+	ix.docs = buildIndex(len(ix.entries), s.p.K1, s.p.B, func(d int, dst []uint64) []uint64 {
+		e := ix.entries[d]
+		rs = rs[:0]
+		for _, t := range append([]string{e.Question, e.Answer}, e.Paraphrases...) {
+			rs = s.queryRunes(rs, sp.fix(t))
+			rs = append(rs, gap)
+		}
+		for _, c := range e.Cites {
+			rs = s.queryRunes(rs, c.Quote)
+			rs = append(rs, gap)
+		}
+		return appendTerms(dst, rs, emitBigrams)
+	})
 	return ix
 }
 
@@ -77,18 +94,25 @@ type entryHit struct {
 	rank  float32
 }
 
-// queryVector weighs the question's terms by idf: the terms of text fully,
-// those of context (the previous question, for a follow-up) by ctxWeight.
-// Terms found neither in the corpus nor in the entries are dropped: they
-// straddle word boundaries ("助申") and would only dilute the score.
-func (ix *entryIndex) queryVector(s *searcher, text, context string, ctxWeight float32) map[uint64]float32 {
-	q := make(map[uint64]float32)
+// queryVec is a question's terms with their idf-weighted values (for the
+// cosine) and their plain weights, 1 or the context's share (for BM25).
+type queryVec struct {
+	idfw, raw map[uint64]float32
+}
+
+// queryVector weighs the question's terms: the terms of text fully, those of
+// context (the previous question, for a follow-up) by ctxWeight. Terms found
+// neither in the corpus nor in the entries are dropped: they straddle word
+// boundaries ("助申") and would only dilute the score.
+func (ix *entryIndex) queryVector(s *searcher, text, context string, ctxWeight float32) queryVec {
+	q := queryVec{idfw: make(map[uint64]float32), raw: make(map[uint64]float32)}
 	add := func(t string, w float32) {
 		for _, key := range appendTerms(nil, s.queryRunes(nil, t), emitBigrams) {
 			if _, known := s.content.dict[key]; !known && !ix.vocab[key] {
 				continue
 			}
-			q[key] = max(q[key], w*s.termIDF(key))
+			q.idfw[key] = max(q.idfw[key], w*s.termIDF(key))
+			q.raw[key] = max(q.raw[key], w)
 		}
 	}
 	add(text, 1)
@@ -98,9 +122,12 @@ func (ix *entryIndex) queryVector(s *searcher, text, context string, ctxWeight f
 	return q
 }
 
-// match ranks entries by the cosine similarity of their best wording to the
-// query vector, in [0,1], office entries first when they are nearly as close.
-func (ix *entryIndex) match(q map[uint64]float32, k int) []entryHit {
+// match ranks entries by their similarity to the query vector, in [0,1]: the
+// cosine similarity of the entry's best wording, blended with weight bm25
+// with the share of the query's BM25 self-score the entry's whole document
+// reaches. Office entries come first when they are nearly as close.
+func (ix *entryIndex) match(qv queryVec, k int, bm25 float32) []entryHit {
+	q := qv.idfw
 	if ix == nil || len(ix.variants) == 0 || k <= 0 {
 		return nil
 	}
@@ -121,6 +148,22 @@ func (ix *entryIndex) match(q map[uint64]float32, k int) []entryHit {
 			}
 		}
 		best[v.entry] = max(best[v.entry], dot/(qnorm*v.norm))
+	}
+	if bm25 > 0 && ix.docs.n > 0 {
+		var qt []qterm
+		for key, w := range qv.raw {
+			qt = ix.docs.resolve(qt, []uint64{key}, w)
+		}
+		self := ix.docs.selfScore(qt, len(qv.raw))
+		acc := make([]float32, ix.docs.n)
+		ix.docs.accumulate(qt, 1, acc, nil)
+		for i := range best {
+			ratio := float32(0)
+			if self > 0 {
+				ratio = min(acc[i]/self, 1)
+			}
+			best[i] = (1-bm25)*best[i] + bm25*ratio
+		}
 	}
 	var hits []entryHit
 	for i, sim := range best {

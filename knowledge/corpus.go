@@ -400,8 +400,10 @@ func shortLawName(name string) string {
 // 中华人民共和国 prefix.
 func lawKey(name string) string { return normalizeLawName(shortLawName(name)) }
 
-// normalizeLawName drops book-title marks, spaces and the national prefix so
-// that 《中华人民共和国 民法典》 and 民法典 meet.
+// normalizeLawName drops book-title marks, spaces and every 中华人民共和国,
+// and writes parentheses half-width, so that 《中华人民共和国 民法典》 and 民法典
+// meet, and so do the interpretations cited as 关于适用《民法典》… and
+// 关于适用《中华人民共和国民法典》….
 func normalizeLawName(s string) string {
 	s = strings.Map(func(r rune) rune {
 		r = foldWidth(r)
@@ -411,7 +413,7 @@ func normalizeLawName(s string) string {
 		}
 		return r
 	}, s)
-	return shortLawName(s)
+	return strings.ReplaceAll(s, nationalPrefix, "")
 }
 
 var stardNameRE = regexp.MustCompile(`^(.+)第([零〇一二两三四五六七八九十百千]+)条(?:之([一二三四五六七八九十]+))?$`)

@@ -54,11 +54,19 @@ type Thresholds struct {
 	// Choice is the similarity from which entries are offered as readings
 	// ("您是想问 1/2/3") when none is confident.
 	Choice float64
+	// BM25 blends into an entry's similarity how much of the question its
+	// whole text (wordings, answer, quotes) covers, against the cosine of
+	// its best wording.
+	BM25 float64
+	// Agree is added to an entry's similarity when article retrieval,
+	// which learns from LeCoQA's lay questions, ranks the entry's main
+	// article among its top articles.
+	Agree float64
 }
 
 // DefaultThresholds are the calibrated thresholds.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Entry: 0.62, Article: 0.97, Choice: 0.36}
+	return Thresholds{Entry: 0.62, Article: 1.01, Choice: 0.36, BM25: 0, Agree: 0}
 }
 
 // Base is a searchable knowledge base.
@@ -373,11 +381,11 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 	ix := b.index.Load()
 	var prevBest *Entry
 	if prev != "" {
-		if hs := ix.match(ix.queryVector(b.s, b.sp.fix(prev), "", 0), 1); len(hs) > 0 {
+		if hs := ix.match(ix.queryVector(b.s, b.sp.fix(prev), "", 0), 1, float32(b.th.BM25)); len(hs) > 0 {
 			prevBest = hs[0].entry
 		}
 	}
-	entries := ix.match(ix.queryVector(b.s, fixed, b.sp.fix(prev), followUpWeight), k+1)
+	entries := ix.match(ix.queryVector(b.s, fixed, b.sp.fix(prev), followUpWeight), k+1, float32(b.th.BM25))
 	seen := make(map[*Article]bool)
 	for _, ref := range FindArticleRefs(q) {
 		if res := b.Lookup(ref); res.Status == LookupFound && !seen[res.Article] && len(ans.Hits) < k {
@@ -385,16 +393,36 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 			ans.Hits = append(ans.Hits, Hit{Kind: HitArticle, Article: res.Article, Confidence: 1})
 		}
 	}
+	searched := b.Search(fixed, k)
+	agreeing := make(map[*Article]bool, agreeDepth)
+	for i, h := range searched {
+		if i == agreeDepth {
+			break
+		}
+		agreeing[h.Article] = true
+	}
 	var entryHits []Hit
 	for _, h := range entries {
 		if h.entry == prevBest || float64(h.sim) < entryFloor {
 			continue
 		}
-		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(float64(h.sim))})
+		sim := float64(h.sim)
+		if len(h.entry.Cites) > 0 && agreeing[h.entry.Cites[0].Article] {
+			sim += b.th.Agree
+		}
+		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(sim)})
 	}
-	// The office bonus orders near-ties; it must not put an entry below the
-	// threshold before one above it.
+
+	// Entries above the threshold first; within each group by confidence,
+	// the office's own entries first when they are nearly as close. The
+	// bonus never puts an entry below the threshold before one above it.
 	sure := b.th.Entry
+	rank := func(h Hit) float64 {
+		if h.Entry.Layer == LayerOffice {
+			return h.Confidence + officeBonus
+		}
+		return h.Confidence
+	}
 	slices.SortStableFunc(entryHits, func(x, y Hit) int {
 		ac, bc := x.Confidence >= sure, y.Confidence >= sure
 		switch {
@@ -403,10 +431,10 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		case bc && !ac:
 			return 1
 		}
-		return 0
+		return cmpDesc(rank(x), rank(y))
 	})
 	var articleHits []Hit
-	for _, h := range b.Search(fixed, k) {
+	for _, h := range searched {
 		if !seen[h.Article] {
 			seen[h.Article] = true
 			h.Confidence = clamp01(h.Confidence)
@@ -414,18 +442,24 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		}
 	}
 	// An entry above its threshold leads; otherwise an article above its
-	// own (stricter) threshold; otherwise entries first, as readings.
-	switch {
-	case len(entryHits) > 0 && entryHits[0].Confidence >= b.th.Entry:
-		ans.Hits = append(ans.Hits, entryHits...)
+	// own (stricter) threshold; otherwise entries close enough to be
+	// readings. Entries further off come after the articles.
+	var strong, weak []Hit
+	for _, h := range entryHits {
+		if h.Confidence >= b.th.Choice {
+			strong = append(strong, h)
+		} else {
+			weak = append(weak, h)
+		}
+	}
+	if len(strong) > 0 && strong[0].Confidence < b.th.Entry && len(articleHits) > 0 && articleHits[0].Confidence >= b.th.Article {
 		ans.Hits = append(ans.Hits, articleHits...)
-	case len(articleHits) > 0 && articleHits[0].Confidence >= b.th.Article:
-		ans.Hits = append(ans.Hits, articleHits...)
-		ans.Hits = append(ans.Hits, entryHits...)
-	default:
-		ans.Hits = append(ans.Hits, entryHits...)
+		ans.Hits = append(ans.Hits, strong...)
+	} else {
+		ans.Hits = append(ans.Hits, strong...)
 		ans.Hits = append(ans.Hits, articleHits...)
 	}
+	ans.Hits = append(ans.Hits, weak...)
 	if len(ans.Hits) > k {
 		ans.Hits = ans.Hits[:k]
 	}
@@ -452,3 +486,17 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 }
 
 func clamp01(v float64) float64 { return min(max(v, 0), 1) }
+
+func cmpDesc(a, b float64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
+}
+
+// agreeDepth is how many of retrieval's top articles an entry's main
+// article must be among to count as agreeing.
+const agreeDepth = 3

@@ -14,10 +14,11 @@ func testBase(t testing.TB) *Base {
 	return b
 }
 
-// rankOf is the 1-based rank of the article named name among hits, 0 if absent.
+// rankOf is the 1-based rank among hits of the article named name, itself
+// or as the main citation of an answer entry; 0 if absent.
 func rankOf(hits []Hit, name string) int {
 	for i, h := range hits {
-		if h.Kind == HitArticle && h.Article.Name() == name {
+		if a := h.FirstCitation(); a != nil && a.Name() == name {
 			return i + 1
 		}
 	}
@@ -142,7 +143,12 @@ func TestNoFAQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	ans := b.Ask("法律援助怎么申请", 3)
-	if len(ans.Hits) != 3 || ans.Hits[0].Kind != HitArticle || len(b.FAQ()) != 0 {
+	for _, h := range ans.Hits {
+		if h.Kind == HitEntry && h.Entry.Layer == LayerOffice {
+			t.Errorf("an office FAQ entry answers with the FAQ off: %v", hitNames(ans.Hits))
+		}
+	}
+	if len(ans.Hits) != 3 || len(b.FAQ()) != 0 {
 		t.Errorf("hits without FAQ = %v", hitNames(ans.Hits))
 	}
 	if err := b.Reload(); err != nil {

@@ -176,6 +176,7 @@ var staleTexts = map[string]struct{ revised, inForce string }{
 	"治安管理处罚法": {"2025-06-27", "2026年1月1日"},
 	"反不正当竞争法": {"2025-06-27", "2025年10月15日"},
 	"仲裁法":     {"2025-09-12", "2026年3月1日"},
+	"网络安全法":   {"2025-10-28", "2026年1月1日"},
 }
 
 // staleNote is the warning carried by texts known to be superseded by a
@@ -187,8 +188,6 @@ func staleNote(short, version string) string {
 	}
 	return "注意：本条引自" + version[:4] + "年版本；该法已于" + s.revised[:4] + "年修订，新法自" + s.inForce + "起施行，条文和序号可能已变化，请以新法为准或咨询12348。"
 }
-
-
 
 // DropSuperseded removes laws that are no longer in force from laws loaded
 // elsewhere (a STARD-format corpus holds 合同法, the 婚姻法 interpretations

@@ -174,7 +174,13 @@ func cleanRefQuery(q string) string {
 }
 
 func looksLikeLawName(law string) bool {
-	if law == "" || strings.ContainsAny(law, "，。？！?!,;；、") {
+	// 、 separates words in a question, but joint interpretations are named
+	// 最高人民法院、最高人民检察院关于…
+	bad := "，。？！?!,;；"
+	if !strings.Contains(law, "关于") {
+		bad += "、"
+	}
+	if law == "" || strings.ContainsAny(law, bad) {
 		return false
 	}
 	if _, ok := lawAliases[normalizeLawName(law)]; ok {

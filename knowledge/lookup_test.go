@@ -181,3 +181,19 @@ func TestLookupUnknownLawInLargeCorpus(t *testing.T) {
 		t.Errorf("示例3法第1条: %v", res.Status)
 	}
 }
+
+// Joint interpretations of the court and the procuratorate carry a 、 in
+// their names; a reference to one still parses.
+func TestJointInterpretationReference(t *testing.T) {
+	c := defaultCorpus(t)
+	ref, ok := ParseArticleRef("最高人民法院、最高人民检察院关于办理诈骗刑事案件具体应用法律若干问题的解释第一条")
+	if !ok {
+		t.Fatal("not parsed")
+	}
+	if res := c.Resolve(ref); res.Status != LookupFound {
+		t.Errorf("status %v", res.Status)
+	}
+	if _, ok := ParseArticleRef("离婚、继承第一条"); ok {
+		t.Error("a question listing topics parsed as a reference")
+	}
+}

@@ -139,7 +139,7 @@ func kbPrintArticle(w io.Writer, a *knowledge.Article, clip int) {
 	}
 	fmt.Fprintln(w)
 	if a.Law.Note != "" {
-		fmt.Fprintf(w, "    注意：%s\n", a.Law.Note)
+		fmt.Fprintf(w, "    %s\n", a.Law.Note)
 	}
 	text := a.Text
 	if clip >= 0 {
@@ -245,13 +245,16 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	calibrate := fs.Bool("calibrate", false, "with --residents: sweep the thresholds on the chosen split and print the precision/coverage curves")
 	failures := fs.Bool("failures", false, "with --residents: list every question not answered right with confidence")
 	configPath := fs.String("config", "", "config file (keyword rules, FAQ, laws)")
+	bm25 := fs.Float64("bm25", -1, "with --residents: try this BM25 blend instead of the calibrated one")
+	agree := fs.Float64("agree", -1, "with --residents: try this agreement bonus instead of the calibrated one")
+	entryTh := fs.Float64("entry", -1, "with --residents: try this entry threshold instead of the calibrated one")
 	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return err
 	}
 	if *residents != "" {
 		return kbResidents(stdout, residentsRun{file: *residents, split: *split, laws: *laws, config: *configPath,
-			calibrate: *calibrate, failures: *failures, json: *asJSON})
+			calibrate: *calibrate, failures: *failures, json: *asJSON, bm25: *bm25, agree: *agree, entry: *entryTh})
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("kb eval: unexpected argument %q\n%s", pos[0], kbUsage)

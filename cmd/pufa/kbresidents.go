@@ -18,6 +18,8 @@ import (
 type residentsRun struct {
 	file, split, laws, config string
 	calibrate, failures, json bool
+	// bm25, agree and entry replace the calibrated values when ≥ 0.
+	bm25, agree, entry float64
 }
 
 // kbResidents measures what residents actually get: each question of the
@@ -56,6 +58,16 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 		return err
 	}
 	built := time.Since(start)
+	th := kb.Thresholds()
+	for _, o := range []struct {
+		v   float64
+		dst *float64
+	}{{run.bm25, &th.BM25}, {run.agree, &th.Agree}, {run.entry, &th.Entry}} {
+		if o.v >= 0 {
+			*o.dst = o.v
+		}
+	}
+	kb = kb.WithThresholds(th)
 	keywords, err := bot.LoadKeywordsFile(cfg.Bot.KeywordsFile)
 	if err != nil {
 		return err
@@ -77,10 +89,10 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	th := kb.Thresholds()
 	fmt.Fprintf(stdout, "resident questions: %d (split %s) · laws %s: %d laws, %d articles, built in %v\n",
 		rep.N, run.split, cfg.Knowledge.Laws, len(kb.Corpus().Laws()), len(kb.Corpus().Articles()), built.Round(time.Millisecond))
-	fmt.Fprintf(stdout, "thresholds: entry %.3f, article %.3f, choice %.3f\n\n", th.Entry, th.Article, th.Choice)
+	fmt.Fprintf(stdout, "thresholds: entry %.3f, article %.3f, choice %.3f, bm25 blend %.2f, agreement %.2f\n\n",
+		th.Entry, th.Article, th.Choice, th.BM25, th.Agree)
 	pct := func(v float64) string { return fmt.Sprintf("%5.1f%%", 100*v) }
 	fmt.Fprintf(stdout, "confident and right   %s  (%d)\n", pct(rep.ConfidentRight), rep.Counts[knowledge.ConfidentRight])
 	fmt.Fprintf(stdout, "confident and wrong   %s  (%d)\n", pct(rep.ConfidentWrong), rep.Counts[knowledge.ConfidentWrong])
