@@ -177,6 +177,7 @@ var staleTexts = map[string]struct{ revised, inForce string }{
 	"反不正当竞争法": {"2025-06-27", "2025年10月15日"},
 	"仲裁法":     {"2025-09-12", "2026年3月1日"},
 	"网络安全法":   {"2025-10-28", "2026年1月1日"},
+	"婚姻登记条例":  {"2025-04-06", "2025年5月10日"},
 }
 
 // staleNote is the warning carried by texts known to be superseded by a
