@@ -294,6 +294,9 @@ type Hit struct {
 	// articles (0 for an article the question cites by number), the
 	// similarity (0..1) for entries.
 	Score float64
+	// Cites are an entry's citations ordered for this question: the cited
+	// article that covers most of the question first (see leadCitation).
+	Cites []Citation
 	// Confidence in [0,1]: for an entry its similarity to the question; for
 	// an article, the larger of the share of the question's terms
 	// (idf-weighted) its text contains and the similarity of the nearest
@@ -306,8 +309,22 @@ func (h Hit) FirstCitation() *Article {
 	if h.Kind == HitArticle {
 		return h.Article
 	}
+	if len(h.Cites) > 0 {
+		return h.Cites[0].Article
+	}
 	if h.Entry != nil && len(h.Entry.Cites) > 0 {
 		return h.Entry.Cites[0].Article
+	}
+	return nil
+}
+
+// Citations are the hit's citations as they should be shown.
+func (h Hit) Citations() []Citation {
+	if len(h.Cites) > 0 {
+		return h.Cites
+	}
+	if h.Entry != nil {
+		return h.Entry.Cites
 	}
 	return nil
 }
@@ -410,7 +427,8 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		if len(h.entry.Cites) > 0 && agreeing[h.entry.Cites[0].Article] {
 			sim += b.th.Agree
 		}
-		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(sim)})
+		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(sim),
+			Cites: b.leadCitation(fixed, h.entry.Cites)})
 	}
 
 	// Entries above the threshold first; within each group by confidence,
@@ -486,6 +504,49 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 }
 
 func clamp01(v float64) float64 { return min(max(v, 0), 1) }
+
+// leadMargin is how much more of the question another cited article must
+// cover to lead instead of the entry's main article.
+const leadMargin = 0.15
+
+// leadCitation orders an entry's citations for one question: an entry on how
+// to apply for legal aid cites the application article first, but asked
+// "多久有结果" it should lead with the article on the time limit. The
+// article whose text and quote cover clearly more of the question's terms
+// leads; otherwise the entry's own order stands.
+func (b *Base) leadCitation(q string, cites []Citation) []Citation {
+	if len(cites) < 2 {
+		return cites
+	}
+	keys := b.s.canonicalKeys(q)
+	total := b.s.queryMass(keys)
+	if total == 0 {
+		return cites
+	}
+	qt := b.s.content.resolve(nil, keys, 1)
+	best, bestCov := 0, float32(-1)
+	var first float32
+	for i, c := range cites {
+		cov := b.s.coverage(qt, total, uint32(c.Article.id))
+		if i == 0 {
+			first = cov
+		}
+		if cov > bestCov {
+			best, bestCov = i, cov
+		}
+	}
+	if best == 0 || bestCov < first+leadMargin {
+		return cites
+	}
+	out := make([]Citation, 0, len(cites))
+	out = append(out, cites[best])
+	for i, c := range cites {
+		if i != best {
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 func cmpDesc(a, b float64) int {
 	switch {
