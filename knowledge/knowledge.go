@@ -58,6 +58,9 @@ type Thresholds struct {
 	// whole text (wordings, answer, quotes) covers, against the cosine of
 	// its best wording.
 	BM25 float64
+	// Cover weighs how much of the question the entry's leading article
+	// covers, added to its similarity.
+	Cover float64
 	// Agree is added to an entry's similarity when article retrieval,
 	// which learns from LeCoQA's lay questions, ranks the entry's main
 	// article among its top articles.
@@ -427,8 +430,9 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		if len(h.entry.Cites) > 0 && agreeing[h.entry.Cites[0].Article] {
 			sim += b.th.Agree
 		}
-		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(sim),
-			Cites: b.leadCitation(fixed, h.entry.Cites)})
+		cites, cover := b.leadCitation(fixed, h.entry.Cites)
+		sim += b.th.Cover * float64(cover)
+		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(sim), Cites: cites})
 	}
 
 	// Entries above the threshold first; within each group by confidence,
@@ -514,14 +518,18 @@ const leadMargin = 0.15
 // "多久有结果" it should lead with the article on the time limit. The
 // article whose text and quote cover clearly more of the question's terms
 // leads; otherwise the entry's own order stands.
-func (b *Base) leadCitation(q string, cites []Citation) []Citation {
-	if len(cites) < 2 {
-		return cites
+//
+// It also returns how much of the question (its idf mass) the leading
+// article's text covers: an entry that matches the question's wording but
+// whose article says nothing of its specifics is less likely right.
+func (b *Base) leadCitation(q string, cites []Citation) ([]Citation, float32) {
+	if len(cites) == 0 {
+		return cites, 0
 	}
 	keys := b.s.canonicalKeys(q)
 	total := b.s.queryMass(keys)
 	if total == 0 {
-		return cites
+		return cites, 0
 	}
 	qt := b.s.content.resolve(nil, keys, 1)
 	best, bestCov := 0, float32(-1)
@@ -536,7 +544,7 @@ func (b *Base) leadCitation(q string, cites []Citation) []Citation {
 		}
 	}
 	if best == 0 || bestCov < first+leadMargin {
-		return cites
+		return cites, first
 	}
 	out := make([]Citation, 0, len(cites))
 	out = append(out, cites[best])
@@ -545,7 +553,7 @@ func (b *Base) leadCitation(q string, cites []Citation) []Citation {
 			out = append(out, c)
 		}
 	}
-	return out
+	return out, bestCov
 }
 
 func cmpDesc(a, b float64) int {
