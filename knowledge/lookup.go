@@ -174,13 +174,10 @@ func cleanRefQuery(q string) string {
 }
 
 func looksLikeLawName(law string) bool {
-	// 、 separates words in a question, but joint interpretations are named
-	// 最高人民法院、最高人民检察院关于…
-	bad := "，。？！?!,;；"
-	if !strings.Contains(law, "关于") {
-		bad += "、"
-	}
-	if law == "" || strings.ContainsAny(law, bad) {
+	// 、 may stand in a name (最高人民法院、最高人民检察院关于…, 证券、期货投资
+	// 咨询管理暂行办法); a question that lists topics with it ("离婚、继承")
+	// fails the suffix check below.
+	if law == "" || strings.ContainsAny(law, "，。？！?!,;；") {
 		return false
 	}
 	if _, ok := lawAliases[normalizeLawName(law)]; ok {
