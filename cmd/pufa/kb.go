@@ -114,8 +114,15 @@ func kbPrintAnswer(w io.Writer, ans knowledge.Answer) {
 	for i, h := range ans.Hits {
 		switch h.Kind {
 		case knowledge.HitEntry:
-			fmt.Fprintf(w, "%2d. [FAQ %s] sim %.3f  %s\n", i+1, h.Entry.ID, h.Score, h.Entry.Question)
+			layer := "问答库"
+			if h.Entry.Layer == knowledge.LayerOffice {
+				layer = "FAQ"
+			}
+			fmt.Fprintf(w, "%2d. [%s %s] conf %.2f  %s\n", i+1, layer, h.Entry.ID, h.Confidence, h.Entry.Question)
 			fmt.Fprintf(w, "    %s\n", kbClip(h.Entry.Answer, 90))
+			for _, c := range h.Citations() {
+				fmt.Fprintf(w, "    依据：%s（%s）\n", c.Article.Citation(), c.Article.Version())
+			}
 		default:
 			fmt.Fprintf(w, "%2d. [法条] score %.3f conf %.2f  ", i+1, h.Score, h.Confidence)
 			kbPrintArticle(w, h.Article, 90)
