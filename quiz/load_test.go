@@ -158,7 +158,7 @@ questions:
     question: 多选一个答案
     options: [甲, 乙, 甲]
     answer: A
-    cite: 刑法第一条
+    cite: 劳务法第一条
   - id: b6
     type: truefalse
     question: 判断题
@@ -186,7 +186,7 @@ questions:
 		`questions[4] (b5).options: "甲" is listed twice`,
 		`questions[4] (b5).answer: "A": a multiple-choice question has at least two right options`,
 		`questions[4] (b5).explanation: is required`,
-		`questions[4] (b5).cite: "刑法第一条" not found`,
+		`questions[4] (b5).cite: "劳务法第一条" not found`,
 		`questions[5].hint: unknown field`,
 		`questions[5] (b6).options: a truefalse question has no options`,
 		`questions[5] (b6).answer: "也许" is not 对 or 错`,
