@@ -188,8 +188,6 @@ func staleNote(short, version string) string {
 	return "注意：本条引自" + version[:4] + "年版本；该法已于" + s.revised[:4] + "年修订，新法自" + s.inForce + "起施行，条文和序号可能已变化，请以新法为准或咨询12348。"
 }
 
-
-
 // DropSuperseded removes laws that are no longer in force from laws loaded
 // elsewhere (a STARD-format corpus holds 合同法, the 婚姻法 interpretations
 // and more): those named by SUPERSEDED.txt and those the Civil Code
