@@ -148,7 +148,8 @@ func parseVersion(v string) int64 {
 }
 
 // BankEdit returns the current edit of one entry; ok=false when staff never
-// edited it. An unreadable record is an error.
+// edited it, or when its record is unreadable (BankEdits reports those, and
+// a save with version 0 replaces them).
 func (s *Store) BankEdit(ctx context.Context, id string) (BankEdit, bool, error) {
 	raw, err := s.rdb.HGet(ctx, s.keyBankEdits(), id).Result()
 	if errors.Is(err, redis.Nil) {
@@ -158,8 +159,8 @@ func (s *Store) BankEdit(ctx context.Context, id string) (BankEdit, bool, error)
 		return BankEdit{}, false, fmt.Errorf("store: bank edit %s: %w", id, err)
 	}
 	var e BankEdit
-	if err := json.Unmarshal([]byte(raw), &e); err != nil {
-		return BankEdit{}, false, fmt.Errorf("store: bank edit %s: %w", id, err)
+	if err := json.Unmarshal([]byte(raw), &e); err != nil || e.ID != id {
+		return BankEdit{}, false, nil
 	}
 	return e, true, nil
 }

@@ -81,6 +81,9 @@ func TestBankEdits(t *testing.T) {
 	if err != nil || len(set.Edits) != 2 || !reflect.DeepEqual(set.Unreadable, []string{"broken"}) {
 		t.Fatalf("set with a broken record = %+v, %v", set, err)
 	}
+	if _, ok, err := st.BankEdit(ctx, "broken"); ok || err != nil {
+		t.Errorf("BankEdit of the broken record: %v, %v", ok, err)
+	}
 	if _, err := st.SaveBankEdit(ctx, bankEdit("broken", "修好了"), 0); err != nil {
 		t.Fatalf("replacing the broken record: %v", err)
 	}
