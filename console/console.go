@@ -57,6 +57,8 @@ type Options struct {
 	SecureCookie bool
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Bank is the answer bank under review (the 问答库 page); nil = no page.
+	Bank *BankSync
 }
 
 // Server serves the console. It is safe for concurrent use.
@@ -131,6 +133,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/report", s.requirePage(RoleEditor, s.reportPage))
 	m.HandleFunc("GET /console/report/download", s.requirePage(RoleEditor, s.reportDownload))
 	m.HandleFunc("GET /console/audit", s.requirePage(RoleEditor, s.auditPage))
+	s.bankRoutes(m) // bank.go
 
 	m.HandleFunc("GET /console/api/dashboard", s.requireAPI(RoleEditor, s.apiDashboard))
 	m.HandleFunc("GET /console/api/campaigns", s.requireAPI(RoleEditor, s.apiCampaigns))
