@@ -19,6 +19,7 @@ import (
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/ledger"
+	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 )
 
@@ -38,8 +39,8 @@ type bankEnv struct {
 }
 
 // newBankEnv is newEnv with a knowledge base of its own behind the console's
-// 问答库 page.
-func newBankEnv(t *testing.T) *bankEnv {
+// 问答库 page; the console's clock is now (nil = bankNow).
+func newBankEnv(t *testing.T, now func() time.Time) *bankEnv {
 	t.Helper()
 	e := newEnv(t)
 	kb, err := knowledge.New(knowledge.Options{})
@@ -59,8 +60,12 @@ func newBankEnv(t *testing.T) *bankEnv {
 		}
 		accounts = append(accounts, console.Account{User: a.user, Role: a.role, Hash: string(h)})
 	}
-	c, err := console.New(console.Options{Store: e.st, Campaigns: e.mgr, Ledger: ledger.New(e.st, nil), Accounts: accounts,
-		Logger: quiet, Now: func() time.Time { return bankNow }, Bank: bank})
+	if now == nil {
+		now = func() time.Time { return bankNow }
+	}
+	c, err := console.New(console.Options{Store: e.st, Campaigns: e.mgr, Ledger: ledger.New(e.st, nil),
+		Report:      report.Sources{Counters: e.st, Ledger: e.st, Followers: e.st, Campaigns: report.CampaignPushes{Campaigns: e.mgr, Mass: e.st}},
+		CampaignDir: e.dir, Accounts: accounts, Logger: quiet, Now: now, Bank: bank})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +131,7 @@ func location(resp *http.Response) string {
 // Editors edit; only approvers mark reviewed and disable. Every change is
 // in Redis, in force at once and in the audit log with a content hash.
 func TestBankRolesAndAudit(t *testing.T) {
-	e := newBankEnv(t)
+	e := newBankEnv(t, nil)
 	ed, ap := e.as("ed"), e.as("ap")
 	newAnswer := "有。劳动争议申请仲裁的时效一般是一年，从知道或者应当知道权利被侵害之日起算。"
 	steps := []struct {
@@ -215,7 +220,7 @@ func TestBankRolesAndAudit(t *testing.T) {
 // Bad input is refused with Chinese messages naming the field, the form
 // keeps what was typed, and nothing changes in Redis or for residents.
 func TestBankEditRejected(t *testing.T) {
-	e := newBankEnv(t)
+	e := newBankEnv(t, nil)
 	ed := e.as("ed")
 	shipped := e.kb.Entry(arbitrationID).Answer
 	const quote = "劳动争议申请仲裁的时效期间为两年。"
@@ -283,7 +288,7 @@ func TestBankEditRejected(t *testing.T) {
 
 // A disabled entry no longer answers; enabling it brings it back.
 func TestBankDisableLeavesAsk(t *testing.T) {
-	e := newBankEnv(t)
+	e := newBankEnv(t, nil)
 	const q = "劳动仲裁时效多长"
 	if got := e.askTop(q); got != arbitrationID {
 		t.Fatalf("before: Ask answers with %q", got)
@@ -335,7 +340,7 @@ func rows(body string) []string {
 }
 
 func TestBankListSearchAndPages(t *testing.T) {
-	e := newBankEnv(t)
+	e := newBankEnv(t, nil)
 	addEntries(t, e, 60) // the page picks them up from Redis: another replica saved them
 	office := len(e.kb.FAQ())
 	total := office + 2 + 60
@@ -406,7 +411,7 @@ func office0(e *bankEnv) string { return e.kb.FAQ()[0].ID }
 // article's current text with the quote marked and its version, and for an
 // edited entry the shipped text.
 func TestBankEntryPage(t *testing.T) {
-	e := newBankEnv(t)
+	e := newBankEnv(t, nil)
 	ed := e.as("ed")
 	shipped := e.kb.ShippedEntry(arrearsID)
 	_, body := ed.get("/console/bank/" + arrearsID)
@@ -443,7 +448,7 @@ func TestBankEntryPage(t *testing.T) {
 
 // Editors add entries; an id in use is refused; a stale form keeps its text.
 func TestBankNewEntryAndStaleForm(t *testing.T) {
-	e := newBankEnv(t)
+	e := newBankEnv(t, nil)
 	ed := e.as("ed")
 	ed.get("/console/bank/new")
 	base := e.kb.ShippedEntry(arbitrationID).Record()
@@ -487,7 +492,7 @@ func TestBankNewEntryAndStaleForm(t *testing.T) {
 // Edits saved on one replica reach another's knowledge base on refresh; a
 // stored edit that no longer validates is skipped, the others apply.
 func TestBankSyncAcrossReplicas(t *testing.T) {
-	e := newBankEnv(t)
+	e := newBankEnv(t, nil)
 	other, err := knowledge.New(knowledge.Options{})
 	if err != nil {
 		t.Fatal(err)
