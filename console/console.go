@@ -1,8 +1,9 @@
 // Package console is the staff web console of pufa, served under /console/:
 // a dashboard with charts, campaigns (draft from the calendar, edit,
 // preview, approve, pause, cancel, reach), the offline activity ledger, the
-// consultations inbox, the annual report download and the audit log, plus
-// a JSON API under /console/api/ for integration.
+// consultations inbox, the answer bank (问答库: review, edit, disable; see
+// bank.go), the annual report download and the audit log, plus a JSON API
+// under /console/api/ for integration.
 //
 // Pages are rendered on the server with html/template; CSS is embedded and
 // charts are inline SVG, so there is no JavaScript build step.
