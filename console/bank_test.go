@@ -530,3 +530,47 @@ func TestBankSyncAcrossReplicas(t *testing.T) {
 		t.Error("the list does not warn of the skipped edit")
 	}
 }
+
+// The 问答库 needs a session for every page and the session's CSRF token
+// for every change; what staff type is shown back as text.
+func TestBankLoginCSRFAndEscaping(t *testing.T) {
+	e := newBankEnv(t, nil)
+	anon := e.client()
+	for _, p := range []string{"/console/bank", "/console/bank/new", "/console/bank/" + arbitrationID} {
+		if resp, _ := anon.get(p); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/login" {
+			t.Errorf("GET %s without login: %d", p, resp.StatusCode)
+		}
+	}
+	for _, p := range []string{"/console/bank", "/console/bank/" + arbitrationID, "/console/bank/" + arbitrationID + "/review", "/console/bank/" + arbitrationID + "/disable"} {
+		if resp, _ := anon.post(p, url.Values{"csrf": {"00"}, "version": {"0"}}); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST %s without login: %d", p, resp.StatusCode)
+		}
+	}
+	ap := e.as("ap")
+	form := editForm(ap, arbitrationID, map[string]string{"question": `<script>alert(1)</script>劳动仲裁时效`})
+	for _, tok := range []string{"", "00" + ap.csrf[2:]} {
+		form.Set("csrf", tok)
+		if resp, _ := ap.post("/console/bank/"+arbitrationID, form); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("edit with csrf %q: %d", tok, resp.StatusCode)
+		}
+		if resp, _ := ap.post("/console/bank/"+arbitrationID+"/disable", url.Values{"csrf": {tok}, "version": {"0"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("disable with csrf %q: %d", tok, resp.StatusCode)
+		}
+	}
+	if v := e.version(t); v != 0 {
+		t.Fatalf("forged forms saved edits (version %d)", v)
+	}
+	form.Set("csrf", ap.csrf)
+	if resp, _ := ap.post("/console/bank/"+arbitrationID, form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %d", resp.StatusCode)
+	}
+	for _, p := range []string{"/console/bank", "/console/bank/" + arbitrationID, "/console/bank?q=" + url.QueryEscape("<script>")} {
+		_, body := ap.get(p)
+		if strings.Contains(body, "<script>alert(1)") {
+			t.Errorf("%s renders the question as markup", p)
+		}
+		if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;劳动仲裁时效") {
+			t.Errorf("%s does not show the question as text", p)
+		}
+	}
+}
