@@ -34,11 +34,14 @@ func chromiumPath(t *testing.T) string {
 }
 
 // TestBrowserConsole drives the console in a real headless Chromium: log
-// in, create and approve a campaign, record an activity, download the
-// report.
+// in, create and approve a campaign, record an activity, search the 问答库,
+// open an entry, have a bad citation refused and save an edit, download the
+// report. With PUFA_SCREENSHOTS=DIR it saves screenshots of the 问答库 pages
+// there, for a person to look at.
 func TestBrowserConsole(t *testing.T) {
 	bin := chromiumPath(t)
-	e := newEnv(t)
+	be := newBankEnv(t, time.Now)
+	e := be.env
 	downloads := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
@@ -134,6 +137,7 @@ func TestBrowserConsole(t *testing.T) {
 	if err != nil || st.ApprovedBy != "ap" {
 		t.Errorf("stored campaign: %+v, %v", st, err)
 	}
+	browseBank(t, ctx, be)
 
 	// Download the XLSX report through the browser.
 	progress := chromedp.Events(ctx, browser.DownloadProgress)
@@ -170,4 +174,107 @@ func TestBrowserConsole(t *testing.T) {
 	if v, _ := f.GetCellValue(report.SheetSummary, "B2"); !strings.Contains(v, "悬挂宣传横幅5条") {
 		t.Errorf("downloaded report paragraph = %q", v)
 	}
+}
+
+// browseBank searches the 问答库, opens an entry, has a citation that is not
+// in the article refused, saves an edit and marks it reviewed.
+func browseBank(t *testing.T, ctx context.Context, e *bankEnv) {
+	t.Helper()
+	type V = chromedp.Void
+	shots := os.Getenv("PUFA_SCREENSHOTS")
+	shoot := func(name string, width int64) chromedp.Action[V] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if shots == "" {
+				return nil
+			}
+			if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+				return err
+			}
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+		})
+	}
+	run := func(name string, actions ...chromedp.Action[V]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(sel))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return v
+	}
+	const id = arbitrationID
+	base := e.srv.URL
+	run("open the 问答库",
+		chromedp.Navigate(base+"/console/bank"),
+		chromedp.WaitVisible(chromedp.ID("bank-table")),
+		shoot("bank-list", 1280),
+		shoot("bank-list-narrow", 800),
+	)
+	run("search for a typed question",
+		chromedp.SendKeys(chromedp.ID("bank-q"), "劳动仲栽"),
+		chromedp.Click(chromedp.ID("bank-search-go")),
+		chromedp.WaitVisible(`//span[@id="bank-total" and contains(., "共 1 条")]`),
+	)
+	run("open the entry",
+		chromedp.Click(`//a[@href="/console/bank/`+id+`"]`),
+		chromedp.WaitVisible(chromedp.ID("bank-edit")),
+		shoot("bank-entry", 1280),
+	)
+	if cites := text("#bank-cites"); !strings.Contains(cites, "劳动争议申请仲裁的时效期间为一年") || !strings.Contains(cites, "版本") {
+		t.Errorf("cited articles on the entry page: %q", cites)
+	}
+	run("save a citation that is not in the article",
+		chromedp.SetValue(chromedp.ID("b-cites"), "劳动争议调解仲裁法第二十七条 | 劳动争议申请仲裁的时效期间为两年。"),
+		chromedp.Click(chromedp.ID("bank-save")),
+		chromedp.WaitVisible(chromedp.ID("bank-errors")),
+		shoot("bank-entry-error", 1280),
+	)
+	if errs := text("#bank-errors"); !strings.Contains(errs, "引用：") || !strings.Contains(errs, "引文不在该条现行文本中") {
+		t.Errorf("errors shown = %q", errs)
+	}
+	if v, _ := e.st.BankEditsVersion(context.Background()); v != 0 {
+		t.Fatalf("a refused edit reached Redis (version %d)", v)
+	}
+	const answer = "有。劳动争议申请仲裁的时效一般是一年，从知道或者应当知道权利被侵害之日起算。拖欠工资的，劳动关系存续期间不受一年的限制。"
+	run("save an edit",
+		chromedp.SetValue(chromedp.ID("b-cites"), "劳动争议调解仲裁法第二十七条 | 劳动争议申请仲裁的时效期间为一年。"),
+		chromedp.SetValue(chromedp.ID("b-answer"), answer),
+		chromedp.Click(chromedp.ID("bank-save")),
+		chromedp.WaitVisible(`//p[@id="flash" and contains(., "已保存")]`),
+	)
+	if got := text("#bank-answer"); got != answer {
+		t.Errorf("answer shown after saving = %q", got)
+	}
+	run("mark it reviewed",
+		chromedp.Click(chromedp.ID("bank-mark-reviewed")),
+		chromedp.WaitVisible(`//p[@id="flash" and contains(., "已标记为已审核")]`),
+		shoot("bank-entry-edited", 1280),
+		shoot("bank-entry-edited-narrow", 800),
+	)
+	if got := e.kb.Entry(id); got.Answer != answer || got.ReviewedBy != "ap" {
+		t.Errorf("residents get %q reviewed by %q", got.Answer, got.ReviewedBy)
+	}
+	run("list the edited entries",
+		chromedp.Navigate(base+"/console/bank?status=edited"),
+		chromedp.WaitVisible(`//span[@id="bank-total" and contains(., "共 1 条")]`),
+		shoot("bank-list-edited", 1280),
+	)
+	if row := text("#bank-table tbody"); !strings.Contains(row, "已修改") || !strings.Contains(row, "已审核") {
+		t.Errorf("edited entry in the list: %q", row)
+	}
+	run("open the new-entry form",
+		chromedp.Click(chromedp.ID("bank-new")),
+		chromedp.WaitVisible(chromedp.ID("b-id")),
+		shoot("bank-new", 1280),
+	)
+	run("back to the full width", chromedp.EmulateViewport(1280, 900))
 }

@@ -1,8 +1,9 @@
 // Package console is the staff web console of pufa, served under /console/:
 // a dashboard with charts, campaigns (draft from the calendar, edit,
 // preview, approve, pause, cancel, reach), the offline activity ledger, the
-// consultations inbox, the annual report download and the audit log, plus
-// a JSON API under /console/api/ for integration.
+// consultations inbox, the answer bank (问答库: review, edit, disable; see
+// bank.go), the annual report download and the audit log, plus a JSON API
+// under /console/api/ for integration.
 //
 // Pages are rendered on the server with html/template; CSS is embedded and
 // charts are inline SVG, so there is no JavaScript build step.
@@ -57,6 +58,8 @@ type Options struct {
 	SecureCookie bool
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Bank is the answer bank under review (the 问答库 page); nil = no page.
+	Bank *BankSync
 }
 
 // Server serves the console. It is safe for concurrent use.
@@ -131,6 +134,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/report", s.requirePage(RoleEditor, s.reportPage))
 	m.HandleFunc("GET /console/report/download", s.requirePage(RoleEditor, s.reportDownload))
 	m.HandleFunc("GET /console/audit", s.requirePage(RoleEditor, s.auditPage))
+	s.bankRoutes(m) // bank.go
 
 	m.HandleFunc("GET /console/api/dashboard", s.requireAPI(RoleEditor, s.apiDashboard))
 	m.HandleFunc("GET /console/api/campaigns", s.requireAPI(RoleEditor, s.apiCampaigns))

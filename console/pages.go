@@ -50,7 +50,7 @@ var funcs = template.FuncMap{
 }
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
-var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit"}
+var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "bank", "bank_entry"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]*template.Template{}

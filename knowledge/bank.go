@@ -289,9 +289,24 @@ func buildEntry(r entryRecord, layer Layer, c *Corpus, vars map[string]string) (
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "; "))
+		return nil, entryProblems(errs)
 	}
 	return e, nil
+}
+
+// entryProblems are every problem of one entry. The message joins them with
+// "; " as the loader always printed them; Unwrap gives them one by one, so
+// the console can translate each and show it beside its field.
+type entryProblems []string
+
+func (p entryProblems) Error() string { return strings.Join(p, "; ") }
+
+func (p entryProblems) Unwrap() []error {
+	out := make([]error, len(p))
+	for i, m := range p {
+		out[i] = errors.New(m)
+	}
+	return out
 }
 
 var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
@@ -405,7 +420,7 @@ func (e *Entry) Record() EntryRecord {
 
 // ValidateEdit checks a staff edit of a bank entry (or a new entry) by the
 // bank's rules and returns the entry it makes; the error lists every
-// problem.
+// problem, and unwraps (Unwrap() []error) into one error a problem.
 func (b *Base) ValidateEdit(r EntryRecord) (*Entry, error) {
 	return buildEntry(r, LayerBank, b.corpus, nil)
 }

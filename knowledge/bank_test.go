@@ -102,3 +102,30 @@ func TestApplyEditsLayersOverTheBank(t *testing.T) {
 		t.Error("a disabled entry still answers")
 	}
 }
+
+// The console shows each problem of a rejected edit beside its field, so
+// the error must come apart into one error a problem.
+func TestValidateEditListsEachProblem(t *testing.T) {
+	b, err := New(Options{NoFAQ: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := b.Entry("wage-arbitration-time-limit").Record()
+	r.Question, r.Answer = "", "要在30天内申请，电话88886666。"
+	_, err = b.ValidateEdit(r)
+	multi, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		t.Fatalf("error %v does not unwrap into problems", err)
+	}
+	var got []string
+	for _, e := range multi.Unwrap() {
+		got = append(got, e.Error())
+	}
+	want := []string{"missing question", "number 88886666 is not a national hotline", `"三十日" is not stated by any cited article`}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+	if err.Error() != strings.Join(want, "; ") {
+		t.Errorf("message %q", err)
+	}
+}

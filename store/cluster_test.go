@@ -42,6 +42,8 @@ import (
 //	RunStatuses                     HSCAN of the status hash
 //	TakeRate                        rateScript (GCRA)
 //	EditLedgerEntry                 ledgerEditScript: entry and its history
+//	SaveBankEdit                    bankSaveScript: edits hash, version counter, entry history
+//	BankEdits                       MULTI over the edits hash and the version counter
 //	StartQuiz                       pipeline over the user's slot, quizStartScript in the quiz's slot
 //	RecordQuizAnswer                quizAnswerScript: progress, stats, communities, board
 //	QuizRank                        quizRankScript
@@ -97,6 +99,7 @@ func TestStoreOnCluster(t *testing.T) {
 		{"a lapsed lease hands its recipient out again", clusterLapsedLease},
 		{"rate limits are shared and independent", clusterRates},
 		{"ledger edits keep their history", clusterLedger},
+		{"answer bank edits keep their history", clusterBank},
 		{"quizzes score, rank and count", clusterQuizzes},
 		{"console sessions and audit log", clusterConsole},
 	}

@@ -75,6 +75,19 @@ import "strconv"
 //	console:account:<user>           hash    console account kept in Redis: hash (bcrypt), role
 //	console:audit                    list    state-changing console actions as JSON (last 10000)
 //
+// Staff edits of the answer bank (问答库, store/bank.go), layered over the
+// bank shipped in the binary. The keys share the hash tag {edits}: a save
+// replaces the entry's edit, keeps the old one and bumps the version in one
+// script.
+//
+//	bank:{edits}                     hash    entry id → the entry as staff left it (JSON BankEdit:
+//	                                         the knowledge.EntryRecord fields plus version,
+//	                                         change, edited_by, edited_at)
+//	bank:{edits}:version             string  bumped by every save; replicas poll it (~30 s) and
+//	                                         reload the edits when it moves
+//	bank:{edits}:history:<id>        list    the edits one entry's current edit replaced, JSON,
+//	                                         oldest first
+//
 // A run's per-recipient keys hold openids; they expire runRetention after
 // the run ends (erasure on unsubscribe does not reach into them earlier).
 //
@@ -165,3 +178,11 @@ func (s *Store) keySession(id string) string         { return s.key("console", "
 func (s *Store) keyLoginFail(user, ip string) string { return s.key("console", "fail", user, ip) }
 func (s *Store) keyAccount(user string) string       { return s.key("console", "account", user) }
 func (s *Store) keyAudit() string                    { return s.key("console", "audit") }
+
+// Answer bank edits.
+
+func (s *Store) keyBankEdits() string   { return s.key("bank", tag("edits")) }
+func (s *Store) keyBankVersion() string { return s.keyBankEdits() + ":version" }
+func (s *Store) keyBankHistory(id string) string {
+	return s.keyBankEdits() + ":history:" + id
+}

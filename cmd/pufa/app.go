@@ -18,6 +18,7 @@ import (
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/metrics"
 	"github.com/pufa-dev/pufa/report"
@@ -104,6 +105,7 @@ type service struct {
 	handler   http.Handler
 	campaigns *campaigns.Manager   // see campaign.go
 	scheduler *scheduler.Scheduler // started by serveHTTP
+	bank      *console.BankSync    // staff edits of the answer bank; polled by serveHTTP (bank.go)
 }
 
 // newKnowledge builds the knowledge base: the configured embedded laws plus
@@ -209,6 +211,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	if err != nil {
 		return nil, err
 	}
+	bank := newBankSync(st, kb, logger)
 	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback, Logger: logger}
 	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
 	// Order is priority: built-in commands (转人工), the quiz (so that "A"
@@ -255,10 +258,10 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, obs, logger); err != nil { // /metrics, /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, bank, obs, logger); err != nil { // /metrics, /console/ (console.go)
 		return nil, err
 	}
-	return &service{endpoint: ep, kb: kb, handler: mux, campaigns: camps, scheduler: sched}, nil
+	return &service{endpoint: ep, kb: kb, handler: mux, campaigns: camps, scheduler: sched, bank: bank}, nil
 }
 
 // serveHTTP serves the service on l until ctx ends, then shuts down
@@ -275,6 +278,8 @@ func (s *service) serveHTTP(ctx context.Context, l net.Listener, logger *slog.Lo
 	}
 	stopScheduler := s.startScheduler(ctx)
 	defer stopScheduler() // in-flight campaign sends finish and are recorded
+	stopBank := s.startBankSync(ctx)
+	defer stopBank() // edits saved on other replicas are polled while serving
 	if err := serveUntil(ctx, srv, l, 30*time.Second); err != nil {
 		return err
 	}

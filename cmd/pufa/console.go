@@ -23,14 +23,15 @@ import (
 )
 
 // mountOps adds /metrics and the staff console (/console/) to mux.
-// quizzes may be nil: quiz figures are then left out of the dashboard and report.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, obs *metrics.Metrics, logger *slog.Logger) error {
+// quizzes may be nil: quiz figures are then left out of the dashboard and
+// report; bank may be nil: the console then has no 问答库 page.
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, obs *metrics.Metrics, logger *slog.Logger) error {
 	mh, err := obs.Handler(metrics.Access{Allow: cfg.Metrics.Allow, User: cfg.Metrics.User, PasswordSHA256: cfg.Metrics.PasswordSHA256})
 	if err != nil {
 		return err
 	}
 	mux.Handle("GET /metrics", mh)
-	con, err := newConsole(cfg, st, camps, quizzes, logger)
+	con, err := newConsole(cfg, st, camps, quizzes, bank, logger)
 	if err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *cam
 	return nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, logger *slog.Logger) (*console.Server, error) {
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -55,7 +56,7 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	return console.New(console.Options{
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
-		SecureCookie: cfg.Console.SecureCookie, Logger: logger,
+		SecureCookie: cfg.Console.SecureCookie, Logger: logger, Bank: bank,
 	})
 }
 
