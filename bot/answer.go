@@ -195,6 +195,13 @@ func topic(ans knowledge.Answer) string {
 	}
 }
 
+// ReplyText is the reply a resident gets for an answer, for staff tools
+// that show it (`pufa kb ask --reply`).
+func ReplyText(ans knowledge.Answer) string {
+	text, _ := composeAnswer(ans)
+	return text
+}
+
 // composeAnswer renders an answer and returns the offset of the first hit
 // left for "更多" (0 when none is left).
 func composeAnswer(ans knowledge.Answer) (string, int) {

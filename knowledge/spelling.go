@@ -52,6 +52,11 @@ var residentSpellings = map[string]string{
 	"坐牢": "判刑", "蹲监狱": "判刑", "吃牢饭": "判刑",
 	"告他": "起诉他", "告她": "起诉她", "打官司": "起诉",
 	"网贷": "网络借款",
+	// What residents call the limitation period of a debt.
+	"欠条多久过期": "欠条诉讼时效多久", "借条多久过期": "借条诉讼时效多久",
+	"欠条过期": "欠条过了诉讼时效", "借条过期": "借条过了诉讼时效",
+	"欠条有效期": "欠条诉讼时效", "借条有效期": "借条诉讼时效",
+	"欠条作废": "欠条过了诉讼时效", "借条作废": "借条过了诉讼时效",
 }
 
 // spelling rewrites text with residentSpellings, longest match first.

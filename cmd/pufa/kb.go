@@ -15,10 +15,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/knowledge"
 )
 
 const kbUsage = `usage:
+  pufa kb ask "问题" --reply [--config FILE]   (the reply a resident gets)
   pufa kb ask "问题" [--k 10] [--corpus FILE]... [--faq FILE] [--train FILE]
   pufa kb check FILE...            (validate answer-bank YAML files against the embedded laws)
   pufa kb eval --residents FILE [--split all|tune|test] [--laws default|national] [--calibrate]
@@ -59,6 +61,8 @@ func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 	fs.Var(&corpora, "corpus", "extra STARD-format JSONL corpus to search besides the embedded laws (repeatable)")
 	faq := fs.String("faq", "", "FAQ YAML file (default: the embedded starter FAQ)")
 	train := fs.String("train", "", "STARD-format labelled questions to learn from (optional)")
+	reply := fs.Bool("reply", false, "print the reply a resident gets, as the bot builds it (the configured laws, bank and training)")
+	configPath := fs.String("config", "", "with --reply: config file")
 	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return err
@@ -66,6 +70,20 @@ func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 	q := strings.TrimSpace(strings.Join(pos, " "))
 	if q == "" {
 		return errors.New(`kb ask: no question given, e.g. pufa kb ask "离婚冷静期是多久"`)
+	}
+	if *reply {
+		cfg, err := loadConfig(*configPath)
+		if err != nil {
+			return err
+		}
+		kb, err := newKnowledge(cfg.Knowledge)
+		if err != nil {
+			return err
+		}
+		ans := kb.Ask(q, 9)
+		fmt.Fprintln(stdout, bot.ReplyText(ans))
+		fmt.Fprintf(stdout, "\n（%d 字节；置信度 %.2f）\n", len(bot.ReplyText(ans)), ans.Confidence)
+		return nil
 	}
 	c, err := loadCorpus(knowledge.LawsDefault, corpora, true)
 	if err != nil {
