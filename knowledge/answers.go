@@ -14,6 +14,9 @@ type entryIndex struct {
 	variants []entryVariant
 	vocab    map[uint64]bool
 	byID     map[string]*Entry
+	// df counts the wordings each term occurs in, of nWordings in all.
+	df        map[uint64]int
+	nWordings int
 	// docs holds one BM25 document per enabled entry: all its wordings,
 	// its answer and its quotes, so a question worded unlike any paraphrase
 	// can still meet the words of the answer.
@@ -52,13 +55,34 @@ func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex
 	}
 	var rs []rune
 	var keys []uint64
-	for i, e := range ix.entries {
+	// Term weights come from the wordings themselves: in questions, 借钱
+	// and 不还 are everyday words that tell entries apart less than 时效 does,
+	// while the statutes, where 借钱 is rare, would weigh them the other way.
+	var texts [][]uint64
+	df := make(map[uint64]int)
+	for _, e := range ix.entries {
 		for _, t := range append([]string{e.Question}, e.Paraphrases...) {
 			rs = s.queryRunes(rs[:0], sp.fix(t))
-			keys = appendTerms(keys[:0], rs, emitBigrams)
-			v := entryVariant{entry: i, terms: make(map[uint64]float32, len(keys))}
+			ks := appendTerms(nil, rs, emitBigrams)
+			texts = append(texts, ks)
+			seen := make(map[uint64]bool, len(ks))
+			for _, k := range ks {
+				if !seen[k] {
+					seen[k] = true
+					df[k]++
+				}
+			}
+		}
+	}
+	ix.df, ix.nWordings = df, len(texts)
+	i := -1
+	for ei, e := range ix.entries {
+		for range append([]string{e.Question}, e.Paraphrases...) {
+			i++
+			keys = texts[i]
+			v := entryVariant{entry: ei, terms: make(map[uint64]float32, len(keys))}
 			for _, k := range keys {
-				v.terms[k] = s.termIDF(k)
+				v.terms[k] = ix.weight(s, k)
 				ix.vocab[k] = true
 			}
 			for _, w := range v.terms {
@@ -86,6 +110,12 @@ func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex
 	return ix
 }
 
+// weight is a term's idf over the bank's wordings, blended with its idf over
+// the statutes so a term the wordings lack still counts as rare.
+func (ix *entryIndex) weight(s *searcher, key uint64) float32 {
+	return 0.5*idf(ix.nWordings, ix.df[key]) + 0.5*s.termIDF(key)
+}
+
 // entryHit is an entry with its similarity to the question and its rank
 // score (the similarity plus the office bonus).
 type entryHit struct {
@@ -111,7 +141,7 @@ func (ix *entryIndex) queryVector(s *searcher, text, context string, ctxWeight f
 			if _, known := s.content.dict[key]; !known && !ix.vocab[key] {
 				continue
 			}
-			q.idfw[key] = max(q.idfw[key], w*s.termIDF(key))
+			q.idfw[key] = max(q.idfw[key], w*ix.weight(s, key))
 			q.raw[key] = max(q.raw[key], w)
 		}
 	}
