@@ -33,7 +33,7 @@ type entryVariant struct {
 // officeBonus ranks the office's own entries, which carry its address, hours
 // and procedures, before bank entries that match only a little better. It
 // orders hits; it does not raise their similarity.
-const officeBonus = 0.05
+const officeBonus = 0.2
 
 // newEntryIndex indexes every question and paraphrase of the enabled
 // entries. Office entries replace bank entries of the same id. Term weights
