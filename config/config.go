@@ -53,6 +53,7 @@ type WeChat struct {
 	AppSecret      string   `yaml:"app_secret"`
 	Token          string   `yaml:"token"`
 	EncodingAESKey string   `yaml:"encoding_aes_key"`
+	Mode           string   `yaml:"mode"` // plain, compat or safe; "" = safe with a key, else plain
 	APIBase        string   `yaml:"api_base"`
 	MaxClockSkew   Duration `yaml:"max_clock_skew"`
 }
@@ -177,7 +178,29 @@ func Load(path string, environ []string) (Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
+	// Resolved here so that `pufa config` shows the mode callbacks get.
+	cfg.WeChat.Mode = cfg.WeChat.EffectiveMode()
 	return cfg, nil
+}
+
+// Callback encryption modes (消息加解密方式 in the MP console's 服务器配置).
+const (
+	ModePlain  = "plain"  // 明文模式: bodies are not signed, only the URL is
+	ModeCompat = "compat" // 兼容模式: plaintext and ciphertext; pufa uses only the ciphertext
+	ModeSafe   = "safe"   // 安全模式: ciphertext only
+)
+
+// EffectiveMode is the configured mode, or its default: safe when an
+// EncodingAESKey is set, plain otherwise.
+func (w WeChat) EffectiveMode() string {
+	switch {
+	case w.Mode != "":
+		return w.Mode
+	case w.EncodingAESKey != "":
+		return ModeSafe
+	default:
+		return ModePlain
+	}
 }
 
 // decode reads YAML strictly: an unknown key is an error, so a typo never
@@ -298,6 +321,19 @@ func (c Config) Validate() error {
 		if c.WeChat.AppID == "" {
 			bad("wechat.app_id", "is required when wechat.encoding_aes_key is set (decrypted messages are checked against it)")
 		}
+	}
+	switch mode := c.WeChat.Mode; mode {
+	case "", ModePlain, ModeCompat, ModeSafe:
+		if mode != ModePlain && mode != "" && c.WeChat.EncodingAESKey == "" {
+			bad("wechat.mode", "%s needs wechat.encoding_aes_key (the 43-character EncodingAESKey from 服务器配置)", mode)
+		}
+		if mode == ModePlain && c.WeChat.EncodingAESKey != "" {
+			// A key that is set but unused would suggest protection that
+			// plain mode does not give.
+			bad("wechat.mode", "plain does not use wechat.encoding_aes_key: remove the key, or choose compat or safe as in the MP console")
+		}
+	default:
+		bad("wechat.mode", "%q is not one of plain, compat, safe", mode)
 	}
 	if u, err := url.Parse(c.WeChat.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("wechat.api_base", "%q is not an http(s) URL", c.WeChat.APIBase)

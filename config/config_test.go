@@ -115,6 +115,11 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"bad env int", "", []string{"PUFA_REDIS_DB=one"}, "PUFA_REDIS_DB"},
 		{"bad env duration", "", []string{"PUFA_WECHAT_MAX_CLOCK_SKEW=soon"}, "wechat.max_clock_skew"},
 		{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
+		{"safe mode without key", "wechat:\n  mode: safe\n", nil, "wechat.mode"},
+		{"compat mode without key", "wechat:\n  mode: compat\n", nil, "wechat.mode"},
+		{"plain mode with a key", "wechat:\n  app_id: wx1\n  mode: plain\n  encoding_aes_key: abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n", nil, "wechat.mode"},
+		{"unknown mode", "wechat:\n  mode: secure\n", nil, "wechat.mode"},
+		{"unknown mode from env", "", []string{"PUFA_WECHAT_MODE=aes"}, "wechat.mode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +129,31 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.wantKey) {
 				t.Errorf("error %q does not name %s", err, tt.wantKey)
+			}
+		})
+	}
+}
+
+// TestWeChatModeDefaults: the mode is explicit after loading; without one
+// it follows the key, as the MP console pairs them.
+func TestWeChatModeDefaults(t *testing.T) {
+	const key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	tests := []struct {
+		name, file, want string
+	}{
+		{"no key: plain", "", ModePlain},
+		{"key: safe", "wechat:\n  app_id: wx1\n  encoding_aes_key: " + key + "\n", ModeSafe},
+		{"key and compat", "wechat:\n  app_id: wx1\n  mode: compat\n  encoding_aes_key: " + key + "\n", ModeCompat},
+		{"explicit plain", "wechat:\n  mode: plain\n", ModePlain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(writeFile(t, tt.file), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.WeChat.Mode != tt.want {
+				t.Errorf("mode %q, want %q", cfg.WeChat.Mode, tt.want)
 			}
 		})
 	}

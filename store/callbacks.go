@@ -101,6 +101,24 @@ func (s *Store) ReleaseCallback(ctx context.Context, openid, id string) error {
 	return nil
 }
 
+// BindCallbackURL records that the signed callback URL with signature (the
+// plain-mode signature over token, timestamp and nonce) carried the body
+// whose SHA-256 is bodySum, unless it is already bound, for ttl: until the
+// URL's timestamp is too old to be accepted. It reports whether bodySum is
+// the URL's body, i.e. this is its first delivery or a retry of it. The URL
+// signature covers no body, so without this record one URL from a proxy log
+// could carry any message for the clock-skew window.
+func (s *Store) BindCallbackURL(ctx context.Context, signature, bodySum string, ttl time.Duration) (bool, error) {
+	prev, err := s.hot.SetArgs(ctx, s.keyCallbackURL(signature), bodySum, redis.SetArgs{Mode: "NX", Get: true, TTL: ttl}).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return true, nil // bound now
+	case err != nil:
+		return false, fmt.Errorf("store: bind callback url: %w", err)
+	}
+	return prev == bodySum, nil
+}
+
 // replyRecord is a stored reply: 'r' and the body, told apart from the
 // pending mark 'p'.
 func replyRecord(reply []byte) []byte {

@@ -10,6 +10,10 @@ import "strconv"
 //	                                         while processing (lease TTL), "r"+reply body
 //	                                         when answered (TTL ≥ 60 s, default 5 min);
 //	                                         keyword replies record nothing and keep none
+//	callsig:<signature>              string  sha256 (hex) of the one body a signed callback URL
+//	                                         (timestamp, nonce, signature) may carry: set NX by
+//	                                         its first delivery, kept until the timestamp leaves
+//	                                         wechat.max_clock_skew (24 h when the check is off)
 //	user:{<openid>}                  hash    profile: community, subscribed_at
 //	user:{<openid>}:last             string  last question asked (for 转人工), 1 day TTL
 //	user:{<openid>}:consults         set     ids of the user's consultation requests
@@ -94,9 +98,10 @@ import "strconv"
 //	quiz:{<id>}:board                zset    openid → best*1e10 + (9999999999 − finish unix s): more
 //	                                         right answers first, then the earlier finish
 
-func (s *Store) keyCallback(openid, id string) string { return s.key("callback", tag(openid), id) }
-func (s *Store) keyUser(openid string) string         { return s.key("user", tag(openid)) }
-func (s *Store) keyUserLast(openid string) string     { return s.keyUser(openid) + ":last" }
+func (s *Store) keyCallback(openid, id string) string   { return s.key("callback", tag(openid), id) }
+func (s *Store) keyCallbackURL(signature string) string { return s.key("callsig", signature) }
+func (s *Store) keyUser(openid string) string           { return s.key("user", tag(openid)) }
+func (s *Store) keyUserLast(openid string) string       { return s.keyUser(openid) + ":last" }
 func (s *Store) keyUserConsults(openid string) string {
 	return s.keyUser(openid) + ":consults"
 }

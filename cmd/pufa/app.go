@@ -210,6 +210,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 
 	ep, err := bot.NewEndpoint(bot.Options{
 		Token: cfg.WeChat.Token, AppID: cfg.WeChat.AppID, EncodingAESKey: cfg.WeChat.EncodingAESKey,
+		Mode:         bot.Mode(cfg.WeChat.EffectiveMode()),
 		MaxClockSkew: time.Duration(cfg.WeChat.MaxClockSkew), Deadline: time.Duration(cfg.Bot.ReplyDeadline),
 		DedupTTL: time.Duration(cfg.Bot.DedupTTL),
 		Handler:  router, Dedup: st, Late: wx, Counter: st, Observer: obs, Logger: logger,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"math/rand/v2"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,7 +54,9 @@ func signedPost(t *testing.T, base, content string, msgID int) (int, string) {
 func signedPostFrom(t *testing.T, base, openid, content string, msgID int) (int, string) {
 	t.Helper()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	q := url.Values{"timestamp": {ts}, "nonce": {"1"}, "signature": {msgcrypt.Sign("tok", ts, "1")}}
+	// A fresh nonce per callback, as WeChat's: a signed URL carries one body.
+	nonce := strconv.FormatInt(rand.Int64(), 10)
+	q := url.Values{"timestamp": {ts}, "nonce": {nonce}, "signature": {msgcrypt.Sign("tok", ts, nonce)}}
 	body := "<xml><ToUserName>gh</ToUserName><FromUserName>" + openid + "</FromUserName><CreateTime>" + ts +
 		"</CreateTime><MsgType>text</MsgType><Content><![CDATA[" + content + "]]></Content><MsgId>" + strconv.Itoa(msgID) + "</MsgId></xml>"
 	resp, err := http.Post(base+"/wechat?"+q.Encode(), "text/xml", strings.NewReader(body))

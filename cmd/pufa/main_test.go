@@ -126,6 +126,40 @@ func TestDemoAnswersAResidentEndToEnd(t *testing.T) {
 	stopCommand(t, stop, done)
 }
 
+// TestDemoInEveryMode: the simulator sends what WeChat sends in each mode
+// (plain: a signed URL only; compat: plaintext and ciphertext; safe:
+// ciphertext), and pufa configured alike answers it, including WeChat's
+// retries of the same signed request.
+func TestDemoInEveryMode(t *testing.T) {
+	for _, mode := range []string{"plain", "compat", "safe"} {
+		t.Run(mode, func(t *testing.T) {
+			urls, done, stop := startCommand(t, "demo", "--mode", mode, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--followers", "2")
+			sim := strings.TrimSuffix(urlWith(t, urls, "/sim/"), "/sim/")
+			for _, tt := range []struct{ content, want string }{
+				{"你好", "普法小助手"},
+				{"转人工", "已为您登记人工咨询"},
+			} {
+				got := postJSON(t, sim+"/sim/api/send", map[string]string{"openid": "o_demo_" + mode, "content": tt.content})
+				if c, _ := got["content"].(string); !strings.Contains(c, tt.want) || got["error"] != nil {
+					t.Errorf("%s: reply %v, want content containing %q", tt.content, got, tt.want)
+				}
+			}
+			stopCommand(t, stop, done)
+		})
+	}
+	if _, err := startDemoWithMode(t, "aes"); err == nil || !strings.Contains(err.Error(), "--mode") {
+		t.Errorf("demo with --mode aes: %v, want an error naming --mode", err)
+	}
+}
+
+// startDemoWithMode runs the demo with a mode it should refuse at once.
+func startDemoWithMode(t *testing.T, mode string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"demo", "--mode", mode, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0"}, &out, io.Discard)
+	return out.String(), err
+}
+
 func TestServeRejectsInvalidConfigNamingTheKey(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
