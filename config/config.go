@@ -101,8 +101,9 @@ type Console struct {
 	SecureCookie bool     `yaml:"secure_cookie"`
 }
 
-// Metrics configures who may scrape /metrics.
+// Metrics configures the Prometheus listener and who may scrape it.
 type Metrics struct {
+	Addr           string   `yaml:"addr"` // own listener; "" = no metrics
 	Allow          []string `yaml:"allow"`
 	User           string   `yaml:"user"`
 	PasswordSHA256 string   `yaml:"password_sha256"`
@@ -153,7 +154,7 @@ func Default() Config {
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
 		Quiz:    Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
-		Metrics: Metrics{Allow: []string{"127.0.0.0/8", "::1/128"}},
+		Metrics: Metrics{Addr: "127.0.0.1:9464", Allow: []string{"127.0.0.0/8", "::1/128"}},
 		Log:     Log{Level: "info", Format: "text"},
 	}
 }
@@ -391,6 +392,13 @@ func (c Config) Validate() error {
 	}
 	if d := time.Duration(c.Console.SessionTTL); d < 5*time.Minute {
 		bad("console.session_ttl", "%s is below 5m", d)
+	}
+	if a := c.Metrics.Addr; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("metrics.addr", "%q is not host:port (empty = no metrics listener)", a)
+		} else if a == c.HTTP.Addr && !strings.HasSuffix(a, ":0") {
+			bad("metrics.addr", "must differ from http.addr: the metrics need a listener of their own, which no proxy forwards to")
+		}
 	}
 	for _, a := range c.Metrics.Allow {
 		if _, _, err := net.ParseCIDR(a); err != nil {

@@ -115,6 +115,8 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"bad env int", "", []string{"PUFA_REDIS_DB=one"}, "PUFA_REDIS_DB"},
 		{"bad env duration", "", []string{"PUFA_WECHAT_MAX_CLOCK_SKEW=soon"}, "wechat.max_clock_skew"},
 		{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
+		{"bad metrics addr", "metrics:\n  addr: 9464\n", nil, "metrics.addr"},
+		{"metrics on the main listener", "http:\n  addr: 127.0.0.1:8080\nmetrics:\n  addr: 127.0.0.1:8080\n", nil, "metrics.addr"},
 		{"safe mode without key", "wechat:\n  mode: safe\n", nil, "wechat.mode"},
 		{"compat mode without key", "wechat:\n  mode: compat\n", nil, "wechat.mode"},
 		{"plain mode with a key", "wechat:\n  app_id: wx1\n  mode: plain\n  encoding_aes_key: abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n", nil, "wechat.mode"},

@@ -102,6 +102,7 @@ type service struct {
 	endpoint  *bot.Endpoint
 	kb        *knowledge.Base
 	handler   http.Handler
+	metrics   http.Handler         // /metrics, for a listener of its own (metrics.addr)
 	campaigns *campaigns.Manager   // see campaign.go
 	scheduler *scheduler.Scheduler // started by serveHTTP
 }
@@ -190,7 +191,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	// during a quiz is an answer, not a question), keyword rules, then the
 	// knowledge base, which answers every other text.
 	handlers.Register(router)
-	obs := metrics.New() // pufa's own registry, served at /metrics
+	obs := metrics.New() // pufa's own registry, served at /metrics on metrics.addr
 	quizzes, err := newQuizzes(cfg.Quiz, kb.Corpus(), st, logger)
 	if err != nil {
 		return nil, err
@@ -231,16 +232,32 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, obs, logger); err != nil { // /metrics, /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, logger); err != nil { // /console/ (console.go)
 		return nil, err
 	}
-	return &service{endpoint: ep, kb: kb, handler: mux, campaigns: camps, scheduler: sched}, nil
+	mh, err := metricsHandler(cfg.Metrics, obs)
+	if err != nil {
+		return nil, err
+	}
+	return &service{endpoint: ep, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched}, nil
 }
 
-// serveHTTP serves the service on l until ctx ends, then shuts down
-// gracefully: the listener closes, in-flight callbacks finish, late replies
-// are delivered.
-func (s *service) serveHTTP(ctx context.Context, l net.Listener, logger *slog.Logger) error {
+// serveHTTP serves the service on l, and its metrics on ml unless ml is nil,
+// until ctx ends, then shuts down gracefully: the listeners close, in-flight
+// callbacks finish, late replies are delivered.
+func (s *service) serveHTTP(ctx context.Context, l, ml net.Listener, logger *slog.Logger) error {
+	if ml != nil {
+		msrv := &http.Server{Handler: s.metrics, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 15 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		mdone := make(chan struct{})
+		go func() {
+			defer close(mdone)
+			if err := serveUntil(ctx, msrv, ml, 5*time.Second); err != nil {
+				logger.Error("metrics listener stopped", "err", err)
+			}
+		}()
+		defer func() { <-mdone }()
+	}
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,

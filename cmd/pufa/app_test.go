@@ -2,8 +2,8 @@ package main
 
 import (
 	"io"
-	"math/rand/v2"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -32,10 +32,17 @@ func deadRedis(t *testing.T) string {
 	return addr
 }
 
-func testService(t *testing.T, st *store.Store) *httptest.Server {
-	t.Helper()
+// testConfig is the configuration testService runs: plain mode, signed
+// with the token signedPostFrom uses.
+func testConfig() config.Config {
 	cfg := config.Default()
 	cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = "wxtest", "secret", "tok"
+	return cfg
+}
+
+func testService(t *testing.T, st *store.Store) *httptest.Server {
+	t.Helper()
+	cfg := testConfig()
 	svc, err := newService(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

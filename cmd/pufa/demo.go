@@ -35,6 +35,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address of pufa (callback /wechat)")
 	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "address of the WeChat simulator and the resident chat page /sim/")
 	followers := fs.Int("followers", 200, "synthetic followers in the simulator")
+	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9464", "address of the Prometheus metrics (/metrics)")
 	mode := fs.String("mode", config.ModeSafe, "message encryption mode of pufa and the simulator: plain, compat or safe")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,6 +65,12 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		pufaL.Close()
 		return fmt.Errorf("demo: listen --sim-addr: %w", err)
+	}
+	metricsL, err := net.Listen("tcp", *metricsAddr)
+	if err != nil {
+		pufaL.Close()
+		simL.Close()
+		return fmt.Errorf("demo: listen --metrics-addr: %w", err)
 	}
 
 	cfg := config.Default()
@@ -114,7 +121,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
   health / readiness:               http://%[2]s/healthz  http://%[2]s/readyz
   campaigns and their counts:       http://%[2]s/demo/campaigns
   staff console (工作台):            http://%[2]s/console/   login: demo / %[3]s (approver)
-  Prometheus metrics:               http://%[2]s/metrics
+  Prometheus metrics:               http://%[5]s/metrics
   send a sample campaign now:       curl -X POST http://%[2]s/demo/campaigns/constitution-week-2026/send
                                     (or civil-code-month-2027: template messages, one per follower)
 
@@ -122,7 +129,7 @@ Try: 离婚冷静期是多久 · 民法典第1077条 · 法律援助怎么申请
 答题 (the 宪法 quiz: reply A, AC, 对 or 错; 退出 pauses it) and 排行,
 and follow with a community QR code on the chat page.
 Press Ctrl-C to stop.
-`, simL.Addr(), pufaL.Addr(), demoPassword, *mode)
+`, simL.Addr(), pufaL.Addr(), demoPassword, *mode, metricsL.Addr())
 
 	// Either server failing stops both; Ctrl-C stops both.
 	ctx, cancel := context.WithCancel(ctx)
@@ -133,7 +140,7 @@ Press Ctrl-C to stop.
 		simDone <- serveUntil(ctx, simSrv, simL, 5*time.Second)
 		cancel()
 	}()
-	err = svc.serveHTTP(ctx, pufaL, logger)
+	err = svc.serveHTTP(ctx, pufaL, metricsL, logger)
 	cancel()
 	if simErr := <-simDone; simErr != nil {
 		err = errors.Join(err, fmt.Errorf("demo: simulator: %w", simErr))

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -92,9 +93,12 @@ func postJSON(t *testing.T, url string, v any) map[string]any {
 }
 
 func TestDemoAnswersAResidentEndToEnd(t *testing.T) {
-	urls, done, stop := startCommand(t, "demo", "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--followers", "5")
+	urls, done, stop := startCommand(t, "demo", "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--followers", "5")
 	sim := strings.TrimSuffix(urlWith(t, urls, "/sim/"), "/sim/")
 	ready := urlWith(t, urls, "/readyz")
+	if code := get(t, urlWith(t, urls, "/metrics")); code != 200 {
+		t.Errorf("the demo's metrics URL answers %d", code)
+	}
 
 	tests := []struct {
 		name, content, want string
@@ -133,7 +137,7 @@ func TestDemoAnswersAResidentEndToEnd(t *testing.T) {
 func TestDemoInEveryMode(t *testing.T) {
 	for _, mode := range []string{"plain", "compat", "safe"} {
 		t.Run(mode, func(t *testing.T) {
-			urls, done, stop := startCommand(t, "demo", "--mode", mode, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--followers", "2")
+			urls, done, stop := startCommand(t, "demo", "--mode", mode, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--followers", "2")
 			sim := strings.TrimSuffix(urlWith(t, urls, "/sim/"), "/sim/")
 			for _, tt := range []struct{ content, want string }{
 				{"你好", "普法小助手"},
@@ -156,7 +160,7 @@ func TestDemoInEveryMode(t *testing.T) {
 func startDemoWithMode(t *testing.T, mode string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"demo", "--mode", mode, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0"}, &out, io.Discard)
+	err := run(context.Background(), []string{"demo", "--mode", mode, "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, &out, io.Discard)
 	return out.String(), err
 }
 
@@ -173,6 +177,45 @@ func TestServeRejectsInvalidConfigNamingTheKey(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing file not reported: %v", err)
 	}
+}
+
+// TestServeMetricsOnTheirOwnListener: `pufa serve` serves the metrics on
+// metrics.addr only. A reverse proxy on the same host forwards the public's
+// requests from loopback, so /metrics on the main listener was public.
+func TestServeMetricsOnTheirOwnListener(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`http:
+  addr: 127.0.0.1:0
+redis:
+  addrs: [%s]
+  prefix: %q
+wechat:
+  app_id: wxm
+  app_secret: m-secret
+  token: m-token
+  api_base: http://127.0.0.1:1
+metrics:
+  addr: 127.0.0.1:0
+`, storetest.Addr(t), storetest.New(t).Prefix())), 0o600)
+	urls, done, stop := startCommand(t, "serve", "--config", cfgFile)
+	callback := urlWith(t, urls, "/wechat")
+	metricsURL := urlWith(t, urls, "/metrics")
+	if code := get(t, strings.TrimSuffix(callback, "/wechat")+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the main listener: %d, want 404", code)
+	}
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("%s: %d\n%.200s", metricsURL, resp.StatusCode, body)
+	}
+	if metricsURL == strings.TrimSuffix(callback, "/wechat")+"/metrics" {
+		t.Errorf("metrics share the main listener: %s", metricsURL)
+	}
+	stopCommand(t, stop, done)
 }
 
 func TestServeNeedsWeChatCredentials(t *testing.T) {
