@@ -303,7 +303,11 @@ func (c Config) Validate() error {
 	}
 	for _, a := range c.Redis.Addrs {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			bad("redis.addrs", "%q is not host:port", a)
+			hint := ""
+			if strings.Contains(a, "@") {
+				hint = " (put the password in redis.password, not in the address)"
+			}
+			bad("redis.addrs", "%q is not host:port%s", redactURL(a), hint)
 		}
 	}
 	if c.Redis.DB < 0 {
@@ -337,7 +341,7 @@ func (c Config) Validate() error {
 		bad("wechat.mode", "%q is not one of plain, compat, safe", mode)
 	}
 	if u, err := url.Parse(c.WeChat.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("wechat.api_base", "%q is not an http(s) URL", c.WeChat.APIBase)
+		bad("wechat.api_base", "%q is not an http(s) URL", redactURL(c.WeChat.APIBase))
 	}
 	if c.WeChat.MaxClockSkew < 0 {
 		bad("wechat.max_clock_skew", "must not be negative (0 disables the check)")
@@ -378,16 +382,18 @@ func (c Config) Validate() error {
 	if d := time.Duration(c.Quiz.RepeatWindow); d < 0 || d > time.Minute {
 		bad("quiz.repeat_window", "%s is outside 0..1m (0 turns the check off)", d)
 	}
-	for _, a := range c.Console.Accounts {
+	// Errors name an entry, never show it: a malformed one may be a
+	// password or a raw token pasted in place of its hash.
+	for i, a := range c.Console.Accounts {
 		f := strings.SplitN(a, ":", 3)
 		if len(f) != 3 || f[0] == "" || (f[1] != "editor" && f[1] != "approver") || !strings.HasPrefix(f[2], "$2") {
-			bad("console.accounts", "%q is not user:editor|approver:bcrypt-hash (make one with `pufa console hash`)", strings.SplitN(a, ":", 2)[0])
+			bad("console.accounts", "%s is not user:editor|approver:bcrypt-hash (make one with `pufa console hash`)", entryName(a, i))
 		}
 	}
-	for _, tok := range c.Console.APITokens {
+	for i, tok := range c.Console.APITokens {
 		f := strings.SplitN(tok, ":", 3)
 		if len(f) != 3 || f[0] == "" || (f[1] != "editor" && f[1] != "approver") || !isHex64(f[2]) {
-			bad("console.api_tokens", "%q is not name:editor|approver:sha256-hex", strings.SplitN(tok, ":", 2)[0])
+			bad("console.api_tokens", "%s is not name:editor|approver:sha256-hex (the token's hash, from `pufa console token`)", entryName(tok, i))
 		}
 	}
 	if d := time.Duration(c.Console.SessionTTL); d < 5*time.Minute {

@@ -174,3 +174,80 @@ func TestRequireWeChat(t *testing.T) {
 		t.Errorf("complete credentials rejected: %v", err)
 	}
 }
+
+// TestMaskedHidesEverySecret: `pufa config` prints Masked; no secret, hash
+// of a password or hash of a token may appear, while the names that tell
+// entries apart stay.
+func TestMaskedHidesEverySecret(t *testing.T) {
+	const (
+		bcrypt   = "$2a$10$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZa"
+		tokenSum = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		metricPw = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+	)
+	cfg := Default()
+	cfg.WeChat.AppID = "wx1"
+	cfg.WeChat.AppSecret = "app-secret-value"
+	cfg.WeChat.Token = "token-value"
+	cfg.WeChat.EncodingAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	cfg.WeChat.APIBase = "https://proxyuser:proxy-pw@wx-proxy.example:8443"
+	cfg.Redis.Password = "redis-pw"
+	cfg.Redis.Addrs = []string{"10.0.0.1:6379"}
+	cfg.Console.Accounts = []string{"alice:approver:" + bcrypt}
+	cfg.Console.APITokens = []string{"ci:editor:" + tokenSum}
+	cfg.Metrics.User, cfg.Metrics.PasswordSHA256 = "prom", metricPw
+	b, err := cfg.Masked().YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	for _, secret := range []string{"app-secret-value", "token-value", "ABCDEFG", "proxy-pw", "redis-pw",
+		bcrypt, "$2a$", tokenSum, metricPw} {
+		if strings.Contains(out, secret) {
+			t.Errorf("masked config shows %q:\n%s", secret, out)
+		}
+	}
+	for _, kept := range []string{"alice:approver:", "ci:editor:", "user: prom", "wx-proxy.example:8443", "10.0.0.1:6379"} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("masked config lacks %q:\n%s", kept, out)
+		}
+	}
+	if cfg.Console.Accounts[0] != "alice:approver:"+bcrypt {
+		t.Error("Masked changed the configuration it was called on")
+	}
+}
+
+// TestErrorsDoNotEchoSecrets: a secret pasted into the wrong place (a raw
+// token for its hash, a password in a Redis URL) is named by its key, never
+// printed, as start-up errors end up in logs.
+func TestErrorsDoNotEchoSecrets(t *testing.T) {
+	tests := []struct {
+		name, file, secret, wantKey string
+	}{
+		{"raw API token", "console:\n  api_tokens: [Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ]\n", "Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ", "console.api_tokens"},
+		{"raw token after a name", "console:\n  api_tokens: ['ci:editor:Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ']\n", "Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ", "console.api_tokens"},
+		{"password for a bcrypt hash", "console:\n  accounts: ['hunter2-plain-password']\n", "hunter2-plain-password", "console.accounts"},
+		{"password after the role", "console:\n  accounts: ['alice:editor:hunter2-plain-password']\n", "hunter2-plain-password", "console.accounts"},
+		{"redis URL with a password", "redis:\n  addrs: ['redis://default:s3cret-redis-pw@10.0.0.5:6379']\n", "s3cret-redis-pw", "redis.addrs"},
+		{"redis URL, password only", "redis:\n  addrs: ['redis://:s3cret-redis-pw@10.0.0.5:6379/0']\n", "s3cret-redis-pw", "redis.addrs"},
+		{"api base with credentials", "wechat:\n  api_base: 'ftp://u:s3cret-proxy-pw@proxy'\n", "s3cret-proxy-pw", "wechat.api_base"},
+		{"token from the environment", "", "Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ", "console.api_tokens"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var env []string
+			if tt.file == "" {
+				env = []string{"PUFA_CONSOLE_API_TOKENS=" + tt.secret}
+			}
+			_, err := Load(writeFile(t, tt.file), env)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), tt.secret) {
+				t.Errorf("error echoes the secret: %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantKey) {
+				t.Errorf("error %q does not name %s", err, tt.wantKey)
+			}
+		})
+	}
+}

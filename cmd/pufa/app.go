@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	sdkutil "github.com/silenceper/wechat/v2/util"
@@ -301,12 +300,7 @@ func runConfig(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range []*string{&cfg.WeChat.AppSecret, &cfg.WeChat.EncodingAESKey, &cfg.Redis.Password, &cfg.WeChat.Token} {
-		if *s != "" {
-			*s = strings.Repeat("*", 8)
-		}
-	}
-	b, err := cfg.YAML()
+	b, err := cfg.Masked().YAML()
 	if err != nil {
 		return err
 	}

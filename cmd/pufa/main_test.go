@@ -241,3 +241,51 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("usage not printed: %s", stderr.String())
 	}
 }
+
+// TestConfigAndStartupErrorsMaskSecrets: `pufa config` shows no secret and
+// no hash of a password or token, and a start-up error over a raw token or a
+// Redis URL with a password does not print them.
+func TestConfigAndStartupErrorsMaskSecrets(t *testing.T) {
+	const (
+		bcrypt   = "$2a$10$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZa"
+		tokenSum = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		metricPw = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+	)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte(`console:
+  accounts: ['alice:approver:`+bcrypt+`']
+  api_tokens: ['ci:editor:`+tokenSum+`']
+metrics:
+  user: prom
+  password_sha256: `+metricPw+`
+`), 0o600)
+	t.Setenv("PUFA_WECHAT_APP_SECRET", "app-secret-from-env")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"config", "--config", good}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{bcrypt, "$2a$", tokenSum, metricPw, "app-secret-from-env"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("pufa config shows %q:\n%s", secret, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "alice:approver:") {
+		t.Errorf("pufa config lost the account names:\n%s", out.String())
+	}
+
+	tests := []struct{ name, file, secret string }{
+		{"raw API token", "console:\n  api_tokens: [Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ]\n", "Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ"},
+		{"redis URL with a password", "redis:\n  addrs: ['redis://default:s3cret-redis-pw@10.0.0.5:6379']\n", "s3cret-redis-pw"},
+	}
+	for _, tt := range tests {
+		bad := filepath.Join(dir, "bad.yaml")
+		os.WriteFile(bad, []byte(tt.file), 0o600)
+		for _, cmd := range []string{"serve", "config"} {
+			err := run(context.Background(), []string{cmd, "--config", bad}, io.Discard, io.Discard)
+			if err == nil || strings.Contains(err.Error(), tt.secret) {
+				t.Errorf("%s: pufa %s: error %v echoes the secret (or none)", tt.name, cmd, err)
+			}
+		}
+	}
+}
