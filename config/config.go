@@ -5,7 +5,10 @@ package config
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +48,10 @@ type Redis struct {
 	Password   string   `yaml:"password"`
 	DB         int      `yaml:"db"`
 	Prefix     string   `yaml:"prefix"`
+	// PseudonymKey keys the hashes that stand in for openids in records kept
+	// past erasure or past their need for the openid; Load derives it from
+	// wechat.app_secret when it is empty.
+	PseudonymKey string `yaml:"pseudonym_key"`
 }
 
 // WeChat holds the official account's credentials from the MP console.
@@ -181,7 +188,21 @@ func Load(path string, environ []string) (Config, error) {
 	}
 	// Resolved here so that `pufa config` shows the mode callbacks get.
 	cfg.WeChat.Mode = cfg.WeChat.EffectiveMode()
+	if cfg.Redis.PseudonymKey == "" && cfg.WeChat.AppSecret != "" {
+		cfg.Redis.PseudonymKey = derivePseudonymKey(cfg.WeChat.AppSecret)
+	}
 	return cfg, nil
+}
+
+// derivePseudonymKey makes a pseudonym key out of the AppSecret, so that an
+// existing deployment needs no new secret: HMAC-SHA256 keyed with the
+// AppSecret over a fixed label, which no other use of the AppSecret shares.
+// Resetting the AppSecret in the MP console then changes every pseudonym
+// (see README, Security); a configured redis.pseudonym_key does not.
+func derivePseudonymKey(appSecret string) string {
+	mac := hmac.New(sha256.New, []byte(appSecret))
+	mac.Write([]byte("pufa redis.pseudonym_key v1"))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // Callback encryption modes (消息加解密方式 in the MP console's 服务器配置).
@@ -315,6 +336,9 @@ func (c Config) Validate() error {
 	}
 	if c.Redis.DB != 0 && len(c.Redis.Addrs) > 1 && c.Redis.MasterName == "" {
 		bad("redis.db", "Redis Cluster has only db 0")
+	}
+	if k := c.Redis.PseudonymKey; k != "" && len(k) < 32 {
+		bad("redis.pseudonym_key", "is %d characters; use at least 32 random ones (e.g. `openssl rand -hex 32`)", len(k))
 	}
 	if c.Redis.Prefix == "" {
 		bad("redis.prefix", "must not be empty (keys of other applications could collide)")

@@ -117,6 +117,7 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
 		{"bad metrics addr", "metrics:\n  addr: 9464\n", nil, "metrics.addr"},
 		{"metrics on the main listener", "http:\n  addr: 127.0.0.1:8080\nmetrics:\n  addr: 127.0.0.1:8080\n", nil, "metrics.addr"},
+		{"short pseudonym key", "redis:\n  pseudonym_key: abc\n", nil, "redis.pseudonym_key"},
 		{"safe mode without key", "wechat:\n  mode: safe\n", nil, "wechat.mode"},
 		{"compat mode without key", "wechat:\n  mode: compat\n", nil, "wechat.mode"},
 		{"plain mode with a key", "wechat:\n  app_id: wx1\n  mode: plain\n  encoding_aes_key: abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n", nil, "wechat.mode"},
@@ -175,6 +176,33 @@ func TestRequireWeChat(t *testing.T) {
 	}
 }
 
+// TestPseudonymKey: configured as given, else derived from the AppSecret so
+// that replicas and tools sharing a config agree, else none.
+func TestPseudonymKey(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef-configured"
+	load := func(env ...string) string {
+		t.Helper()
+		cfg, err := Load("", env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Redis.PseudonymKey
+	}
+	if got := load("PUFA_REDIS_PSEUDONYM_KEY=" + key); got != key {
+		t.Errorf("configured key became %q", got)
+	}
+	derived := load("PUFA_WECHAT_APP_SECRET=s1")
+	if len(derived) != 64 || derived != load("PUFA_WECHAT_APP_SECRET=s1") || derived == load("PUFA_WECHAT_APP_SECRET=s2") {
+		t.Errorf("derived keys: %q (want 64 hex digits, the same for the same secret, another for another)", derived)
+	}
+	if strings.Contains(derived, "s1") {
+		t.Error("the derived key shows the secret")
+	}
+	if got := load(); got != "" {
+		t.Errorf("no key and no secret gave %q", got)
+	}
+}
+
 // TestMaskedHidesEverySecret: `pufa config` prints Masked; no secret, hash
 // of a password or hash of a token may appear, while the names that tell
 // entries apart stay.
@@ -191,6 +219,7 @@ func TestMaskedHidesEverySecret(t *testing.T) {
 	cfg.WeChat.EncodingAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 	cfg.WeChat.APIBase = "https://proxyuser:proxy-pw@wx-proxy.example:8443"
 	cfg.Redis.Password = "redis-pw"
+	cfg.Redis.PseudonymKey = "pseudonym-key-0123456789abcdef0123456789"
 	cfg.Redis.Addrs = []string{"10.0.0.1:6379"}
 	cfg.Console.Accounts = []string{"alice:approver:" + bcrypt}
 	cfg.Console.APITokens = []string{"ci:editor:" + tokenSum}
@@ -201,7 +230,7 @@ func TestMaskedHidesEverySecret(t *testing.T) {
 	}
 	out := string(b)
 	for _, secret := range []string{"app-secret-value", "token-value", "ABCDEFG", "proxy-pw", "redis-pw",
-		bcrypt, "$2a$", tokenSum, metricPw} {
+		bcrypt, "$2a$", tokenSum, metricPw, "pseudonym-key"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("masked config shows %q:\n%s", secret, out)
 		}

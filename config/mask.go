@@ -16,7 +16,7 @@ const masked = "********"
 func (c Config) Masked() Config {
 	m := c
 	for _, s := range []*string{&m.WeChat.AppSecret, &m.WeChat.Token, &m.WeChat.EncodingAESKey,
-		&m.Redis.Password, &m.Metrics.PasswordSHA256} {
+		&m.Redis.Password, &m.Redis.PseudonymKey, &m.Metrics.PasswordSHA256} {
 		if *s != "" {
 			*s = masked
 		}

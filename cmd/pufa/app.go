@@ -155,6 +155,7 @@ func loadCorpus(withDefault bool, files []string) (*knowledge.Corpus, error) {
 func openStore(cfg config.Redis) (*store.Store, error) {
 	return store.Open(store.Options{
 		Addrs: cfg.Addrs, MasterName: cfg.MasterName, Password: cfg.Password, DB: cfg.DB, Prefix: cfg.Prefix,
+		PseudonymKey: cfg.PseudonymKey,
 	})
 }
 
