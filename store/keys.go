@@ -97,6 +97,14 @@ import "strconv"
 //	quiz:{<id>}:communities          hash    <community>:participants|completions|best_sum
 //	quiz:{<id>}:board                zset    openid → best*1e10 + (9999999999 − finish unix s): more
 //	                                         right answers first, then the earlier finish
+//	quiz:{<id>}:seen:<pseudonym>     hash    one resident's attempts record, named by a keyed hash
+//	                                         (HMAC-SHA256, redis.pseudonym_key) of quiz id and
+//	                                         openid, holding no openid: n (attempts started), c
+//	                                         (community credited), b (best right answers). Survives
+//	                                         erasure, so unfollowing and following again neither
+//	                                         resets an attempts limit nor counts the resident or a
+//	                                         second community again; expires a day after the quiz
+//	                                         closes
 
 func (s *Store) keyCallback(openid, id string) string   { return s.key("callback", tag(openid), id) }
 func (s *Store) keyCallbackURL(signature string) string { return s.key("callsig", signature) }
@@ -133,6 +141,12 @@ func (s *Store) keyQuizProgress(id, openid string) string {
 func (s *Store) keyQuizStats(id string) string       { return s.keyQuiz(id) + ":stats" }
 func (s *Store) keyQuizCommunities(id string) string { return s.keyQuiz(id) + ":communities" }
 func (s *Store) keyQuizBoard(id string) string       { return s.keyQuiz(id) + ":board" }
+
+// keyQuizAttempts names the attempts record by a keyed hash of openid and
+// quiz, so that it can outlive the resident's erasure without the openid.
+func (s *Store) keyQuizAttempts(id, openid string) string {
+	return s.keyQuiz(id) + ":seen:" + s.pseudonym("quiz attempts", id, openid)
+}
 
 // Campaigns.
 
