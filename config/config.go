@@ -72,6 +72,10 @@ type Bot struct {
 	KeywordsFile  string   `yaml:"keywords_file"`
 	ReplyDeadline Duration `yaml:"reply_deadline"`
 	DedupTTL      Duration `yaml:"dedup_ttl"`
+	// 转人工 requests recorded per resident and day; 0 = no limit.
+	ConsultDailyLimit int `yaml:"consult_daily_limit"`
+	// How long an answered or closed consultation is kept.
+	ConsultRetention Duration `yaml:"consult_retention"`
 }
 
 // Knowledge configures the law corpus and the office FAQ.
@@ -154,8 +158,10 @@ func Default() Config {
 				"回复“转人工”联系工作人员；法律援助热线 12348。",
 			Fallback: "您的问题已收到。可以换个说法再问一次，或回复“转人工”由工作人员解答；" +
 				"也可拨打公共法律服务热线 12348。",
-			ReplyDeadline: Duration(4 * time.Second),
-			DedupTTL:      Duration(5 * time.Minute),
+			ReplyDeadline:     Duration(4 * time.Second),
+			DedupTTL:          Duration(5 * time.Minute),
+			ConsultDailyLimit: 3,
+			ConsultRetention:  Duration(365 * 24 * time.Hour),
 		},
 		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
@@ -375,6 +381,12 @@ func (c Config) Validate() error {
 	}
 	if d := time.Duration(c.Bot.DedupTTL); d < time.Minute {
 		bad("bot.dedup_ttl", "%s is below 1m (WeChat retries for 15s; keep at least 60s)", d)
+	}
+	if n := c.Bot.ConsultDailyLimit; n < 0 || n > 100 {
+		bad("bot.consult_daily_limit", "%d is outside 0..100 (0 = no limit)", n)
+	}
+	if d := time.Duration(c.Bot.ConsultRetention); d < 24*time.Hour {
+		bad("bot.consult_retention", "%s is below 24h (staff need time to read an answered request)", d)
 	}
 	if strings.TrimSpace(c.Bot.Fallback) == "" {
 		bad("bot.fallback", "must not be empty (WeChat shows an error for empty replies)")

@@ -117,6 +117,8 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
 		{"bad metrics addr", "metrics:\n  addr: 9464\n", nil, "metrics.addr"},
 		{"metrics on the main listener", "http:\n  addr: 127.0.0.1:8080\nmetrics:\n  addr: 127.0.0.1:8080\n", nil, "metrics.addr"},
+		{"negative consult limit", "bot:\n  consult_daily_limit: -1\n", nil, "bot.consult_daily_limit"},
+		{"short consult retention", "bot:\n  consult_retention: 1h\n", nil, "bot.consult_retention"},
 		{"short pseudonym key", "redis:\n  pseudonym_key: abc\n", nil, "redis.pseudonym_key"},
 		{"safe mode without key", "wechat:\n  mode: safe\n", nil, "wechat.mode"},
 		{"compat mode without key", "wechat:\n  mode: compat\n", nil, "wechat.mode"},

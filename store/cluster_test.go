@@ -27,7 +27,10 @@ import (
 //	ReleaseCallback                 releaseScript
 //	CacheCompareAndDelete           compareAndDeleteScript
 //	Subscribe, SetCommunity         separate commands on the user's and the community's slots
-//	AddConsultation                 pipeline over consult:*, user:{openid}:consults and stats:<day>
+//	AddConsultation,
+//	RequestConsultation             pipelines over consult:day:<day>, then consult:*,
+//	                                user:{openid}:consults and stats:<day>
+//	SetConsultationStatus           consultStatusScript
 //	RecordQuestion                  pipeline on the auto-pipeliner over user:{openid}:*, stats and topics
 //	SetMore                         MULTI on user:{openid}:more
 //	UserExists                      EXISTS over every user:{openid}* key
@@ -303,6 +306,9 @@ func clusterResidents(t *testing.T, st *store.Store) {
 		if _, err := st.AddConsultation(ctx, o, "想咨询律师", now); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if r, err := st.RequestConsultation(ctx, store.ConsultRequest{OpenID: gone, Question: "再问", At: now, DailyLimit: 1}); err != nil || !r.Limited {
+		t.Errorf("a second request of the day under a limit of one: %+v, %v", r, err)
 	}
 	for _, quiz := range quizIDs()[1:] {
 		_, p, err := st.StartQuiz(ctx, store.QuizStart{Quiz: quiz, OpenID: gone, Order: []string{"x0"},

@@ -24,9 +24,15 @@ import "strconv"
 //	                                         erasure can find them in the quizzes' slots
 //	community:<id>:followers         set     openids of current followers from that community
 //	consult:seq                      string  last consultation id issued
-//	consult:<id>                     hash    one consultation request: openid, question,
-//	                                         status (new|answered|closed), created
-//	consult:index                    zset    consultation ids scored by creation time
+//	consult:<id>                     hash    one consultation request: openid, question (at most
+//	                                         ConsultMaxRunes), status (new|answered|closed),
+//	                                         created; expires bot.consult_retention after it is
+//	                                         answered or closed
+//	consult:index                    zset    consultation ids scored by creation time; ids whose
+//	                                         record expired are dropped when listed
+//	consult:day:<yyyymmdd>           hash    requests that day per resident, under a keyed hash of
+//	                                         the openid (no openid), for bot.consult_daily_limit
+//	                                         and to count each resident once a day; 48 h TTL
 //	stats:<yyyymmdd>                 hash    aggregate counters of one day (Asia/Shanghai),
 //	                                         never expire, never personal: see Metric*
 //	topics:<yyyymmdd>                zset    questions per topic (FAQ entry or law chapter) that day
@@ -117,6 +123,7 @@ func (s *Store) keyCommunityFollowers(id string) string { return s.key("communit
 func (s *Store) keyConsultSeq() string                  { return s.key("consult", "seq") }
 func (s *Store) keyConsult(id string) string            { return s.key("consult", id) }
 func (s *Store) keyConsultIndex() string                { return s.key("consult", "index") }
+func (s *Store) keyConsultDay(day string) string        { return s.key("consult", "day", day) }
 func (s *Store) keyStats(day string) string             { return s.key("stats", day) }
 func (s *Store) keyWXCache(name string) string          { return s.key("wxcache", name) }
 

@@ -28,6 +28,9 @@ type Options struct {
 	// openids (see pseudonym). Empty: derived from Prefix, which is no
 	// secret; only for tools that store no pseudonyms.
 	PseudonymKey string
+	// ConsultRetention is how long an answered or closed consultation is
+	// kept; 0 = DefaultConsultRetention.
+	ConsultRetention time.Duration
 }
 
 // Store is pufa's handle on Redis. It is safe for concurrent use.
@@ -38,6 +41,8 @@ type Store struct {
 	async  redis.Cmdable         // the same, deferred: results block when read, so several go out together
 	prefix string
 	pkey   []byte // HMAC key of pseudonym
+
+	consultRetention time.Duration
 }
 
 // Open connects according to opts. It does not ping: a service must start
@@ -59,7 +64,11 @@ func Open(opts Options) (*Store, error) {
 		Password:   opts.Password,
 		DB:         opts.DB,
 	}
-	s := &Store{rdb: redis.NewUniversalClient(&uo), prefix: opts.Prefix, pkey: pseudonymKey(opts.PseudonymKey, opts.Prefix)}
+	s := &Store{rdb: redis.NewUniversalClient(&uo), prefix: opts.Prefix, pkey: pseudonymKey(opts.PseudonymKey, opts.Prefix),
+		consultRetention: opts.ConsultRetention}
+	if s.consultRetention <= 0 {
+		s.consultRetention = DefaultConsultRetention
+	}
 	uo.DialTimeout, uo.ReadTimeout, uo.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
 	uo.MaxRetries, uo.DialerRetries, uo.DialerRetryTimeout = -1, 1, 50*time.Millisecond
 	s.fast = redis.NewUniversalClient(&uo)
@@ -81,7 +90,7 @@ func Open(opts Options) (*Store, error) {
 // (see wait), so they join the shared batches instead of each going out
 // alone or taking a connection of their own, as Pipelined does.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	s := &Store{rdb: rdb, prefix: prefix, pkey: pseudonymKey("", prefix)}
+	s := &Store{rdb: rdb, prefix: prefix, pkey: pseudonymKey("", prefix), consultRetention: DefaultConsultRetention}
 	s.hot, s.async = pipeliners(rdb)
 	return s
 }

@@ -153,10 +153,22 @@ func loadCorpus(withDefault bool, files []string) (*knowledge.Corpus, error) {
 
 // openStore connects to the Redis deployment the config names.
 func openStore(cfg config.Redis) (*store.Store, error) {
-	return store.Open(store.Options{
+	return store.Open(redisOptions(cfg))
+}
+
+func redisOptions(cfg config.Redis) store.Options {
+	return store.Options{
 		Addrs: cfg.Addrs, MasterName: cfg.MasterName, Password: cfg.Password, DB: cfg.DB, Prefix: cfg.Prefix,
 		PseudonymKey: cfg.PseudonymKey,
-	})
+	}
+}
+
+// openServiceStore is openStore with what only the service uses: the tools
+// change no consultation's status, so only the service needs its retention.
+func openServiceStore(cfg config.Config) (*store.Store, error) {
+	o := redisOptions(cfg.Redis)
+	o.ConsultRetention = time.Duration(cfg.Bot.ConsultRetention)
+	return store.Open(o)
 }
 
 // newWeChat returns the API client. The SDK's URL rewriting and HTTP client
@@ -185,7 +197,8 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	if err != nil {
 		return nil, err
 	}
-	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback, Logger: logger}
+	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback,
+		ConsultDailyLimit: cfg.Bot.ConsultDailyLimit, Logger: logger}
 	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
 	// Order is priority: built-in commands (转人工), the quiz (so that "A"
 	// during a quiz is an answer, not a question), keyword rules, then the

@@ -26,7 +26,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	logger := newLogger(cfg.Log, os.Stderr)
-	st, err := openStore(cfg.Redis)
+	st, err := openServiceStore(cfg)
 	if err != nil {
 		return err
 	}
