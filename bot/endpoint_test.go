@@ -789,3 +789,42 @@ func TestStalledRedisDoesNotHoldTheReply(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsubscribeErasesStoredReplies: the replies kept for WeChat's retries
+// go with the rest of the resident's data; WeChat's retry of the unsubscribe
+// itself is still answered once, not processed again.
+func TestUnsubscribeErasesStoredReplies(t *testing.T) {
+	var h *Handlers
+	f := newFixture(t, HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
+		r := NewRouter(HandlerFunc(h.HandleFallback))
+		h.Register(r)
+		return r.Handle(ctx, m)
+	}))
+	h = &Handlers{Residents: f.st, Welcome: "欢迎", Fallback: "没听懂"}
+	ctx := context.Background()
+	for i, text := range []string{"转人工：房东不退押金", "邻居噪音扰民怎么办"} {
+		if body := readBody(t, f.post(request{body: textXML(testOpenID, text, int64(7001+i), f.now.Unix())})); !strings.Contains(body, "<Content>") {
+			t.Fatalf("reply %q", body)
+		}
+	}
+	pattern := f.st.Prefix() + "callback:{" + testOpenID + "}:*"
+	if keys, _ := f.st.Client().Keys(ctx, pattern).Result(); len(keys) != 2 {
+		t.Fatalf("stored replies %v, want 2", keys)
+	}
+	unsub := f.build(request{body: eventXML(testOpenID, "unsubscribe", "", f.now.Unix())})
+	for _, delivery := range []string{"first", "retry"} {
+		resp := f.send(unsub)
+		if body := readBody(t, resp); resp.StatusCode != 200 || body != "success" {
+			t.Errorf("%s unsubscribe: %d %q", delivery, resp.StatusCode, body)
+		}
+	}
+	keys, _ := f.st.Client().Keys(ctx, pattern).Result()
+	for _, k := range keys {
+		if v, _ := f.st.Client().Get(ctx, k).Result(); !strings.Contains(k, "unsubscribe") || v != "rsuccess" {
+			t.Errorf("after unsubscribing: %s = %q; only the unsubscribe's own record (success) may stay", k, v)
+		}
+	}
+	if stats, _ := f.st.DayStats(ctx, time.Now()); stats[store.MetricUnsubscribes] != 1 {
+		t.Errorf("unsubscribes counted %d, want 1: the retry is answered from its record", stats[store.MetricUnsubscribes])
+	}
+}

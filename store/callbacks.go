@@ -84,10 +84,34 @@ func (s *Store) CallbackReply(ctx context.Context, openid, id string) (reply []b
 }
 
 // AnswerCallback stores the reply body sent for callback id, kept for ttl so
-// that retries receive it byte for byte.
+// that retries receive it byte for byte, and indexes it under the resident
+// so that erasure can find it. One script, one command on the callback path.
 func (s *Store) AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error {
-	if err := s.hot.Set(ctx, s.keyCallback(openid, id), replyRecord(reply), ttl).Err(); err != nil {
+	err := answerScript.Run(ctx, s.hot, []string{s.keyCallback(openid, id), s.keyCallbackIndex(openid)},
+		replyRecord(reply), ttl.Milliseconds(), id).Err()
+	if err != nil {
 		return fmt.Errorf("store: answer callback: %w", err)
+	}
+	return nil
+}
+
+// eraseCallbackReplies deletes the stored replies of the resident's
+// callbacks: they may hold what the bot told the resident. Pending claims
+// stay: they hold no reply, and one of them is the unsubscribe being
+// processed, whose retries must not run it again.
+func (s *Store) eraseCallbackReplies(ctx context.Context, openid string) error {
+	index := s.keyCallbackIndex(openid)
+	ids, err := s.rdb.ZRange(ctx, index, 0, -1).Result()
+	if err != nil {
+		return fmt.Errorf("store: erase callback replies: %w", err)
+	}
+	keys := make([]string, 0, 1+len(ids))
+	keys = append(keys, index)
+	for _, id := range ids {
+		keys = append(keys, s.keyCallback(openid, id))
+	}
+	if err := eraseRepliesScript.Run(ctx, s.rdb, keys).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("store: erase callback replies: %w", err)
 	}
 	return nil
 }

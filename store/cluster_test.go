@@ -25,6 +25,7 @@ import (
 //
 //	ClaimCallback, Session          claimScript on the auto-pipeliner: callback record + session pointer
 //	ReleaseCallback                 releaseScript
+//	AnswerCallback                  answerScript: callback record + the resident's callback index
 //	CacheCompareAndDelete           compareAndDeleteScript
 //	Subscribe, SetCommunity         separate commands on the user's and the community's slots
 //	AddConsultation,
@@ -34,7 +35,8 @@ import (
 //	RecordQuestion                  pipeline on the auto-pipeliner over user:{openid}:*, stats and topics
 //	SetMore                         MULTI on user:{openid}:more
 //	UserExists                      EXISTS over every user:{openid}* key
-//	EraseUser                       DEL over the user's keys, a MULTI per quiz taken
+//	EraseUser                       DEL over the user's keys, a MULTI per quiz taken,
+//	                                eraseRepliesScript over the callback index and records
 //	Communities                     SCAN on every master
 //	SetCampaignState                campaignStateScript: campaign, log and run hash
 //	ClaimFire                       claimFireScript: fire key and campaign hash
@@ -43,6 +45,7 @@ import (
 //	RecordRunItem, ReleaseRunItem,
 //	RenewRunItem, TemplateFinished  per-recipient scripts over run, status, inflight, retry, campaign
 //	RunStatuses                     HSCAN of the status hash
+//	ForgetRunRecipients, RunStatus  HSCAN, then forgetRecipientsScript on the status hash
 //	TakeRate                        rateScript (GCRA)
 //	EditLedgerEntry                 ledgerEditScript: entry and its history
 //	StartQuiz                       pipeline over the user's slot, quizStartScript in the quiz's slot
@@ -329,7 +332,11 @@ func clusterResidents(t *testing.T, st *store.Store) {
 		}
 	}
 
+	must(t, st.AnswerCallback(ctx, gone, "m:42", []byte("<xml>答复</xml>"), time.Minute))
 	must(t, st.EraseUser(ctx, gone))
+	if _, ok, err := st.CallbackReply(ctx, gone, "m:42"); err != nil || ok {
+		t.Errorf("the erased resident's stored reply survives (%v, %v)", ok, err)
+	}
 	if ok, err := st.UserExists(ctx, gone); err != nil || ok {
 		t.Errorf("erased resident's keys survive (%v, %v)", ok, err)
 	}
@@ -538,6 +545,16 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 	}
 	if ttl := st.Client().TTL(ctx, fmt.Sprintf("%scampaign:{%s}:run:%d:status", st.Prefix(), id, fire.Unix())).Val(); ttl < 80*24*time.Hour {
 		t.Errorf("per-recipient statuses kept %v after the run, want ~90 days", ttl)
+	}
+	// The finished run forgets its openids; statuses are found by openid still.
+	must(t, st.ForgetRunRecipients(ctx, id, fire))
+	if raw, _ := st.RunStatuses(ctx, id, fire); len(raw) != len(wantStatuses) || raw["o1"] != "" {
+		t.Errorf("statuses after forgetting %v, want %d under pseudonyms", raw, len(wantStatuses))
+	}
+	for o, s := range wantStatuses {
+		if got, err := st.RunStatus(ctx, id, fire, o); err != nil || got != s {
+			t.Errorf("status of %s after forgetting = %q (%v), want %q", o, got, err, s)
+		}
 	}
 	h, _ := st.Campaign(ctx, id)
 	for k, v := range map[string]string{"state": "approved", "approved_by": "张三", "fires": "2", "missed_fires": "3", "last_fire": "1800000040", "reach_delivered": "2"} {

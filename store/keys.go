@@ -9,7 +9,11 @@ import "strconv"
 //	callback:{<openid>}:<dedup id>   string  dedup record of one processed callback: "p"
 //	                                         while processing (lease TTL), "r"+reply body
 //	                                         when answered (TTL ≥ 60 s, default 5 min);
-//	                                         keyword replies record nothing and keep none
+//	                                         keyword replies record nothing and keep none;
+//	                                         erasure deletes the answered ones (callbacks:)
+//	callbacks:{<openid>}             zset    dedup ids of the resident's answered callbacks, scored
+//	                                         by their records' expiry (ms), so that erasure finds
+//	                                         and deletes the stored replies; TTL = bot.dedup_ttl
 //	callsig:<signature>              string  sha256 (hex) of the one body a signed callback URL
 //	                                         (timestamp, nonce, signature) may carry: set NX by
 //	                                         its first delivery, kept until the timestamp leaves
@@ -57,10 +61,14 @@ import "strconv"
 //	                                         mass items "all", "tag:<id>", "b:<n>")
 //	campaign:{<id>}:run:<fire>:status hash   per-recipient result: i:<ms> in flight, r retry,
 //	                                         s[:<msgid>] sent, f:<code> failed, u unknown,
-//	                                         d delivered / b:<status> (TEMPLATESENDJOBFINISH)
+//	                                         d delivered / b:<status> (TEMPLATESENDJOBFINISH);
+//	                                         by openid while the run goes on, then by "~" + a
+//	                                         keyed hash of campaign, fire and openid
+//	                                         (ForgetRunRecipients), which no other run shares
 //	campaign:{<id>}:run:<fire>:inflight zset claimed items by lease deadline (ms)
 //	campaign:{<id>}:run:<fire>:retry list    items to claim again before the queue
-//	campaign:{<id>}:run:<fire>:batches hash  mass batch n → its openids, newline-separated
+//	campaign:{<id>}:run:<fire>:batches hash  mass batch n → its openids, newline-separated; deleted
+//	                                         when the run has finished
 //	campaign:msg:<msg_id>            string  "<id> <fire> <kind>" of a WeChat msg_id, for reach
 //	                                         callbacks; 30 days TTL
 //	ratelimit:<name>                 string  GCRA theoretical arrival time (µs) of a rate shared
@@ -81,8 +89,12 @@ import "strconv"
 //	console:account:<user>           hash    console account kept in Redis: hash (bcrypt), role
 //	console:audit                    list    state-changing console actions as JSON (last 10000)
 //
-// A run's per-recipient keys hold openids; they expire runRetention after
-// the run ends (erasure on unsubscribe does not reach into them earlier).
+// A run's per-recipient keys hold openids only while it runs: the claim and
+// record scripts need them to send each recipient once. When it has
+// finished, ForgetRunRecipients renames its statuses to pseudonyms and
+// drops its batches; the keys expire runRetention (90 days) after the end.
+// Erasure on unsubscribe does not reach into a running run: the resident's
+// status there is needed to send nobody twice.
 //
 // Quizzes (store/quiz.go). Every key of one quiz carries its id as the hash
 // tag {<id>}, including each resident's progress in it: the answer script
@@ -114,6 +126,7 @@ import "strconv"
 
 func (s *Store) keyCallback(openid, id string) string   { return s.key("callback", tag(openid), id) }
 func (s *Store) keyCallbackURL(signature string) string { return s.key("callsig", signature) }
+func (s *Store) keyCallbackIndex(openid string) string  { return s.key("callbacks", tag(openid)) }
 func (s *Store) keyUser(openid string) string           { return s.key("user", tag(openid)) }
 func (s *Store) keyUserLast(openid string) string       { return s.keyUser(openid) + ":last" }
 func (s *Store) keyUserConsults(openid string) string {

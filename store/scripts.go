@@ -11,6 +11,34 @@ if not v then redis.call('SET', KEYS[1], 'p', 'PX', ARGV[1]) end
 return {v, redis.call('GET', KEYS[2])}
 `)
 
+// answerScript stores a callback's reply and indexes it under the
+// resident, scored by its expiry, dropping index entries whose records have
+// expired so that the index of a resident who writes all day stays small.
+// KEYS[1] callback record, KEYS[2] the resident's callback index (same
+// {openid} slot). ARGV[1] record, ARGV[2] TTL in ms, ARGV[3] dedup id.
+var answerScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now))
+redis.call('ZADD', KEYS[2], string.format('%.0f', now + ttl), ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+`)
+
+// eraseRepliesScript deletes the answered callback records of a resident
+// and the index that listed them; pending claims ("p") stay.
+// KEYS[1] index, KEYS[2..] the records it lists (one {openid} slot).
+var eraseRepliesScript = redis.NewScript(`
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v and string.sub(v, 1, 1) == 'r' then redis.call('DEL', KEYS[i]) end
+end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
 // releaseScript drops a claim that is still pending so a retry can process
 // the message; it never removes a stored reply.
 // KEYS[1] dedup key.
@@ -222,12 +250,19 @@ return {'finished'}
 // An item reaped as unknown while its sender was merely slow gets its real
 // outcome; an item already recorded is left alone. The consecutive-failure
 // counter feeds auto-pause.
+// After the run ended its statuses are under pseudonyms (see
+// forgetRecipientsScript): a reaped item's late outcome is looked up there.
 // KEYS[1] run hash, KEYS[2] status, KEYS[3] inflight, KEYS[4] retry.
 // ARGV[1] item, ARGV[2] result, ARGV[3] counter (sent|failed|unknown),
-// ARGV[4] "1" when the send succeeded.
+// ARGV[4] "1" when the send succeeded, ARGV[5] the item's pseudonym.
 // Returns {recorded 1|0, consecutive failures}.
 var recordItemScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+local f = ARGV[1]
+local cur = redis.call('HGET', KEYS[2], f) or ''
+if cur == '' and redis.call('HGET', KEYS[2], ARGV[5]) == 'u' then
+  f = ARGV[5]
+  cur = 'u'
+end
 local p = string.sub(cur, 1, 2)
 if p ~= 'i:' and cur ~= 'u' and cur ~= 'r' then return {0, 0} end
 redis.call('ZREM', KEYS[3], ARGV[1])
@@ -237,7 +272,7 @@ else
   redis.call('HINCRBY', KEYS[1], 'done', 1)
 end
 if cur == 'r' then redis.call('LREM', KEYS[4], 0, ARGV[1]) end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], f, ARGV[2])
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
 local consec = 0
 if ARGV[4] == '1' then
@@ -278,15 +313,36 @@ return 1
 `)
 
 // templateFinishScript applies a TEMPLATESENDJOBFINISH to the recipient it
-// names, once: only a status still "s:<msgid>" changes.
+// names, once: only a status still "s:<msgid>" changes. The status is under
+// the openid while the run goes on, under its pseudonym once it ended.
 // KEYS[1] run hash, KEYS[2] status, KEYS[3] campaign hash.
-// ARGV[1] openid, ARGV[2] msgid, ARGV[3] new status, ARGV[4] counter.
+// ARGV[1] openid, ARGV[2] msgid, ARGV[3] new status, ARGV[4] counter,
+// ARGV[5] the openid's pseudonym.
 var templateFinishScript = redis.NewScript(`
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= 's:' .. ARGV[2] then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+local f = ARGV[1]
+if not redis.call('HGET', KEYS[2], f) then f = ARGV[5] end
+if redis.call('HGET', KEYS[2], f) ~= 's:' .. ARGV[2] then return 0 end
+redis.call('HSET', KEYS[2], f, ARGV[3])
 redis.call('HINCRBY', KEYS[1], ARGV[4], 1)
 redis.call('HINCRBY', KEYS[3], 'reach_' .. ARGV[4], 1)
 return 1
+`)
+
+// forgetRecipientsScript moves per-recipient statuses from openids to their
+// pseudonyms, each in one step, so that a concurrent report or record finds
+// a status under one name or the other, never under both or neither.
+// KEYS[1] status. ARGV openid, pseudonym pairs. Returns the number moved.
+var forgetRecipientsScript = redis.NewScript(`
+local n = 0
+for i = 1, #ARGV, 2 do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v then
+    redis.call('HSET', KEYS[1], ARGV[i+1], v)
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n
 `)
 
 // rateScript is a GCRA shared by all replicas, on Redis's clock: it reserves

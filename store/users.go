@@ -107,7 +107,10 @@ func (s *Store) UserExists(ctx context.Context, openid string) (bool, error) {
 // the platform requires on unsubscribe. Aggregate counters are kept;
 // consultation records stay for the office's count but lose the openid and
 // the question text; quiz progress and leaderboard entries are deleted while
-// quiz aggregates stay.
+// quiz aggregates stay; the replies kept for WeChat's retries are deleted,
+// but not a claim still pending (the unsubscribe's own, whose reply holds
+// nothing of the resident). What a finished campaign run kept is under
+// pseudonyms already (ForgetRunRecipients).
 func (s *Store) EraseUser(ctx context.Context, openid string) error {
 	community, err := s.UserCommunity(ctx, openid)
 	if err != nil {
@@ -133,6 +136,9 @@ func (s *Store) EraseUser(ctx context.Context, openid string) error {
 	// Quiz progress and leaderboard entries sit in the quizzes' slots; the
 	// index that finds them is among userKeys, so they go first.
 	if err := s.eraseQuizRecords(ctx, openid); err != nil {
+		return err
+	}
+	if err := s.eraseCallbackReplies(ctx, openid); err != nil {
 		return err
 	}
 	if err := s.rdb.Del(ctx, s.userKeys(openid)...).Err(); err != nil {
