@@ -286,9 +286,13 @@ func (e *Endpoint) callback(w http.ResponseWriter, r *http.Request) {
 // errURLReused is a signed callback URL that already carried another body.
 var errURLReused = errors.New("bot: signed URL already carried another body")
 
+// errUnbound is a signed URL whose binding Redis did not confirm in time.
+var errUnbound = errors.New("bot: signed URL not bound")
+
 // bindURL starts recording that the signed URL (timestamp, nonce and
 // signature) carried raw, for ttl, and returns a function that waits for
-// the outcome: errURLReused when the URL carried another body before.
+// the outcome: errURLReused when the URL carried another body before,
+// errUnbound when Redis did not answer within stateWait.
 // Plain mode signs no body, so this record is all that stops one URL, seen
 // in a proxy log, from carrying forged messages for the skew window; in
 // compat and safe mode msg_signature already binds the body, and the record
@@ -325,7 +329,7 @@ func (e *Endpoint) bindURL(ctx context.Context, signature string, raw []byte, tt
 			}
 			switch {
 			case r.err != nil:
-				e.log.Error("signed URL not bound, going on without", "err", r.err)
+				verdict = fmt.Errorf("%w: %w", errUnbound, r.err)
 			case !r.ok:
 				verdict = errURLReused
 			}
@@ -375,8 +379,11 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 		// a stored reply. Only a session (a quiz) can claim the text first.
 		start := time.Now()
 		session, err := waitAtMost(e.stateWait(), func() (string, error) { return e.opts.Dedup.Session(ctx, m.FromUserName) })
-		if err := bound(); err != nil {
-			return nil, err
+		switch berr := bound(); {
+		case errors.Is(berr, errURLReused):
+			return nil, berr
+		case berr != nil:
+			e.log.Error("signed URL not bound, answering the keyword", "err", berr)
 		}
 		switch {
 		case err != nil:
@@ -389,8 +396,14 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 			return e.render(m, outcome{reply: r}, encrypted, nonce), nil
 		}
 	}
-	if err := bound(); err != nil {
+	switch err := bound(); {
+	case errors.Is(err, errURLReused):
 		return nil, err
+	case err != nil:
+		// Redis did not take the binding in time, so the claim would wait
+		// as long again for the same Redis: go on as when the claim fails.
+		e.log.Error("dedup unavailable, processing without it", "err", err, "type", m.MsgType)
+		return e.process(ctx, m, id, encrypted, nonce, false, deadline)
 	}
 	// The lease outlives the deadline by a margin: by then the first
 	// delivery has stored its reply, and if its replica died, a later retry
