@@ -5,6 +5,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -37,7 +39,26 @@ type Deduper interface {
 	AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error
 	ReleaseCallback(ctx context.Context, openid, id string) error
 	Session(ctx context.Context, openid string) (string, error)
+	// BindCallbackURL remembers the body a signed URL carried, for ttl, and
+	// reports whether bodySum is that body.
+	BindCallbackURL(ctx context.Context, signature, bodySum string, ttl time.Duration) (bool, error)
 }
+
+// Mode is the message encryption mode chosen in the MP console (服务器配置 →
+// 消息加解密方式); config.WeChat.Mode names it.
+type Mode string
+
+// Encryption modes.
+const (
+	// ModePlain (明文模式): bodies are plaintext and unsigned; only the URL's
+	// timestamp and nonce are signed.
+	ModePlain Mode = "plain"
+	// ModeCompat (兼容模式): WeChat sends plaintext fields and their
+	// ciphertext; only the signed ciphertext is used.
+	ModeCompat Mode = "compat"
+	// ModeSafe (安全模式): ciphertext only.
+	ModeSafe Mode = "safe"
+)
 
 // Messenger sends a customer-service text to a resident (wechat.Client).
 type Messenger interface {
@@ -60,7 +81,8 @@ type Observer interface {
 type Options struct {
 	Token          string        // 令牌, signs every callback
 	AppID          string        // checked inside decrypted messages
-	EncodingAESKey string        // empty = plain mode only
+	EncodingAESKey string        // required in compat and safe mode
+	Mode           Mode          // default safe with an EncodingAESKey, else plain
 	MaxClockSkew   time.Duration // 0 disables the timestamp check
 	Deadline       time.Duration // passive-reply deadline, default 4s
 	DedupTTL       time.Duration // how long replies are kept for retries, default 5m
@@ -100,6 +122,24 @@ func NewEndpoint(opts Options) (*Endpoint, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Mode == "" {
+		opts.Mode = ModePlain
+		if opts.EncodingAESKey != "" {
+			opts.Mode = ModeSafe
+		}
+	}
+	switch opts.Mode {
+	case ModePlain:
+		if opts.EncodingAESKey != "" {
+			return nil, errors.New("bot: plain mode does not use an EncodingAESKey")
+		}
+	case ModeCompat, ModeSafe:
+		if opts.EncodingAESKey == "" {
+			return nil, fmt.Errorf("bot: %s mode needs the EncodingAESKey", opts.Mode)
+		}
+	default:
+		return nil, fmt.Errorf("bot: unknown mode %q", opts.Mode)
 	}
 	e := &Endpoint{opts: opts, log: opts.Logger.With("component", "bot")}
 	if opts.EncodingAESKey != "" {
@@ -148,27 +188,38 @@ func (e *Endpoint) reject(w http.ResponseWriter, r *http.Request, status int, re
 	http.Error(w, http.StatusText(status), status)
 }
 
-// authentic checks the signature and the timestamp's freshness.
-func (e *Endpoint) authentic(w http.ResponseWriter, r *http.Request, q url.Values) bool {
+// unboundURLTTL is how long a signed URL's body is remembered when
+// MaxClockSkew is 0: such a URL never goes stale, so this only bounds how
+// long a reused URL is caught.
+const unboundURLTTL = 24 * time.Hour
+
+// authentic checks the signature and the timestamp's freshness. It returns
+// how long the URL stays acceptable, which is how long its body must be
+// remembered (see bindURL).
+func (e *Endpoint) authentic(w http.ResponseWriter, r *http.Request, q url.Values) (time.Duration, bool) {
 	ts, nonce := q.Get("timestamp"), q.Get("nonce")
 	if !msgcrypt.Verify(q.Get("signature"), e.opts.Token, ts, nonce) {
 		e.reject(w, r, http.StatusForbidden, "bad signature", nil)
-		return false
+		return 0, false
 	}
-	if skew := e.opts.MaxClockSkew; skew > 0 {
-		sec, err := strconv.ParseInt(ts, 10, 64)
-		d := e.opts.Now().Sub(time.Unix(sec, 0))
-		if err != nil || d > skew || d < -skew {
-			e.reject(w, r, http.StatusForbidden, "timestamp outside max_clock_skew", err)
-			return false
-		}
+	skew := e.opts.MaxClockSkew
+	if skew <= 0 {
+		return unboundURLTTL, true
 	}
-	return true
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	d := e.opts.Now().Sub(time.Unix(sec, 0))
+	if err != nil || d > skew || d < -skew {
+		e.reject(w, r, http.StatusForbidden, "timestamp outside max_clock_skew", err)
+		return 0, false
+	}
+	// Accepted until its timestamp is skew old; a second of margin for the
+	// clock's granularity.
+	return skew - d + time.Second, true
 }
 
 func (e *Endpoint) verifyURL(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if !e.authentic(w, r, q) {
+	if _, ok := e.authentic(w, r, q); !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -177,10 +228,11 @@ func (e *Endpoint) verifyURL(w http.ResponseWriter, r *http.Request) {
 
 func (e *Endpoint) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if !e.authentic(w, r, q) {
+	urlTTL, ok := e.authentic(w, r, q)
+	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -190,9 +242,20 @@ func (e *Endpoint) callback(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	encrypted := q.Get("encrypt_type") == "aes"
-	if encrypted {
-		if body, err = e.open(q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature"), body); err != nil {
+	// The mode is the configuration's, never the request's: a request that
+	// drops encrypt_type and msg_signature must not turn a safe-mode
+	// endpoint into a plain one whose bodies nobody signed.
+	encrypted := e.opts.Mode != ModePlain
+	body := raw
+	switch {
+	case !encrypted && (q.Has("encrypt_type") || q.Has("msg_signature")):
+		e.reject(w, r, http.StatusBadRequest, "encrypted callback but wechat.mode is plain", nil)
+		return
+	case encrypted && (q.Get("encrypt_type") != "aes" || q.Get("msg_signature") == ""):
+		e.reject(w, r, http.StatusForbidden, "callback without encrypt_type=aes and msg_signature in "+string(e.opts.Mode)+" mode", nil)
+		return
+	case encrypted:
+		if body, err = e.open(q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature"), raw); err != nil {
 			var rej *rejection
 			errors.As(err, &rej)
 			e.reject(w, r, rej.status, rej.reason, rej.err)
@@ -204,7 +267,12 @@ func (e *Endpoint) callback(w http.ResponseWriter, r *http.Request) {
 		e.reject(w, r, http.StatusBadRequest, "malformed message", err)
 		return
 	}
-	reply, err := e.dispatch(r.Context(), m, encrypted, q.Get("nonce"))
+	bound := e.bindURL(r.Context(), q.Get("signature"), raw, urlTTL)
+	reply, err := e.dispatch(r.Context(), m, encrypted, q.Get("nonce"), bound)
+	if errors.Is(err, errURLReused) {
+		e.reject(w, r, http.StatusForbidden, "signed URL already carried another body", nil)
+		return
+	}
 	if err != nil {
 		// Nothing was stored: WeChat's retry will process the event again.
 		e.log.Error("event failed, asking WeChat to retry", "event", m.Event, "err", err)
@@ -213,6 +281,61 @@ func (e *Endpoint) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.Write(reply)
+}
+
+// errURLReused is a signed callback URL that already carried another body.
+var errURLReused = errors.New("bot: signed URL already carried another body")
+
+// errUnbound is a signed URL whose binding Redis did not confirm in time.
+var errUnbound = errors.New("bot: signed URL not bound")
+
+// bindURL starts recording that the signed URL (timestamp, nonce and
+// signature) carried raw, for ttl, and returns a function that waits for
+// the outcome: errURLReused when the URL carried another body before,
+// errUnbound when Redis did not answer within stateWait.
+// Plain mode signs no body, so this record is all that stops one URL, seen
+// in a proxy log, from carrying forged messages for the skew window; in
+// compat and safe mode msg_signature already binds the body, and the record
+// costs one command. It runs while the endpoint reads the resident's
+// session, and must be awaited before anything is recorded or replied.
+//
+// When Redis fails or stalls, the wait gives up after stateWait and the
+// callback goes on, as the rest of the endpoint does without Redis: what
+// handlers would record then fails too (see the README's Security section
+// for what is left of the risk).
+func (e *Endpoint) bindURL(ctx context.Context, signature string, raw []byte, ttl time.Duration) func() error {
+	sum := sha256.Sum256(raw)
+	type result struct {
+		ok  bool
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		ok, err := e.opts.Dedup.BindCallbackURL(ctx, signature, hex.EncodeToString(sum[:]), ttl)
+		ch <- result{ok, err}
+	}()
+	deadline := time.Now().Add(e.stateWait())
+	var once sync.Once
+	var verdict error
+	return func() error {
+		once.Do(func() {
+			t := time.NewTimer(time.Until(deadline))
+			defer t.Stop()
+			var r result
+			select {
+			case r = <-ch:
+			case <-t.C:
+				r.err = errStateSlow
+			}
+			switch {
+			case r.err != nil:
+				verdict = fmt.Errorf("%w: %w", errUnbound, r.err)
+			case !r.ok:
+				verdict = errURLReused
+			}
+		})
+		return verdict
+	}
 }
 
 // rejection carries the HTTP status for a failure to open a safe-mode body.
@@ -226,9 +349,6 @@ func (r *rejection) Error() string { return r.reason }
 
 // open verifies msg_signature and decrypts a safe/compatible-mode body.
 func (e *Endpoint) open(ts, nonce, msgSig string, body []byte) ([]byte, error) {
-	if e.cipher == nil {
-		return nil, &rejection{http.StatusBadRequest, "encrypted callback but wechat.encoding_aes_key is not set", nil}
-	}
 	var env envelope
 	if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
 		return nil, &rejection{http.StatusBadRequest, "malformed encrypted envelope", err}
@@ -247,8 +367,9 @@ func (e *Endpoint) open(ts, nonce, msgSig string, body []byte) ([]byte, error) {
 }
 
 // dispatch runs dedup and the handler and returns the exact body to send,
-// or an error when a failed event should be retried by WeChat.
-func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, nonce string) ([]byte, error) {
+// or an error when a failed event should be retried by WeChat, or
+// errURLReused from bound, which it awaits before any write or reply.
+func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, nonce string, bound func() error) ([]byte, error) {
 	deadline := time.Now().Add(e.opts.Deadline)
 	id := m.dedupID()
 	if r, ok := e.instant(m); ok {
@@ -258,6 +379,12 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 		// a stored reply. Only a session (a quiz) can claim the text first.
 		start := time.Now()
 		session, err := waitAtMost(e.stateWait(), func() (string, error) { return e.opts.Dedup.Session(ctx, m.FromUserName) })
+		switch berr := bound(); {
+		case errors.Is(berr, errURLReused):
+			return nil, berr
+		case berr != nil:
+			e.log.Error("signed URL not bound, answering the keyword", "err", berr)
+		}
 		switch {
 		case err != nil:
 			// Redis is down or stalled, so a quiz could not record an answer
@@ -268,6 +395,15 @@ func (e *Endpoint) dispatch(ctx context.Context, m *Message, encrypted bool, non
 			e.observe(m, r, nil, time.Since(start))
 			return e.render(m, outcome{reply: r}, encrypted, nonce), nil
 		}
+	}
+	switch err := bound(); {
+	case errors.Is(err, errURLReused):
+		return nil, err
+	case err != nil:
+		// Redis did not take the binding in time, so the claim would wait
+		// as long again for the same Redis: go on as when the claim fails.
+		e.log.Error("dedup unavailable, processing without it", "err", err, "type", m.MsgType)
+		return e.process(ctx, m, id, encrypted, nonce, false, deadline)
 	}
 	// The lease outlives the deadline by a margin: by then the first
 	// delivery has stored its reply, and if its replica died, a later retry

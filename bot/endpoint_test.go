@@ -58,10 +58,25 @@ type fixture struct {
 	calls atomic.Int64
 	logs  *bytes.Buffer
 	now   time.Time
+	mode  Mode // the endpoint's; requests default to it
+	// nonces makes every callback's nonce unique, as WeChat's are: one
+	// signed URL carries one body.
+	nonces atomic.Uint64
 }
 
 type fixtureOpt func(*Options)
 
+// inMode configures the endpoint for mode, with the AES key it needs.
+func inMode(mode Mode) fixtureOpt {
+	return func(o *Options) {
+		o.Mode, o.EncodingAESKey = mode, ""
+		if mode != ModePlain {
+			o.EncodingAESKey = testAESKey
+		}
+	}
+}
+
+// newFixture serves an endpoint in plain mode unless an option says otherwise.
 func newFixture(t *testing.T, h Handler, opts ...fixtureOpt) *fixture {
 	t.Helper()
 	f := &fixture{t: t, st: storetest.New(t), late: &messenger{}, logs: &bytes.Buffer{}, now: time.Now()}
@@ -70,7 +85,7 @@ func newFixture(t *testing.T, h Handler, opts ...fixtureOpt) *fixture {
 		return h.Handle(ctx, m)
 	})
 	o := Options{
-		Token: testToken, AppID: testAppID, EncodingAESKey: testAESKey,
+		Token: testToken, AppID: testAppID, Mode: ModePlain,
 		MaxClockSkew: 5 * time.Minute, Deadline: time.Second,
 		Handler: counted, Dedup: f.st, Late: f.late, Counter: f.st,
 		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -83,7 +98,7 @@ func newFixture(t *testing.T, h Handler, opts ...fixtureOpt) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.ep = ep
+	f.ep, f.mode = ep, o.Mode
 	f.srv = httptest.NewServer(ep)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -102,22 +117,37 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 // request describes one callback as WeChat would send it.
 type request struct {
-	mode      string // plain, compatible, safe
+	mode      string // plain, compatible, safe; default the fixture's mode
 	body      string // message XML
+	outer     string // compatible mode: plaintext fields beside the ciphertext; default those of body
 	timestamp int64
 	nonce     string
 	token     string // signing token; default testToken
 	appID     string // sealed appid; default testAppID
 	msgSig    string // override msg_signature
+
+	noEncryptType, noMsgSig bool // drop the query parameter
 }
+
+// wire is a callback's exact URL and body, so that a test can send the very
+// same bytes again, as WeChat's retries do.
+type wire struct{ url, body string }
 
 func (f *fixture) post(r request) *http.Response {
 	f.t.Helper()
+	return f.send(f.build(r))
+}
+
+func (f *fixture) build(r request) wire {
+	f.t.Helper()
+	if r.mode == "" {
+		r.mode = map[Mode]string{ModePlain: "plain", ModeCompat: "compatible", ModeSafe: "safe"}[f.mode]
+	}
 	if r.timestamp == 0 {
 		r.timestamp = f.now.Unix()
 	}
 	if r.nonce == "" {
-		r.nonce = "12345"
+		r.nonce = strconv.FormatUint(f.nonces.Add(1), 10)
 	}
 	if r.token == "" {
 		r.token = testToken
@@ -141,17 +171,30 @@ func (f *fixture) post(r request) *http.Response {
 		}
 		inner := ""
 		if r.mode == "compatible" {
-			inner = strings.TrimSuffix(strings.TrimPrefix(r.body, "<xml>"), "</xml>")
+			outer := r.outer
+			if outer == "" {
+				outer = r.body
+			}
+			inner = strings.TrimSuffix(strings.TrimPrefix(outer, "<xml>"), "</xml>")
 		}
 		body = "<xml><ToUserName><![CDATA[gh_test]]></ToUserName>" + inner + "<Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>"
 		sig := msgcrypt.Sign(r.token, ts, r.nonce, enc)
 		if r.msgSig != "" {
 			sig = r.msgSig
 		}
-		q.Set("encrypt_type", "aes")
-		q.Set("msg_signature", sig)
+		if !r.noEncryptType {
+			q.Set("encrypt_type", "aes")
+		}
+		if !r.noMsgSig {
+			q.Set("msg_signature", sig)
+		}
 	}
-	resp, err := http.Post(f.srv.URL+"/wechat?"+q.Encode(), "text/xml", strings.NewReader(body))
+	return wire{url: f.srv.URL + "/wechat?" + q.Encode(), body: body}
+}
+
+func (f *fixture) send(w wire) *http.Response {
+	f.t.Helper()
+	resp, err := http.Post(w.url, "text/xml", strings.NewReader(w.body))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -177,6 +220,23 @@ func (f *fixture) keyCount() int {
 		f.t.Fatal(err)
 	}
 	return len(keys)
+}
+
+// stateKeyCount counts the keys other than the signed-URL bindings that
+// every accepted callback leaves for the clock-skew window.
+func (f *fixture) stateKeyCount() int {
+	f.t.Helper()
+	keys, err := f.st.Client().Keys(context.Background(), f.st.Prefix()+"*").Result()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	n := 0
+	for _, k := range keys {
+		if !strings.HasPrefix(k, f.st.Prefix()+"callsig:") {
+			n++
+		}
+	}
+	return n
 }
 
 func textXML(openid, content string, msgID int64, created int64) string {
@@ -253,28 +313,31 @@ func TestURLVerification(t *testing.T) {
 }
 
 func TestRejectionsHaveNoSideEffects(t *testing.T) {
-	f := newFixture(t, echo("re:"))
-	msg := textXML(testOpenID, "你好", 1001, f.now.Unix())
+	fixtures := map[Mode]*fixture{ModePlain: newFixture(t, echo("re:")), ModeSafe: newFixture(t, echo("re:"), inMode(ModeSafe))}
+	now := fixtures[ModePlain].now
+	msg := textXML(testOpenID, "你好", 1001, now.Unix())
 	tests := []struct {
 		name       string
+		mode       Mode
 		req        request
 		wantStatus int
 		wantLog    string
 	}{
-		{"forged signature", request{body: msg, token: "wrong"}, 403, "bad signature"},
-		{"old timestamp (replay)", request{body: msg, timestamp: f.now.Add(-6 * time.Minute).Unix()}, 403, "max_clock_skew"},
-		{"future timestamp", request{body: msg, timestamp: f.now.Add(6 * time.Minute).Unix()}, 403, "max_clock_skew"},
-		{"body over 64 KiB", request{body: textXML(testOpenID, strings.Repeat("长", 30000), 1, f.now.Unix())}, 413, "body too large"},
-		{"malformed XML", request{body: "<xml><FromUserName>x</From"}, 400, "malformed message"},
-		{"not a callback", request{body: "<xml><a>1</a></xml>"}, 400, "malformed message"},
-		{"entity tricks", request{body: `<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><FromUserName>&x;</FromUserName><MsgType>text</MsgType></xml>`}, 400, "malformed message"},
-		{"deeply nested", request{body: "<xml>" + strings.Repeat("<a>", 5000) + strings.Repeat("</a>", 5000) + "</xml>"}, 400, "malformed message"},
-		{"invalid UTF-8", request{body: textXML(testOpenID, "\xff\xfe法", 1002, f.now.Unix())}, 400, "malformed message"},
-		{"forged msg_signature", request{mode: "safe", body: msg, msgSig: "deadbeef"}, 403, "bad msg_signature"},
-		{"wrong appid after decryption", request{mode: "safe", body: msg, appID: "wxattacker"}, 403, "appid mismatch"},
+		{"forged signature", ModePlain, request{body: msg, token: "wrong"}, 403, "bad signature"},
+		{"old timestamp (replay)", ModePlain, request{body: msg, timestamp: now.Add(-6 * time.Minute).Unix()}, 403, "max_clock_skew"},
+		{"future timestamp", ModePlain, request{body: msg, timestamp: now.Add(6 * time.Minute).Unix()}, 403, "max_clock_skew"},
+		{"body over 64 KiB", ModePlain, request{body: textXML(testOpenID, strings.Repeat("长", 30000), 1, now.Unix())}, 413, "body too large"},
+		{"malformed XML", ModePlain, request{body: "<xml><FromUserName>x</From"}, 400, "malformed message"},
+		{"not a callback", ModePlain, request{body: "<xml><a>1</a></xml>"}, 400, "malformed message"},
+		{"entity tricks", ModePlain, request{body: `<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><FromUserName>&x;</FromUserName><MsgType>text</MsgType></xml>`}, 400, "malformed message"},
+		{"deeply nested", ModePlain, request{body: "<xml>" + strings.Repeat("<a>", 5000) + strings.Repeat("</a>", 5000) + "</xml>"}, 400, "malformed message"},
+		{"invalid UTF-8", ModePlain, request{body: textXML(testOpenID, "\xff\xfe法", 1002, now.Unix())}, 400, "malformed message"},
+		{"forged msg_signature", ModeSafe, request{body: msg, msgSig: "deadbeef"}, 403, "bad msg_signature"},
+		{"wrong appid after decryption", ModeSafe, request{body: msg, appID: "wxattacker"}, 403, "appid mismatch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			f := fixtures[tt.mode]
 			f.logs.Reset()
 			resp := f.post(tt.req)
 			readBody(t, resp)
@@ -286,11 +349,117 @@ func TestRejectionsHaveNoSideEffects(t *testing.T) {
 			}
 		})
 	}
-	if n := f.calls.Load(); n != 0 {
-		t.Errorf("handler called %d times for rejected callbacks", n)
+	for mode, f := range fixtures {
+		if n := f.calls.Load(); n != 0 {
+			t.Errorf("%s: handler called %d times for rejected callbacks", mode, n)
+		}
+		if n := f.keyCount(); n != 0 {
+			t.Errorf("%s: rejected callbacks left %d keys in Redis", mode, n)
+		}
 	}
-	if n := f.keyCount(); n != 0 {
-		t.Errorf("rejected callbacks left %d keys in Redis", n)
+}
+
+// TestPlaintextRefusedInEncryptedModes: in compat and safe mode only the
+// decrypted message counts. A POST that keeps a captured URL signature but
+// drops encrypt_type or msg_signature would otherwise let anyone speak for
+// any resident in plaintext for the skew window (issue 12, item 1).
+func TestPlaintextRefusedInEncryptedModes(t *testing.T) {
+	for _, mode := range []Mode{ModeCompat, ModeSafe} {
+		t.Run(string(mode), func(t *testing.T) {
+			f := newFixture(t, echo("re:"), inMode(mode))
+			forged := textXML("o_victim", "转人工", 4001, f.now.Unix())
+			tests := []struct {
+				name    string
+				req     request
+				wantLog string
+			}{
+				{"plaintext with the URL signature only", request{mode: "plain", body: forged}, "msg_signature"},
+				{"encrypted without msg_signature", request{body: forged, noMsgSig: true}, "msg_signature"},
+				{"msg_signature without encrypt_type", request{body: forged, noEncryptType: true}, "msg_signature"},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					f.logs.Reset()
+					resp := f.post(tt.req)
+					readBody(t, resp)
+					if resp.StatusCode != http.StatusForbidden {
+						t.Errorf("status %d, want 403", resp.StatusCode)
+					}
+					if !strings.Contains(f.logs.String(), tt.wantLog) {
+						t.Errorf("log %q lacks %q", f.logs.String(), tt.wantLog)
+					}
+				})
+			}
+			if n := f.calls.Load(); n != 0 {
+				t.Errorf("handler called %d times for refused callbacks", n)
+			}
+			if n := f.keyCount(); n != 0 {
+				t.Errorf("refused callbacks left %d keys in Redis", n)
+			}
+		})
+	}
+}
+
+// TestCompatModeUsesOnlyTheDecryptedMessage: the plaintext fields beside
+// the ciphertext are not signed, so they are ignored.
+func TestCompatModeUsesOnlyTheDecryptedMessage(t *testing.T) {
+	var got atomic.Value
+	f := newFixture(t, HandlerFunc(func(_ context.Context, m *Message) (Reply, error) {
+		got.Store(m.FromUserName + " " + m.Content)
+		return Reply{Text: "ok"}, nil
+	}), inMode(ModeCompat))
+	resp := f.post(request{body: textXML(testOpenID, "你好", 4101, f.now.Unix()), outer: textXML("o_victim", "转人工", 4101, f.now.Unix())})
+	if readBody(t, resp); resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if g, _ := got.Load().(string); g != testOpenID+" 你好" {
+		t.Errorf("handler saw %q, want the decrypted message from %s", g, testOpenID)
+	}
+}
+
+// TestOneSignedURLCarriesOneBody: in every mode, the body a signed URL
+// first carried is remembered for the skew window. WeChat's retry (the same
+// URL and body) is answered as before, byte for byte; the same URL with
+// another body is refused and changes nothing.
+func TestOneSignedURLCarriesOneBody(t *testing.T) {
+	for _, mode := range []Mode{ModePlain, ModeCompat, ModeSafe} {
+		t.Run(string(mode), func(t *testing.T) {
+			var n atomic.Int64
+			f := newFixture(t, HandlerFunc(func(_ context.Context, m *Message) (Reply, error) {
+				return Reply{Text: fmt.Sprintf("answer #%d to %s", n.Add(1), m.FromUserName)}, nil
+			}), inMode(mode))
+			genuine := f.build(request{body: textXML(testOpenID, "离婚冷静期", 4201, f.now.Unix()), nonce: "4242"})
+			first := readBody(t, f.send(genuine))
+			keys := f.keyCount()
+
+			for _, forged := range []string{
+				textXML("o_victim", "转人工", 4202, f.now.Unix()),
+				eventXML("o_victim", "unsubscribe", "", f.now.Unix()),
+			} {
+				resp := f.post(request{body: forged, nonce: "4242"}) // the captured URL, another body
+				readBody(t, resp)
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("reused URL with another body: status %d, want 403", resp.StatusCode)
+				}
+			}
+			if !strings.Contains(f.logs.String(), "signed URL already carried another body") {
+				t.Errorf("log lacks the reason:\n%s", f.logs.String())
+			}
+			if f.calls.Load() != 1 || f.keyCount() != keys {
+				t.Errorf("refused bodies ran the handler %d times and added %d keys", f.calls.Load()-1, f.keyCount()-keys)
+			}
+
+			resp := f.send(genuine) // WeChat's retry
+			if retry := readBody(t, resp); resp.StatusCode != 200 || retry != first {
+				t.Errorf("retry: status %d, reply differs:\n%s\n%s", resp.StatusCode, first, retry)
+			}
+			if got := decodeReply(t, first).Content; got != "answer #1 to "+testOpenID {
+				t.Errorf("reply %q", got)
+			}
+			if f.calls.Load() != 1 {
+				t.Errorf("handler ran %d times, want 1", f.calls.Load())
+			}
+		})
 	}
 }
 
@@ -311,16 +480,16 @@ func TestEncryptedCallbackWithoutKeyIsRefused(t *testing.T) {
 }
 
 func TestModesRoundTrip(t *testing.T) {
-	for _, mode := range []string{"plain", "compatible", "safe"} {
-		t.Run(mode, func(t *testing.T) {
-			f := newFixture(t, echo("答："))
-			resp := f.post(request{mode: mode, body: textXML(testOpenID, "离婚冷静期多久", 42, f.now.Unix())})
+	for _, mode := range []Mode{ModePlain, ModeCompat, ModeSafe} {
+		t.Run(string(mode), func(t *testing.T) {
+			f := newFixture(t, echo("答："), inMode(mode))
+			resp := f.post(request{body: textXML(testOpenID, "离婚冷静期多久", 42, f.now.Unix())})
 			body := readBody(t, resp)
 			if resp.StatusCode != 200 {
 				t.Fatalf("status %d: %s", resp.StatusCode, body)
 			}
 			encrypted := strings.Contains(body, "<Encrypt>")
-			if encrypted != (mode != "plain") {
+			if encrypted != (mode != ModePlain) {
 				t.Errorf("mode %s: reply encrypted=%v", mode, encrypted)
 			}
 			m := decodeReply(t, body)
@@ -346,13 +515,13 @@ func TestUnknownTypesAnswerSuccess(t *testing.T) {
 }
 
 func TestRetryGetsSameReplyByteForByte(t *testing.T) {
-	for _, mode := range []string{"plain", "safe"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []Mode{ModePlain, ModeSafe} {
+		t.Run(string(mode), func(t *testing.T) {
 			var n atomic.Int64
 			f := newFixture(t, HandlerFunc(func(context.Context, *Message) (Reply, error) {
 				return Reply{Text: fmt.Sprintf("answer #%d", n.Add(1))}, nil
-			}))
-			req := request{mode: mode, body: textXML(testOpenID, "q", 77, f.now.Unix())}
+			}), inMode(mode))
+			req := request{body: textXML(testOpenID, "q", 77, f.now.Unix())}
 			first := readBody(t, f.post(req))
 			f.now = f.now.Add(2 * time.Second) // a retry is signed anew but carries the same MsgId
 			second := readBody(t, f.post(req))
@@ -534,42 +703,50 @@ func TestKeywordReplyKeepsNoDedupRecord(t *testing.T) {
 	r := NewRouter(echoConst("兜底"))
 	r.HandleText(inQuiz{})
 	r.HandleText(k)
-	f := newFixture(t, echo("unused"))
-	dedup := &dedupCounter{Deduper: f.st}
-	obs := &observations{}
-	ep, err := NewEndpoint(Options{Token: testToken, AppID: testAppID, EncodingAESKey: testAESKey, Handler: r,
-		Dedup: dedup, Late: f.late, Counter: f.st, Observer: obs, Now: func() time.Time { return f.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.Config.Handler = ep
-	ctx := context.Background()
-	now := time.Now()
-	if _, _, err := f.st.StartQuiz(ctx, store.QuizStart{Quiz: "q2026", OpenID: "o_quiz", Order: []string{"q1"},
-		At: now, Closes: now.Add(time.Hour), Idle: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	keys := f.keyCount()
-	for _, mode := range []string{"plain", "safe"} {
-		req := request{mode: mode, body: textXML(testOpenID, "你好", 500, f.now.Unix())}
-		for _, delivery := range []string{"first", "retry"} {
-			if got := decodeReply(t, readBody(t, f.post(req))).Content; got != "您好" {
-				t.Errorf("%s %s delivery: reply %q, want the keyword reply", mode, delivery, got)
+	for _, mode := range []Mode{ModePlain, ModeSafe} {
+		t.Run(string(mode), func(t *testing.T) {
+			f := newFixture(t, echo("unused"), inMode(mode))
+			dedup := &dedupCounter{Deduper: f.st}
+			obs := &observations{}
+			o := Options{Token: testToken, AppID: testAppID, Mode: mode, Handler: r,
+				Dedup: dedup, Late: f.late, Counter: f.st, Observer: obs, Now: func() time.Time { return f.now }}
+			if mode != ModePlain {
+				o.EncodingAESKey = testAESKey
 			}
-			f.now = f.now.Add(2 * time.Second) // a retry is signed anew but carries the same MsgId
-		}
-	}
-	if n := dedup.claims.Load() + dedup.answers.Load(); n != 0 || f.keyCount() != keys {
-		t.Errorf("keyword replies made %d claims and stored replies and %d keys; they record nothing", n, f.keyCount()-keys)
-	}
-	if n := obs.n.Load(); n != 4 {
-		t.Errorf("observed %d callbacks, want 4: each keyword delivery is answered anew", n)
-	}
-	if got := decodeReply(t, readBody(t, f.post(request{body: textXML("o_quiz", "你好", 600, f.now.Unix())}))).Content; got != "请作答" {
-		t.Errorf("resident in a quiz got %q; the session must take the text before the keyword", got)
-	}
-	if c, a := dedup.claims.Load(), dedup.answers.Load(); c != 1 || a != 1 {
-		t.Errorf("a text taken by the session made %d claims and stored %d replies, want 1 and 1", c, a)
+			ep, err := NewEndpoint(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.srv.Config.Handler = ep
+			ctx := context.Background()
+			now := time.Now()
+			if _, _, err := f.st.StartQuiz(ctx, store.QuizStart{Quiz: "q2026", OpenID: "o_quiz", Order: []string{"q1"},
+				At: now, Closes: now.Add(time.Hour), Idle: time.Minute}); err != nil {
+				t.Fatal(err)
+			}
+			keys := f.stateKeyCount()
+			req := request{body: textXML(testOpenID, "你好", 500, f.now.Unix())}
+			for _, delivery := range []string{"first", "retry"} {
+				if got := decodeReply(t, readBody(t, f.post(req))).Content; got != "您好" {
+					t.Errorf("%s delivery: reply %q, want the keyword reply", delivery, got)
+				}
+				f.now = f.now.Add(2 * time.Second) // a retry is signed anew but carries the same MsgId
+			}
+			// Only the signed-URL bindings (callsig:) are left, which hold no
+			// openid and expire with the skew window.
+			if n := dedup.claims.Load() + dedup.answers.Load(); n != 0 || f.stateKeyCount() != keys {
+				t.Errorf("keyword replies made %d claims and stored replies and %d keys; they record nothing", n, f.stateKeyCount()-keys)
+			}
+			if n := obs.n.Load(); n != 2 {
+				t.Errorf("observed %d callbacks, want 2: each keyword delivery is answered anew", n)
+			}
+			if got := decodeReply(t, readBody(t, f.post(request{body: textXML("o_quiz", "你好", 600, f.now.Unix())}))).Content; got != "请作答" {
+				t.Errorf("resident in a quiz got %q; the session must take the text before the keyword", got)
+			}
+			if c, a := dedup.claims.Load(), dedup.answers.Load(); c != 1 || a != 1 {
+				t.Errorf("a text taken by the session made %d claims and stored %d replies, want 1 and 1", c, a)
+			}
+		})
 	}
 }
 
@@ -610,5 +787,44 @@ func TestStalledRedisDoesNotHoldTheReply(t *testing.T) {
 		if took := time.Since(start); got != tt.want || took > time.Second {
 			t.Errorf("%q: reply %q after %s; want %q within the 1 s deadline", tt.text, got, took.Round(time.Millisecond), tt.want)
 		}
+	}
+}
+
+// TestUnsubscribeErasesStoredReplies: the replies kept for WeChat's retries
+// go with the rest of the resident's data; WeChat's retry of the unsubscribe
+// itself is still answered once, not processed again.
+func TestUnsubscribeErasesStoredReplies(t *testing.T) {
+	var h *Handlers
+	f := newFixture(t, HandlerFunc(func(ctx context.Context, m *Message) (Reply, error) {
+		r := NewRouter(HandlerFunc(h.HandleFallback))
+		h.Register(r)
+		return r.Handle(ctx, m)
+	}))
+	h = &Handlers{Residents: f.st, Welcome: "欢迎", Fallback: "没听懂"}
+	ctx := context.Background()
+	for i, text := range []string{"转人工：房东不退押金", "邻居噪音扰民怎么办"} {
+		if body := readBody(t, f.post(request{body: textXML(testOpenID, text, int64(7001+i), f.now.Unix())})); !strings.Contains(body, "<Content>") {
+			t.Fatalf("reply %q", body)
+		}
+	}
+	pattern := f.st.Prefix() + "callback:{" + testOpenID + "}:*"
+	if keys, _ := f.st.Client().Keys(ctx, pattern).Result(); len(keys) != 2 {
+		t.Fatalf("stored replies %v, want 2", keys)
+	}
+	unsub := f.build(request{body: eventXML(testOpenID, "unsubscribe", "", f.now.Unix())})
+	for _, delivery := range []string{"first", "retry"} {
+		resp := f.send(unsub)
+		if body := readBody(t, resp); resp.StatusCode != 200 || body != "success" {
+			t.Errorf("%s unsubscribe: %d %q", delivery, resp.StatusCode, body)
+		}
+	}
+	keys, _ := f.st.Client().Keys(ctx, pattern).Result()
+	for _, k := range keys {
+		if v, _ := f.st.Client().Get(ctx, k).Result(); !strings.Contains(k, "unsubscribe") || v != "rsuccess" {
+			t.Errorf("after unsubscribing: %s = %q; only the unsubscribe's own record (success) may stay", k, v)
+		}
+	}
+	if stats, _ := f.st.DayStats(ctx, time.Now()); stats[store.MetricUnsubscribes] != 1 {
+		t.Errorf("unsubscribes counted %d, want 1: the retry is answered from its record", stats[store.MetricUnsubscribes])
 	}
 }

@@ -18,7 +18,7 @@ type Residents interface {
 	EraseUser(ctx context.Context, openid string) error
 	SetLastQuestion(ctx context.Context, openid, question string) error
 	LastQuestion(ctx context.Context, openid string) (string, error)
-	AddConsultation(ctx context.Context, openid, question string, at time.Time) (string, error)
+	RequestConsultation(ctx context.Context, r store.ConsultRequest) (store.ConsultResult, error)
 	Incr(ctx context.Context, at time.Time, metric string) error
 }
 
@@ -28,8 +28,11 @@ type Handlers struct {
 	Residents Residents
 	Welcome   string // reply to a follow
 	Fallback  string // reply to a text nobody else answers
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// ConsultDailyLimit caps the 转人工 requests recorded per resident and
+	// day; later ones are answered politely and recorded nowhere. 0 = none.
+	ConsultDailyLimit int
+	Logger            *slog.Logger
+	Now               func() time.Time
 }
 
 // Register wires the built-in handlers into r. Texts they claim (转人工) come
@@ -72,7 +75,11 @@ const (
 	consultAccepted = "已为您登记人工咨询（编号 %s），工作人员会在工作时间尽快回复您。\n" +
 		"如情况紧急，请拨打公共法律服务热线 12348；遇到人身危险请立即拨打 110。"
 	consultFailed = "抱歉，人工咨询暂时无法登记，请稍后再发送“转人工”，或直接拨打公共法律服务热线 12348。"
-	noQuestion    = "（未填写问题）"
+	// consultLimited answers requests past the day's limit: the earlier
+	// ones are registered, and more would only queue the same person again.
+	consultLimited = "您的人工咨询已经登记，工作人员会在工作时间尽快回复您，请耐心等待，无需重复发送。\n" +
+		"如情况紧急，请拨打公共法律服务热线 12348；遇到人身危险请立即拨打 110。"
+	noQuestion = "（未填写问题）"
 )
 
 // consultCommand is the 转人工 text handler.
@@ -123,13 +130,19 @@ func (h *Handlers) consult(ctx context.Context, m *Message) (Reply, bool, error)
 	if question == "" {
 		question = noQuestion
 	}
-	id, err := h.Residents.AddConsultation(ctx, m.FromUserName, question, h.now())
+	// The store cuts the text to store.ConsultMaxRunes.
+	res, err := h.Residents.RequestConsultation(ctx, store.ConsultRequest{OpenID: m.FromUserName, Question: question,
+		At: h.now(), DailyLimit: h.ConsultDailyLimit})
 	if err != nil {
 		h.logger().Error("consultation not recorded", "err", err)
 		return Reply{Text: consultFailed}, true, nil
 	}
-	h.logger().Info("consultation requested", "consultation", id)
-	return Reply{Text: strings.Replace(consultAccepted, "%s", id, 1)}, true, nil
+	if res.Limited {
+		h.logger().Info("consultation over the daily limit, not recorded")
+		return Reply{Text: consultLimited}, true, nil
+	}
+	h.logger().Info("consultation requested", "consultation", res.ID)
+	return Reply{Text: strings.Replace(consultAccepted, "%s", res.ID, 1)}, true, nil
 }
 
 func (h *Handlers) subscribe(ctx context.Context, m *Message) (Reply, error) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
@@ -216,6 +217,40 @@ func TestConsultationRecordsQuestion(t *testing.T) {
 				t.Errorf("consultations %+v, %v", cs, err)
 			}
 		})
+	}
+}
+
+// TestConsultFloodIsAnsweredPolitely: past the day's limit a resident is
+// told the request is registered and staff will answer, and nothing more is
+// recorded or counted; a long text is stored cut (issue 12, item 5).
+func TestConsultFloodIsAnsweredPolitely(t *testing.T) {
+	st := storetest.New(t)
+	h := &Handlers{Residents: st, Welcome: "欢迎", Fallback: "没听懂", ConsultDailyLimit: 2}
+	r := NewRouter(HandlerFunc(h.HandleFallback))
+	h.Register(r)
+	long := strings.Repeat("房东不退押金", 2000)
+	steps := []struct {
+		text, want string
+	}{
+		{"转人工：" + long, "已为您登记人工咨询（编号 1）"},
+		{"转人工", "已为您登记人工咨询（编号 2）"},
+		{"转人工", "您的人工咨询已经登记"},
+		{"转人工：" + long, "您的人工咨询已经登记"},
+	}
+	for i, s := range steps {
+		if got := send(t, r, Message{FromUserName: "u", MsgType: TypeText, Content: s.text}); !strings.Contains(got, s.want) {
+			t.Errorf("request %d: reply %q, want %q", i+1, got, s.want)
+		}
+	}
+	cs, _ := st.Consultations(context.Background(), time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if len(cs) != 2 {
+		t.Fatalf("%d consultations recorded, want 2", len(cs))
+	}
+	if n := utf8.RuneCountInString(cs[0].Question); n > store.ConsultMaxRunes {
+		t.Errorf("stored question has %d runes, want at most %d", n, store.ConsultMaxRunes)
+	}
+	if stats, _ := st.DayStats(context.Background(), time.Now()); stats[store.MetricConsultations] != 1 {
+		t.Errorf("counted %d consultations, want 1: one resident, one day", stats[store.MetricConsultations])
 	}
 }
 

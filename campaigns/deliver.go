@@ -51,6 +51,7 @@ type Store interface {
 	ReleaseRunItem(ctx context.Context, id string, fire time.Time, item string, notBefore time.Time) error
 	RenewRunItem(ctx context.Context, id string, fire time.Time, item string, lease time.Duration) (bool, error)
 	RunStatuses(ctx context.Context, id string, fire time.Time) (map[string]string, error)
+	ForgetRunRecipients(ctx context.Context, id string, fire time.Time) error
 	IndexMsg(ctx context.Context, msgID int64, id string, fire time.Time, kind string) error
 	MsgCampaign(ctx context.Context, msgID int64) (string, time.Time, string, bool, error)
 	SetMassReach(ctx context.Context, id string, r store.MassReach) error
@@ -313,6 +314,13 @@ func (d *deliverer) worker(ctx context.Context) RunResult {
 		case store.ClaimStop:
 			return RunResult{State: c.State, Stopped: c.State}
 		case store.ClaimFinished:
+			// Nothing sends for the run any more, so its records need no
+			// openid: they keep their statuses under pseudonyms. Should this
+			// fail, the records keep openids until they expire with the run.
+			if err := st.ForgetRunRecipients(context.WithoutCancel(ctx), d.def.ID, d.fire); err != nil {
+				d.log.ErrorContext(ctx, "campaigns: run recipients keep their openids until the run expires",
+					slog.String("campaign", d.def.ID), slog.Any("err", err))
+			}
 			return RunResult{State: "finished"}
 		}
 	}

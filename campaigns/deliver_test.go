@@ -13,6 +13,7 @@ import (
 
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/scheduler"
+	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
 	"github.com/pufa-dev/pufa/wechat/wxsim"
 )
@@ -62,10 +63,7 @@ func TestPermanentErrorsAreRecordedPerRecipientAndNotRetried(t *testing.T) {
 	if res.Counts.Sent != 2 || res.Counts.Failed != 2 {
 		t.Errorf("counts = %+v", res.Counts)
 	}
-	statuses, err := e.st.RunStatuses(bg, "tpl-all", fire)
-	if err != nil {
-		t.Fatal(err)
-	}
+	statuses := recipientStatuses(t, e, "tpl-all", fire, "o_gone_1", "o_gone_2")
 	for _, o := range []string{"o_gone_1", "o_gone_2"} {
 		if statuses[o] != "f:43004" {
 			t.Errorf("%s: status %q, want f:43004 (unsubscribed)", o, statuses[o])
@@ -267,7 +265,7 @@ func TestTemplateReachCallbacks(t *testing.T) {
 	e := newEnv(t, envOpts{followers: 3, files: []string{templateAllYAML}})
 	e.approve("tpl-all")
 	fire, _ := runNow(t, e, "tpl-all")
-	statuses, _ := e.st.RunStatuses(bg, "tpl-all", fire)
+	statuses := recipientStatuses(t, e, "tpl-all", fire, simFollowers(3)...)
 	msgID := func(o string) int64 {
 		var id int64
 		fmt.Sscanf(strings.TrimPrefix(statuses[o], "s:"), "%d", &id)
@@ -290,7 +288,7 @@ func TestTemplateReachCallbacks(t *testing.T) {
 	if r.Delivered != 1 || r.Blocked != 1 || r.AsyncFailed != 1 || st.Reach.Errors != 2 || st.Reach.Sent != 3 {
 		t.Errorf("run %+v reach %+v", r, st.Reach)
 	}
-	after, _ := e.st.RunStatuses(bg, "tpl-all", fire)
+	after := recipientStatuses(t, e, "tpl-all", fire, simFollowers(3)...)
 	if after["o_sim_000001"] != "d" || after["o_sim_000002"] != "b:block" {
 		t.Errorf("statuses %v", after)
 	}
@@ -400,4 +398,63 @@ func TestSchedulerResumesAnInterruptedRun(t *testing.T) {
 	if k := e.kind(wxsim.KindCustom); k.UniqueRecipients != 200 || k.Duplicates != 0 {
 		t.Errorf("custom stats %+v", k)
 	}
+}
+
+// TestFinishedRunsKeepNoOpenid: once a run has finished, none of its keys
+// names a recipient (issue 12, item 13): statuses are under pseudonyms and
+// mass batches are gone, while the counts stay and a recipient's status is
+// still found by openid.
+func TestFinishedRunsKeepNoOpenid(t *testing.T) {
+	for _, doc := range []string{templateAllYAML, customAllYAML, massAllYAML} {
+		e := newEnv(t, envOpts{followers: 5, files: []string{doc}})
+		id := e.defs[0].ID
+		t.Run(id, func(t *testing.T) {
+			e.approve(id)
+			fire, res := runNow(t, e, id)
+			if res.State != "finished" || res.Counts.Sent == 0 {
+				t.Fatalf("result %+v", res)
+			}
+			keys, err := e.st.Client().Keys(bg, e.st.Prefix()+"campaign:*").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range keys {
+				if c := keyContents(t, e.st, k); strings.Contains(k+c, "o_sim_") {
+					t.Errorf("%s names a recipient after the run:\n%.300s", k, c)
+				}
+			}
+			if e.defs[0].Channel != campaigns.ChannelMass {
+				if s := recipientStatuses(t, e, id, fire, simFollowers(5)...); len(s) != 5 {
+					t.Errorf("statuses by openid %v, want all 5", s)
+				}
+			}
+			if st, _ := e.m.Stats(bg, id); len(st.Runs) != 1 || st.Runs[0].Sent != res.Counts.Sent || st.Runs[0].Done != res.Counts.Total {
+				t.Errorf("run counts lost: %+v, want %+v", st.Runs, res.Counts)
+			}
+		})
+	}
+}
+
+// keyContents reads every member, field and value of key as one string.
+func keyContents(t *testing.T, st *store.Store, key string) string {
+	t.Helper()
+	c := st.Client()
+	var parts []string
+	switch typ := c.Type(bg, key).Val(); typ {
+	case "string":
+		parts = []string{c.Get(bg, key).Val()}
+	case "hash":
+		for k, v := range c.HGetAll(bg, key).Val() {
+			parts = append(parts, k, v)
+		}
+	case "list":
+		parts = c.LRange(bg, key, 0, -1).Val()
+	case "set":
+		parts = c.SMembers(bg, key).Val()
+	case "zset":
+		parts = c.ZRange(bg, key, 0, -1).Val()
+	default:
+		t.Fatalf("%s: type %q", key, typ)
+	}
+	return strings.Join(parts, "\n")
 }

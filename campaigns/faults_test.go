@@ -181,10 +181,7 @@ func TestFaultsMidRun(t *testing.T) {
 			if st.State != campaigns.Finished || len(st.Runs) != 1 || !st.Runs[0].Fire.Equal(fire) {
 				t.Errorf("campaign %s, runs %+v: want finished with one run", st.State, st.Runs)
 			}
-			statuses, err := e.st.RunStatuses(bg, id, fire)
-			if err != nil {
-				t.Fatal(err)
-			}
+			statuses := recipientStatuses(t, e, id, fire, simFollowers(followers)...)
 			var ok, unknown int
 			for o, s := range statuses {
 				switch {

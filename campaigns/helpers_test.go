@@ -188,3 +188,29 @@ channel: custom
 audience: {all: true}
 content: {text: "国家安全教育日：发现线索请拨打12339。"}
 `
+
+// recipientStatuses reads the run statuses of openids by openid: a finished
+// run keeps them under pseudonyms, which only the store can find.
+func recipientStatuses(t testing.TB, e *env, id string, fire time.Time, openids ...string) map[string]string {
+	t.Helper()
+	out := make(map[string]string, len(openids))
+	for _, o := range openids {
+		s, err := e.st.RunStatus(bg, id, fire, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s != "" {
+			out[o] = s
+		}
+	}
+	return out
+}
+
+// simFollowers lists the simulator's n synthetic followers.
+func simFollowers(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("o_sim_%06d", i+1)
+	}
+	return out
+}

@@ -5,7 +5,10 @@ package config
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +48,10 @@ type Redis struct {
 	Password   string   `yaml:"password"`
 	DB         int      `yaml:"db"`
 	Prefix     string   `yaml:"prefix"`
+	// PseudonymKey keys the hashes that stand in for openids in records kept
+	// past erasure or past their need for the openid; Load derives it from
+	// wechat.app_secret when it is empty.
+	PseudonymKey string `yaml:"pseudonym_key"`
 }
 
 // WeChat holds the official account's credentials from the MP console.
@@ -53,6 +60,7 @@ type WeChat struct {
 	AppSecret      string   `yaml:"app_secret"`
 	Token          string   `yaml:"token"`
 	EncodingAESKey string   `yaml:"encoding_aes_key"`
+	Mode           string   `yaml:"mode"` // plain, compat or safe; "" = safe with a key, else plain
 	APIBase        string   `yaml:"api_base"`
 	MaxClockSkew   Duration `yaml:"max_clock_skew"`
 }
@@ -64,6 +72,10 @@ type Bot struct {
 	KeywordsFile  string   `yaml:"keywords_file"`
 	ReplyDeadline Duration `yaml:"reply_deadline"`
 	DedupTTL      Duration `yaml:"dedup_ttl"`
+	// 转人工 requests recorded per resident and day; 0 = no limit.
+	ConsultDailyLimit int `yaml:"consult_daily_limit"`
+	// How long an answered or closed consultation is kept.
+	ConsultRetention Duration `yaml:"consult_retention"`
 }
 
 // Knowledge configures the law corpus and the office FAQ.
@@ -101,8 +113,9 @@ type Console struct {
 	SecureCookie bool     `yaml:"secure_cookie"`
 }
 
-// Metrics configures who may scrape /metrics.
+// Metrics configures the Prometheus listener and who may scrape it.
 type Metrics struct {
+	Addr           string   `yaml:"addr"` // own listener; "" = no metrics
 	Allow          []string `yaml:"allow"`
 	User           string   `yaml:"user"`
 	PasswordSHA256 string   `yaml:"password_sha256"`
@@ -146,15 +159,17 @@ func Default() Config {
 				"回复“转人工”联系工作人员；法律援助热线 12348。",
 			Fallback: "您的问题已收到。可以换个说法再问一次，或回复“转人工”由工作人员解答；" +
 				"也可拨打公共法律服务热线 12348。",
-			ReplyDeadline: Duration(4 * time.Second),
-			DedupTTL:      Duration(5 * time.Minute),
+			ReplyDeadline:     Duration(4 * time.Second),
+			DedupTTL:          Duration(5 * time.Minute),
+			ConsultDailyLimit: 3,
+			ConsultRetention:  Duration(365 * 24 * time.Hour),
 		},
 		Knowledge: Knowledge{Laws: "default"},
 		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
 		Quiz:    Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
-		Metrics: Metrics{Allow: []string{"127.0.0.0/8", "::1/128"}},
+		Metrics: Metrics{Addr: "127.0.0.1:9464", Allow: []string{"127.0.0.0/8", "::1/128"}},
 		Log:     Log{Level: "info", Format: "text"},
 	}
 }
@@ -179,7 +194,43 @@ func Load(path string, environ []string) (Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
+	// Resolved here so that `pufa config` shows the mode callbacks get.
+	cfg.WeChat.Mode = cfg.WeChat.EffectiveMode()
+	if cfg.Redis.PseudonymKey == "" && cfg.WeChat.AppSecret != "" {
+		cfg.Redis.PseudonymKey = derivePseudonymKey(cfg.WeChat.AppSecret)
+	}
 	return cfg, nil
+}
+
+// derivePseudonymKey makes a pseudonym key out of the AppSecret, so that an
+// existing deployment needs no new secret: HMAC-SHA256 keyed with the
+// AppSecret over a fixed label, which no other use of the AppSecret shares.
+// Resetting the AppSecret in the MP console then changes every pseudonym
+// (see README, Security); a configured redis.pseudonym_key does not.
+func derivePseudonymKey(appSecret string) string {
+	mac := hmac.New(sha256.New, []byte(appSecret))
+	mac.Write([]byte("pufa redis.pseudonym_key v1"))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// Callback encryption modes (消息加解密方式 in the MP console's 服务器配置).
+const (
+	ModePlain  = "plain"  // 明文模式: bodies are not signed, only the URL is
+	ModeCompat = "compat" // 兼容模式: plaintext and ciphertext; pufa uses only the ciphertext
+	ModeSafe   = "safe"   // 安全模式: ciphertext only
+)
+
+// EffectiveMode is the configured mode, or its default: safe when an
+// EncodingAESKey is set, plain otherwise.
+func (w WeChat) EffectiveMode() string {
+	switch {
+	case w.Mode != "":
+		return w.Mode
+	case w.EncodingAESKey != "":
+		return ModeSafe
+	default:
+		return ModePlain
+	}
 }
 
 // decode reads YAML strictly: an unknown key is an error, so a typo never
@@ -281,7 +332,11 @@ func (c Config) Validate() error {
 	}
 	for _, a := range c.Redis.Addrs {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			bad("redis.addrs", "%q is not host:port", a)
+			hint := ""
+			if strings.Contains(a, "@") {
+				hint = " (put the password in redis.password, not in the address)"
+			}
+			bad("redis.addrs", "%q is not host:port%s", redactURL(a), hint)
 		}
 	}
 	if c.Redis.DB < 0 {
@@ -289,6 +344,9 @@ func (c Config) Validate() error {
 	}
 	if c.Redis.DB != 0 && len(c.Redis.Addrs) > 1 && c.Redis.MasterName == "" {
 		bad("redis.db", "Redis Cluster has only db 0")
+	}
+	if k := c.Redis.PseudonymKey; k != "" && len(k) < 32 {
+		bad("redis.pseudonym_key", "is %d characters; use at least 32 random ones (e.g. `openssl rand -hex 32`)", len(k))
 	}
 	if c.Redis.Prefix == "" {
 		bad("redis.prefix", "must not be empty (keys of other applications could collide)")
@@ -301,8 +359,21 @@ func (c Config) Validate() error {
 			bad("wechat.app_id", "is required when wechat.encoding_aes_key is set (decrypted messages are checked against it)")
 		}
 	}
+	switch mode := c.WeChat.Mode; mode {
+	case "", ModePlain, ModeCompat, ModeSafe:
+		if mode != ModePlain && mode != "" && c.WeChat.EncodingAESKey == "" {
+			bad("wechat.mode", "%s needs wechat.encoding_aes_key (the 43-character EncodingAESKey from 服务器配置)", mode)
+		}
+		if mode == ModePlain && c.WeChat.EncodingAESKey != "" {
+			// A key that is set but unused would suggest protection that
+			// plain mode does not give.
+			bad("wechat.mode", "plain does not use wechat.encoding_aes_key: remove the key, or choose compat or safe as in the MP console")
+		}
+	default:
+		bad("wechat.mode", "%q is not one of plain, compat, safe", mode)
+	}
 	if u, err := url.Parse(c.WeChat.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("wechat.api_base", "%q is not an http(s) URL", c.WeChat.APIBase)
+		bad("wechat.api_base", "%q is not an http(s) URL", redactURL(c.WeChat.APIBase))
 	}
 	if c.WeChat.MaxClockSkew < 0 {
 		bad("wechat.max_clock_skew", "must not be negative (0 disables the check)")
@@ -312,6 +383,12 @@ func (c Config) Validate() error {
 	}
 	if d := time.Duration(c.Bot.DedupTTL); d < time.Minute {
 		bad("bot.dedup_ttl", "%s is below 1m (WeChat retries for 15s; keep at least 60s)", d)
+	}
+	if n := c.Bot.ConsultDailyLimit; n < 0 || n > 100 {
+		bad("bot.consult_daily_limit", "%d is outside 0..100 (0 = no limit)", n)
+	}
+	if d := time.Duration(c.Bot.ConsultRetention); d < 24*time.Hour {
+		bad("bot.consult_retention", "%s is below 24h (staff need time to read an answered request)", d)
 	}
 	if strings.TrimSpace(c.Bot.Fallback) == "" {
 		bad("bot.fallback", "must not be empty (WeChat shows an error for empty replies)")
@@ -346,20 +423,29 @@ func (c Config) Validate() error {
 	if d := time.Duration(c.Quiz.RepeatWindow); d < 0 || d > time.Minute {
 		bad("quiz.repeat_window", "%s is outside 0..1m (0 turns the check off)", d)
 	}
-	for _, a := range c.Console.Accounts {
+	// Errors name an entry, never show it: a malformed one may be a
+	// password or a raw token pasted in place of its hash.
+	for i, a := range c.Console.Accounts {
 		f := strings.SplitN(a, ":", 3)
 		if len(f) != 3 || f[0] == "" || (f[1] != "editor" && f[1] != "approver") || !strings.HasPrefix(f[2], "$2") {
-			bad("console.accounts", "%q is not user:editor|approver:bcrypt-hash (make one with `pufa console hash`)", strings.SplitN(a, ":", 2)[0])
+			bad("console.accounts", "%s is not user:editor|approver:bcrypt-hash (make one with `pufa console hash`)", entryName(a, i))
 		}
 	}
-	for _, tok := range c.Console.APITokens {
+	for i, tok := range c.Console.APITokens {
 		f := strings.SplitN(tok, ":", 3)
 		if len(f) != 3 || f[0] == "" || (f[1] != "editor" && f[1] != "approver") || !isHex64(f[2]) {
-			bad("console.api_tokens", "%q is not name:editor|approver:sha256-hex", strings.SplitN(tok, ":", 2)[0])
+			bad("console.api_tokens", "%s is not name:editor|approver:sha256-hex (the token's hash, from `pufa console token`)", entryName(tok, i))
 		}
 	}
 	if d := time.Duration(c.Console.SessionTTL); d < 5*time.Minute {
 		bad("console.session_ttl", "%s is below 5m", d)
+	}
+	if a := c.Metrics.Addr; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("metrics.addr", "%q is not host:port (empty = no metrics listener)", a)
+		} else if a == c.HTTP.Addr && !strings.HasSuffix(a, ":0") {
+			bad("metrics.addr", "must differ from http.addr: the metrics need a listener of their own, which no proxy forwards to")
+		}
 	}
 	for _, a := range c.Metrics.Allow {
 		if _, _, err := net.ParseCIDR(a); err != nil {

@@ -115,6 +115,16 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"bad env int", "", []string{"PUFA_REDIS_DB=one"}, "PUFA_REDIS_DB"},
 		{"bad env duration", "", []string{"PUFA_WECHAT_MAX_CLOCK_SKEW=soon"}, "wechat.max_clock_skew"},
 		{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
+		{"bad metrics addr", "metrics:\n  addr: 9464\n", nil, "metrics.addr"},
+		{"metrics on the main listener", "http:\n  addr: 127.0.0.1:8080\nmetrics:\n  addr: 127.0.0.1:8080\n", nil, "metrics.addr"},
+		{"negative consult limit", "bot:\n  consult_daily_limit: -1\n", nil, "bot.consult_daily_limit"},
+		{"short consult retention", "bot:\n  consult_retention: 1h\n", nil, "bot.consult_retention"},
+		{"short pseudonym key", "redis:\n  pseudonym_key: abc\n", nil, "redis.pseudonym_key"},
+		{"safe mode without key", "wechat:\n  mode: safe\n", nil, "wechat.mode"},
+		{"compat mode without key", "wechat:\n  mode: compat\n", nil, "wechat.mode"},
+		{"plain mode with a key", "wechat:\n  app_id: wx1\n  mode: plain\n  encoding_aes_key: abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n", nil, "wechat.mode"},
+		{"unknown mode", "wechat:\n  mode: secure\n", nil, "wechat.mode"},
+		{"unknown mode from env", "", []string{"PUFA_WECHAT_MODE=aes"}, "wechat.mode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +134,31 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.wantKey) {
 				t.Errorf("error %q does not name %s", err, tt.wantKey)
+			}
+		})
+	}
+}
+
+// TestWeChatModeDefaults: the mode is explicit after loading; without one
+// it follows the key, as the MP console pairs them.
+func TestWeChatModeDefaults(t *testing.T) {
+	const key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	tests := []struct {
+		name, file, want string
+	}{
+		{"no key: plain", "", ModePlain},
+		{"key: safe", "wechat:\n  app_id: wx1\n  encoding_aes_key: " + key + "\n", ModeSafe},
+		{"key and compat", "wechat:\n  app_id: wx1\n  mode: compat\n  encoding_aes_key: " + key + "\n", ModeCompat},
+		{"explicit plain", "wechat:\n  mode: plain\n", ModePlain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(writeFile(t, tt.file), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.WeChat.Mode != tt.want {
+				t.Errorf("mode %q, want %q", cfg.WeChat.Mode, tt.want)
 			}
 		})
 	}
@@ -140,5 +175,110 @@ func TestRequireWeChat(t *testing.T) {
 	cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = "wx1", "s", "t"
 	if err := cfg.RequireWeChat(); err != nil {
 		t.Errorf("complete credentials rejected: %v", err)
+	}
+}
+
+// TestPseudonymKey: configured as given, else derived from the AppSecret so
+// that replicas and tools sharing a config agree, else none.
+func TestPseudonymKey(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef-configured"
+	load := func(env ...string) string {
+		t.Helper()
+		cfg, err := Load("", env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Redis.PseudonymKey
+	}
+	if got := load("PUFA_REDIS_PSEUDONYM_KEY=" + key); got != key {
+		t.Errorf("configured key became %q", got)
+	}
+	derived := load("PUFA_WECHAT_APP_SECRET=s1")
+	if len(derived) != 64 || derived != load("PUFA_WECHAT_APP_SECRET=s1") || derived == load("PUFA_WECHAT_APP_SECRET=s2") {
+		t.Errorf("derived keys: %q (want 64 hex digits, the same for the same secret, another for another)", derived)
+	}
+	if strings.Contains(derived, "s1") {
+		t.Error("the derived key shows the secret")
+	}
+	if got := load(); got != "" {
+		t.Errorf("no key and no secret gave %q", got)
+	}
+}
+
+// TestMaskedHidesEverySecret: `pufa config` prints Masked; no secret, hash
+// of a password or hash of a token may appear, while the names that tell
+// entries apart stay.
+func TestMaskedHidesEverySecret(t *testing.T) {
+	const (
+		bcrypt   = "$2a$10$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZa"
+		tokenSum = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		metricPw = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+	)
+	cfg := Default()
+	cfg.WeChat.AppID = "wx1"
+	cfg.WeChat.AppSecret = "app-secret-value"
+	cfg.WeChat.Token = "token-value"
+	cfg.WeChat.EncodingAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	cfg.WeChat.APIBase = "https://proxyuser:proxy-pw@wx-proxy.example:8443"
+	cfg.Redis.Password = "redis-pw"
+	cfg.Redis.PseudonymKey = "pseudonym-key-0123456789abcdef0123456789"
+	cfg.Redis.Addrs = []string{"10.0.0.1:6379"}
+	cfg.Console.Accounts = []string{"alice:approver:" + bcrypt}
+	cfg.Console.APITokens = []string{"ci:editor:" + tokenSum}
+	cfg.Metrics.User, cfg.Metrics.PasswordSHA256 = "prom", metricPw
+	b, err := cfg.Masked().YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	for _, secret := range []string{"app-secret-value", "token-value", "ABCDEFG", "proxy-pw", "redis-pw",
+		bcrypt, "$2a$", tokenSum, metricPw, "pseudonym-key"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("masked config shows %q:\n%s", secret, out)
+		}
+	}
+	for _, kept := range []string{"alice:approver:", "ci:editor:", "user: prom", "wx-proxy.example:8443", "10.0.0.1:6379"} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("masked config lacks %q:\n%s", kept, out)
+		}
+	}
+	if cfg.Console.Accounts[0] != "alice:approver:"+bcrypt {
+		t.Error("Masked changed the configuration it was called on")
+	}
+}
+
+// TestErrorsDoNotEchoSecrets: a secret pasted into the wrong place (a raw
+// token for its hash, a password in a Redis URL) is named by its key, never
+// printed, as start-up errors end up in logs.
+func TestErrorsDoNotEchoSecrets(t *testing.T) {
+	tests := []struct {
+		name, file, secret, wantKey string
+	}{
+		{"raw API token", "console:\n  api_tokens: [Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ]\n", "Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ", "console.api_tokens"},
+		{"raw token after a name", "console:\n  api_tokens: ['ci:editor:Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ']\n", "Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ", "console.api_tokens"},
+		{"password for a bcrypt hash", "console:\n  accounts: ['hunter2-plain-password']\n", "hunter2-plain-password", "console.accounts"},
+		{"password after the role", "console:\n  accounts: ['alice:editor:hunter2-plain-password']\n", "hunter2-plain-password", "console.accounts"},
+		{"redis URL with a password", "redis:\n  addrs: ['redis://default:s3cret-redis-pw@10.0.0.5:6379']\n", "s3cret-redis-pw", "redis.addrs"},
+		{"redis URL, password only", "redis:\n  addrs: ['redis://:s3cret-redis-pw@10.0.0.5:6379/0']\n", "s3cret-redis-pw", "redis.addrs"},
+		{"api base with credentials", "wechat:\n  api_base: 'ftp://u:s3cret-proxy-pw@proxy'\n", "s3cret-proxy-pw", "wechat.api_base"},
+		{"token from the environment", "", "Zm9vYmFyLXJhdy10b2tlbi1zZWNyZXQ", "console.api_tokens"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var env []string
+			if tt.file == "" {
+				env = []string{"PUFA_CONSOLE_API_TOKENS=" + tt.secret}
+			}
+			_, err := Load(writeFile(t, tt.file), env)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), tt.secret) {
+				t.Errorf("error echoes the secret: %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantKey) {
+				t.Errorf("error %q does not name %s", err, tt.wantKey)
+			}
+		})
 	}
 }

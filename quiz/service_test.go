@@ -379,6 +379,38 @@ func TestQuizErasureOnUnsubscribe(t *testing.T) {
 	}
 }
 
+// TestQuizAttemptsSurviveUnfollowing: a resident who used the one attempt
+// of a quiz, unfollowed and followed again from another community's QR code
+// is told the attempt is used, and no community gains a participant.
+func TestQuizAttemptsSurviveUnfollowing(t *testing.T) {
+	c := newChat(t, catalog(t, testQuiz(1)), time.Hour)
+	ctx := context.Background()
+	if err := c.st.Subscribe(ctx, "o_alice", "east", opens); err != nil {
+		t.Fatal(err)
+	}
+	c.send("o_alice", "答题")
+	for _, a := range []string{"B", "AC", "错", "A"} {
+		c.advance(5 * time.Second)
+		c.send("o_alice", a)
+	}
+	if err := c.st.EraseUser(ctx, "o_alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.st.Subscribe(ctx, "o_alice", "west", opens.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	c.expect("o_alice", "答题", "您已用完本次答题的1次机会", "答对3/4题")
+	stats, _ := c.svc.Stats(ctx, "mini-2026")
+	if stats.Participants != 1 || stats.Completions != 1 {
+		t.Errorf("the resident counted twice: %+v", stats)
+	}
+	for _, cs := range stats.Communities {
+		if cs.Community == "west" && cs.Participants != 0 {
+			t.Errorf("west credited: %+v", cs)
+		}
+	}
+}
+
 func TestStoreDownKeepsTheBotAnswering(t *testing.T) {
 	st := store.New(deadRedis(t), "pufa:")
 	svc, err := quiz.New(quiz.Options{Catalog: catalog(t, testQuiz(0)), Store: st,

@@ -84,10 +84,34 @@ func (s *Store) CallbackReply(ctx context.Context, openid, id string) (reply []b
 }
 
 // AnswerCallback stores the reply body sent for callback id, kept for ttl so
-// that retries receive it byte for byte.
+// that retries receive it byte for byte, and indexes it under the resident
+// so that erasure can find it. One script, one command on the callback path.
 func (s *Store) AnswerCallback(ctx context.Context, openid, id string, reply []byte, ttl time.Duration) error {
-	if err := s.hot.Set(ctx, s.keyCallback(openid, id), replyRecord(reply), ttl).Err(); err != nil {
+	err := answerScript.Run(ctx, s.hot, []string{s.keyCallback(openid, id), s.keyCallbackIndex(openid)},
+		replyRecord(reply), ttl.Milliseconds(), id).Err()
+	if err != nil {
 		return fmt.Errorf("store: answer callback: %w", err)
+	}
+	return nil
+}
+
+// eraseCallbackReplies deletes the stored replies of the resident's
+// callbacks: they may hold what the bot told the resident. Pending claims
+// stay: they hold no reply, and one of them is the unsubscribe being
+// processed, whose retries must not run it again.
+func (s *Store) eraseCallbackReplies(ctx context.Context, openid string) error {
+	index := s.keyCallbackIndex(openid)
+	ids, err := s.rdb.ZRange(ctx, index, 0, -1).Result()
+	if err != nil {
+		return fmt.Errorf("store: erase callback replies: %w", err)
+	}
+	keys := make([]string, 0, 1+len(ids))
+	keys = append(keys, index)
+	for _, id := range ids {
+		keys = append(keys, s.keyCallback(openid, id))
+	}
+	if err := eraseRepliesScript.Run(ctx, s.rdb, keys).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("store: erase callback replies: %w", err)
 	}
 	return nil
 }
@@ -99,6 +123,24 @@ func (s *Store) ReleaseCallback(ctx context.Context, openid, id string) error {
 		return fmt.Errorf("store: release callback: %w", err)
 	}
 	return nil
+}
+
+// BindCallbackURL records that the signed callback URL with signature (the
+// plain-mode signature over token, timestamp and nonce) carried the body
+// whose SHA-256 is bodySum, unless it is already bound, for ttl: until the
+// URL's timestamp is too old to be accepted. It reports whether bodySum is
+// the URL's body, i.e. this is its first delivery or a retry of it. The URL
+// signature covers no body, so without this record one URL from a proxy log
+// could carry any message for the clock-skew window.
+func (s *Store) BindCallbackURL(ctx context.Context, signature, bodySum string, ttl time.Duration) (bool, error) {
+	prev, err := s.hot.SetArgs(ctx, s.keyCallbackURL(signature), bodySum, redis.SetArgs{Mode: "NX", Get: true, TTL: ttl}).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return true, nil // bound now
+	case err != nil:
+		return false, fmt.Errorf("store: bind callback url: %w", err)
+	}
+	return prev == bodySum, nil
 }
 
 // replyRecord is a stored reply: 'r' and the body, told apart from the

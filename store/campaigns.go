@@ -21,8 +21,9 @@ const (
 	// msgIndexTTL keeps msg_id → campaign long enough for WeChat's late
 	// MASSSENDJOBFINISH / TEMPLATESENDJOBFINISH callbacks.
 	msgIndexTTL = 30 * 24 * time.Hour
-	// runRetention is how long a finished run's per-recipient keys (which
-	// hold openids) are kept for reach statistics; the run's counters stay.
+	// runRetention is how long a finished run's per-recipient keys are kept
+	// for reach statistics (under pseudonyms once ForgetRunRecipients ran);
+	// the run's counters stay.
 	runRetention = 90 * 24 * time.Hour
 	// massQuotaTTL outlives the China calendar day it guards.
 	massQuotaTTL = 48 * time.Hour
@@ -327,7 +328,8 @@ func (s *Store) RecordRunItem(ctx context.Context, id string, fire time.Time, it
 	if ok {
 		okArg = "1"
 	}
-	res, err := recordItemScript.Run(ctx, s.rdb, []string{run, status, inflight, retry}, item, result, counter, okArg).Int64Slice()
+	res, err := recordItemScript.Run(ctx, s.rdb, []string{run, status, inflight, retry}, item, result, counter, okArg,
+		s.recipientPseudonym(id, fire, item)).Int64Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("store: record %s@%d: %w", id, fire.Unix(), err)
 	}
@@ -358,7 +360,88 @@ func (s *Store) RenewRunItem(ctx context.Context, id string, fire time.Time, ite
 	return n == 1, nil
 }
 
-// RunStatuses returns every recipient's status in a run (openid → status).
+// RunStatus returns one recipient's status in a run, "" when there is none,
+// before and after ForgetRunRecipients.
+func (s *Store) RunStatus(ctx context.Context, id string, fire time.Time, openid string) (string, error) {
+	_, _, status, _, _, _ := s.runKeys(id, fire.Unix())
+	v, err := s.rdb.HMGet(ctx, status, openid, s.recipientPseudonym(id, fire, openid)).Result()
+	if err != nil {
+		return "", fmt.Errorf("store: status %s@%d: %w", id, fire.Unix(), err)
+	}
+	for _, x := range v {
+		if str, ok := x.(string); ok {
+			return str, nil
+		}
+	}
+	return "", nil
+}
+
+// recipientPseudonym stands in for openid in a run's statuses once the run
+// ended. It differs between runs, so that runs cannot be linked by it; "~"
+// tells it from an openid.
+func (s *Store) recipientPseudonym(id string, fire time.Time, openid string) string {
+	return "~" + s.pseudonym("campaign recipient", id, strconv.FormatInt(fire.Unix(), 10), openid)
+}
+
+// ForgetRunRecipients removes the openids a finished run still holds: each
+// per-recipient status moves to a keyed hash of the openid (see
+// recipientPseudonym), and a mass run's batches (lists of openids) are
+// deleted. The run's counters and every status stay, and TemplateFinished,
+// RunStatus and a slow sender's RecordRunItem still find a recipient by
+// openid. Nothing sends for the run any more, so no claim reads the openids:
+// the delivery guarantees do not depend on them. It is idempotent; the
+// caller that finished the run calls it.
+func (s *Store) ForgetRunRecipients(ctx context.Context, id string, fire time.Time) error {
+	run, _, status, _, _, batches := s.runKeys(id, fire.Unix())
+	h, err := s.rdb.HMGet(ctx, run, "state", "channel").Result()
+	if err != nil {
+		return fmt.Errorf("store: forget recipients %s@%d: %w", id, fire.Unix(), err)
+	}
+	if state, _ := h[0].(string); state != "finished" {
+		return fmt.Errorf("store: forget recipients %s@%d: run is %q, not finished", id, fire.Unix(), state)
+	}
+	if err := s.rdb.Del(ctx, batches).Err(); err != nil {
+		return fmt.Errorf("store: forget recipients %s@%d: %w", id, fire.Unix(), err)
+	}
+	if channel, _ := h[1].(string); channel == "mass" {
+		return nil // its items are batches ("all", "tag:<id>", "b:<n>"), not openids
+	}
+	const batch = 500
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		err := forgetRecipientsScript.Run(ctx, s.rdb, []string{status}, args...).Err()
+		args = args[:0]
+		return err
+	}
+	iter := s.rdb.HScan(ctx, status, 0, "", 1000).Iterator()
+	for iter.Next(ctx) {
+		o := iter.Val()
+		if !iter.Next(ctx) { // the field's value
+			break
+		}
+		if strings.HasPrefix(o, "~") {
+			continue
+		}
+		if args = append(args, o, s.recipientPseudonym(id, fire, o)); len(args) >= 2*batch {
+			if err := flush(); err != nil {
+				return fmt.Errorf("store: forget recipients %s@%d: %w", id, fire.Unix(), err)
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("store: forget recipients %s@%d: %w", id, fire.Unix(), err)
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("store: forget recipients %s@%d: %w", id, fire.Unix(), err)
+	}
+	return nil
+}
+
+// RunStatuses returns every recipient's status in a run: by openid while it
+// runs, by pseudonym ("~…") after ForgetRunRecipients.
 func (s *Store) RunStatuses(ctx context.Context, id string, fire time.Time) (map[string]string, error) {
 	_, _, status, _, _, _ := s.runKeys(id, fire.Unix())
 	out := map[string]string{}
@@ -473,7 +556,7 @@ func (s *Store) MassReaches(ctx context.Context, id string) ([]MassReach, error)
 func (s *Store) TemplateFinished(ctx context.Context, id string, fire time.Time, openid string, msgID int64, status, counter string) (bool, error) {
 	run, _, st, _, _, _ := s.runKeys(id, fire.Unix())
 	n, err := templateFinishScript.Run(ctx, s.rdb, []string{run, st, s.keyCampaign(id)},
-		openid, msgID, status, counter).Int()
+		openid, msgID, status, counter, s.recipientPseudonym(id, fire, openid)).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: template finish %s: %w", id, err)
 	}

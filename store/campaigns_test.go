@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -280,4 +281,155 @@ func raceForFire(t *testing.T, st *store.Store, id string, fire time.Time, repli
 	}
 	wg.Wait()
 	return int(won.Load())
+}
+
+// TestFinishedRunForgetsOpenids: a finished run's per-recipient records
+// kept the openid for 90 days (issue 12, item 13). ForgetRunRecipients moves
+// each status to a keyed hash of the openid; nothing of the run names a
+// resident any more, while WeChat's late reports and a slow sender's late
+// record still find their recipient, and the delivery counts stay.
+func TestFinishedRunForgetsOpenids(t *testing.T) {
+	st := storetest.New(t)
+	fire := time.Unix(1_800_000_000, 0)
+	recipients := []string{"o_res_1", "o_res_2", "o_res_3", "o_res_4"}
+	newRun(t, st, fire, recipients...)
+	claim := func(n int, lease time.Duration) store.RunClaim {
+		t.Helper()
+		c, err := st.ClaimRunItems(ctx, "c", fire, n, lease, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := claim(1, 20*time.Millisecond); !slices.Equal(c.Items, []string{"o_res_1"}) {
+		t.Fatalf("claim %+v", c)
+	}
+	time.Sleep(50 * time.Millisecond) // o_res_1's sender stalls past its lease: reaped as unknown
+	if c := claim(3, time.Minute); !slices.Equal(c.Items, []string{"o_res_2", "o_res_3", "o_res_4"}) {
+		t.Fatalf("claim %+v", c)
+	}
+	st.RecordRunItem(ctx, "c", fire, "o_res_2", "s:1002", "sent", true)
+	st.RecordRunItem(ctx, "c", fire, "o_res_3", "f:43004", "failed", false)
+	st.RecordRunItem(ctx, "c", fire, "o_res_4", "s:1004", "sent", true)
+	if c := claim(1, time.Minute); c.Kind != store.ClaimFinished {
+		t.Fatalf("claim %+v, want finished", c)
+	}
+	for range 2 { // a second call changes nothing
+		if err := st.ForgetRunRecipients(ctx, "c", fire); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	keys, _ := st.Client().Keys(ctx, st.Prefix()+"campaign:*").Result()
+	for _, k := range keys {
+		for _, o := range recipients {
+			if strings.Contains(k+contents(t, st, k), o) {
+				t.Errorf("%s still holds %s", k, o)
+			}
+		}
+	}
+	// WeChat's reports and the stalled sender come after the run ended.
+	if ok, err := st.TemplateFinished(ctx, "c", fire, "o_res_2", 1002, "d", "delivered"); err != nil || !ok {
+		t.Errorf("template report after the run: %v %v", ok, err)
+	}
+	if ok, _ := st.TemplateFinished(ctx, "c", fire, "o_res_2", 1002, "d", "delivered"); ok {
+		t.Error("a repeated report counted twice")
+	}
+	if _, rec, err := st.RecordRunItem(ctx, "c", fire, "o_res_1", "s:1001", "sent", true); err != nil || !rec {
+		t.Errorf("late record of the reaped o_res_1: %v %v", rec, err)
+	}
+	want := map[string]string{"o_res_1": "s:1001", "o_res_2": "d", "o_res_3": "f:43004", "o_res_4": "s:1004"}
+	for o, w := range want {
+		if got, err := st.RunStatus(ctx, "c", fire, o); err != nil || got != w {
+			t.Errorf("status of %s: %q %v, want %q", o, got, err, w)
+		}
+	}
+	run, _ := st.Run(ctx, "c", fire)
+	for k, v := range map[string]string{"done": "4", "sent": "3", "failed": "1", "unknown": "0", "delivered": "1"} {
+		if run[k] != v {
+			t.Errorf("run %s = %q, want %q", k, run[k], v)
+		}
+	}
+	// Another run's pseudonyms differ: runs cannot be linked by them.
+	statuses, _ := st.RunStatuses(ctx, "c", fire)
+	next := fire.Add(time.Hour)
+	newRunWithID(t, st, "c", next, "o_res_2")
+	st.ClaimRunItems(ctx, "c", next, 1, time.Minute, 0)
+	st.RecordRunItem(ctx, "c", next, "o_res_2", "s:1", "sent", true)
+	if c, _ := st.ClaimRunItems(ctx, "c", next, 1, time.Minute, 0); c.Kind != store.ClaimFinished {
+		t.Fatalf("second run: %+v", c)
+	}
+	if err := st.ForgetRunRecipients(ctx, "c", next); err != nil {
+		t.Fatal(err)
+	}
+	nextStatuses, _ := st.RunStatuses(ctx, "c", next)
+	for k := range nextStatuses {
+		if _, same := statuses[k]; same || strings.Contains(k, "o_res") {
+			t.Errorf("the pseudonym %s appears in two runs, or is none", k)
+		}
+	}
+}
+
+// TestFinishedMassRunForgetsItsBatches: a mass run's items are batches,
+// whose openid lists go when it has finished; the batch statuses stay.
+func TestFinishedMassRunForgetsItsBatches(t *testing.T) {
+	st := storetest.New(t)
+	fire := time.Unix(1_800_000_000, 0)
+	if b, err := st.BeginRun(ctx, "m", fire, "owner", time.Minute, map[string]string{"state": "running", "channel": "mass"}); err != nil || b != store.RunBeginNew {
+		t.Fatalf("begin %q %v", b, err)
+	}
+	must(t, st.AppendRun(ctx, "m", fire, "owner", map[string]string{"0": "o_res_1\no_res_2"}, []string{"b:0"}))
+	if _, err := st.ReadyRun(ctx, "m", fire, "owner"); err != nil {
+		t.Fatal(err)
+	}
+	st.ClaimRunItems(ctx, "m", fire, 1, time.Minute, 0)
+	st.RecordRunItem(ctx, "m", fire, "b:0", "s:77:88", "sent", true)
+	if c, _ := st.ClaimRunItems(ctx, "m", fire, 1, time.Minute, 0); c.Kind != store.ClaimFinished {
+		t.Fatalf("claim %+v", c)
+	}
+	must(t, st.ForgetRunRecipients(ctx, "m", fire))
+	if n := st.Client().Exists(ctx, st.Prefix()+"campaign:{m}:run:1800000000:batches").Val(); n != 0 {
+		t.Error("the batches' openids survived the run")
+	}
+	if s, _ := st.RunStatus(ctx, "m", fire, "b:0"); s != "s:77:88" {
+		t.Errorf("batch status %q", s)
+	}
+}
+
+// contents reads every member, field and value of key as one string.
+func contents(t *testing.T, st *store.Store, key string) string {
+	t.Helper()
+	c := st.Client()
+	var parts []string
+	switch typ := c.Type(ctx, key).Val(); typ {
+	case "string":
+		parts = []string{c.Get(ctx, key).Val()}
+	case "hash":
+		for k, v := range c.HGetAll(ctx, key).Val() {
+			parts = append(parts, k, v)
+		}
+	case "list":
+		parts = c.LRange(ctx, key, 0, -1).Val()
+	case "set":
+		parts = c.SMembers(ctx, key).Val()
+	case "zset":
+		parts = c.ZRange(ctx, key, 0, -1).Val()
+	default:
+		t.Fatalf("%s: type %q", key, typ)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// newRunWithID is newRun for campaign id.
+func newRunWithID(t *testing.T, st *store.Store, id string, fire time.Time, items ...string) {
+	t.Helper()
+	if b, err := st.BeginRun(ctx, id, fire, "owner-a", time.Minute, map[string]string{"state": "running"}); err != nil || b != store.RunBeginNew {
+		t.Fatalf("begin: %q %v", b, err)
+	}
+	if err := st.AppendRun(ctx, id, fire, "owner-a", nil, items); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ReadyRun(ctx, id, fire, "owner-a"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -25,13 +25,18 @@ import (
 //
 //	ClaimCallback, Session          claimScript on the auto-pipeliner: callback record + session pointer
 //	ReleaseCallback                 releaseScript
+//	AnswerCallback                  answerScript: callback record + the resident's callback index
 //	CacheCompareAndDelete           compareAndDeleteScript
 //	Subscribe, SetCommunity         separate commands on the user's and the community's slots
-//	AddConsultation                 pipeline over consult:*, user:{openid}:consults and stats:<day>
+//	AddConsultation,
+//	RequestConsultation             pipelines over consult:day:<day>, then consult:*,
+//	                                user:{openid}:consults and stats:<day>
+//	SetConsultationStatus           consultStatusScript
 //	RecordQuestion                  pipeline on the auto-pipeliner over user:{openid}:*, stats and topics
 //	SetMore                         MULTI on user:{openid}:more
 //	UserExists                      EXISTS over every user:{openid}* key
-//	EraseUser                       DEL over the user's keys, a MULTI per quiz taken
+//	EraseUser                       DEL over the user's keys, a MULTI per quiz taken,
+//	                                eraseRepliesScript over the callback index and records
 //	Communities                     SCAN on every master
 //	SetCampaignState                campaignStateScript: campaign, log and run hash
 //	ClaimFire                       claimFireScript: fire key and campaign hash
@@ -40,6 +45,7 @@ import (
 //	RecordRunItem, ReleaseRunItem,
 //	RenewRunItem, TemplateFinished  per-recipient scripts over run, status, inflight, retry, campaign
 //	RunStatuses                     HSCAN of the status hash
+//	ForgetRunRecipients, RunStatus  HSCAN, then forgetRecipientsScript on the status hash
 //	TakeRate                        rateScript (GCRA)
 //	EditLedgerEntry                 ledgerEditScript: entry and its history
 //	SaveBankEdit                    bankSaveScript: edits hash, version counter, entry history
@@ -307,6 +313,9 @@ func clusterResidents(t *testing.T, st *store.Store) {
 			t.Fatal(err)
 		}
 	}
+	if r, err := st.RequestConsultation(ctx, store.ConsultRequest{OpenID: gone, Question: "再问", At: now, DailyLimit: 1}); err != nil || !r.Limited {
+		t.Errorf("a second request of the day under a limit of one: %+v, %v", r, err)
+	}
 	for _, quiz := range quizIDs()[1:] {
 		_, p, err := st.StartQuiz(ctx, store.QuizStart{Quiz: quiz, OpenID: gone, Order: []string{"x0"},
 			At: now, Closes: now.Add(time.Hour), Idle: time.Minute})
@@ -326,7 +335,11 @@ func clusterResidents(t *testing.T, st *store.Store) {
 		}
 	}
 
+	must(t, st.AnswerCallback(ctx, gone, "m:42", []byte("<xml>答复</xml>"), time.Minute))
 	must(t, st.EraseUser(ctx, gone))
+	if _, ok, err := st.CallbackReply(ctx, gone, "m:42"); err != nil || ok {
+		t.Errorf("the erased resident's stored reply survives (%v, %v)", ok, err)
+	}
 	if ok, err := st.UserExists(ctx, gone); err != nil || ok {
 		t.Errorf("erased resident's keys survive (%v, %v)", ok, err)
 	}
@@ -535,6 +548,16 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 	}
 	if ttl := st.Client().TTL(ctx, fmt.Sprintf("%scampaign:{%s}:run:%d:status", st.Prefix(), id, fire.Unix())).Val(); ttl < 80*24*time.Hour {
 		t.Errorf("per-recipient statuses kept %v after the run, want ~90 days", ttl)
+	}
+	// The finished run forgets its openids; statuses are found by openid still.
+	must(t, st.ForgetRunRecipients(ctx, id, fire))
+	if raw, _ := st.RunStatuses(ctx, id, fire); len(raw) != len(wantStatuses) || raw["o1"] != "" {
+		t.Errorf("statuses after forgetting %v, want %d under pseudonyms", raw, len(wantStatuses))
+	}
+	for o, s := range wantStatuses {
+		if got, err := st.RunStatus(ctx, id, fire, o); err != nil || got != s {
+			t.Errorf("status of %s after forgetting = %q (%v), want %q", o, got, err, s)
+		}
 	}
 	h, _ := st.Campaign(ctx, id)
 	for k, v := range map[string]string{"state": "approved", "approved_by": "张三", "fires": "2", "missed_fires": "3", "last_fire": "1800000040", "reach_delivered": "2"} {

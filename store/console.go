@@ -179,21 +179,23 @@ func (s *Store) AuditLog(ctx context.Context, n int) ([]AuditEntry, error) {
 }
 
 // SetConsultationStatus moves a consultation to new, answered or closed.
+// An answered or closed one expires after the store's consultation
+// retention; one reopened (new) is kept until it is closed again.
 func (s *Store) SetConsultationStatus(ctx context.Context, id, status string) error {
+	var ttl int64
 	switch status {
-	case "new", "answered", "closed":
+	case "new":
+	case "answered", "closed":
+		ttl = s.consultRetention.Milliseconds()
 	default:
 		return fmt.Errorf("store: consultation status %q is not new, answered or closed", status)
 	}
-	n, err := s.rdb.Exists(ctx, s.keyConsult(id)).Result()
+	n, err := consultStatusScript.Run(ctx, s.rdb, []string{s.keyConsult(id)}, status, ttl).Int()
 	if err != nil {
 		return fmt.Errorf("store: consultation %s: %w", id, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("%w: consultation %s", ErrNotFound, id)
-	}
-	if err := s.rdb.HSet(ctx, s.keyConsult(id), "status", status).Err(); err != nil {
-		return fmt.Errorf("store: consultation %s: %w", id, err)
 	}
 	return nil
 }

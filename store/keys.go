@@ -9,7 +9,15 @@ import "strconv"
 //	callback:{<openid>}:<dedup id>   string  dedup record of one processed callback: "p"
 //	                                         while processing (lease TTL), "r"+reply body
 //	                                         when answered (TTL ≥ 60 s, default 5 min);
-//	                                         keyword replies record nothing and keep none
+//	                                         keyword replies record nothing and keep none;
+//	                                         erasure deletes the answered ones (callbacks:)
+//	callbacks:{<openid>}             zset    dedup ids of the resident's answered callbacks, scored
+//	                                         by their records' expiry (ms), so that erasure finds
+//	                                         and deletes the stored replies; TTL = bot.dedup_ttl
+//	callsig:<signature>              string  sha256 (hex) of the one body a signed callback URL
+//	                                         (timestamp, nonce, signature) may carry: set NX by
+//	                                         its first delivery, kept until the timestamp leaves
+//	                                         wechat.max_clock_skew (24 h when the check is off)
 //	user:{<openid>}                  hash    profile: community, subscribed_at
 //	user:{<openid>}:last             string  last question asked (for 转人工), 1 day TTL
 //	user:{<openid>}:consults         set     ids of the user's consultation requests
@@ -24,9 +32,15 @@ import "strconv"
 //	                                         erasure can find them in the quizzes' slots
 //	community:<id>:followers         set     openids of current followers from that community
 //	consult:seq                      string  last consultation id issued
-//	consult:<id>                     hash    one consultation request: openid, question,
-//	                                         status (new|answered|closed), created
-//	consult:index                    zset    consultation ids scored by creation time
+//	consult:<id>                     hash    one consultation request: openid, question (at most
+//	                                         ConsultMaxRunes), status (new|answered|closed),
+//	                                         created; expires bot.consult_retention after it is
+//	                                         answered or closed
+//	consult:index                    zset    consultation ids scored by creation time; ids whose
+//	                                         record expired are dropped when listed
+//	consult:day:<yyyymmdd>           hash    requests that day per resident, under a keyed hash of
+//	                                         the openid (no openid), for bot.consult_daily_limit
+//	                                         and to count each resident once a day; 48 h TTL
 //	stats:<yyyymmdd>                 hash    aggregate counters of one day (Asia/Shanghai),
 //	                                         never expire, never personal: see Metric*
 //	topics:<yyyymmdd>                zset    questions per topic (FAQ entry or law chapter) that day
@@ -51,10 +65,14 @@ import "strconv"
 //	                                         mass items "all", "tag:<id>", "b:<n>")
 //	campaign:{<id>}:run:<fire>:status hash   per-recipient result: i:<ms> in flight, r retry,
 //	                                         s[:<msgid>] sent, f:<code> failed, u unknown,
-//	                                         d delivered / b:<status> (TEMPLATESENDJOBFINISH)
+//	                                         d delivered / b:<status> (TEMPLATESENDJOBFINISH);
+//	                                         by openid while the run goes on, then by "~" + a
+//	                                         keyed hash of campaign, fire and openid
+//	                                         (ForgetRunRecipients), which no other run shares
 //	campaign:{<id>}:run:<fire>:inflight zset claimed items by lease deadline (ms)
 //	campaign:{<id>}:run:<fire>:retry list    items to claim again before the queue
-//	campaign:{<id>}:run:<fire>:batches hash  mass batch n → its openids, newline-separated
+//	campaign:{<id>}:run:<fire>:batches hash  mass batch n → its openids, newline-separated; deleted
+//	                                         when the run has finished
 //	campaign:msg:<msg_id>            string  "<id> <fire> <kind>" of a WeChat msg_id, for reach
 //	                                         callbacks; 30 days TTL
 //	ratelimit:<name>                 string  GCRA theoretical arrival time (µs) of a rate shared
@@ -88,8 +106,12 @@ import "strconv"
 //	bank:{edits}:history:<id>        list    the edits one entry's current edit replaced, JSON,
 //	                                         oldest first
 //
-// A run's per-recipient keys hold openids; they expire runRetention after
-// the run ends (erasure on unsubscribe does not reach into them earlier).
+// A run's per-recipient keys hold openids only while it runs: the claim and
+// record scripts need them to send each recipient once. When it has
+// finished, ForgetRunRecipients renames its statuses to pseudonyms and
+// drops its batches; the keys expire runRetention (90 days) after the end.
+// Erasure on unsubscribe does not reach into a running run: the resident's
+// status there is needed to send nobody twice.
 //
 // Quizzes (store/quiz.go). Every key of one quiz carries its id as the hash
 // tag {<id>}, including each resident's progress in it: the answer script
@@ -110,10 +132,20 @@ import "strconv"
 //	quiz:{<id>}:communities          hash    <community>:participants|completions|best_sum
 //	quiz:{<id>}:board                zset    openid → best*1e10 + (9999999999 − finish unix s): more
 //	                                         right answers first, then the earlier finish
+//	quiz:{<id>}:seen:<pseudonym>     hash    one resident's attempts record, named by a keyed hash
+//	                                         (HMAC-SHA256, redis.pseudonym_key) of quiz id and
+//	                                         openid, holding no openid: n (attempts started), c
+//	                                         (community credited), b (best right answers). Survives
+//	                                         erasure, so unfollowing and following again neither
+//	                                         resets an attempts limit nor counts the resident or a
+//	                                         second community again; expires a day after the quiz
+//	                                         closes
 
-func (s *Store) keyCallback(openid, id string) string { return s.key("callback", tag(openid), id) }
-func (s *Store) keyUser(openid string) string         { return s.key("user", tag(openid)) }
-func (s *Store) keyUserLast(openid string) string     { return s.keyUser(openid) + ":last" }
+func (s *Store) keyCallback(openid, id string) string   { return s.key("callback", tag(openid), id) }
+func (s *Store) keyCallbackURL(signature string) string { return s.key("callsig", signature) }
+func (s *Store) keyCallbackIndex(openid string) string  { return s.key("callbacks", tag(openid)) }
+func (s *Store) keyUser(openid string) string           { return s.key("user", tag(openid)) }
+func (s *Store) keyUserLast(openid string) string       { return s.keyUser(openid) + ":last" }
 func (s *Store) keyUserConsults(openid string) string {
 	return s.keyUser(openid) + ":consults"
 }
@@ -121,6 +153,7 @@ func (s *Store) keyCommunityFollowers(id string) string { return s.key("communit
 func (s *Store) keyConsultSeq() string                  { return s.key("consult", "seq") }
 func (s *Store) keyConsult(id string) string            { return s.key("consult", id) }
 func (s *Store) keyConsultIndex() string                { return s.key("consult", "index") }
+func (s *Store) keyConsultDay(day string) string        { return s.key("consult", "day", day) }
 func (s *Store) keyStats(day string) string             { return s.key("stats", day) }
 func (s *Store) keyWXCache(name string) string          { return s.key("wxcache", name) }
 
@@ -148,6 +181,12 @@ func (s *Store) keyQuizProgress(id, openid string) string {
 func (s *Store) keyQuizStats(id string) string       { return s.keyQuiz(id) + ":stats" }
 func (s *Store) keyQuizCommunities(id string) string { return s.keyQuiz(id) + ":communities" }
 func (s *Store) keyQuizBoard(id string) string       { return s.keyQuiz(id) + ":board" }
+
+// keyQuizAttempts names the attempts record by a keyed hash of openid and
+// quiz, so that it can outlive the resident's erasure without the openid.
+func (s *Store) keyQuizAttempts(id, openid string) string {
+	return s.keyQuiz(id) + ":seen:" + s.pseudonym("quiz attempts", id, openid)
+}
 
 // Campaigns.
 

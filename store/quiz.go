@@ -21,6 +21,11 @@ import (
 // residents to look up their result, then they expire. Aggregates never do.
 const QuizRetention = 400 * 24 * time.Hour
 
+// attemptsGrace is how long after a quiz closes its attempts records are
+// kept: they only matter while attempts can start, and a day covers a
+// clock set differently from the quiz service's.
+const attemptsGrace = 24 * time.Hour
+
 // boardScale separates the two parts of a leaderboard score: right answers
 // times boardScale plus (boardTieBase − finish time in Unix seconds), so a
 // higher score ranks first and, among equal scores, the earlier finish.
@@ -106,9 +111,10 @@ func (s *Store) StartQuiz(ctx context.Context, q QuizStart) (StartStatus, QuizPr
 	if err := wait(index, community); err != nil { // a missing community is redis.Nil, no error
 		return "", QuizProgress{}, fmt.Errorf("store: start quiz: %w", err)
 	}
-	keys := []string{s.keyQuizProgress(q.Quiz, q.OpenID), s.keyQuizStats(q.Quiz), s.keyQuizCommunities(q.Quiz)}
+	keys := []string{s.keyQuizProgress(q.Quiz, q.OpenID), s.keyQuizStats(q.Quiz), s.keyQuizCommunities(q.Quiz),
+		s.keyQuizAttempts(q.Quiz, q.OpenID)}
 	res, err := quizStartScript.Run(ctx, s.hot, keys, strings.Join(q.Order, ","), q.MaxAttempts,
-		community.Val(), q.At.Unix(), q.Closes.Add(QuizRetention).Unix()).StringSlice()
+		community.Val(), q.At.Unix(), q.Closes.Add(QuizRetention).Unix(), q.Closes.Add(attemptsGrace).Unix()).StringSlice()
 	if err != nil {
 		return "", QuizProgress{}, fmt.Errorf("store: start quiz: %w", err)
 	}
@@ -203,10 +209,10 @@ type AnswerResult struct {
 // attempt, updates completions and the leaderboard, all in one script.
 func (s *Store) RecordQuizAnswer(ctx context.Context, a QuizAnswer) (AnswerResult, error) {
 	keys := []string{s.keyQuizProgress(a.Quiz, a.OpenID), s.keyQuizStats(a.Quiz),
-		s.keyQuizCommunities(a.Quiz), s.keyQuizBoard(a.Quiz)}
+		s.keyQuizCommunities(a.Quiz), s.keyQuizBoard(a.Quiz), s.keyQuizAttempts(a.Quiz, a.OpenID)}
 	res, err := quizAnswerScript.Run(ctx, s.hot, keys, a.Attempt, a.Pos, a.Question, a.Answer, a.Correct,
 		a.Total, a.At.UnixMilli(), a.RepeatWindow.Milliseconds(), a.OpenID,
-		a.Closes.Add(QuizRetention).Unix()).Slice()
+		a.Closes.Add(QuizRetention).Unix(), a.Closes.Add(attemptsGrace).Unix()).Slice()
 	if err != nil {
 		return AnswerResult{}, fmt.Errorf("store: record quiz answer: %w", err)
 	}
@@ -279,7 +285,7 @@ func (s *Store) QuizRank(ctx context.Context, quiz, openid string) (e QuizEntry,
 
 // QuizStats are a quiz's aggregate counters; they hold no personal data.
 type QuizStats struct {
-	Participants int64 // residents who started (again after an erasure)
+	Participants int64 // residents who started (once, even across unfollowing while the quiz is open)
 	Attempts     int64 // attempts started
 	Finished     int64 // attempts finished
 	Completions  int64 // residents who finished at least once

@@ -282,3 +282,87 @@ func TestQuizRecordsExpireAfterTheQuiz(t *testing.T) {
 		t.Errorf("aggregates must not expire, TTL %v", ttl)
 	}
 }
+
+// TestQuizAttemptsSurviveErasure: unfollowing erases the resident's quiz
+// records, but not the count of attempts, kept under a keyed hash of openid
+// and quiz until the quiz closes. Re-following, even from another
+// community's QR code, neither gives an attempts-limited quiz again nor
+// counts the resident, or a community, twice (issue 12, item 6).
+func TestQuizAttemptsSurviveErasure(t *testing.T) {
+	const n = 2 // questions
+	tests := []struct {
+		name        string
+		max         int // attempts allowed
+		answered    int // answers given before unfollowing
+		wantRestart store.StartStatus
+	}{
+		{"finished, one attempt", 1, n, store.QuizNoAttempt},
+		{"unfollowed mid-attempt, one attempt", 1, 1, store.QuizNoAttempt},
+		{"finished, two attempts", 2, n, store.QuizStarted},
+		{"finished, no limit", 0, n, store.QuizStarted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := storetest.New(t)
+			at := quizOpens.Add(time.Hour)
+			must := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(st.Subscribe(ctx, "u1", "east", at))
+			status, p := startQuiz(t, st, "u1", order(n), tt.max)
+			if status != store.QuizStarted {
+				t.Fatalf("first start: %s", status)
+			}
+			for i := range tt.answered {
+				answer(t, st, "u1", p.Attempt, i, "A", "A", n, at.Add(time.Duration(i)*5*time.Second))
+			}
+			before, _ := st.QuizStats(ctx, "q1")
+
+			must(st.EraseUser(ctx, "u1"))
+			keys, err := st.Client().Keys(ctx, st.Prefix()+"*u1*").Result()
+			must(err)
+			if len(keys) != 0 {
+				t.Errorf("keys naming the openid survived erasure: %v", keys)
+			}
+			must(st.Subscribe(ctx, "u1", "west", at.Add(time.Hour))) // another community's QR code
+
+			status, p = startQuiz(t, st, "u1", order(n), tt.max)
+			if status != tt.wantRestart {
+				t.Fatalf("start after re-following: %s, want %s", status, tt.wantRestart)
+			}
+			if status == store.QuizStarted {
+				if p.Attempt != 2 || p.Community != "east" {
+					t.Errorf("progress %+v: want attempt 2, still credited to east", p)
+				}
+				for i := range n { // all wrong this time: the best stays 2
+					answer(t, st, "u1", p.Attempt, i, "B", "A", n, at.Add(time.Hour+time.Duration(i)*5*time.Second))
+				}
+				if _, _, ok, _ := st.QuizRank(ctx, "q1", "u1"); !ok {
+					t.Error("the new attempt is not on the leaderboard")
+				}
+			}
+			after, _ := st.QuizStats(ctx, "q1")
+			if after.Participants != 1 || after.Completions != before.Completions || after.BestSum != before.BestSum ||
+				after.FullMarks != before.FullMarks {
+				t.Errorf("aggregates counted the resident twice:\nbefore %+v\nafter  %+v", before, after)
+			}
+			if c := after.Communities["west"]; c.Participants != 0 || c.Completions != 0 || c.BestSum != 0 {
+				t.Errorf("the second community was credited: %+v", c)
+			}
+			if c := after.Communities["east"]; c.Participants != 1 {
+				t.Errorf("east %+v", c)
+			}
+			seen, err := st.Client().Keys(ctx, st.Prefix()+"quiz:{q1}:seen:*").Result()
+			must(err)
+			if len(seen) != 1 {
+				t.Fatalf("attempt records %v, want one", seen)
+			}
+			if exp := st.Client().ExpireTime(ctx, seen[0]).Val(); exp <= 0 || time.Unix(int64(exp.Seconds()), 0).After(quizCloses.Add(48*time.Hour)) {
+				t.Errorf("the attempt record expires at %v, want soon after the quiz closes (%v)", exp, quizCloses)
+			}
+		})
+	}
+}

@@ -5,6 +5,9 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,6 +24,13 @@ type Options struct {
 	Password   string
 	DB         int
 	Prefix     string // prepended to every key, e.g. "pufa:"
+	// PseudonymKey is the secret of the keyed hashes that stand in for
+	// openids (see pseudonym). Empty: derived from Prefix, which is no
+	// secret; only for tools that store no pseudonyms.
+	PseudonymKey string
+	// ConsultRetention is how long an answered or closed consultation is
+	// kept; 0 = DefaultConsultRetention.
+	ConsultRetention time.Duration
 }
 
 // Store is pufa's handle on Redis. It is safe for concurrent use.
@@ -30,6 +40,9 @@ type Store struct {
 	hot    redis.Cmdable         // callback-path commands, auto-pipelined (see New)
 	async  redis.Cmdable         // the same, deferred: results block when read, so several go out together
 	prefix string
+	pkey   []byte // HMAC key of pseudonym
+
+	consultRetention time.Duration
 }
 
 // Open connects according to opts. It does not ping: a service must start
@@ -51,7 +64,11 @@ func Open(opts Options) (*Store, error) {
 		Password:   opts.Password,
 		DB:         opts.DB,
 	}
-	s := &Store{rdb: redis.NewUniversalClient(&uo), prefix: opts.Prefix}
+	s := &Store{rdb: redis.NewUniversalClient(&uo), prefix: opts.Prefix, pkey: pseudonymKey(opts.PseudonymKey, opts.Prefix),
+		consultRetention: opts.ConsultRetention}
+	if s.consultRetention <= 0 {
+		s.consultRetention = DefaultConsultRetention
+	}
 	uo.DialTimeout, uo.ReadTimeout, uo.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
 	uo.MaxRetries, uo.DialerRetries, uo.DialerRetryTimeout = -1, 1, 50*time.Millisecond
 	s.fast = redis.NewUniversalClient(&uo)
@@ -60,7 +77,8 @@ func Open(opts Options) (*Store, error) {
 }
 
 // New wraps an existing client; tests and the demo use it with their own
-// servers.
+// servers. Its pseudonym key is derived from prefix: stores sharing a prefix
+// agree, as the replicas of a test must, but the key is no secret.
 //
 // Commands on the callback path go through go-redis's auto-pipeliner, which
 // batches the commands of concurrent callbacks into one write and one read:
@@ -72,9 +90,33 @@ func Open(opts Options) (*Store, error) {
 // (see wait), so they join the shared batches instead of each going out
 // alone or taking a connection of their own, as Pipelined does.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	s := &Store{rdb: rdb, prefix: prefix}
+	s := &Store{rdb: rdb, prefix: prefix, pkey: pseudonymKey("", prefix), consultRetention: DefaultConsultRetention}
 	s.hot, s.async = pipeliners(rdb)
 	return s
+}
+
+func pseudonymKey(configured, prefix string) []byte {
+	if configured != "" {
+		return []byte(configured)
+	}
+	sum := sha256.Sum256([]byte("pufa pseudonym key of prefix " + prefix))
+	return sum[:]
+}
+
+// pseudonym is a keyed hash (HMAC-SHA256, the first 128 bits in hex) of a
+// purpose and the parts after it, separated by NUL: it stands in for an
+// openid where a record must outlive the resident's erasure, or where a
+// record no longer needs the openid. Without the key nobody can tell whose
+// record it is, even holding a list of openids; the purpose keeps the
+// pseudonyms of one resident in different records apart.
+func (s *Store) pseudonym(purpose string, parts ...string) string {
+	mac := hmac.New(sha256.New, s.pkey)
+	mac.Write([]byte(purpose))
+	for _, p := range parts {
+		mac.Write([]byte{0})
+		mac.Write([]byte(p))
+	}
+	return hex.EncodeToString(mac.Sum(nil)[:16])
 }
 
 // pipeliners returns the blocking and the deferred auto-pipeliner of rdb,

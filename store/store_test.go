@@ -242,3 +242,57 @@ func TestDeleteAllRemovesOnlyItsPrefix(t *testing.T) {
 		t.Errorf("another prefix's key: %q %v %v, want it kept", reply, ok, err)
 	}
 }
+
+// TestEraseUserForgetsCallbackReplies: the dedup records of a resident's
+// callbacks hold the replies sent (a consultation number, a quiz score), so
+// erasure deletes them instead of leaving them for bot.dedup_ttl (issue 12,
+// item 13). A claim still pending, such as the unsubscribe's own, holds no
+// reply and stays, so WeChat's retry of the unsubscribe is not processed
+// twice.
+func TestEraseUserForgetsCallbackReplies(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	answered := []string{"m:1001", "m:1002", "e:1700000000:event:CLICK:QUIZ"}
+	for _, who := range []string{"u1", "u2"} {
+		for _, id := range answered {
+			if _, err := st.ClaimCallback(ctx, who, id, time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.AnswerCallback(ctx, who, id, []byte("<xml>已为您登记人工咨询（编号 7）"+who+"</xml>"), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const unsub = "e:1700000001:event:unsubscribe:"
+	if _, err := st.ClaimCallback(ctx, "u1", unsub, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EraseUser(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range answered {
+		if _, ok, _ := st.CallbackReply(ctx, "u1", id); ok {
+			t.Errorf("u1's reply to %s survived erasure", id)
+		}
+		if _, ok, _ := st.CallbackReply(ctx, "u2", id); !ok {
+			t.Errorf("erasing u1 took u2's reply to %s", id)
+		}
+	}
+	if c, _ := st.ClaimCallback(ctx, "u1", unsub, 5*time.Second); c.State != store.Pending {
+		t.Errorf("the unsubscribe's own claim: %v, want still pending", c.State)
+	}
+	keys, _ := st.Client().Keys(ctx, st.Prefix()+"*u1*").Result()
+	if len(keys) != 1 || !strings.HasSuffix(keys[0], unsub) {
+		t.Errorf("keys naming u1 after erasure: %v, want only the unsubscribe's pending claim", keys)
+	}
+
+	// The index the erasure follows forgets expired records by itself.
+	for i := range 5 {
+		st.AnswerCallback(ctx, "u3", "m:"+strconv.Itoa(i), []byte("r"), time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	st.AnswerCallback(ctx, "u3", "m:9", []byte("r"), time.Minute)
+	if n := st.Client().ZCard(ctx, st.Prefix()+"callbacks:{u3}").Val(); n != 1 {
+		t.Errorf("callback index holds %d records, want the 1 live one", n)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	sdkutil "github.com/silenceper/wechat/v2/util"
@@ -103,6 +102,7 @@ type service struct {
 	endpoint  *bot.Endpoint
 	kb        *knowledge.Base
 	handler   http.Handler
+	metrics   http.Handler         // /metrics, for a listener of its own (metrics.addr)
 	campaigns *campaigns.Manager   // see campaign.go
 	scheduler *scheduler.Scheduler // started by serveHTTP
 	bank      *console.BankSync    // staff edits of the answer bank; polled by serveHTTP (bank.go)
@@ -180,9 +180,22 @@ func loadCorpus(set knowledge.LawSet, files []string, current bool) (*knowledge.
 
 // openStore connects to the Redis deployment the config names.
 func openStore(cfg config.Redis) (*store.Store, error) {
-	return store.Open(store.Options{
+	return store.Open(redisOptions(cfg))
+}
+
+func redisOptions(cfg config.Redis) store.Options {
+	return store.Options{
 		Addrs: cfg.Addrs, MasterName: cfg.MasterName, Password: cfg.Password, DB: cfg.DB, Prefix: cfg.Prefix,
-	})
+		PseudonymKey: cfg.PseudonymKey,
+	}
+}
+
+// openServiceStore is openStore with what only the service uses: the tools
+// change no consultation's status, so only the service needs its retention.
+func openServiceStore(cfg config.Config) (*store.Store, error) {
+	o := redisOptions(cfg.Redis)
+	o.ConsultRetention = time.Duration(cfg.Bot.ConsultRetention)
+	return store.Open(o)
 }
 
 // newWeChat returns the API client. The SDK's URL rewriting and HTTP client
@@ -212,13 +225,14 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		return nil, err
 	}
 	bank := newBankSync(st, kb, logger)
-	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback, Logger: logger}
+	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback,
+		ConsultDailyLimit: cfg.Bot.ConsultDailyLimit, Logger: logger}
 	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
 	// Order is priority: built-in commands (转人工), the quiz (so that "A"
 	// during a quiz is an answer, not a question), keyword rules, then the
 	// knowledge base, which answers every other text.
 	handlers.Register(router)
-	obs := metrics.New() // pufa's own registry, served at /metrics
+	obs := metrics.New() // pufa's own registry, served at /metrics on metrics.addr
 	quizzes, err := newQuizzes(cfg.Quiz, kb.Corpus(), st, logger)
 	if err != nil {
 		return nil, err
@@ -238,6 +252,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 
 	ep, err := bot.NewEndpoint(bot.Options{
 		Token: cfg.WeChat.Token, AppID: cfg.WeChat.AppID, EncodingAESKey: cfg.WeChat.EncodingAESKey,
+		Mode:         bot.Mode(cfg.WeChat.EffectiveMode()),
 		MaxClockSkew: time.Duration(cfg.WeChat.MaxClockSkew), Deadline: time.Duration(cfg.Bot.ReplyDeadline),
 		DedupTTL: time.Duration(cfg.Bot.DedupTTL),
 		Handler:  router, Dedup: st, Late: wx, Counter: st, Observer: obs, Logger: logger,
@@ -258,16 +273,32 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, bank, obs, logger); err != nil { // /metrics, /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, bank, logger); err != nil { // /console/ (console.go)
 		return nil, err
 	}
-	return &service{endpoint: ep, kb: kb, handler: mux, campaigns: camps, scheduler: sched, bank: bank}, nil
+	mh, err := metricsHandler(cfg.Metrics, obs)
+	if err != nil {
+		return nil, err
+	}
+	return &service{endpoint: ep, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched, bank: bank}, nil
 }
 
-// serveHTTP serves the service on l until ctx ends, then shuts down
-// gracefully: the listener closes, in-flight callbacks finish, late replies
-// are delivered.
-func (s *service) serveHTTP(ctx context.Context, l net.Listener, logger *slog.Logger) error {
+// serveHTTP serves the service on l, and its metrics on ml unless ml is nil,
+// until ctx ends, then shuts down gracefully: the listeners close, in-flight
+// callbacks finish, late replies are delivered.
+func (s *service) serveHTTP(ctx context.Context, l, ml net.Listener, logger *slog.Logger) error {
+	if ml != nil {
+		msrv := &http.Server{Handler: s.metrics, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 15 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		mdone := make(chan struct{})
+		go func() {
+			defer close(mdone)
+			if err := serveUntil(ctx, msrv, ml, 5*time.Second); err != nil {
+				logger.Error("metrics listener stopped", "err", err)
+			}
+		}()
+		defer func() { <-mdone }()
+	}
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -313,12 +344,7 @@ func runConfig(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range []*string{&cfg.WeChat.AppSecret, &cfg.WeChat.EncodingAESKey, &cfg.Redis.Password, &cfg.WeChat.Token} {
-		if *s != "" {
-			*s = strings.Repeat("*", 8)
-		}
-	}
-	b, err := cfg.YAML()
+	b, err := cfg.Masked().YAML()
 	if err != nil {
 		return err
 	}

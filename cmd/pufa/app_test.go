@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -31,10 +32,17 @@ func deadRedis(t *testing.T) string {
 	return addr
 }
 
-func testService(t *testing.T, st *store.Store) *httptest.Server {
-	t.Helper()
+// testConfig is the configuration testService runs: plain mode, signed
+// with the token signedPostFrom uses.
+func testConfig() config.Config {
 	cfg := config.Default()
 	cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = "wxtest", "secret", "tok"
+	return cfg
+}
+
+func testService(t *testing.T, st *store.Store) *httptest.Server {
+	t.Helper()
+	cfg := testConfig()
 	svc, err := newService(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +61,9 @@ func signedPost(t *testing.T, base, content string, msgID int) (int, string) {
 func signedPostFrom(t *testing.T, base, openid, content string, msgID int) (int, string) {
 	t.Helper()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	q := url.Values{"timestamp": {ts}, "nonce": {"1"}, "signature": {msgcrypt.Sign("tok", ts, "1")}}
+	// A fresh nonce per callback, as WeChat's: a signed URL carries one body.
+	nonce := strconv.FormatInt(rand.Int64(), 10)
+	q := url.Values{"timestamp": {ts}, "nonce": {nonce}, "signature": {msgcrypt.Sign("tok", ts, nonce)}}
 	body := "<xml><ToUserName>gh</ToUserName><FromUserName>" + openid + "</FromUserName><CreateTime>" + ts +
 		"</CreateTime><MsgType>text</MsgType><Content><![CDATA[" + content + "]]></Content><MsgId>" + strconv.Itoa(msgID) + "</MsgId></xml>"
 	resp, err := http.Post(base+"/wechat?"+q.Encode(), "text/xml", strings.NewReader(body))

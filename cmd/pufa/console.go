@@ -22,15 +22,10 @@ import (
 	"github.com/pufa-dev/pufa/store"
 )
 
-// mountOps adds /metrics and the staff console (/console/) to mux.
-// quizzes may be nil: quiz figures are then left out of the dashboard and
-// report; bank may be nil: the console then has no 问答库 page.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, obs *metrics.Metrics, logger *slog.Logger) error {
-	mh, err := obs.Handler(metrics.Access{Allow: cfg.Metrics.Allow, User: cfg.Metrics.User, PasswordSHA256: cfg.Metrics.PasswordSHA256})
-	if err != nil {
-		return err
-	}
-	mux.Handle("GET /metrics", mh)
+// mountOps adds the staff console (/console/) to mux. quizzes may be nil:
+// quiz figures are then left out of the dashboard and report; bank may be
+// nil: the console then has no 问答库 page.
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) error {
 	con, err := newConsole(cfg, st, camps, quizzes, bank, logger)
 	if err != nil {
 		return err
@@ -38,6 +33,19 @@ func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *cam
 	mux.Handle("/console/", con)
 	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	return nil
+}
+
+// metricsHandler serves /metrics for the metrics listener (metrics.addr),
+// never on the main one: a reverse proxy on the same host makes every public
+// request come from loopback, which metrics.allow admits.
+func metricsHandler(cfg config.Metrics, obs *metrics.Metrics) (http.Handler, error) {
+	mh, err := obs.Handler(metrics.Access{Allow: cfg.Allow, User: cfg.User, PasswordSHA256: cfg.PasswordSHA256})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", mh)
+	return mux, nil
 }
 
 func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) (*console.Server, error) {

@@ -28,15 +28,27 @@ const (
 )
 
 // runDemo starts pufa with miniredis and the WeChat simulator in one
-// process, in safe (AES) mode, so a newcomer sees the whole path with
-// nothing installed but Go.
+// process, in safe (AES) mode unless --mode says otherwise, so a newcomer
+// sees the whole path with nothing installed but Go.
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "address of pufa (callback /wechat)")
 	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "address of the WeChat simulator and the resident chat page /sim/")
 	followers := fs.Int("followers", 200, "synthetic followers in the simulator")
+	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9464", "address of the Prometheus metrics (/metrics)")
+	mode := fs.String("mode", config.ModeSafe, "message encryption mode of pufa and the simulator: plain, compat or safe")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	simMode, ok := map[string]wxsim.Mode{
+		config.ModePlain: wxsim.ModePlain, config.ModeCompat: wxsim.ModeCompatible, config.ModeSafe: wxsim.ModeSafe,
+	}[*mode]
+	if !ok {
+		return fmt.Errorf("demo: --mode %q is not one of plain, compat, safe", *mode)
+	}
+	aesKey := demoAESKey
+	if *mode == config.ModePlain {
+		aesKey = ""
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
@@ -54,11 +66,17 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		pufaL.Close()
 		return fmt.Errorf("demo: listen --sim-addr: %w", err)
 	}
+	metricsL, err := net.Listen("tcp", *metricsAddr)
+	if err != nil {
+		pufaL.Close()
+		simL.Close()
+		return fmt.Errorf("demo: listen --metrics-addr: %w", err)
+	}
 
 	cfg := config.Default()
 	cfg.Redis.Addrs = []string{mr.Addr()}
 	cfg.WeChat = config.WeChat{
-		AppID: demoAppID, AppSecret: demoSecret, Token: demoToken, EncodingAESKey: demoAESKey,
+		AppID: demoAppID, AppSecret: demoSecret, Token: demoToken, EncodingAESKey: aesKey, Mode: *mode,
 		APIBase: "http://" + simL.Addr().String(), MaxClockSkew: cfg.WeChat.MaxClockSkew,
 	}
 	// 宪法宣传周 2026 and 民法典宣传月 2027, copied so the console can draft and edit.
@@ -78,8 +96,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	sim, err := wxsim.New(wxsim.Options{
-		AppID: demoAppID, AppSecret: demoSecret, Token: demoToken, EncodingAESKey: demoAESKey,
-		Mode: wxsim.Mode("safe"), CallbackURL: "http://" + pufaL.Addr().String() + "/wechat",
+		AppID: demoAppID, AppSecret: demoSecret, Token: demoToken, EncodingAESKey: aesKey,
+		Mode: simMode, CallbackURL: "http://" + pufaL.Addr().String() + "/wechat",
 		Followers: *followers, Logger: logger.With("component", "wxsim"),
 	})
 	if err != nil {
@@ -95,7 +113,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	svc.handler = withDemoCampaigns(svc.handler, svc.campaigns, logger)
 
-	fmt.Fprintf(stdout, `pufa demo is running (embedded Redis, simulated WeChat, safe mode).
+	fmt.Fprintf(stdout, `pufa demo is running (embedded Redis, simulated WeChat, %[4]s mode).
 
   居民模拟器 (chat as a resident):  http://%[1]s/sim/
   simulator statistics:             http://%[1]s/sim/stats
@@ -103,7 +121,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
   health / readiness:               http://%[2]s/healthz  http://%[2]s/readyz
   campaigns and their counts:       http://%[2]s/demo/campaigns
   staff console (工作台):            http://%[2]s/console/   login: demo / %[3]s (approver)
-  Prometheus metrics:               http://%[2]s/metrics
+  Prometheus metrics:               http://%[5]s/metrics
   send a sample campaign now:       curl -X POST http://%[2]s/demo/campaigns/constitution-week-2026/send
                                     (or civil-code-month-2027: template messages, one per follower)
 
@@ -111,7 +129,7 @@ Try: 离婚冷静期是多久 · 民法典第1077条 · 法律援助怎么申请
 答题 (the 宪法 quiz: reply A, AC, 对 or 错; 退出 pauses it) and 排行,
 and follow with a community QR code on the chat page.
 Press Ctrl-C to stop.
-`, simL.Addr(), pufaL.Addr(), demoPassword)
+`, simL.Addr(), pufaL.Addr(), demoPassword, *mode, metricsL.Addr())
 
 	// Either server failing stops both; Ctrl-C stops both.
 	ctx, cancel := context.WithCancel(ctx)
@@ -122,7 +140,7 @@ Press Ctrl-C to stop.
 		simDone <- serveUntil(ctx, simSrv, simL, 5*time.Second)
 		cancel()
 	}()
-	err = svc.serveHTTP(ctx, pufaL, logger)
+	err = svc.serveHTTP(ctx, pufaL, metricsL, logger)
 	cancel()
 	if simErr := <-simDone; simErr != nil {
 		err = errors.Join(err, fmt.Errorf("demo: simulator: %w", simErr))

@@ -63,7 +63,7 @@ func residentForm(q *quiz.Question, answer string, i int) string {
 }
 
 func TestDemoResidentTakesTheConstitutionQuiz(t *testing.T) {
-	urls, done, stop := startCommand(t, "demo", "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--followers", "3")
+	urls, done, stop := startCommand(t, "demo", "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--followers", "3")
 	sim := strings.TrimSuffix(urlWith(t, urls, "/sim/"), "/sim/")
 	byText := constitutionQuestions(t)
 	send := func(openid, content string) string {

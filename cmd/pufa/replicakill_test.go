@@ -69,6 +69,8 @@ wechat:
   app_secret: kill-secret
   token: kill-token
   api_base: %s
+metrics:
+  addr: 127.0.0.1:0
 campaigns:
   dir: %s
   rate: 60

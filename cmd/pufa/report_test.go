@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,13 +83,27 @@ func TestLedgerAndReportCommands(t *testing.T) {
 }
 
 // TestServeMountsMetricsAndConsole checks the wiring: a callback shows up
-// in /metrics (scraped from loopback) and /console/ asks for a login.
+// in the metrics, served by their own handler and not on the main listener
+// (which a reverse proxy on the same host exposes), and /console/ asks for a
+// login.
 func TestServeMountsMetricsAndConsole(t *testing.T) {
-	srv := testService(t, storetest.New(t))
+	st := storetest.New(t)
+	cfg := testConfig()
+	svc, err := newService(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.handler)
+	t.Cleanup(srv.Close)
 	if code, _ := signedPost(t, srv.URL, "你好", 4242); code != http.StatusOK {
 		t.Fatalf("callback: %d", code)
 	}
-	resp, err := http.Get(srv.URL + "/metrics")
+	if code := get(t, srv.URL+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the main listener: %d, want 404", code)
+	}
+	msrv := httptest.NewServer(svc.metrics)
+	t.Cleanup(msrv.Close)
+	resp, err := http.Get(msrv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

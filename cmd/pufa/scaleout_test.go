@@ -190,7 +190,7 @@ func newScaleOut(t *testing.T, fireAt func(approvedAt time.Time) time.Time) *sca
 		so.replicas[i] = &replica{name: spec.name, url: "http://" + spec.l.Addr().String(), st: spec.st, log: buf}
 		start = append(start, func() {
 			wg.Go(func() {
-				if err := svc.serveHTTP(ctx, spec.l, logger); err != nil {
+				if err := svc.serveHTTP(ctx, spec.l, nil, logger); err != nil {
 					t.Errorf("replica %s: %v", spec.name, err)
 				}
 			})

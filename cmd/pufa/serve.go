@@ -26,7 +26,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	logger := newLogger(cfg.Log, os.Stderr)
-	st, err := openStore(cfg.Redis)
+	st, err := openServiceStore(cfg)
 	if err != nil {
 		return err
 	}
@@ -43,10 +43,21 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on http.addr: %w", err)
 	}
+	var ml net.Listener
+	if cfg.Metrics.Addr != "" {
+		if ml, err = net.Listen("tcp", cfg.Metrics.Addr); err != nil {
+			l.Close()
+			return fmt.Errorf("listen on metrics.addr: %w", err)
+		}
+	}
 	go reloadOnHangup(ctx, svc, logger)
 	logger.Info("pufa serving", "addr", l.Addr().String(), "callback", "/wechat")
 	fmt.Fprintf(stdout, "pufa: callback URL http://%s/wechat\n", l.Addr())
-	return svc.serveHTTP(ctx, l, logger)
+	if ml != nil {
+		logger.Info("metrics serving", "addr", ml.Addr().String())
+		fmt.Fprintf(stdout, "pufa: metrics http://%s/metrics\n", ml.Addr())
+	}
+	return svc.serveHTTP(ctx, l, ml, logger)
 }
 
 // reloadOnHangup reloads the office FAQ on SIGHUP, so staff edits go live
