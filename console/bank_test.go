@@ -43,7 +43,7 @@ type bankEnv struct {
 func newBankEnv(t *testing.T, now func() time.Time) *bankEnv {
 	t.Helper()
 	e := newEnv(t)
-	kb, err := knowledge.New(knowledge.Options{})
+	kb, err := knowledge.New(knowledge.Options{BankFiles: []string{"labour-pay.yaml"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,7 +493,7 @@ func TestBankNewEntryAndStaleForm(t *testing.T) {
 // stored edit that no longer validates is skipped, the others apply.
 func TestBankSyncAcrossReplicas(t *testing.T) {
 	e := newBankEnv(t, nil)
-	other, err := knowledge.New(knowledge.Options{})
+	other, err := knowledge.New(knowledge.Options{BankFiles: []string{"labour-pay.yaml"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -372,11 +372,22 @@ func BankFiles() []string {
 }
 
 // LoadBank parses every embedded bank file against the corpus.
-func LoadBank(c *Corpus) ([]*Entry, error) {
+func LoadBank(c *Corpus) ([]*Entry, error) { return loadBank(c, nil) }
+
+// loadBank parses the named embedded bank files, or all of them when names
+// is nil.
+func loadBank(c *Corpus, names []string) ([]*Entry, error) {
+	files := BankFiles()
+	if names != nil {
+		files = files[:0:0]
+		for _, n := range names {
+			files = append(files, "bank/"+n)
+		}
+	}
 	var all []*Entry
 	var errs []error
 	seen := make(map[string]string)
-	for _, name := range BankFiles() {
+	for _, name := range files {
 		data, err := fs.ReadFile(bankFS, name)
 		if err != nil {
 			return nil, fmt.Errorf("knowledge: %w", err)

@@ -36,6 +36,9 @@ type Options struct {
 	NoFAQ bool
 	// NoBank leaves the shipped answer bank out.
 	NoBank bool
+	// BankFiles names the embedded bank files to load (e.g.
+	// "labour-pay.yaml"); nil loads them all. Tests use it for a small bank.
+	BankFiles []string
 	// Thresholds decide confident, choose and unsure; nil means
 	// DefaultThresholds().
 	Thresholds *Thresholds
@@ -61,6 +64,9 @@ type Thresholds struct {
 	// Cover weighs how much of the question the entry's leading article
 	// covers, added to its similarity.
 	Cover float64
+	// Margin weighs the first entry's lead over the next one (resting on
+	// another article) into its confidence.
+	Margin float64
 	// Agree is added to an entry's similarity when article retrieval,
 	// which learns from LeCoQA's lay questions, ranks the entry's main
 	// article among its top articles.
@@ -69,7 +75,7 @@ type Thresholds struct {
 
 // DefaultThresholds are the calibrated thresholds.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Entry: 0.62, Article: 1.01, Choice: 0.36, BM25: 0, Agree: 0}
+	return Thresholds{Entry: 0.775, Article: 1.01, Choice: 0.36, BM25: 0.7, Cover: 0.5, Agree: 0.1, Margin: 0.5}
 }
 
 // Base is a searchable knowledge base.
@@ -121,7 +127,7 @@ func New(opts Options) (*Base, error) {
 		b.faqVars[k] = v
 	}
 	if !opts.NoBank {
-		bank, err := LoadBank(c)
+		bank, err := loadBank(c, opts.BankFiles)
 		if err != nil {
 			return nil, err
 		}
@@ -455,6 +461,12 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		}
 		return cmpDesc(rank(x), rank(y))
 	})
+	// A clear lead over the next entry (which rests on another article)
+	// makes the first more likely the one meant; a near tie less so.
+	if b.th.Margin > 0 && len(entryHits) > 1 && entryHits[0].FirstCitation() != entryHits[1].FirstCitation() {
+		lead := entryHits[0].Confidence - entryHits[1].Confidence
+		entryHits[0].Confidence = clamp01(entryHits[0].Confidence + b.th.Margin*(lead-marginPivot))
+	}
 	var articleHits []Hit
 	for _, h := range searched {
 		if !seen[h.Article] {
@@ -565,6 +577,10 @@ func cmpDesc(a, b float64) int {
 	}
 	return 0
 }
+
+// marginPivot is the lead over the next entry that leaves confidence as it
+// is: a larger lead raises it, a smaller one lowers it.
+const marginPivot = 0.1
 
 // agreeDepth is how many of retrieval's top articles an entry's main
 // article must be among to count as agreeing.
