@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +167,63 @@ func TestXLSXHostileTextIsNoFormula(t *testing.T) {
 	if notes == 0 {
 		t.Error("the hostile note is not in the ledger sheet as text")
 	}
+}
+
+// Entries stored before the input bounds existed may hold absurd counts;
+// the sums saturate at the int64 maximum instead of wrapping to zero or
+// below and hiding the real lectures.
+func TestSumsSaturate(t *testing.T) {
+	entries := []store.LedgerEntry{
+		{ID: "1", Date: "2026-03-05", Community: "幸福社区", Kind: "lecture", Count: math.MaxInt64, Participants: math.MaxInt64},
+		{ID: "2", Date: "2026-03-06", Community: "幸福社区", Kind: "lecture", Count: 2, Participants: 80},
+		{ID: "3", Date: "2026-03-07", Community: "幸福社区", Kind: "consult", Count: math.MaxInt64},
+	}
+	camps := fakeCampaigns{{ID: "c", Title: "t", Runs: []campaigns.RunStats{
+		{Fire: at(2026, 4, 1, 9), Channel: campaigns.ChannelTemplate, Sent: math.MaxInt64},
+		{Fire: at(2026, 4, 2, 9), Channel: campaigns.ChannelTemplate, Sent: 5},
+	}}}
+	src := report.Sources{Ledger: fixedLedger(entries), Campaigns: report.CampaignPushes{Campaigns: camps},
+		Counters: bigCounters{}, Quiz: fakeQuiz{{ID: "q", Start: at(2026, 5, 1, 0), Participants: math.MaxInt64, Answers: math.MaxInt64, Correct: math.MaxInt64}, {ID: "q2", Start: at(2026, 5, 2, 0), Participants: 3, Answers: 3, Correct: 3}}}
+	r, err := report.Build(context.Background(), src, at(2026, 1, 1, 0), at(2026, 12, 31, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	march := r.Months[2]
+	var lectures report.KindTotal
+	for _, k := range r.Kinds {
+		if k.Kind == "lecture" {
+			lectures = k
+		}
+	}
+	for _, c := range []struct {
+		name string
+		got  int64
+	}{
+		{"totals.activities", r.Totals.Activities}, {"totals.activity_participants", r.Totals.ActivityParticipants},
+		{"totals.lectures", r.Totals.Lectures}, {"march.lectures", march.Lectures},
+		{"community.lectures", r.Communities[0].Lectures}, {"kind.count", lectures.Count}, {"kind.participants", lectures.Participants},
+		{"totals.reach", r.Totals.Reach}, {"totals.quiz_participants", r.Totals.QuizParticipants},
+		{"totals.questions", r.Totals.Questions}, {"consultations total", r.Totals.ConsultationsTotal()},
+	} {
+		if c.got != math.MaxInt64 {
+			t.Errorf("%s = %d, want the saturated %d", c.name, c.got, int64(math.MaxInt64))
+		}
+	}
+	if r.Totals.QuizAccuracy < 99 || r.Totals.QuizAccuracy > 100 {
+		t.Errorf("quiz accuracy = %v", r.Totals.QuizAccuracy)
+	}
+	if strings.Contains(r.Paragraph, "-") {
+		t.Errorf("paragraph shows a negative figure: %s", r.Paragraph)
+	}
+}
+
+// bigCounters reports a day counter near the int64 maximum every day.
+type bigCounters struct{}
+
+func (bigCounters) DayStats(context.Context, time.Time) (map[string]int64, error) {
+	return map[string]int64{store.MetricQuestions: math.MaxInt64 / 2, store.MetricConsultations: math.MaxInt64 / 2}, nil
+}
+
+func (bigCounters) TopTopics(context.Context, time.Time, int) ([]store.TopicCount, error) {
+	return []store.TopicCount{{Topic: "x", Count: math.MaxInt64 / 2}}, nil
 }

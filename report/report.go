@@ -14,6 +14,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -116,7 +117,25 @@ type Figures struct {
 
 // ConsultationsTotal is every consultation: the bot's 转人工 requests plus
 // offline consultations recorded in the ledger.
-func (f Figures) ConsultationsTotal() int64 { return f.Consultations + f.OfflineConsults }
+func (f Figures) ConsultationsTotal() int64 { return sum(f.Consultations, f.OfflineConsults) }
+
+// sum adds without wrapping: a total that would pass the int64 bounds stops
+// at them. Ledger input is bounded (ledger.MaxCount), but entries stored
+// before the bound existed, or counters fed by WeChat, could still add up
+// past int64, and a wrapped total would report zero or a negative figure.
+func sum(a, b int64) int64 {
+	s := a + b
+	switch {
+	case b > 0 && s < a:
+		return math.MaxInt64
+	case b < 0 && s > a:
+		return math.MinInt64
+	}
+	return s
+}
+
+// add is sum in place.
+func add(p *int64, v int64) { *p = sum(*p, v) }
 
 func (f *Figures) finish() {
 	f.QuizAccuracy = 0
@@ -126,49 +145,49 @@ func (f *Figures) finish() {
 }
 
 func (f *Figures) addEntry(e store.LedgerEntry) {
-	f.LedgerEntries++
+	add(&f.LedgerEntries, 1)
 	k := ledger.Kind(e.Kind)
 	if k.IsActivity() {
-		f.Activities += e.Count
-		f.ActivityParticipants += e.Participants
+		add(&f.Activities, e.Count)
+		add(&f.ActivityParticipants, e.Participants)
 	}
 	switch k {
 	case ledger.KindLecture:
-		f.Lectures += e.Count
+		add(&f.Lectures, e.Count)
 	case ledger.KindEvent:
-		f.Events += e.Count
+		add(&f.Events, e.Count)
 	case ledger.KindBanner:
-		f.Banners += e.Count
+		add(&f.Banners, e.Count)
 	case ledger.KindLED:
-		f.LEDSlogans += e.Count
+		add(&f.LEDSlogans, e.Count)
 	case ledger.KindSMS:
-		f.SMS += e.Count
+		add(&f.SMS, e.Count)
 	case ledger.KindMaterial:
-		f.Materials += e.Count
+		add(&f.Materials, e.Count)
 	case ledger.KindTraining:
-		f.Trainings += e.Count
-		f.TrainingParticipants += e.Participants
+		add(&f.Trainings, e.Count)
+		add(&f.TrainingParticipants, e.Participants)
 	case ledger.KindConsult:
 		// A consultation's count is the people received (人次).
-		f.OfflineConsults += e.Count
+		add(&f.OfflineConsults, e.Count)
 	case ledger.KindMediation:
-		f.Mediations += e.Count
+		add(&f.Mediations, e.Count)
 	}
 }
 
 func (f *Figures) addQuiz(q QuizSummary) {
-	f.Quizzes++
-	f.QuizParticipants += q.Participants
-	f.QuizAnswers += q.Answers
-	f.QuizCorrect += q.Correct
+	add(&f.Quizzes, 1)
+	add(&f.QuizParticipants, q.Participants)
+	add(&f.QuizAnswers, q.Answers)
+	add(&f.QuizCorrect, q.Correct)
 }
 
 func (f *Figures) addCounters(m map[string]int64) {
-	f.Questions += m[store.MetricQuestions]
-	f.Answered += m[store.MetricAnswered]
-	f.Consultations += m[store.MetricConsultations]
-	f.Subscribes += m[store.MetricSubscribes]
-	f.Unsubscribes += m[store.MetricUnsubscribes]
+	add(&f.Questions, m[store.MetricQuestions])
+	add(&f.Answered, m[store.MetricAnswered])
+	add(&f.Consultations, m[store.MetricConsultations])
+	add(&f.Subscribes, m[store.MetricSubscribes])
+	add(&f.Unsubscribes, m[store.MetricUnsubscribes])
 }
 
 // Month is one calendar month of the period.
@@ -277,7 +296,7 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 				return Report{}, fmt.Errorf("report: topics %s: %w", d.Format("2006-01-02"), err)
 			}
 			for _, t := range tops {
-				topics[t.Topic] += t.Count
+				topics[t.Topic] = sum(topics[t.Topic], t.Count)
 			}
 		}
 		for t, n := range topics {
@@ -312,8 +331,8 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 			}
 			r.Pushes = append(r.Pushes, p)
 			for _, f := range []*Figures{&r.Totals, month(p.Fire)} {
-				f.Pushes++
-				f.Reach += p.Reach
+				add(&f.Pushes, 1)
+				add(&f.Reach, p.Reach)
 			}
 		}
 	}
@@ -329,7 +348,7 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 			month(q.Start).addQuiz(q)
 			for name, n := range q.ByCommunity {
 				c := community(name)
-				c.QuizParticipants += n
+				add(&c.QuizParticipants, n)
 			}
 		}
 	}
@@ -355,9 +374,9 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 			}
 			community(e.Community).addEntry(e)
 			if kt, ok := byKind[e.Kind]; ok {
-				kt.Entries++
-				kt.Count += e.Count
-				kt.Participants += e.Participants
+				add(&kt.Entries, 1)
+				add(&kt.Count, e.Count)
+				add(&kt.Participants, e.Participants)
 			}
 		}
 	}
