@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -36,6 +37,9 @@ type Config struct {
 // HTTP configures the listener.
 type HTTP struct {
 	Addr string `yaml:"addr"`
+	// TrustedProxies are the reverse proxies (CIDR) whose X-Forwarded-For
+	// and X-Forwarded-Proto headers are believed; empty = none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Redis selects the Redis deployment holding all state.
@@ -151,7 +155,7 @@ func Default() Config {
 		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
 		Quiz:    Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
-		Console: Console{SessionTTL: Duration(12 * time.Hour)},
+		Console: Console{SessionTTL: Duration(12 * time.Hour), SecureCookie: true},
 		Metrics: Metrics{Allow: []string{"127.0.0.0/8", "::1/128"}},
 		Log:     Log{Level: "info", Format: "text"},
 	}
@@ -273,6 +277,11 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q is not host:port", c.HTTP.Addr)
+	}
+	for _, p := range c.HTTP.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			bad("http.trusted_proxies", "%q is not a CIDR such as 127.0.0.1/32 or 10.0.0.0/8", p)
+		}
 	}
 	if len(c.Redis.Addrs) == 0 {
 		bad("redis.addrs", "at least one address is required")

@@ -26,6 +26,11 @@ func TestDefaultsAreValid(t *testing.T) {
 		cfg.WeChat.APIBase != "https://api.weixin.qq.com" || time.Duration(cfg.WeChat.MaxClockSkew) != 5*time.Minute {
 		t.Errorf("unexpected defaults: %+v", cfg)
 	}
+	// Outside the demo, console cookies are Secure unless turned off, and
+	// no proxy's forwarded headers are believed until one is named.
+	if !cfg.Console.SecureCookie || len(cfg.HTTP.TrustedProxies) != 0 {
+		t.Errorf("console.secure_cookie = %v, http.trusted_proxies = %v", cfg.Console.SecureCookie, cfg.HTTP.TrustedProxies)
+	}
 }
 
 func TestExampleDocumentsEveryKeyAndLoads(t *testing.T) {
@@ -115,6 +120,7 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"bad env int", "", []string{"PUFA_REDIS_DB=one"}, "PUFA_REDIS_DB"},
 		{"bad env duration", "", []string{"PUFA_WECHAT_MAX_CLOCK_SKEW=soon"}, "wechat.max_clock_skew"},
 		{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
+		{"trusted proxy not a CIDR", "http:\n  trusted_proxies: [nginx]\n", nil, "http.trusted_proxies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

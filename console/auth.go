@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -127,16 +126,6 @@ func userFrom(ctx context.Context) user {
 	return u
 }
 
-// clientIP is the TCP peer. Behind a reverse proxy every client shares the
-// proxy's address, so the lockout then works per account.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // errLocked means the account+IP pair is locked out.
 var errLocked = errors.New("console: locked out")
 
@@ -189,14 +178,14 @@ func (s *Server) account(ctx context.Context, name string) (Account, bool, error
 	return Account{User: name, Role: role, Hash: hash}, true, nil
 }
 
-func (s *Server) newSession(ctx context.Context, w http.ResponseWriter, a Account) error {
+func (s *Server) newSession(ctx context.Context, w http.ResponseWriter, r *http.Request, a Account) error {
 	id := randomHex(32)
 	sess := store.Session{User: a.User, Role: a.Role, CSRF: randomHex(32), Created: s.opts.Now()}
 	if err := s.st.PutSession(ctx, id, sess, s.opts.SessionTTL); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/console/", HttpOnly: true,
-		Secure: s.opts.SecureCookie, SameSite: http.SameSiteStrictMode, MaxAge: int(s.opts.SessionTTL.Seconds())})
+		Secure: s.secureCookie(r), SameSite: http.SameSiteStrictMode, MaxAge: int(s.opts.SessionTTL.Seconds())})
 	return nil
 }
 
@@ -283,14 +272,17 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 		return
 	}
-	s.renderLogin(w, http.StatusOK, "")
+	s.renderLogin(w, r, http.StatusOK, "")
 }
 
-func (s *Server) renderLogin(w http.ResponseWriter, status int, msg string) {
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	tok := randomHex(16)
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/console/", HttpOnly: true,
-		Secure: s.opts.SecureCookie, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	s.render(w, status, "login", map[string]any{"CSRF": tok, "Error": msg})
+		Secure: s.secureCookie(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	// A Secure cookie forced by config on a plain-HTTP request is dropped
+	// by the browser and the login would loop silently: say why instead.
+	insecure := s.opts.SecureCookie && !s.isHTTPS(r)
+	s.render(w, status, "login", map[string]any{"CSRF": tok, "Error": msg, "Insecure": insecure})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -300,22 +292,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("user"))
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	a, err := s.authenticate(r.Context(), name, r.PostFormValue("password"), ip)
 	switch {
 	case errors.Is(err, errLocked):
 		s.log.Warn("console login locked out", "user", name, "ip", ip)
-		s.renderLogin(w, http.StatusTooManyRequests, fmt.Sprintf("登录失败次数过多，账户已锁定，请 %d 分钟后再试。", int(LockoutWindow.Minutes())))
+		s.renderLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("登录失败次数过多，账户已锁定，请 %d 分钟后再试。", int(LockoutWindow.Minutes())))
 		return
 	case errors.Is(err, errBadLogin):
 		s.log.Info("console login failed", "user", name, "ip", ip)
-		s.renderLogin(w, http.StatusUnauthorized, "用户名或密码错误。")
+		s.renderLogin(w, r, http.StatusUnauthorized, "用户名或密码错误。")
 		return
 	case err != nil:
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.newSession(r.Context(), w, a); err != nil {
+	if err := s.newSession(r.Context(), w, r, a); err != nil {
 		s.fail(w, r, err)
 		return
 	}

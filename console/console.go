@@ -27,6 +27,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -53,10 +54,15 @@ type Options struct {
 	Accounts    []Account
 	Tokens      []Token
 	SessionTTL  time.Duration // default 12h
-	// SecureCookie marks cookies Secure; set it when served over HTTPS.
+	// SecureCookie marks cookies Secure on every request. Without it they
+	// are Secure when the request came over HTTPS: TLS here, or a trusted
+	// proxy's X-Forwarded-Proto: https.
 	SecureCookie bool
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; from any other peer they are ignored.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Server serves the console. It is safe for concurrent use.
@@ -101,13 +107,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "same-origin")
+	if s.isHTTPS(r) {
+		w.Header().Set("Strict-Transport-Security", hstsValue)
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	m.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	m.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(filesOnly{static})))
 	m.HandleFunc("GET /console/login", s.loginPage)
 	m.HandleFunc("POST /console/login", s.login)
 	m.HandleFunc("POST /console/logout", s.requirePage(RoleEditor, s.logout))

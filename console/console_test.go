@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,29 +33,47 @@ const (
 )
 
 type env struct {
-	t   *testing.T
-	srv *httptest.Server
-	st  *store.Store
-	mgr *campaigns.Manager
-	dir string
+	t       *testing.T
+	srv     *httptest.Server
+	st      *store.Store
+	mgr     *campaigns.Manager
+	dir     string
+	opts    console.Options                // what the running console was built with
+	handler atomic.Pointer[console.Server] // swapped by restart
+	skew    atomic.Int64                   // nanoseconds added to the console's clock
 }
 
-func newEnv(t *testing.T) *env {
+// envOptions adjust a test's console and campaign manager.
+type envOptions struct {
+	console   func(*console.Options)
+	campaigns func(*campaigns.Options)
+	tls       bool // serve over HTTPS (httptest's self-signed certificate)
+}
+
+func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
+
+func testHash(t *testing.T, pw string) string {
 	t.Helper()
-	st := storetest.New(t)
-	dir := t.TempDir()
-	mgr, err := campaigns.New(campaigns.Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Definitions: func() ([]*campaigns.Campaign, error) { return campaigns.LoadDir(dir) }})
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash := func(pw string) string {
-		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(h)
+	return string(h)
+}
+
+func newEnvWith(t *testing.T, o envOptions) *env {
+	t.Helper()
+	st := storetest.New(t)
+	dir := t.TempDir()
+	mo := campaigns.Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Definitions: func() ([]*campaigns.Campaign, error) { return campaigns.LoadDir(dir) }}
+	if o.campaigns != nil {
+		o.campaigns(&mo)
 	}
-	accounts, err := console.ParseAccounts([]string{"ed:editor:" + hash("editor-pass"), "ap:approver:" + hash("approver-pass")})
+	mgr, err := campaigns.New(mo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := console.ParseAccounts([]string{"ed:editor:" + testHash(t, "editor-pass"), "ap:approver:" + testHash(t, "approver-pass")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,16 +81,42 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := console.New(console.Options{Store: st, Campaigns: mgr, Ledger: ledger.New(st, nil),
+	e := &env{t: t, st: st, mgr: mgr, dir: dir}
+	e.opts = console.Options{Store: st, Campaigns: mgr, Ledger: ledger.New(st, nil),
 		Report:      report.Sources{Counters: st, Ledger: st, Followers: st, Campaigns: report.CampaignPushes{Campaigns: mgr, Mass: st}},
-		CampaignDir: dir, Accounts: accounts, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
+		CampaignDir: dir, Accounts: accounts, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }}
+	if o.console != nil {
+		o.console(&e.opts)
 	}
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, st: st, mgr: mgr, dir: dir}
+	e.restart(nil)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.handler.Load().ServeHTTP(w, r) })
+	if o.tls {
+		e.srv = httptest.NewTLSServer(h)
+	} else {
+		e.srv = httptest.NewServer(h)
+	}
+	t.Cleanup(e.srv.Close)
+	return e
 }
+
+// restart replaces the console with one built from the current options
+// changed by change, as a restart with an edited config would; the store
+// (Redis) and the listener stay.
+func (e *env) restart(change func(*console.Options)) {
+	e.t.Helper()
+	if change != nil {
+		change(&e.opts)
+	}
+	c, err := console.New(e.opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.handler.Store(c)
+}
+
+// advance moves the console's clock forward.
+func (e *env) advance(d time.Duration) { e.skew.Add(int64(d)) }
 
 // client is a browser-like client: a cookie jar, redirects not followed.
 type client struct {
@@ -82,7 +127,11 @@ type client struct {
 
 func (e *env) client() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if e.srv.TLS != nil {
+		hc.Transport = e.srv.Client().Transport
+	}
+	return &client{e: e, http: hc}
 }
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
@@ -134,7 +183,7 @@ func (e *env) api(method, path, token string, body any) (int, []byte) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

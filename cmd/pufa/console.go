@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -48,6 +49,10 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := parsePrefixes(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+	}
 	dir := cfg.Campaigns.Dir
 	if dir == embeddedSamples {
 		dir = "" // built-in samples are read-only: drafting needs a directory
@@ -55,8 +60,21 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	return console.New(console.Options{
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
-		SecureCookie: cfg.Console.SecureCookie, Logger: logger,
+		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, Logger: logger,
 	})
+}
+
+// parsePrefixes reads CIDRs already checked by config.Validate.
+func parsePrefixes(cidrs []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(cidrs))
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 const consoleUsage = `usage: pufa console <subcommand>

@@ -73,6 +73,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	cfg.Console.Accounts = []string{demoAccount}
+	// The demo is plain http://127.0.0.1; an HTTPS request still gets Secure cookies.
+	cfg.Console.SecureCookie = false
 	cfg.Quiz.Dir = demoQuizzes // the 宪法 quiz, open from now on
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo: %w", err)
