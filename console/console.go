@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -172,10 +173,31 @@ func (s *Server) audit(ctx context.Context, who, action, target, detail string) 
 	s.log.Info("console action", "user", who, "action", action, "target", target)
 }
 
+// internalError is all staff and integrations learn of an unexpected
+// failure; Redis's or the file system's own text goes to the log only.
+const internalError = "服务器内部错误，请稍后再试"
+
 // fail answers an unexpected error without leaking its text.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("console request failed", "path", r.URL.Path, "err", err)
-	http.Error(w, "服务器内部错误，请稍后再试", http.StatusInternalServerError)
+	http.Error(w, internalError, http.StatusInternalServerError)
+}
+
+// apiFail is fail for the JSON API.
+func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("console api request failed", "path", r.URL.Path, "err", err)
+	writeJSONError(w, http.StatusInternalServerError, internalError)
+}
+
+// absPath matches the directories of an absolute path, up to its last
+// element, after what may precede a path in a message (kept in $1).
+var absPath = regexp.MustCompile(`(^|[\s"'“(（:：])(?:/[^/\s:"'“”]+)+/`)
+
+// userError is the text of an expected error (a bad campaign file, a
+// refused transition) for staff: campaign files are named by their file
+// name alone, so the server's directories never reach a page or the API.
+func (s *Server) userError(err error) string {
+	return absPath.ReplaceAllString(err.Error(), "$1")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

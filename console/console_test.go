@@ -331,12 +331,18 @@ func TestCSRFRejected(t *testing.T) {
 // createCampaign drafts next year's constitution week through the console.
 func createCampaign(t *testing.T, c *client) string {
 	t.Helper()
+	return createCampaignTheme(t, c, "constitution-week")
+}
+
+// createCampaignTheme drafts next year's campaign of a calendar theme.
+func createCampaignTheme(t *testing.T, c *client, theme string) string {
+	t.Helper()
 	year := time.Now().Year() + 1
-	resp, _ := c.post("/console/campaigns", url.Values{"csrf": {c.csrf}, "theme": {"constitution-week"}, "year": {fmt.Sprint(year)}})
+	resp, _ := c.post("/console/campaigns", url.Values{"csrf": {c.csrf}, "theme": {theme}, "year": {fmt.Sprint(year)}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create campaign: %d", resp.StatusCode)
 	}
-	id := fmt.Sprintf("constitution-week-%d", year)
+	id := fmt.Sprintf("%s-%d", theme, year)
 	if !strings.HasPrefix(resp.Header.Get("Location"), "/console/campaigns/"+id) {
 		t.Fatalf("create redirected to %s", resp.Header.Get("Location"))
 	}

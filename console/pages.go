@@ -100,8 +100,13 @@ type page struct {
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
-	q := r.URL.Query()
-	s.render(w, status, name, page{Title: title, Nav: name, User: userFrom(r.Context()), Flash: q.Get("msg"), Error: q.Get("err"), Data: data})
+	s.pageError(w, r, status, name, title, data, r.URL.Query().Get("err"))
+}
+
+// pageError renders a page with an error of this request (a 400 for bad
+// parameters) instead of one carried over from a redirect.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, status int, name, title string, data any, msg string) {
+	s.render(w, status, name, page{Title: title, Nav: name, User: userFrom(r.Context()), Flash: r.URL.Query().Get("msg"), Error: msg, Data: data})
 }
 
 // back redirects (303) to path with a message for the next page.
@@ -228,7 +233,7 @@ func (s *Server) campaignList(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		d.Broken = err.Error() // invalid files: show them, keep the valid ones usable
+		d.Broken = s.userError(err) // invalid files: show them, keep the valid ones usable
 	}
 	cal := campaigns.Calendar()
 	for _, t := range campaigns.Themes() {
@@ -250,7 +255,7 @@ func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	id, data, err := campaigns.DraftYAML(r.PostFormValue("theme"), year)
 	if err != nil {
-		back(w, r, "/console/campaigns", "err", "无法生成草稿："+err.Error())
+		back(w, r, "/console/campaigns", "err", "无法生成草稿："+s.userError(err))
 		return
 	}
 	path := filepath.Join(s.opts.CampaignDir, id+".yaml")
@@ -317,10 +322,24 @@ func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	data := []byte(strings.ReplaceAll(r.PostFormValue("yaml"), "\r\n", "\n"))
-	parsed, err := campaigns.Parse(def.File, data)
+	// Content may change only while the lifecycle allows an edit: a
+	// running, cancelled or finished campaign is history, and its file
+	// must keep saying what was sent.
+	st, err := s.opts.Campaigns.Stats(r.Context(), id)
 	if err != nil {
-		back(w, r, "/console/campaigns/"+id, "err", "内容有误，未保存："+err.Error())
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := campaigns.Transition(st.State, campaigns.EvEdit); err != nil {
+		back(w, r, "/console/campaigns/"+id, "err", "活动"+st.State.Label()+"，不能再修改内容")
+		return
+	}
+	data := []byte(strings.ReplaceAll(r.PostFormValue("yaml"), "\r\n", "\n"))
+	// Parsed under its file name alone: messages name the file, not the
+	// server's directories.
+	parsed, err := campaigns.Parse(filepath.Base(def.File), data)
+	if err != nil {
+		back(w, r, "/console/campaigns/"+id, "err", "内容有误，未保存："+s.userError(err))
 		return
 	}
 	if parsed.ID != def.ID {
@@ -380,7 +399,7 @@ func (s *Server) campaignAction(action string) http.HandlerFunc {
 		id := r.PathValue("id")
 		u := userFrom(r.Context())
 		if err := s.changeCampaign(r, action, id, u); err != nil {
-			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+err.Error())
+			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+s.userError(err))
 			return
 		}
 		s.audit(r.Context(), u.Name, "campaign."+action, id, "")
@@ -398,20 +417,34 @@ type ledgerData struct {
 	Totals   report.Figures
 }
 
-func (s *Server) ledgerRange(r *http.Request) (string, string) {
+// period reads the from and to dates of a list or report, yyyy-mm-dd. A
+// date left out is the current year's first or last day; a date given
+// must be valid, and the period must pass report.CheckPeriod. The error
+// (wrapping report.ErrPeriod) is Chinese, for the page or the API.
+func (s *Server) period(r *http.Request) (from, to string, err error) {
 	f, t := s.yearRange()
-	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
-	if _, err := report.ParseDate(from); err != nil {
-		from = f.Format("2006-01-02")
+	q := r.URL.Query()
+	if v := q.Get("from"); v != "" {
+		if f, err = report.ParseDate(v); err != nil {
+			return v, q.Get("to"), err
+		}
 	}
-	if _, err := report.ParseDate(to); err != nil {
-		to = t.Format("2006-01-02")
+	if v := q.Get("to"); v != "" {
+		if t, err = report.ParseDate(v); err != nil {
+			return f.Format("2006-01-02"), v, err
+		}
 	}
-	return from, to
+	from, to = f.Format("2006-01-02"), t.Format("2006-01-02")
+	return from, to, report.CheckPeriod(f, t)
 }
 
 func (s *Server) ledgerList(w http.ResponseWriter, r *http.Request) {
-	from, to := s.ledgerRange(r)
+	from, to, err := s.period(r)
+	if err != nil {
+		s.pageError(w, r, http.StatusBadRequest, "ledger", "活动台账", ledgerData{From: from, To: to,
+			Kinds: ledger.Kinds(), Today: s.opts.Now().In(cst).Format("2006-01-02")}, err.Error())
+		return
+	}
 	entries, err := s.opts.Ledger.List(r.Context(), from, to)
 	if err != nil {
 		s.fail(w, r, err)
@@ -540,17 +573,24 @@ func (s *Server) consultations(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, http.StatusOK, "consultations", "咨询收件箱", consultData{Status: status, List: list})
 }
 
+// validStatus reports whether s is a consultation status.
+func validStatus(s string) bool { return s == "new" || s == "answered" || s == "closed" }
+
 func (s *Server) consultationStatus(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	u := userFrom(r.Context())
 	status := r.PostFormValue("status")
+	if !validStatus(status) {
+		back(w, r, "/console/consultations", "err", "未保存：状态只能是待处理、已答复或已关闭")
+		return
+	}
 	err := s.st.SetConsultationStatus(r.Context(), id, status)
 	if errors.Is(err, store.ErrNotFound) {
 		http.NotFound(w, r)
 		return
 	}
 	if err != nil {
-		back(w, r, "/console/consultations", "err", "未保存："+err.Error())
+		s.fail(w, r, err)
 		return
 	}
 	s.audit(r.Context(), u.Name, "consultation.status", id, status)
@@ -560,7 +600,12 @@ func (s *Server) consultationStatus(w http.ResponseWriter, r *http.Request) {
 // Report.
 
 func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
-	from, to := s.ledgerRange(r)
+	from, to, err := s.period(r)
+	if err != nil {
+		// The form comes back with the dates as typed; nothing is built.
+		s.pageError(w, r, http.StatusBadRequest, "report", "年度报告", report.Report{From: from, To: to}, err.Error())
+		return
+	}
 	f, _ := report.ParseDate(from)
 	t, _ := report.ParseDate(to)
 	rep, err := report.Build(r.Context(), s.opts.Report, f, t)
@@ -571,13 +616,18 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, http.StatusOK, "report", "年度报告", rep)
 }
 
+// errBadRequest wraps a parameter a staff member or integration got wrong.
+var errBadRequest = errors.New("参数有误")
+
+// buildReport reads the period and format of a download or API call and
+// builds the report. Bad parameters wrap errBadRequest or
+// report.ErrPeriod; anything else is the server's.
 func (s *Server) buildReport(r *http.Request) (report.Report, string, error) {
 	q := r.URL.Query()
-	f, err := report.ParseDate(q.Get("from"))
-	if err != nil {
-		return report.Report{}, "", err
+	if q.Get("from") == "" || q.Get("to") == "" {
+		return report.Report{}, "", fmt.Errorf("%w：请给出 from 和 to（yyyy-mm-dd）", errBadRequest)
 	}
-	t, err := report.ParseDate(q.Get("to"))
+	from, to, err := s.period(r)
 	if err != nil {
 		return report.Report{}, "", err
 	}
@@ -587,16 +637,22 @@ func (s *Server) buildReport(r *http.Request) (report.Report, string, error) {
 		format = report.FormatXLSX
 	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX:
 	default:
-		return report.Report{}, "", fmt.Errorf("format %q is not md, csv, json or xlsx", format)
+		return report.Report{}, "", fmt.Errorf("%w：格式“%s”不是 md、csv、json 或 xlsx", errBadRequest, format)
 	}
+	f, _ := report.ParseDate(from)
+	t, _ := report.ParseDate(to)
 	rep, err := report.Build(r.Context(), s.opts.Report, f, t)
 	return rep, format, err
 }
 
 func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
 	rep, format, err := s.buildReport(r)
+	if errors.Is(err, errBadRequest) || errors.Is(err, report.ErrPeriod) {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	if err != nil {
-		http.Error(w, "参数有误："+err.Error(), http.StatusBadRequest)
+		s.fail(w, r, err)
 		return
 	}
 	var b bytes.Buffer

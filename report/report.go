@@ -13,6 +13,7 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -236,22 +237,45 @@ const topTopicsPerDay = 100
 // topTopicsKept is how many topics the report lists.
 const topTopicsKept = 10
 
+// ErrPeriod wraps every problem with a requested period; its messages are
+// Chinese, for the staff who typed the dates.
+var ErrPeriod = errors.New("统计期间有误")
+
+// MaxYears bounds a report's period. Building reads every day's counters,
+// so a century would take seconds per request; five years covers any
+// five-year plan's review (五年规划总结).
+const MaxYears = 5
+
 // ParseDate reads a yyyy-mm-dd date as China midnight.
 func ParseDate(s string) (time.Time, error) {
 	t, err := time.ParseInLocation("2006-01-02", s, cst)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("report: date %q is not yyyy-mm-dd", s)
+		return time.Time{}, fmt.Errorf("%w：日期“%s”不是 yyyy-mm-dd 格式的有效日期", ErrPeriod, s)
 	}
 	return t, nil
 }
 
+// CheckPeriod refuses a period that ends before it starts or spans more
+// than MaxYears (from and to inclusive, calendar dates in China).
+func CheckPeriod(from, to time.Time) error {
+	from, to = dayOf(from), dayOf(to)
+	if to.Before(from) {
+		return fmt.Errorf("%w：结束日期 %s 早于开始日期 %s", ErrPeriod, to.Format("2006-01-02"), from.Format("2006-01-02"))
+	}
+	if !to.Before(from.AddDate(MaxYears, 0, 0)) {
+		return fmt.Errorf("%w：%s 至 %s 超过 %d 年，请分段统计", ErrPeriod, from.Format("2006-01-02"), to.Format("2006-01-02"), MaxYears)
+	}
+	return nil
+}
+
 // Build aggregates the figures of the days from..to (inclusive, China time;
-// only the calendar dates of from and to matter).
+// only the calendar dates of from and to matter). A period CheckPeriod
+// refuses is an error wrapping ErrPeriod, before anything is read.
 func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error) {
 	from = dayOf(from)
 	to = dayOf(to)
-	if to.Before(from) {
-		return Report{}, fmt.Errorf("report: period ends (%s) before it starts (%s)", to.Format("2006-01-02"), from.Format("2006-01-02"))
+	if err := CheckPeriod(from, to); err != nil {
+		return Report{}, err
 	}
 	r := Report{From: from.Format("2006-01-02"), To: to.Format("2006-01-02"),
 		Pushes: []Push{}, Quizzes: []QuizSummary{}, Entries: []store.LedgerEntry{}, TopTopics: []store.TopicCount{}}
