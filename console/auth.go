@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,12 +25,28 @@ const (
 	RoleApprover = "approver"
 )
 
-// Lockout policy: this many failed logins of one account from one IP lock
-// that pair out for LockoutWindow.
+// Login delays. Failures are counted per account, from whatever address:
+// an attacker gains nothing by rotating addresses, and staff behind a
+// shared proxy address are not locked out by each other. The first
+// MaxFailures attempts are free; then each further attempt waits
+// FirstLoginDelay, doubling after every failure up to MaxLoginDelay. It is
+// a delay, not a lock: a stranger can slow an account down to one guess
+// per MaxLoginDelay but never shut its owner out for good, and
+// `pufa console unlock USER` clears it at once. The count is forgotten
+// after a success, or a day after the last attempt.
 const (
-	MaxFailures   = 5
-	LockoutWindow = 15 * time.Minute
+	MaxFailures     = 5
+	FirstLoginDelay = 2 * time.Second
+	MaxLoginDelay   = 15 * time.Minute
+	failuresKept    = 24 * time.Hour
 )
+
+// loginPolicy is the delays above for the store.
+var loginPolicy = store.LoginPolicy{Free: MaxFailures, Base: FirstLoginDelay, Max: MaxLoginDelay, Keep: failuresKept}
+
+// maxUserName bounds a login name, so a stranger cannot make Redis keep
+// huge failure keys.
+const maxUserName = 64
 
 const (
 	sessionCookie = "pufa_session"
@@ -126,21 +143,27 @@ func userFrom(ctx context.Context) user {
 	return u
 }
 
-// errLocked means the account+IP pair is locked out.
-var errLocked = errors.New("console: locked out")
+// waitError means the account must wait before its next login attempt.
+type waitError struct{ wait time.Duration }
+
+func (e waitError) Error() string { return fmt.Sprintf("console: login must wait %s", e.wait) }
 
 // errBadLogin means the user or password is wrong.
 var errBadLogin = errors.New("console: wrong user or password")
 
-// authenticate checks a login and counts failures; the lockout is checked
-// before the password so a locked pair learns nothing.
-func (s *Server) authenticate(ctx context.Context, name, password, ip string) (Account, error) {
-	n, err := s.st.LoginFailures(ctx, name, ip)
+// authenticate checks a login. The attempt is admitted (and counted as a
+// failure) before the password is checked, so one that must wait learns
+// nothing, and concurrent guesses cannot slip in together.
+func (s *Server) authenticate(ctx context.Context, name, password string) (Account, error) {
+	if len(name) > maxUserName {
+		return Account{}, errBadLogin
+	}
+	wait, err := s.st.LoginAttempt(ctx, name, s.opts.Now(), loginPolicy)
 	if err != nil {
 		return Account{}, err
 	}
-	if n >= MaxFailures {
-		return Account{}, errLocked
+	if wait > 0 {
+		return Account{}, waitError{wait}
 	}
 	acct, ok, err := s.account(ctx, name)
 	if err != nil {
@@ -153,12 +176,9 @@ func (s *Server) authenticate(ctx context.Context, name, password, ip string) (A
 		hash = []byte(acct.Hash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !ok {
-		if _, err := s.st.AddLoginFailure(ctx, name, ip, LockoutWindow); err != nil {
-			return Account{}, err
-		}
 		return Account{}, errBadLogin
 	}
-	if err := s.st.ClearLoginFailures(ctx, name, ip); err != nil {
+	if _, err := s.st.ClearLoginFailures(ctx, name); err != nil {
 		return Account{}, err
 	}
 	return acct, nil
@@ -293,11 +313,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(r.PostFormValue("user"))
 	ip := s.clientIP(r)
-	a, err := s.authenticate(r.Context(), name, r.PostFormValue("password"), ip)
+	a, err := s.authenticate(r.Context(), name, r.PostFormValue("password"))
+	var wait waitError
 	switch {
-	case errors.Is(err, errLocked):
-		s.log.Warn("console login locked out", "user", name, "ip", ip)
-		s.renderLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("登录失败次数过多，账户已锁定，请 %d 分钟后再试。", int(LockoutWindow.Minutes())))
+	case errors.As(err, &wait):
+		s.log.Warn("console login delayed", "user", name, "ip", ip, "wait", wait.wait)
+		w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(wait.wait)))
+		s.renderLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("该账户登录失败次数过多，请 %s后再试。", waitText(wait.wait)))
 		return
 	case errors.Is(err, errBadLogin):
 		s.log.Info("console login failed", "user", name, "ip", ip)
@@ -313,6 +335,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r.Context(), a.User, "login", "", ip)
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
+}
+
+// waitSeconds rounds a wait up to whole seconds.
+func waitSeconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
+
+// waitText is a wait for staff: "8 秒", "3 分 20 秒".
+func waitText(d time.Duration) string {
+	sec := waitSeconds(d)
+	if sec < 60 {
+		return fmt.Sprintf("%d 秒", sec)
+	}
+	if sec%60 == 0 {
+		return fmt.Sprintf("%d 分钟", sec/60)
+	}
+	return fmt.Sprintf("%d 分 %d 秒", sec/60, sec%60)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -10,8 +10,11 @@
 // Security: passwords are bcrypt hashes (config or Redis); sessions are
 // random 32-byte ids in Redis behind HttpOnly, SameSite=Strict cookies;
 // every form POST carries the session's CSRF token (the login form a
-// double-submit token); 5 failed logins of one account from one IP lock
-// that pair out for 15 minutes; editors draft and record, approvers also
+// double-submit token); after 5 failed logins of one account, from any
+// address, each further attempt waits twice as long as the last (2 s up
+// to 15 minutes; `pufa console unlock` clears it); X-Forwarded-For and
+// X-Forwarded-Proto count only from TrustedProxies; cookies are Secure and
+// HSTS is sent when the request is HTTPS; editors draft and record, approvers also
 // approve, resume and cancel; every state-changing action is appended to
 // the audit log. The API takes "Authorization: Bearer <token>", the config
 // holding only each token's SHA-256.

@@ -76,9 +76,66 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
-// LoginFailures returns the failed logins of user from ip within the lockout window.
-func (s *Store) LoginFailures(ctx context.Context, user, ip string) (int64, error) {
-	n, err := s.rdb.Get(ctx, s.keyLoginFail(user, ip)).Int64()
+// LoginPolicy is how long an account waits between login attempts once it
+// has failed Free times in a row: Base before the next, then twice as long
+// after each further failure, never more than Max. The count is forgotten
+// Keep after the last attempt, and at once after a success.
+type LoginPolicy struct {
+	Free int
+	Base time.Duration
+	Max  time.Duration
+	Keep time.Duration
+}
+
+// loginAttemptScript admits a login attempt of one account, or says how
+// long it must still wait, in one step: it counts the attempt as a failure
+// before the password is even checked, so a burst of concurrent guesses
+// at the moment a wait ends gets one attempt, not hundreds. A success
+// clears the count (ClearLoginFailures).
+// KEYS[1] the account's failure hash (n, last_ms).
+// ARGV[1] now (ms), ARGV[2] free attempts, ARGV[3] base delay (ms),
+// ARGV[4] max delay (ms), ARGV[5] keep (ms).
+// Returns 0 when admitted, else the wait in ms.
+var loginAttemptScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+local last = tonumber(redis.call('HGET', KEYS[1], 'last_ms') or '0')
+local free = tonumber(ARGV[2])
+if n >= free then
+  local delay = tonumber(ARGV[4])
+  local steps = n - free
+  if steps < 40 then delay = math.min(delay, tonumber(ARGV[3]) * 2 ^ steps) end
+  local wait = last + delay - now
+  if wait > 0 then return string.format('%.0f', wait) end
+end
+redis.call('HSET', KEYS[1], 'n', n + 1, 'last_ms', string.format('%.0f', now))
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 0
+`)
+
+// LoginAttempt admits a login attempt of user at now under p, counting it
+// as a failure until ClearLoginFailures says otherwise; or it returns how
+// long the account must still wait, counting nothing. The count is per
+// account, whatever address the attempts come from.
+func (s *Store) LoginAttempt(ctx context.Context, user string, now time.Time, p LoginPolicy) (time.Duration, error) {
+	v, err := loginAttemptScript.Run(ctx, s.rdb, []string{s.keyLoginFail(user)}, now.UnixMilli(), p.Free,
+		p.Base.Milliseconds(), p.Max.Milliseconds(), p.Keep.Milliseconds()).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: login attempt: %w", err)
+	}
+	var ms int64
+	switch v := v.(type) {
+	case int64:
+		ms = v
+	case string:
+		ms, _ = strconv.ParseInt(v, 10, 64)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// LoginFailures returns the attempts of user counted since the last success.
+func (s *Store) LoginFailures(ctx context.Context, user string) (int64, error) {
+	n, err := s.rdb.HGet(ctx, s.keyLoginFail(user), "n").Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
@@ -88,28 +145,15 @@ func (s *Store) LoginFailures(ctx context.Context, user, ip string) (int64, erro
 	return n, nil
 }
 
-// AddLoginFailure counts a failed login; the count expires window after the
-// first failure, which is when a lockout ends.
-func (s *Store) AddLoginFailure(ctx context.Context, user, ip string, window time.Duration) (int64, error) {
-	k := s.keyLoginFail(user, ip)
-	n, err := s.rdb.Incr(ctx, k).Result()
+// ClearLoginFailures forgets the attempts of user, after a successful login
+// or when an operator unlocks the account (pufa console unlock). It
+// reports whether there was anything to forget.
+func (s *Store) ClearLoginFailures(ctx context.Context, user string) (bool, error) {
+	n, err := s.rdb.Del(ctx, s.keyLoginFail(user)).Result()
 	if err != nil {
-		return 0, fmt.Errorf("store: login failure: %w", err)
+		return false, fmt.Errorf("store: clear login failures: %w", err)
 	}
-	if n == 1 {
-		if err := s.rdb.Expire(ctx, k, window).Err(); err != nil {
-			return 0, fmt.Errorf("store: login failure: %w", err)
-		}
-	}
-	return n, nil
-}
-
-// ClearLoginFailures forgets failures after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, user, ip string) error {
-	if err := s.rdb.Del(ctx, s.keyLoginFail(user, ip)).Err(); err != nil {
-		return fmt.Errorf("store: clear login failures: %w", err)
-	}
-	return nil
+	return n > 0, nil
 }
 
 // PutAccount stores a console account kept in Redis (hash is a bcrypt hash).

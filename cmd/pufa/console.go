@@ -83,7 +83,8 @@ const consoleUsage = `usage: pufa console <subcommand>
   adduser --user NAME --role editor|approver --password PASSWORD [--config FILE]
                                         keep a console account in Redis instead of the config
   token --name NAME --role editor|approver
-                                        make an API token and its console.api_tokens entry`
+                                        make an API token and its console.api_tokens entry
+  unlock USER [--config FILE]           clear the account's login delay after failed logins`
 
 // runConsole is `pufa console`: account and token helpers.
 func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
@@ -135,6 +136,35 @@ func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "account %s (%s) stored in Redis\n", *name, *role)
+		return nil
+	case "unlock":
+		cfg, pos, err := parseInterleaved(fs, path, args)
+		if err != nil {
+			return err
+		}
+		if *name == "" && len(pos) == 1 {
+			*name = pos[0]
+		}
+		if *name == "" || len(pos) > 1 {
+			return errors.New("console unlock: want exactly one user")
+		}
+		st, err := openStore(cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		had, err := st.ClearLoginFailures(ctx, *name)
+		if err != nil {
+			return err
+		}
+		if !had {
+			fmt.Fprintf(stdout, "%s has no login delay; nothing to clear\n", *name)
+			return nil
+		}
+		if err := st.Audit(ctx, store.AuditEntry{At: time.Now(), User: currentUser(), Action: "account.unlock", Target: *name}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "login delay of %s cleared; the next login is checked at once\n", *name)
 		return nil
 	case "token":
 		if err := fs.Parse(args); err != nil {
