@@ -81,6 +81,16 @@ func HashPassword(password string) (string, error) {
 
 func validRole(r string) bool { return r == RoleEditor || r == RoleApprover }
 
+// CheckUserName refuses account names the console cannot keep: empty,
+// longer than 64 bytes, or holding ':' (the separator of console.accounts
+// entries) or white space.
+func CheckUserName(name string) error {
+	if name == "" || len(name) > maxUserName || strings.ContainsAny(name, ": \t\r\n") {
+		return fmt.Errorf("console: user name %q must be 1-%d bytes without ':' or spaces", name, maxUserName)
+	}
+	return nil
+}
+
 // ParseAccounts reads console.accounts entries, "user:role:bcrypt-hash".
 func ParseAccounts(entries []string) ([]Account, error) {
 	out := make([]Account, 0, len(entries))
@@ -198,9 +208,20 @@ func (s *Server) account(ctx context.Context, name string) (Account, bool, error
 	return Account{User: name, Role: role, Hash: hash}, true, nil
 }
 
+// credential fingerprints what a session was granted on: the account's
+// role and password hash. A session is honoured only while its account
+// still has the same fingerprint, so a demotion, a new password or a
+// removal (in console.accounts after a restart, or in Redis at once) ends
+// every session of that account on its next request. A new bcrypt hash of
+// the same password counts as a change too.
+func credential(a Account) string {
+	sum := sha256.Sum256([]byte(a.Role + "\x00" + a.Hash))
+	return hex.EncodeToString(sum[:16])
+}
+
 func (s *Server) newSession(ctx context.Context, w http.ResponseWriter, r *http.Request, a Account) error {
 	id := randomHex(32)
-	sess := store.Session{User: a.User, Role: a.Role, CSRF: randomHex(32), Created: s.opts.Now()}
+	sess := store.Session{User: a.User, Role: a.Role, CSRF: randomHex(32), Created: s.opts.Now(), Cred: credential(a)}
 	if err := s.st.PutSession(ctx, id, sess, s.opts.SessionTTL); err != nil {
 		return err
 	}
@@ -219,7 +240,18 @@ func (s *Server) sessionUser(r *http.Request) (user, bool, error) {
 	if err != nil || !ok {
 		return user{}, false, err
 	}
-	return user{Name: sess.User, Role: sess.Role, CSRF: sess.CSRF, Session: c.Value}, true, nil
+	acct, ok, err := s.account(r.Context(), sess.User)
+	if err != nil {
+		return user{}, false, err
+	}
+	if !ok || subtle.ConstantTimeCompare([]byte(credential(acct)), []byte(sess.Cred)) != 1 {
+		s.log.Info("console session ended: account changed or removed", "user", sess.User)
+		if err := s.st.DeleteSession(r.Context(), c.Value); err != nil {
+			return user{}, false, err
+		}
+		return user{}, false, nil
+	}
+	return user{Name: acct.User, Role: acct.Role, CSRF: sess.CSRF, Session: c.Value}, true, nil
 }
 
 // tokenUser resolves "Authorization: Bearer <token>".

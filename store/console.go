@@ -40,12 +40,15 @@ type Session struct {
 	Role    string
 	CSRF    string
 	Created time.Time
+	// Cred fingerprints the account's role and password hash at login; the
+	// console ends a session whose account no longer matches it.
+	Cred string
 }
 
 // PutSession stores a session for ttl.
 func (s *Store) PutSession(ctx context.Context, id string, sess Session, ttl time.Duration) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.keySession(id), "user", sess.User, "role", sess.Role, "csrf", sess.CSRF, "created", sess.Created.Unix())
+		p.HSet(ctx, s.keySession(id), "user", sess.User, "role", sess.Role, "csrf", sess.CSRF, "created", sess.Created.Unix(), "cred", sess.Cred)
 		p.Expire(ctx, s.keySession(id), ttl)
 		return nil
 	})
@@ -65,7 +68,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (Session, bool, error
 		return Session{}, false, nil
 	}
 	created, _ := strconv.ParseInt(h["created"], 10, 64)
-	return Session{User: h["user"], Role: h["role"], CSRF: h["csrf"], Created: time.Unix(created, 0)}, true, nil
+	return Session{User: h["user"], Role: h["role"], CSRF: h["csrf"], Created: time.Unix(created, 0), Cred: h["cred"]}, true, nil
 }
 
 // DeleteSession ends a session.
@@ -262,4 +265,14 @@ func (s *Store) Communities(ctx context.Context) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// DeleteAccount removes a Redis-kept console account; it reports whether
+// there was one.
+func (s *Store) DeleteAccount(ctx context.Context, user string) (bool, error) {
+	n, err := s.rdb.Del(ctx, s.keyAccount(user)).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: delete account: %w", err)
+	}
+	return n > 0, nil
 }

@@ -66,7 +66,8 @@ import "strconv"
 //	                                         participants, note, version, created_*, updated_*
 //	ledger:{<id>}:history            list    earlier versions of the entry as JSON, oldest first
 //	ledger:index                     zset    entry ids scored by activity date (Unix, China midnight)
-//	console:session:<id>             hash    staff session: user, role, csrf, created; TTL = session length
+//	console:session:<id>             hash    staff session: user, role, csrf, created, cred (fingerprint
+//	                                         of the account's role and password hash); TTL = session length
 //	console:fail:<user>              hash    login attempts of one account since its last success, from
 //	                                         any address: n, last_ms; expires a day after the last one
 //	console:account:<user>           hash    console account kept in Redis: hash (bcrypt), role

@@ -81,7 +81,9 @@ const consoleUsage = `usage: pufa console <subcommand>
 
   hash PASSWORD                         print a bcrypt hash for console.accounts (user:role:HASH)
   adduser --user NAME --role editor|approver --password PASSWORD [--config FILE]
-                                        keep a console account in Redis instead of the config
+                                        keep a console account in Redis instead of the config; changing
+                                        an existing one's role or password ends its sessions at once
+  deluser USER [--config FILE]          remove a Redis-kept account; its sessions end at once
   token --name NAME --role editor|approver
                                         make an API token and its console.api_tokens entry
   unlock USER [--config FILE]           clear the account's login delay after failed logins`
@@ -120,6 +122,9 @@ func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
 		if *name == "" || (*role != console.RoleEditor && *role != console.RoleApprover) {
 			return errors.New("console adduser: --user and --role editor|approver are required")
 		}
+		if err := console.CheckUserName(*name); err != nil {
+			return fmt.Errorf("console adduser: %w", err)
+		}
 		h, err := console.HashPassword(*password)
 		if err != nil {
 			return err
@@ -136,6 +141,34 @@ func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "account %s (%s) stored in Redis\n", *name, *role)
+		return nil
+	case "deluser":
+		cfg, pos, err := parseInterleaved(fs, path, args)
+		if err != nil {
+			return err
+		}
+		if *name == "" && len(pos) == 1 {
+			*name = pos[0]
+		}
+		if *name == "" || len(pos) > 1 {
+			return errors.New("console deluser: want exactly one user")
+		}
+		st, err := openStore(cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		had, err := st.DeleteAccount(ctx, *name)
+		if err != nil {
+			return err
+		}
+		if !had {
+			return fmt.Errorf("console deluser: no account %q in Redis (accounts in console.accounts are removed from the config)", *name)
+		}
+		if err := st.Audit(ctx, store.AuditEntry{At: time.Now(), User: currentUser(), Action: "account.delete", Target: *name}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account %s removed; its sessions end at once\n", *name)
 		return nil
 	case "unlock":
 		cfg, pos, err := parseInterleaved(fs, path, args)

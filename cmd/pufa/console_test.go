@@ -64,3 +64,32 @@ func TestConsoleUnlock(t *testing.T) {
 		t.Error("unlock without a user accepted")
 	}
 }
+
+// `pufa console adduser` on an existing account changes it and `deluser`
+// removes it; either way the account's sessions end (the console checks
+// the account on every request, see console's session tests).
+func TestConsoleAddAndDeleteUser(t *testing.T) {
+	st := storetest.New(t)
+	cfg := consoleConfig(t, st, "")
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := runConsole(ctx, []string{"adduser", "--user", "rd", "--role", "editor", "--password", "first-pass", "--config", cfg}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := runConsole(ctx, []string{"adduser", "--user", "bad:name", "--role", "editor", "--password", "first-pass", "--config", cfg}, &out); err == nil {
+		t.Error("a user name with ':' accepted")
+	}
+	if err := runConsole(ctx, []string{"deluser", "rd", "--config", cfg}, &out); err != nil {
+		t.Fatalf("deluser: %v", err)
+	}
+	if _, _, ok, _ := st.Account(ctx, "rd"); ok {
+		t.Error("account still stored after deluser")
+	}
+	if err := runConsole(ctx, []string{"deluser", "rd", "--config", cfg}, &out); err == nil {
+		t.Error("deleting a missing account succeeded")
+	}
+	log, _ := st.AuditLog(ctx, 5)
+	if len(log) == 0 || log[0].Action != "account.delete" || log[0].Target != "rd" {
+		t.Errorf("audit %+v", log)
+	}
+}
