@@ -33,10 +33,13 @@ func (s *Server) apiCampaigns(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []campaigns.Stats{}
+	p := pageOf(r)
+	page := pageSlice(&p, list)
+	if page == nil {
+		page = []campaigns.Stats{}
 	}
-	writeJSON(w, http.StatusOK, list)
+	p.setHeaders(w)
+	writeJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) apiCampaign(w http.ResponseWriter, r *http.Request) {
@@ -84,10 +87,16 @@ func (s *Server) apiLedgerList(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	entries, err := s.opts.Ledger.List(r.Context(), from, to)
+	p := pageOf(r)
+	entries, total, err := s.opts.Ledger.Page(r.Context(), from, to, p.Offset(), p.PerPage)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
+	}
+	p.Total = total
+	p.setHeaders(w)
+	if entries == nil {
+		entries = []ledger.Entry{}
 	}
 	writeJSON(w, http.StatusOK, entries)
 }
@@ -197,13 +206,14 @@ type apiConsultation struct {
 }
 
 func (s *Server) apiConsultations(w http.ResponseWriter, r *http.Request) {
-	list, err := s.consultList(r, r.URL.Query().Get("status"))
+	d, err := s.consultPage(r)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
-	out := make([]apiConsultation, 0, len(list))
-	for _, c := range list {
+	d.Pager.setHeaders(w)
+	out := make([]apiConsultation, 0, len(d.List))
+	for _, c := range d.List {
 		out = append(out, apiConsultation{ID: c.ID, Question: c.Question, Status: c.Status, Created: c.Created})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -250,10 +260,16 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
-	log, err := s.st.AuditLog(r.Context(), 300)
+	p := pageOf(r)
+	log, total, err := s.st.AuditPage(r.Context(), p.Offset(), p.PerPage)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
+	}
+	p.Total = total
+	p.setHeaders(w)
+	if log == nil {
+		log = []store.AuditEntry{}
 	}
 	writeJSON(w, http.StatusOK, log)
 }

@@ -5,7 +5,10 @@
 // a JSON API under /console/api/ for integration.
 //
 // Pages are rendered on the server with html/template; CSS is embedded and
-// charts are inline SVG, so there is no JavaScript build step.
+// charts are inline SVG, so there is no JavaScript build step. Every list
+// (campaigns, ledger, consultations, audit log), on a page or in the API,
+// is paged: ?page=N&per_page=M, 50 by default, at most 100; the API says
+// X-Total-Count and the next page's Link.
 //
 // Security: passwords are bcrypt hashes (config or Redis); sessions are
 // random 32-byte ids in Redis behind HttpOnly, SameSite=Strict cookies;
@@ -214,3 +217,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
+
+// Page sizes of every list (pages and API): PageSize by default, per_page
+// up to MaxPageSize.
+const (
+	PageSize    = 50
+	MaxPageSize = 100
+)

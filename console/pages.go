@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +35,16 @@ var funcs = template.FuncMap{
 		return k
 	},
 	"percent": report.Percent,
+	// clip shortens a resident's text in a list, so a flood of long
+	// messages cannot make a page huge; the API pages carry the full text.
+	"clip": func(s string) string {
+		const keep = 300
+		r := []rune(s)
+		if len(r) <= keep {
+			return s
+		}
+		return string(r[:keep]) + fmt.Sprintf("…（共 %d 字，已截断）", len(r))
+	},
 	"statusLabel": func(s string) string {
 		switch s {
 		case "new":
@@ -129,7 +138,7 @@ type dashboardData struct {
 	MonthName   string
 	Communities []communityCount
 	Followers   int64
-	NewConsults int
+	NewConsults int64
 	Charts      []template.HTML
 }
 
@@ -163,15 +172,11 @@ func (s *Server) dashboardFigures(r *http.Request) (dashboardData, error) {
 		d.Communities = append(d.Communities, communityCount{n, c})
 		d.Followers += c
 	}
-	cons, err := s.st.Consultations(ctx, time.Unix(0, 0), s.opts.Now().Add(24*time.Hour))
+	counts, err := s.st.ConsultationCounts(ctx)
 	if err != nil {
 		return dashboardData{}, err
 	}
-	for _, c := range cons {
-		if c.Status == "new" {
-			d.NewConsults++
-		}
-	}
+	d.NewConsults = counts["new"]
 	return d, nil
 }
 
@@ -219,6 +224,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 
 type campaignsData struct {
 	List   []campaigns.Stats
+	Pager  pager
 	Themes []campaigns.Observance
 	Year   int
 	Draft  bool // drafting enabled
@@ -227,7 +233,8 @@ type campaignsData struct {
 
 func (s *Server) campaignList(w http.ResponseWriter, r *http.Request) {
 	list, err := s.opts.Campaigns.List(r.Context())
-	d := campaignsData{List: list, Year: s.opts.Now().In(cst).Year(), Draft: s.opts.CampaignDir != ""}
+	d := campaignsData{Year: s.opts.Now().In(cst).Year(), Draft: s.opts.CampaignDir != "", Pager: pageOf(r)}
+	d.List = pageSlice(&d.Pager, list)
 	if err != nil {
 		if list == nil {
 			s.fail(w, r, err)
@@ -412,6 +419,7 @@ func (s *Server) campaignAction(action string) http.HandlerFunc {
 type ledgerData struct {
 	From, To string
 	Entries  []ledger.Entry
+	Pager    pager
 	Kinds    []ledger.Kind
 	Today    string
 	Totals   report.Figures
@@ -445,13 +453,14 @@ func (s *Server) ledgerList(w http.ResponseWriter, r *http.Request) {
 			Kinds: ledger.Kinds(), Today: s.opts.Now().In(cst).Format("2006-01-02")}, err.Error())
 		return
 	}
-	entries, err := s.opts.Ledger.List(r.Context(), from, to)
+	p := pageOf(r)
+	entries, total, err := s.opts.Ledger.Page(r.Context(), from, to, p.Offset(), p.PerPage)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Date > entries[j].Date })
-	s.page(w, r, http.StatusOK, "ledger", "活动台账", ledgerData{From: from, To: to, Entries: entries,
+	p.Total = total
+	s.page(w, r, http.StatusOK, "ledger", "活动台账", ledgerData{From: from, To: to, Entries: entries, Pager: p,
 		Kinds: ledger.Kinds(), Today: s.opts.Now().In(cst).Format("2006-01-02")})
 }
 
@@ -547,30 +556,27 @@ func (s *Server) ledgerEdit(w http.ResponseWriter, r *http.Request) {
 type consultData struct {
 	Status string
 	List   []store.Consultation
+	Pager  pager
 }
 
-func (s *Server) consultList(r *http.Request, status string) ([]store.Consultation, error) {
-	all, err := s.st.Consultations(r.Context(), time.Unix(0, 0), s.opts.Now().Add(24*time.Hour))
-	if err != nil {
-		return nil, err
+// consultPage reads the page of consultations r asks for, newest first.
+func (s *Server) consultPage(r *http.Request) (consultData, error) {
+	d := consultData{Status: r.URL.Query().Get("status"), Pager: pageOf(r)}
+	if d.Status != "" && !validStatus(d.Status) {
+		d.Status = ""
 	}
-	out := make([]store.Consultation, 0, len(all))
-	for i := len(all) - 1; i >= 0; i-- { // newest first
-		if status == "" || all[i].Status == status {
-			out = append(out, all[i])
-		}
-	}
-	return out, nil
+	var err error
+	d.List, d.Pager.Total, err = s.st.ConsultationPage(r.Context(), d.Status, d.Pager.Offset(), d.Pager.PerPage)
+	return d, err
 }
 
 func (s *Server) consultations(w http.ResponseWriter, r *http.Request) {
-	status := r.URL.Query().Get("status")
-	list, err := s.consultList(r, status)
+	d, err := s.consultPage(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.page(w, r, http.StatusOK, "consultations", "咨询收件箱", consultData{Status: status, List: list})
+	s.page(w, r, http.StatusOK, "consultations", "咨询收件箱", d)
 }
 
 // validStatus reports whether s is a consultation status.
@@ -667,11 +673,17 @@ func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
 	b.WriteTo(w)
 }
 
+type auditData struct {
+	List  []store.AuditEntry
+	Pager pager
+}
+
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
-	log, err := s.st.AuditLog(r.Context(), 300)
-	if err != nil {
+	d := auditData{Pager: pageOf(r)}
+	var err error
+	if d.List, d.Pager.Total, err = s.st.AuditPage(r.Context(), d.Pager.Offset(), d.Pager.PerPage); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.page(w, r, http.StatusOK, "audit", "操作日志", log)
+	s.page(w, r, http.StatusOK, "audit", "操作日志", d)
 }

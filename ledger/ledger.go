@@ -176,6 +176,7 @@ type Store interface {
 	LedgerEntry(ctx context.Context, id string) (store.LedgerEntry, error)
 	LedgerEntries(ctx context.Context, from, to string) ([]store.LedgerEntry, error)
 	LedgerHistory(ctx context.Context, id string) ([]store.LedgerEntry, error)
+	LedgerPage(ctx context.Context, from, to string, offset, limit int) ([]store.LedgerEntry, int64, error)
 }
 
 // Ledger validates and records activities.
@@ -227,6 +228,12 @@ func (l *Ledger) Get(ctx context.Context, id string) (Entry, error) { return l.s
 // History returns the versions an entry had before its current one.
 func (l *Ledger) History(ctx context.Context, id string) ([]Entry, error) {
 	return l.st.LedgerHistory(ctx, id)
+}
+
+// Page returns up to limit entries dated from..to inclusive, latest first,
+// skipping the first offset, and how many the period holds.
+func (l *Ledger) Page(ctx context.Context, from, to string, offset, limit int) ([]Entry, int64, error) {
+	return l.st.LedgerPage(ctx, from, to, offset, limit)
 }
 
 // List returns entries dated from..to inclusive (yyyy-mm-dd).

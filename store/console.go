@@ -276,3 +276,136 @@ func (s *Store) DeleteAccount(ctx context.Context, user string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// consultWalk is how many consultation ids one round trip reads while
+// walking the index for a status.
+const consultWalk = 500
+
+// ConsultationPage returns up to limit consultations, newest first,
+// skipping the first offset; status "" means any. total is how many there
+// are (with that status). The unfiltered page reads only its own records;
+// a status filter reads the status of every consultation (pipelined, 500 a
+// round trip), as no per-status index is kept: that costs about a
+// millisecond per thousand consultations and holds only their ids.
+func (s *Store) ConsultationPage(ctx context.Context, status string, offset, limit int) (list []Consultation, total int64, err error) {
+	if offset < 0 || limit <= 0 {
+		return nil, 0, nil
+	}
+	var ids []string
+	if status == "" {
+		if total, err = s.rdb.ZCard(ctx, s.keyConsultIndex()).Result(); err != nil {
+			return nil, 0, fmt.Errorf("store: consultations: %w", err)
+		}
+		ids, err = s.rdb.ZRevRange(ctx, s.keyConsultIndex(), int64(offset), int64(offset+limit-1)).Result()
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: consultations: %w", err)
+		}
+	} else {
+		err = s.walkConsultStatuses(ctx, func(id, st string) {
+			if st != status {
+				return
+			}
+			if total >= int64(offset) && len(ids) < limit {
+				ids = append(ids, id)
+			}
+			total++
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	list, err = s.consultations(ctx, ids)
+	return list, total, err
+}
+
+// ConsultationCounts counts consultations by status (new, answered,
+// closed), for the dashboard, without reading their texts.
+func (s *Store) ConsultationCounts(ctx context.Context) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := s.walkConsultStatuses(ctx, func(_, st string) {
+		if st != "" {
+			out[st]++
+		}
+	})
+	return out, err
+}
+
+// walkConsultStatuses calls fn with every indexed consultation's id and
+// status, newest first; a record gone from under its index entry has
+// status "".
+func (s *Store) walkConsultStatuses(ctx context.Context, fn func(id, status string)) error {
+	for start := int64(0); ; start += consultWalk {
+		ids, err := s.rdb.ZRevRange(ctx, s.keyConsultIndex(), start, start+consultWalk-1).Result()
+		if err != nil {
+			return fmt.Errorf("store: consultation statuses: %w", err)
+		}
+		cmds := make([]*redis.StringCmd, len(ids))
+		// A missing record answers redis.Nil; any other error is Redis's.
+		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range ids {
+				cmds[i] = p.HGet(ctx, s.keyConsult(id), "status")
+			}
+			return nil
+		})
+		for i, id := range ids {
+			if err := cmds[i].Err(); err != nil && !errors.Is(err, redis.Nil) {
+				return fmt.Errorf("store: consultation %s status: %w", id, err)
+			}
+			fn(id, cmds[i].Val())
+		}
+		if len(ids) < consultWalk {
+			return nil
+		}
+	}
+}
+
+// consultations reads the records of ids in one round trip, in order;
+// ids whose record is gone are left out.
+func (s *Store) consultations(ctx context.Context, ids []string) ([]Consultation, error) {
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, s.keyConsult(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: consultations: %w", err)
+	}
+	out := make([]Consultation, 0, len(ids))
+	for i, id := range ids {
+		h := cmds[i].Val()
+		if len(h) == 0 {
+			continue
+		}
+		created, _ := strconv.ParseInt(h["created"], 10, 64)
+		out = append(out, Consultation{ID: id, OpenID: h["openid"], Question: h["question"],
+			Status: h["status"], Created: time.Unix(created, 0)})
+	}
+	return out, nil
+}
+
+// AuditPage returns up to limit audit entries, newest first, skipping the
+// first offset, and how many the log holds.
+func (s *Store) AuditPage(ctx context.Context, offset, limit int) ([]AuditEntry, int64, error) {
+	if offset < 0 || limit <= 0 {
+		return nil, 0, nil
+	}
+	total, err := s.rdb.LLen(ctx, s.keyAudit()).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: audit log: %w", err)
+	}
+	raw, err := s.rdb.LRange(ctx, s.keyAudit(), int64(offset), int64(offset+limit-1)).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: audit log: %w", err)
+	}
+	out := make([]AuditEntry, 0, len(raw))
+	for _, r := range raw {
+		var e AuditEntry
+		if err := json.Unmarshal([]byte(r), &e); err != nil {
+			return nil, 0, fmt.Errorf("store: audit log: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, total, nil
+}
