@@ -102,6 +102,9 @@ type Console struct {
 	APITokens    []string `yaml:"api_tokens"` // "name:role:sha256-hex of the token"
 	SessionTTL   Duration `yaml:"session_ttl"`
 	SecureCookie bool     `yaml:"secure_cookie"`
+	// PreviewRecipients are staff who may receive campaign previews, as
+	// "openid:显示名", besides those approvers register in the console.
+	PreviewRecipients []string `yaml:"preview_recipients"`
 }
 
 // Metrics configures who may scrape /metrics.
@@ -362,6 +365,12 @@ func (c Config) Validate() error {
 			bad("console.api_tokens", "%q is not name:editor|approver:sha256-hex", strings.SplitN(tok, ":", 2)[0])
 		}
 	}
+	for _, p := range c.Console.PreviewRecipients {
+		openid, name, _ := strings.Cut(p, ":")
+		if !validOpenID(openid) || strings.TrimSpace(name) == "" {
+			bad("console.preview_recipients", "%q is not openid:显示名 (the openid of a staff member who follows the account)", p)
+		}
+	}
 	if d := time.Duration(c.Console.SessionTTL); d < 5*time.Minute {
 		bad("console.session_ttl", "%s is below 5m", d)
 	}
@@ -387,6 +396,20 @@ func (c Config) Validate() error {
 		bad("log.format", "%q is not one of text, json", c.Log.Format)
 	}
 	return errors.Join(errs...)
+}
+
+// validOpenID accepts what a WeChat openid looks like: 6 to 64 letters,
+// digits, '-' or '_'.
+func validOpenID(s string) bool {
+	if len(s) < 6 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func isHex64(s string) bool {

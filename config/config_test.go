@@ -121,6 +121,8 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"bad env duration", "", []string{"PUFA_WECHAT_MAX_CLOCK_SKEW=soon"}, "wechat.max_clock_skew"},
 		{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
 		{"trusted proxy not a CIDR", "http:\n  trusted_proxies: [nginx]\n", nil, "http.trusted_proxies"},
+		{"preview recipient without a name", "console:\n  preview_recipients: [oStaff0001]\n", nil, "console.preview_recipients"},
+		{"preview recipient not an openid", "console:\n  preview_recipients: [\"o staff:张三\"]\n", nil, "console.preview_recipients"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

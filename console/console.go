@@ -17,7 +17,10 @@
 // address, each further attempt waits twice as long as the last (2 s up
 // to 15 minutes; `pufa console unlock` clears it); X-Forwarded-For and
 // X-Forwarded-Proto count only from TrustedProxies; cookies are Secure and
-// HSTS is sent when the request is HTTPS; editors draft and record, approvers also
+// HSTS is sent when the request is HTTPS; previews go only to staff on the
+// preview list (console.preview_recipients, or kept by approvers in the
+// console), and the campaign manager audits previews, approvals and sends
+// with their recipients and a content hash; editors draft and record, approvers also
 // approve, resume and cancel; every state-changing action is appended to
 // the audit log. The API takes "Authorization: Bearer <token>", the config
 // holding only each token's SHA-256.
@@ -65,6 +68,10 @@ type Options struct {
 	// are Secure when the request came over HTTPS: TLS here, or a trusted
 	// proxy's X-Forwarded-Proto: https.
 	SecureCookie bool
+	// PreviewRecipients are the staff from console.preview_recipients: they
+	// may receive previews besides those approvers register in Redis, and
+	// cannot be removed from the console.
+	PreviewRecipients []store.PreviewRecipient
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; from any other peer they are ignored.
 	TrustedProxies []netip.Prefix
@@ -74,12 +81,13 @@ type Options struct {
 
 // Server serves the console. It is safe for concurrent use.
 type Server struct {
-	opts  Options
-	st    *store.Store
-	log   *slog.Logger
-	pages map[string]*template.Template
-	mux   *http.ServeMux
-	dummy []byte
+	opts     Options
+	previews PreviewList
+	st       *store.Store
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	dummy    []byte
 }
 
 // New checks opts, parses the templates and returns the console.
@@ -100,7 +108,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
-	s := &Server{opts: opts, st: opts.Store, log: opts.Logger.With("component", "console"), dummy: dummy}
+	s := &Server{opts: opts, st: opts.Store, log: opts.Logger.With("component", "console"), dummy: dummy,
+		previews: PreviewList{Fixed: opts.PreviewRecipients, Store: opts.Store}}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -147,6 +156,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/report", s.requirePage(RoleEditor, s.reportPage))
 	m.HandleFunc("GET /console/report/download", s.requirePage(RoleEditor, s.reportDownload))
 	m.HandleFunc("GET /console/audit", s.requirePage(RoleEditor, s.auditPage))
+	m.HandleFunc("GET /console/preview-recipients", s.requirePage(RoleEditor, s.previewRecipients))
+	m.HandleFunc("POST /console/preview-recipients", s.requirePage(RoleApprover, s.previewRecipientAdd))
+	m.HandleFunc("POST /console/preview-recipients/remove", s.requirePage(RoleApprover, s.previewRecipientRemove))
 
 	m.HandleFunc("GET /console/api/dashboard", s.requireAPI(RoleEditor, s.apiDashboard))
 	m.HandleFunc("GET /console/api/campaigns", s.requireAPI(RoleEditor, s.apiCampaigns))

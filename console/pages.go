@@ -59,7 +59,7 @@ var funcs = template.FuncMap{
 }
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
-var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit"}
+var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]*template.Template{}
@@ -288,10 +288,11 @@ func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 type campaignData struct {
-	Stats    campaigns.Stats
-	Def      *campaigns.Campaign
-	YAML     string
-	Editable bool
+	Stats      campaigns.Stats
+	Def        *campaigns.Campaign
+	YAML       string
+	Editable   bool
+	Recipients []previewEntry // who may receive a preview
 }
 
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
@@ -311,6 +312,10 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := campaignData{Stats: st, Def: def}
+	if d.Recipients, err = s.previews.all(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if b, err := os.ReadFile(def.File); err == nil {
 		d.YAML = string(b)
 		switch st.State {
@@ -367,20 +372,34 @@ func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
 	back(w, r, "/console/campaigns/"+id, "msg", "已保存。已审核的活动修改后需重新审核。")
 }
 
+// campaignPreview sends a preview to a registered staff member; the
+// manager refuses any other openid and writes the audit entry (recipient
+// and content hash) itself.
 func (s *Server) campaignPreview(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	u := userFrom(r.Context())
 	openid := strings.TrimSpace(r.PostFormValue("openid"))
 	if openid == "" {
-		back(w, r, "/console/campaigns/"+id, "err", "请填写接收预览的工作人员 openid")
+		back(w, r, "/console/campaigns/"+id, "err", "请选择接收预览的工作人员")
 		return
 	}
-	if err := s.opts.Campaigns.Preview(r.Context(), id, openid, u.Name); err != nil {
-		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+err.Error())
+	res, err := s.opts.Campaigns.Preview(r.Context(), id, openid, u.Name)
+	switch {
+	case errors.Is(err, campaigns.ErrNotPreviewRecipient):
+		s.log.Warn("console preview refused: recipient not registered", "user", u.Name, "campaign", id)
+		back(w, r, "/console/campaigns/"+id, "err", "预览只能发给已登记的工作人员；请审核人先在“预览名单”中登记")
+		return
+	case errors.Is(err, campaigns.ErrNotFound):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		// WeChat's answer (e.g. the recipient does not follow the account)
+		// helps staff; the server's own paths do not.
+		s.log.Error("console preview failed", "campaign", id, "err", err)
+		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+s.userError(err))
 		return
 	}
-	s.audit(r.Context(), u.Name, "campaign.preview", id, "")
-	back(w, r, "/console/campaigns/"+id, "msg", "预览已发送")
+	back(w, r, "/console/campaigns/"+id, "msg", "预览已发送给 "+res.Name+"（内容 sha256:"+res.ContentHash+"）")
 }
 
 // changeCampaign applies a lifecycle action by u.
@@ -409,7 +428,9 @@ func (s *Server) campaignAction(action string) http.HandlerFunc {
 			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+s.userError(err))
 			return
 		}
-		s.audit(r.Context(), u.Name, "campaign."+action, id, "")
+		if action != "approve" { // the manager audits approvals, with the content hash
+			s.audit(r.Context(), u.Name, "campaign."+action, id, "")
+		}
 		back(w, r, "/console/campaigns/"+id, "msg", "已"+actionLabels[action])
 	}
 }
@@ -686,4 +707,63 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.page(w, r, http.StatusOK, "audit", "操作日志", d)
+}
+
+// Preview recipients.
+
+type previewData struct {
+	List []previewEntry
+}
+
+func (s *Server) previewRecipients(w http.ResponseWriter, r *http.Request) {
+	list, err := s.previews.all(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, r, http.StatusOK, "preview_recipients", "预览名单", previewData{List: list})
+}
+
+func (s *Server) previewRecipientAdd(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	rec, err := checkRecipient(r.PostFormValue("openid"), r.PostFormValue("name"))
+	if err != nil {
+		back(w, r, "/console/preview-recipients", "err", "未保存："+err.Error())
+		return
+	}
+	for _, f := range s.opts.PreviewRecipients {
+		if f.OpenID == rec.OpenID {
+			back(w, r, "/console/preview-recipients", "err", "该 openid 已在配置文件（console.preview_recipients）中登记")
+			return
+		}
+	}
+	rec.AddedBy, rec.AddedAt = u.Name, s.opts.Now()
+	if err := s.st.PutPreviewRecipient(r.Context(), rec); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r.Context(), u.Name, "preview_recipient.add", rec.OpenID, rec.Name)
+	back(w, r, "/console/preview-recipients", "msg", "已登记预览接收人 "+rec.Name)
+}
+
+func (s *Server) previewRecipientRemove(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	openid := strings.TrimSpace(r.PostFormValue("openid"))
+	for _, f := range s.opts.PreviewRecipients {
+		if f.OpenID == openid {
+			back(w, r, "/console/preview-recipients", "err", f.Name+" 登记在配置文件（console.preview_recipients）中，请在配置中删除后重启")
+			return
+		}
+	}
+	had, err := s.st.DeletePreviewRecipient(r.Context(), openid)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !had {
+		back(w, r, "/console/preview-recipients", "err", "名单中没有该接收人")
+		return
+	}
+	s.audit(r.Context(), u.Name, "preview_recipient.remove", openid, "")
+	back(w, r, "/console/preview-recipients", "msg", "已移除预览接收人")
 }

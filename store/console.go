@@ -409,3 +409,76 @@ func (s *Store) AuditPage(ctx context.Context, offset, limit int) ([]AuditEntry,
 	}
 	return out, total, nil
 }
+
+// PreviewRecipient is a staff member registered to receive campaign
+// previews.
+type PreviewRecipient struct {
+	OpenID  string    `json:"openid"`
+	Name    string    `json:"name"`
+	AddedBy string    `json:"added_by,omitempty"`
+	AddedAt time.Time `json:"added_at,omitzero"`
+}
+
+// PutPreviewRecipient registers (or renames) a preview recipient.
+func (s *Store) PutPreviewRecipient(ctx context.Context, r PreviewRecipient) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: put preview recipient: %w", err)
+	}
+	if err := s.rdb.HSet(ctx, s.keyPreviewRecipients(), r.OpenID, b).Err(); err != nil {
+		return fmt.Errorf("store: put preview recipient: %w", err)
+	}
+	return nil
+}
+
+// DeletePreviewRecipient removes a preview recipient; it reports whether
+// there was one.
+func (s *Store) DeletePreviewRecipient(ctx context.Context, openid string) (bool, error) {
+	n, err := s.rdb.HDel(ctx, s.keyPreviewRecipients(), openid).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: delete preview recipient: %w", err)
+	}
+	return n > 0, nil
+}
+
+// PreviewRecipient returns one registered recipient; ok=false when none.
+func (s *Store) PreviewRecipient(ctx context.Context, openid string) (PreviewRecipient, bool, error) {
+	v, err := s.rdb.HGet(ctx, s.keyPreviewRecipients(), openid).Result()
+	if errors.Is(err, redis.Nil) {
+		return PreviewRecipient{}, false, nil
+	}
+	if err != nil {
+		return PreviewRecipient{}, false, fmt.Errorf("store: preview recipient: %w", err)
+	}
+	var r PreviewRecipient
+	if err := json.Unmarshal([]byte(v), &r); err != nil {
+		return PreviewRecipient{}, false, fmt.Errorf("store: preview recipient: %w", err)
+	}
+	r.OpenID = openid
+	return r, true, nil
+}
+
+// PreviewRecipients lists the registered recipients by name. The list is
+// staff, a handful of people, so it is read whole.
+func (s *Store) PreviewRecipients(ctx context.Context) ([]PreviewRecipient, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keyPreviewRecipients()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: preview recipients: %w", err)
+	}
+	out := make([]PreviewRecipient, 0, len(h))
+	for openid, v := range h {
+		var r PreviewRecipient
+		if err := json.Unmarshal([]byte(v), &r); err != nil {
+			return nil, fmt.Errorf("store: preview recipient %s: %w", openid, err)
+		}
+		r.OpenID = openid
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].OpenID < out[j].OpenID
+	})
+	return out, nil
+}

@@ -137,3 +137,34 @@ func TestConsultationStatusAndCommunities(t *testing.T) {
 		t.Errorf("Communities = %v, %v", got, err)
 	}
 }
+
+func TestPreviewRecipients(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	at := time.Unix(1_800_000_000, 0)
+	for _, r := range []store.PreviewRecipient{
+		{OpenID: "oB", Name: "张三", AddedBy: "ap", AddedAt: at},
+		{OpenID: "oA", Name: "李四", AddedBy: "ap", AddedAt: at},
+		{OpenID: "oB", Name: "张三（法治办）", AddedBy: "ap2", AddedAt: at},
+	} {
+		if err := st.PutPreviewRecipient(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := st.PreviewRecipients(ctx)
+	if err != nil || len(list) != 2 || list[0].OpenID != "oB" || list[0].Name != "张三（法治办）" || list[1].AddedBy != "ap" || !list[1].AddedAt.Equal(at) {
+		t.Fatalf("list %+v, %v", list, err)
+	}
+	if r, ok, err := st.PreviewRecipient(ctx, "oA"); !ok || err != nil || r.Name != "李四" {
+		t.Errorf("oA: %+v %v %v", r, ok, err)
+	}
+	if _, ok, _ := st.PreviewRecipient(ctx, "oResident"); ok {
+		t.Error("an unregistered openid is found")
+	}
+	if had, err := st.DeletePreviewRecipient(ctx, "oA"); !had || err != nil {
+		t.Errorf("delete: %v %v", had, err)
+	}
+	if had, _ := st.DeletePreviewRecipient(ctx, "oA"); had {
+		t.Error("deleted twice")
+	}
+}

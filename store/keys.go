@@ -72,6 +72,8 @@ import "strconv"
 //	                                         any address: n, last_ms; expires a day after the last one
 //	console:account:<user>           hash    console account kept in Redis: hash (bcrypt), role
 //	console:audit                    list    state-changing console actions as JSON (last 10000)
+//	console:preview                  hash    staff registered to receive campaign previews:
+//	                                         openid → JSON {name, added_by, added_at}
 //
 // A run's per-recipient keys hold openids; they expire runRetention after
 // the run ends (erasure on unsubscribe does not reach into them earlier).
@@ -160,3 +162,5 @@ func (s *Store) keySession(id string) string       { return s.key("console", "se
 func (s *Store) keyLoginFail(user string) string   { return s.key("console", "fail", user) }
 func (s *Store) keyAccount(user string) string     { return s.key("console", "account", user) }
 func (s *Store) keyAudit() string                  { return s.key("console", "audit") }
+
+func (s *Store) keyPreviewRecipients() string { return s.key("console", "preview") }

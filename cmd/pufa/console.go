@@ -49,6 +49,10 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if err != nil {
 		return nil, err
 	}
+	previews, err := console.ParsePreviewRecipients(cfg.Console.PreviewRecipients)
+	if err != nil {
+		return nil, err
+	}
 	proxies, err := parsePrefixes(cfg.HTTP.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
@@ -60,7 +64,7 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	return console.New(console.Options{
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
-		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, Logger: logger,
+		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger,
 	})
 }
 
