@@ -191,3 +191,31 @@ func TestEndedCampaignsAreNotEdited(t *testing.T) {
 		})
 	}
 }
+
+// Counts past the bound are refused in Chinese naming the field, from the
+// form and the API alike, and nothing is saved.
+func TestLedgerCountsBoundedInTheConsole(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.login("ed", "editor-pass")
+	for _, f := range []struct{ field, value, name string }{
+		{"count", "9223372036854775807", "数量"},
+		{"participants", "9223372036854775807", "参与人次"},
+		{"count", "9223372036854775808", "数量"}, // not even an int64
+		{"participants", "很多", "参与人次"},
+	} {
+		form := url.Values{"csrf": {c.csrf}, "date": {"2026-03-05"}, "kind": {"lecture"}, "count": {"1"}, "participants": {"0"}}
+		form.Set(f.field, f.value)
+		resp, _ := c.post("/console/ledger", form)
+		if loc, _ := url.QueryUnescape(resp.Header.Get("Location")); !strings.Contains(loc, "err=") || !strings.Contains(loc, f.name) {
+			t.Errorf("%s=%s: %s", f.field, f.value, loc)
+		}
+	}
+	code, raw := e.api("POST", "/console/api/ledger", editorToken, map[string]any{"date": "2026-03-05", "kind": "讲座", "count": int64(1) << 62})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(string(raw), "数量") {
+		t.Errorf("API: %d %s", code, raw)
+	}
+	if got, _ := e.st.LedgerEntries(context.Background(), "2026-01-01", "2026-12-31"); len(got) != 0 {
+		t.Errorf("%d entries saved", len(got))
+	}
+}

@@ -486,14 +486,24 @@ func (s *Server) ledgerList(w http.ResponseWriter, r *http.Request) {
 }
 
 func formInput(r *http.Request) (ledger.Input, error) {
-	count, err1 := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("count")), 10, 64)
-	parts := int64(0)
-	var err2 error
-	if p := strings.TrimSpace(r.PostFormValue("participants")); p != "" {
-		parts, err2 = strconv.ParseInt(p, 10, 64)
+	num := func(field, label string, limit int64, empty bool) (int64, error) {
+		v := strings.TrimSpace(r.PostFormValue(field))
+		if v == "" && empty {
+			return 0, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s须为 0 到 %d 之间的整数", label, limit)
+		}
+		return n, nil
 	}
-	if err1 != nil || err2 != nil {
-		return ledger.Input{}, errors.New("数量和参与人次须为整数")
+	count, err := num("count", "数量", ledger.MaxCount, false)
+	if err != nil {
+		return ledger.Input{}, err
+	}
+	parts, err := num("participants", "参与人次", ledger.MaxParticipants, true)
+	if err != nil {
+		return ledger.Input{}, err
 	}
 	return ledger.Input{Date: r.PostFormValue("date"), Community: r.PostFormValue("community"), Kind: r.PostFormValue("kind"),
 		Count: count, Participants: parts, Note: r.PostFormValue("note")}, nil
