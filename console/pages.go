@@ -293,6 +293,8 @@ type campaignData struct {
 	YAML       string
 	Editable   bool
 	Recipients []previewEntry // who may receive a preview
+	Runs       []campaigns.RunStats
+	RunPager   pager
 }
 
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
@@ -311,7 +313,13 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := campaignData{Stats: st, Def: def}
+	d := campaignData{Stats: st, Def: def, RunPager: pageOf(r)}
+	// A recurring campaign gathers a run per fire: newest first, a page at a time.
+	runs := make([]campaigns.RunStats, len(st.Runs))
+	for i, run := range st.Runs {
+		runs[len(runs)-1-i] = run
+	}
+	d.Runs = pageSlice(&d.RunPager, runs)
 	if d.Recipients, err = s.previews.all(r.Context()); err != nil {
 		s.fail(w, r, err)
 		return
@@ -533,6 +541,7 @@ type entryData struct {
 	Entry   ledger.Entry
 	History []ledger.Entry
 	Kinds   []ledger.Kind
+	Pager   pager
 }
 
 func (s *Server) ledgerDetail(w http.ResponseWriter, r *http.Request) {
@@ -551,7 +560,14 @@ func (s *Server) ledgerDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.page(w, r, http.StatusOK, "ledger_entry", "台账 #"+id, entryData{Entry: e, History: h, Kinds: ledger.Kinds()})
+	// Every edit keeps a version: newest first, a page at a time.
+	d := entryData{Entry: e, Kinds: ledger.Kinds(), Pager: pageOf(r)}
+	newest := make([]ledger.Entry, len(h))
+	for i, v := range h {
+		newest[len(h)-1-i] = v
+	}
+	d.History = pageSlice(&d.Pager, newest)
+	s.page(w, r, http.StatusOK, "ledger_entry", "台账 #"+id, d)
 }
 
 func (s *Server) ledgerEdit(w http.ResponseWriter, r *http.Request) {
