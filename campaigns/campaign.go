@@ -54,6 +54,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -107,6 +109,32 @@ type Audience struct {
 	Tags        []int64  `json:"tags,omitempty"`        // WeChat tag ids
 	Communities []string `json:"communities,omitempty"` // pufa community ids (from QR scenes)
 	OpenIDs     []string `json:"openids,omitempty"`
+}
+
+// Describe names the audience for staff, e.g. "全部关注者" or
+// "标签 101、102 + 社区 幸福社区 + 指定 3 个 openid".
+func (a Audience) Describe() string {
+	if a.All {
+		return "全部关注者"
+	}
+	var parts []string
+	if len(a.Tags) > 0 {
+		tags := make([]string, len(a.Tags))
+		for i, t := range a.Tags {
+			tags[i] = strconv.FormatInt(t, 10)
+		}
+		parts = append(parts, "标签 "+strings.Join(tags, "、"))
+	}
+	if len(a.Communities) > 0 {
+		parts = append(parts, "社区 "+strings.Join(a.Communities, "、"))
+	}
+	if len(a.OpenIDs) > 0 {
+		parts = append(parts, fmt.Sprintf("指定 %d 个 openid", len(a.OpenIDs)))
+	}
+	if len(parts) == 0 {
+		return "无"
+	}
+	return strings.Join(parts, " + ")
 }
 
 // Content is what is sent; which fields apply depends on the channel.
@@ -238,6 +266,18 @@ type hashed struct {
 	Schedule   Schedule   `json:"schedule"`
 	Window     Window     `json:"window"`
 	QuietHours QuietHours `json:"quiet_hours"`
+}
+
+// ContentHash is a short sha256 (12 hex digits) of what the campaign sends,
+// its channel and content alone, for the audit log: staff can match a
+// preview, an approval and a send to the same text.
+func (c *Campaign) ContentHash() string {
+	b, _ := json.Marshal(struct {
+		Channel Channel `json:"channel"`
+		Content Content `json:"content"`
+	}{c.Channel, c.Content}) // plain data: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
 }
 
 // Hash identifies the approved substance of the campaign.

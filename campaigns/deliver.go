@@ -61,6 +61,7 @@ type Store interface {
 	TakeRate(ctx context.Context, name string, perSecond float64, burst, n int) (time.Duration, error)
 	ClaimMassQuota(ctx context.Context, day, holder string) (bool, string, error)
 	CommunityMembers(ctx context.Context, community string) ([]string, error)
+	Audit(ctx context.Context, e store.AuditEntry) error
 }
 
 // Run counters and item statuses.

@@ -314,8 +314,10 @@ func TestEditAfterApprovalNeedsNewApproval(t *testing.T) {
 }
 
 func TestPreviewGoesToStaffAndDoesNotStick(t *testing.T) {
-	e := newEnv(t, envOpts{followers: 5, files: []string{massAllYAML}})
-	if err := e.m.Preview(bg, "mass-all", "o_sim_000003", "审核员"); err != nil {
+	e := newEnv(t, envOpts{followers: 5, files: []string{massAllYAML}, mgrOpts: func(o *campaigns.Options) {
+		o.PreviewTo = staff{"o_sim_000003": "审核员"}
+	}})
+	if _, err := e.m.Preview(bg, "mass-all", "o_sim_000003", "审核员"); err != nil {
 		t.Fatal(err)
 	}
 	if k := e.kind(wxsim.KindPreview); k.Messages != 1 {

@@ -29,6 +29,24 @@ type Previewer interface {
 	PreviewNews(ctx context.Context, openid, mediaID string) error
 }
 
+// PreviewRecipients is the office's register of staff who may receive
+// previews (console.PreviewList implements it).
+type PreviewRecipients interface {
+	// PreviewRecipient returns the display name of a registered openid.
+	PreviewRecipient(ctx context.Context, openid string) (name string, ok bool, err error)
+}
+
+// ErrNotPreviewRecipient refuses a preview to an openid the office has not
+// registered as staff.
+var ErrNotPreviewRecipient = errors.New("campaigns: preview: not a registered staff preview recipient (预览只能发给已登记的工作人员)")
+
+// PreviewResult says who received a preview of which content.
+type PreviewResult struct {
+	OpenID      string
+	Name        string
+	ContentHash string // Campaign.ContentHash of what was sent
+}
+
 // Options configure a Manager. Store and Definitions are required; the
 // WeChat parts only for commands that talk to WeChat.
 type Options struct {
@@ -37,6 +55,7 @@ type Options struct {
 	Sender      Sender
 	Audience    AudienceSource
 	Previewer   Previewer
+	PreviewTo   PreviewRecipients // who may receive previews; nil = nobody
 	Logger      *slog.Logger
 	Now         func() time.Time
 
@@ -239,9 +258,13 @@ func (m *Manager) Approve(ctx context.Context, id, by string) error {
 		return err
 	}
 	now := m.now()
-	return m.setState(ctx, id, st, EvApprove, by, "hash "+c.Hash(), map[string]string{
+	err = m.setState(ctx, id, st, EvApprove, by, "hash "+c.Hash(), map[string]string{
 		"approved_by": by, "approved_at": strconv.FormatInt(now.Unix(), 10), "approved_hash": c.Hash(),
 	})
+	if err == nil {
+		m.audit(ctx, by, "campaign.approve", id, sendDetail(c))
+	}
+	return err
 }
 
 // Pause stops a campaign: no new fires, and workers of a run in progress
@@ -309,18 +332,30 @@ func (m *Manager) autoPause(ctx context.Context, id string, fire time.Time, reas
 // Preview sends c's content to one staff member (a WeChat mass preview for
 // mass content, the message itself otherwise). Previews use a fresh
 // Broadcast in the wechat adapter, so they cannot poison later sends.
-func (m *Manager) Preview(ctx context.Context, id, openid, by string) error {
+func (m *Manager) Preview(ctx context.Context, id, openid, by string) (PreviewResult, error) {
 	c, err := m.Get(id)
 	if err != nil {
-		return err
+		return PreviewResult{}, err
 	}
 	if openid == "" {
-		return errors.New("campaigns: preview: --to OPENID is required")
+		return PreviewResult{}, errors.New("campaigns: preview: --to OPENID is required")
+	}
+	// An unapproved draft may reach only staff the office registered:
+	// "preview" must never be a way around approval to residents.
+	name, ok := "", false
+	if m.opts.PreviewTo != nil {
+		if name, ok, err = m.opts.PreviewTo.PreviewRecipient(ctx, openid); err != nil {
+			return PreviewResult{}, fmt.Errorf("campaigns: preview %s: %w", id, err)
+		}
+	}
+	if !ok {
+		m.log.WarnContext(ctx, "campaigns: preview refused: recipient not registered", slog.String("campaign", id), slog.String("by", by))
+		return PreviewResult{}, fmt.Errorf("%w: %s", ErrNotPreviewRecipient, openid)
 	}
 	switch c.Channel {
 	case ChannelMass:
 		if m.opts.Previewer == nil {
-			return errors.New("campaigns: preview: no WeChat client")
+			return PreviewResult{}, errors.New("campaigns: preview: no WeChat client")
 		}
 		if c.Content.MediaID != "" {
 			err = m.opts.Previewer.PreviewNews(ctx, openid, c.Content.MediaID)
@@ -338,11 +373,29 @@ func (m *Manager) Preview(ctx context.Context, id, openid, by string) error {
 		err = m.opts.Sender.SendText(ctx, openid, c.Content.Text)
 	}
 	if err != nil {
-		return fmt.Errorf("campaigns: preview %s: %w", id, err)
+		return PreviewResult{}, fmt.Errorf("campaigns: preview %s: %w", id, err)
 	}
-	return m.opts.Store.SetCampaignFields(ctx, id, map[string]string{
+	res := PreviewResult{OpenID: openid, Name: name, ContentHash: c.ContentHash()}
+	m.audit(ctx, by, "campaign.preview", id, fmt.Sprintf("接收人：%s（%s）；内容 sha256:%s", name, openid, res.ContentHash))
+	return res, m.opts.Store.SetCampaignFields(ctx, id, map[string]string{
 		"previewed_by": by, "previewed_at": strconv.FormatInt(m.now().Unix(), 10), "previewed_hash": c.Hash(),
 	})
+}
+
+// audit appends to the staff audit log (the console's). Previews,
+// approvals and sends are recorded here, with recipients and the content
+// hash, so every way in (console, API, CLI, scheduler) is covered once. A
+// failure to record is logged: the action itself already happened.
+func (m *Manager) audit(ctx context.Context, by, action, id, detail string) {
+	e := store.AuditEntry{At: m.now(), User: by, Action: action, Target: id, Detail: detail}
+	if err := m.opts.Store.Audit(context.WithoutCancel(ctx), e); err != nil {
+		m.log.ErrorContext(ctx, "campaigns: audit log", slog.String("action", action), slog.String("campaign", id), slog.Any("err", err))
+	}
+}
+
+// sendDetail is the audit text of an approval or a send: who receives what.
+func sendDetail(c *Campaign) string {
+	return fmt.Sprintf("渠道：%s；接收对象：%s；内容 sha256:%s", c.Channel, c.Audience.Describe(), c.ContentHash())
 }
 
 // Start runs fire of campaign id, which the caller (the scheduler) has
@@ -360,6 +413,7 @@ func (m *Manager) Start(ctx context.Context, id string, fire time.Time) (RunResu
 	if err != nil {
 		return RunResult{}, err
 	}
+	m.audit(ctx, "scheduler", "campaign.send", id, "推送 "+fire.In(CST).Format("2006-01-02 15:04")+"；"+sendDetail(c))
 	return m.runFire(ctx, c, defOf(c), fire, RunOptions{})
 }
 
@@ -420,6 +474,7 @@ func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.
 		map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
 		return time.Time{}, RunResult{}, err
 	}
+	m.audit(ctx, "cli", "campaign.send", id, "手动推送 "+fire.In(CST).Format("2006-01-02 15:04")+"；"+sendDetail(c))
 	res, err := m.runFire(ctx, c, defOf(c), fire, opts)
 	return fire, res, err
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -39,6 +40,9 @@ type Config struct {
 // HTTP configures the listener.
 type HTTP struct {
 	Addr string `yaml:"addr"`
+	// TrustedProxies are the reverse proxies (CIDR) whose X-Forwarded-For
+	// and X-Forwarded-Proto headers are believed; empty = none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Redis selects the Redis deployment holding all state.
@@ -111,6 +115,9 @@ type Console struct {
 	APITokens    []string `yaml:"api_tokens"` // "name:role:sha256-hex of the token"
 	SessionTTL   Duration `yaml:"session_ttl"`
 	SecureCookie bool     `yaml:"secure_cookie"`
+	// PreviewRecipients are staff who may receive campaign previews, as
+	// "openid:显示名", besides those approvers register in the console.
+	PreviewRecipients []string `yaml:"preview_recipients"`
 }
 
 // Metrics configures the Prometheus listener and who may scrape it.
@@ -168,7 +175,7 @@ func Default() Config {
 		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
 		Quiz:    Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
-		Console: Console{SessionTTL: Duration(12 * time.Hour)},
+		Console: Console{SessionTTL: Duration(12 * time.Hour), SecureCookie: true},
 		Metrics: Metrics{Addr: "127.0.0.1:9464", Allow: []string{"127.0.0.0/8", "::1/128"}},
 		Log:     Log{Level: "info", Format: "text"},
 	}
@@ -327,6 +334,11 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q is not host:port", c.HTTP.Addr)
 	}
+	for _, p := range c.HTTP.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			bad("http.trusted_proxies", "%q is not a CIDR such as 127.0.0.1/32 or 10.0.0.0/8", p)
+		}
+	}
 	if len(c.Redis.Addrs) == 0 {
 		bad("redis.addrs", "at least one address is required")
 	}
@@ -437,6 +449,12 @@ func (c Config) Validate() error {
 			bad("console.api_tokens", "%s is not name:editor|approver:sha256-hex (the token's hash, from `pufa console token`)", entryName(tok, i))
 		}
 	}
+	for _, p := range c.Console.PreviewRecipients {
+		openid, name, _ := strings.Cut(p, ":")
+		if !validOpenID(openid) || strings.TrimSpace(name) == "" {
+			bad("console.preview_recipients", "%q is not openid:显示名 (the openid of a staff member who follows the account)", p)
+		}
+	}
 	if d := time.Duration(c.Console.SessionTTL); d < 5*time.Minute {
 		bad("console.session_ttl", "%s is below 5m", d)
 	}
@@ -469,6 +487,20 @@ func (c Config) Validate() error {
 		bad("log.format", "%q is not one of text, json", c.Log.Format)
 	}
 	return errors.Join(errs...)
+}
+
+// validOpenID accepts what a WeChat openid looks like: 6 to 64 letters,
+// digits, '-' or '_'.
+func validOpenID(s string) bool {
+	if len(s) < 6 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func isHex64(s string) bool {

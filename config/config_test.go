@@ -26,6 +26,11 @@ func TestDefaultsAreValid(t *testing.T) {
 		cfg.WeChat.APIBase != "https://api.weixin.qq.com" || time.Duration(cfg.WeChat.MaxClockSkew) != 5*time.Minute {
 		t.Errorf("unexpected defaults: %+v", cfg)
 	}
+	// Outside the demo, console cookies are Secure unless turned off, and
+	// no proxy's forwarded headers are believed until one is named.
+	if !cfg.Console.SecureCookie || len(cfg.HTTP.TrustedProxies) != 0 {
+		t.Errorf("console.secure_cookie = %v, http.trusted_proxies = %v", cfg.Console.SecureCookie, cfg.HTTP.TrustedProxies)
+	}
 }
 
 func TestExampleDocumentsEveryKeyAndLoads(t *testing.T) {
@@ -125,6 +130,9 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"plain mode with a key", "wechat:\n  app_id: wx1\n  mode: plain\n  encoding_aes_key: abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n", nil, "wechat.mode"},
 		{"unknown mode", "wechat:\n  mode: secure\n", nil, "wechat.mode"},
 		{"unknown mode from env", "", []string{"PUFA_WECHAT_MODE=aes"}, "wechat.mode"},
+		{"trusted proxy not a CIDR", "http:\n  trusted_proxies: [nginx]\n", nil, "http.trusted_proxies"},
+		{"preview recipient without a name", "console:\n  preview_recipients: [oStaff0001]\n", nil, "console.preview_recipients"},
+		{"preview recipient not an openid", "console:\n  preview_recipients: [\"o staff:张三\"]\n", nil, "console.preview_recipients"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

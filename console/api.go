@@ -8,6 +8,7 @@ import (
 
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/ledger"
+	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 )
 
@@ -17,8 +18,7 @@ import (
 func (s *Server) apiDashboard(w http.ResponseWriter, r *http.Request) {
 	d, err := s.dashboardFigures(r)
 	if err != nil {
-		s.log.Error("api dashboard", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "internal error")
+		s.apiFail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -30,13 +30,16 @@ func (s *Server) apiDashboard(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiCampaigns(w http.ResponseWriter, r *http.Request) {
 	list, err := s.opts.Campaigns.List(r.Context())
 	if err != nil && list == nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		s.apiFail(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []campaigns.Stats{}
+	p := pageOf(r)
+	page := pageSlice(&p, list)
+	if page == nil {
+		page = []campaigns.Stats{}
 	}
-	writeJSON(w, http.StatusOK, list)
+	p.setHeaders(w)
+	writeJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) apiCampaign(w http.ResponseWriter, r *http.Request) {
@@ -46,7 +49,7 @@ func (s *Server) apiCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		s.apiFail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -61,14 +64,19 @@ func (s *Server) apiCampaignAction(action string) http.HandlerFunc {
 		case errors.Is(err, campaigns.ErrNotFound):
 			writeJSONError(w, http.StatusNotFound, "no such campaign")
 			return
+		case errors.Is(err, campaigns.ErrTransition), errors.Is(err, campaigns.ErrConflict):
+			writeJSONError(w, http.StatusConflict, s.userError(err))
+			return
 		case err != nil:
-			writeJSONError(w, http.StatusConflict, err.Error())
+			s.apiFail(w, r, err)
 			return
 		}
-		s.audit(r.Context(), u.Name, "campaign."+action, id, "api")
+		if action != "approve" { // the manager audits approvals, with the content hash
+			s.audit(r.Context(), u.Name, "campaign."+action, id, "api")
+		}
 		st, err := s.opts.Campaigns.Stats(r.Context(), id)
 		if err != nil {
-			writeJSONError(w, http.StatusInternalServerError, err.Error())
+			s.apiFail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, st)
@@ -76,11 +84,21 @@ func (s *Server) apiCampaignAction(action string) http.HandlerFunc {
 }
 
 func (s *Server) apiLedgerList(w http.ResponseWriter, r *http.Request) {
-	from, to := s.ledgerRange(r)
-	entries, err := s.opts.Ledger.List(r.Context(), from, to)
+	from, to, err := s.period(r)
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
+	}
+	p := pageOf(r)
+	entries, total, err := s.opts.Ledger.Page(r.Context(), from, to, p.Offset(), p.PerPage)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	p.Total = total
+	p.setHeaders(w)
+	if entries == nil {
+		entries = []ledger.Entry{}
 	}
 	writeJSON(w, http.StatusOK, entries)
 }
@@ -123,13 +141,13 @@ func (s *Server) apiLedgerAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		s.apiFail(w, r, err)
 		return
 	}
 	s.audit(r.Context(), u.Name, "ledger.add", id, "api")
 	e, err := s.opts.Ledger.Get(r.Context(), id)
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		s.apiFail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, e)
@@ -143,12 +161,12 @@ func (s *Server) apiLedgerGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		s.apiFail(w, r, err)
 		return
 	}
 	h, err := s.opts.Ledger.History(r.Context(), id)
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		s.apiFail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entry": e, "history": h})
@@ -173,7 +191,7 @@ func (s *Server) apiLedgerEdit(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such entry")
 		return
 	case err != nil:
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		s.apiFail(w, r, err)
 		return
 	}
 	s.audit(r.Context(), u.Name, "ledger.edit", id, "api")
@@ -190,13 +208,14 @@ type apiConsultation struct {
 }
 
 func (s *Server) apiConsultations(w http.ResponseWriter, r *http.Request) {
-	list, err := s.consultList(r, r.URL.Query().Get("status"))
+	d, err := s.consultPage(r)
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		s.apiFail(w, r, err)
 		return
 	}
-	out := make([]apiConsultation, 0, len(list))
-	for _, c := range list {
+	d.Pager.setHeaders(w)
+	out := make([]apiConsultation, 0, len(d.List))
+	for _, c := range d.List {
 		out = append(out, apiConsultation{ID: c.ID, Question: c.Question, Status: c.Status, Created: c.Created})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -212,13 +231,17 @@ func (s *Server) apiConsultationStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	u := userFrom(r.Context())
+	if !validStatus(b.Status) {
+		writeJSONError(w, http.StatusUnprocessableEntity, "状态只能是 new、answered 或 closed")
+		return
+	}
 	err := s.st.SetConsultationStatus(r.Context(), id, b.Status)
 	if errors.Is(err, store.ErrNotFound) {
 		writeJSONError(w, http.StatusNotFound, "no such consultation")
 		return
 	}
 	if err != nil {
-		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
+		s.apiFail(w, r, err)
 		return
 	}
 	s.audit(r.Context(), u.Name, "consultation.status", id, b.Status)
@@ -227,18 +250,28 @@ func (s *Server) apiConsultationStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 	rep, _, err := s.buildReport(r)
-	if err != nil {
+	if errors.Is(err, errBadRequest) || errors.Is(err, report.ErrPeriod) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
-	log, err := s.st.AuditLog(r.Context(), 300)
+	p := pageOf(r)
+	log, total, err := s.st.AuditPage(r.Context(), p.Offset(), p.PerPage)
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		s.apiFail(w, r, err)
 		return
+	}
+	p.Total = total
+	p.setHeaders(w)
+	if log == nil {
+		log = []store.AuditEntry{}
 	}
 	writeJSON(w, http.StatusOK, log)
 }

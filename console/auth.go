@@ -8,8 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,12 +25,28 @@ const (
 	RoleApprover = "approver"
 )
 
-// Lockout policy: this many failed logins of one account from one IP lock
-// that pair out for LockoutWindow.
+// Login delays. Failures are counted per account, from whatever address:
+// an attacker gains nothing by rotating addresses, and staff behind a
+// shared proxy address are not locked out by each other. The first
+// MaxFailures attempts are free; then each further attempt waits
+// FirstLoginDelay, doubling after every failure up to MaxLoginDelay. It is
+// a delay, not a lock: a stranger can slow an account down to one guess
+// per MaxLoginDelay but never shut its owner out for good, and
+// `pufa console unlock USER` clears it at once. The count is forgotten
+// after a success, or a day after the last attempt.
 const (
-	MaxFailures   = 5
-	LockoutWindow = 15 * time.Minute
+	MaxFailures     = 5
+	FirstLoginDelay = 2 * time.Second
+	MaxLoginDelay   = 15 * time.Minute
+	failuresKept    = 24 * time.Hour
 )
+
+// loginPolicy is the delays above for the store.
+var loginPolicy = store.LoginPolicy{Free: MaxFailures, Base: FirstLoginDelay, Max: MaxLoginDelay, Keep: failuresKept}
+
+// maxUserName bounds a login name, so a stranger cannot make Redis keep
+// huge failure keys.
+const maxUserName = 64
 
 const (
 	sessionCookie = "pufa_session"
@@ -64,6 +80,16 @@ func HashPassword(password string) (string, error) {
 }
 
 func validRole(r string) bool { return r == RoleEditor || r == RoleApprover }
+
+// CheckUserName refuses account names the console cannot keep: empty,
+// longer than 64 bytes, or holding ':' (the separator of console.accounts
+// entries) or white space.
+func CheckUserName(name string) error {
+	if name == "" || len(name) > maxUserName || strings.ContainsAny(name, ": \t\r\n") {
+		return fmt.Errorf("console: user name %q must be 1-%d bytes without ':' or spaces", name, maxUserName)
+	}
+	return nil
+}
 
 // ParseAccounts reads console.accounts entries, "user:role:bcrypt-hash".
 func ParseAccounts(entries []string) ([]Account, error) {
@@ -127,31 +153,27 @@ func userFrom(ctx context.Context) user {
 	return u
 }
 
-// clientIP is the TCP peer. Behind a reverse proxy every client shares the
-// proxy's address, so the lockout then works per account.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// waitError means the account must wait before its next login attempt.
+type waitError struct{ wait time.Duration }
 
-// errLocked means the account+IP pair is locked out.
-var errLocked = errors.New("console: locked out")
+func (e waitError) Error() string { return fmt.Sprintf("console: login must wait %s", e.wait) }
 
 // errBadLogin means the user or password is wrong.
 var errBadLogin = errors.New("console: wrong user or password")
 
-// authenticate checks a login and counts failures; the lockout is checked
-// before the password so a locked pair learns nothing.
-func (s *Server) authenticate(ctx context.Context, name, password, ip string) (Account, error) {
-	n, err := s.st.LoginFailures(ctx, name, ip)
+// authenticate checks a login. The attempt is admitted (and counted as a
+// failure) before the password is checked, so one that must wait learns
+// nothing, and concurrent guesses cannot slip in together.
+func (s *Server) authenticate(ctx context.Context, name, password string) (Account, error) {
+	if len(name) > maxUserName {
+		return Account{}, errBadLogin
+	}
+	wait, err := s.st.LoginAttempt(ctx, name, s.opts.Now(), loginPolicy)
 	if err != nil {
 		return Account{}, err
 	}
-	if n >= MaxFailures {
-		return Account{}, errLocked
+	if wait > 0 {
+		return Account{}, waitError{wait}
 	}
 	acct, ok, err := s.account(ctx, name)
 	if err != nil {
@@ -164,12 +186,9 @@ func (s *Server) authenticate(ctx context.Context, name, password, ip string) (A
 		hash = []byte(acct.Hash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !ok {
-		if _, err := s.st.AddLoginFailure(ctx, name, ip, LockoutWindow); err != nil {
-			return Account{}, err
-		}
 		return Account{}, errBadLogin
 	}
-	if err := s.st.ClearLoginFailures(ctx, name, ip); err != nil {
+	if _, err := s.st.ClearLoginFailures(ctx, name); err != nil {
 		return Account{}, err
 	}
 	return acct, nil
@@ -189,14 +208,25 @@ func (s *Server) account(ctx context.Context, name string) (Account, bool, error
 	return Account{User: name, Role: role, Hash: hash}, true, nil
 }
 
-func (s *Server) newSession(ctx context.Context, w http.ResponseWriter, a Account) error {
+// credential fingerprints what a session was granted on: the account's
+// role and password hash. A session is honoured only while its account
+// still has the same fingerprint, so a demotion, a new password or a
+// removal (in console.accounts after a restart, or in Redis at once) ends
+// every session of that account on its next request. A new bcrypt hash of
+// the same password counts as a change too.
+func credential(a Account) string {
+	sum := sha256.Sum256([]byte(a.Role + "\x00" + a.Hash))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (s *Server) newSession(ctx context.Context, w http.ResponseWriter, r *http.Request, a Account) error {
 	id := randomHex(32)
-	sess := store.Session{User: a.User, Role: a.Role, CSRF: randomHex(32), Created: s.opts.Now()}
+	sess := store.Session{User: a.User, Role: a.Role, CSRF: randomHex(32), Created: s.opts.Now(), Cred: credential(a)}
 	if err := s.st.PutSession(ctx, id, sess, s.opts.SessionTTL); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/console/", HttpOnly: true,
-		Secure: s.opts.SecureCookie, SameSite: http.SameSiteStrictMode, MaxAge: int(s.opts.SessionTTL.Seconds())})
+		Secure: s.secureCookie(r), SameSite: http.SameSiteStrictMode, MaxAge: int(s.opts.SessionTTL.Seconds())})
 	return nil
 }
 
@@ -210,7 +240,18 @@ func (s *Server) sessionUser(r *http.Request) (user, bool, error) {
 	if err != nil || !ok {
 		return user{}, false, err
 	}
-	return user{Name: sess.User, Role: sess.Role, CSRF: sess.CSRF, Session: c.Value}, true, nil
+	acct, ok, err := s.account(r.Context(), sess.User)
+	if err != nil {
+		return user{}, false, err
+	}
+	if !ok || subtle.ConstantTimeCompare([]byte(credential(acct)), []byte(sess.Cred)) != 1 {
+		s.log.Info("console session ended: account changed or removed", "user", sess.User)
+		if err := s.st.DeleteSession(r.Context(), c.Value); err != nil {
+			return user{}, false, err
+		}
+		return user{}, false, nil
+	}
+	return user{Name: acct.User, Role: acct.Role, CSRF: sess.CSRF, Session: c.Value}, true, nil
 }
 
 // tokenUser resolves "Authorization: Bearer <token>".
@@ -283,14 +324,17 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 		return
 	}
-	s.renderLogin(w, http.StatusOK, "")
+	s.renderLogin(w, r, http.StatusOK, "")
 }
 
-func (s *Server) renderLogin(w http.ResponseWriter, status int, msg string) {
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	tok := randomHex(16)
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/console/", HttpOnly: true,
-		Secure: s.opts.SecureCookie, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	s.render(w, status, "login", map[string]any{"CSRF": tok, "Error": msg})
+		Secure: s.secureCookie(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	// A Secure cookie forced by config on a plain-HTTP request is dropped
+	// by the browser and the login would loop silently: say why instead.
+	insecure := s.opts.SecureCookie && !s.isHTTPS(r)
+	s.render(w, status, "login", map[string]any{"CSRF": tok, "Error": msg, "Insecure": insecure})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -300,27 +344,44 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("user"))
-	ip := clientIP(r)
-	a, err := s.authenticate(r.Context(), name, r.PostFormValue("password"), ip)
+	ip := s.clientIP(r)
+	a, err := s.authenticate(r.Context(), name, r.PostFormValue("password"))
+	var wait waitError
 	switch {
-	case errors.Is(err, errLocked):
-		s.log.Warn("console login locked out", "user", name, "ip", ip)
-		s.renderLogin(w, http.StatusTooManyRequests, fmt.Sprintf("登录失败次数过多，账户已锁定，请 %d 分钟后再试。", int(LockoutWindow.Minutes())))
+	case errors.As(err, &wait):
+		s.log.Warn("console login delayed", "user", name, "ip", ip, "wait", wait.wait)
+		w.Header().Set("Retry-After", strconv.Itoa(waitSeconds(wait.wait)))
+		s.renderLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("该账户登录失败次数过多，请 %s后再试。", waitText(wait.wait)))
 		return
 	case errors.Is(err, errBadLogin):
 		s.log.Info("console login failed", "user", name, "ip", ip)
-		s.renderLogin(w, http.StatusUnauthorized, "用户名或密码错误。")
+		s.renderLogin(w, r, http.StatusUnauthorized, "用户名或密码错误。")
 		return
 	case err != nil:
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.newSession(r.Context(), w, a); err != nil {
+	if err := s.newSession(r.Context(), w, r, a); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.audit(r.Context(), a.User, "login", "", ip)
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
+}
+
+// waitSeconds rounds a wait up to whole seconds.
+func waitSeconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
+
+// waitText is a wait for staff: "8 秒", "3 分 20 秒".
+func waitText(d time.Duration) string {
+	sec := waitSeconds(d)
+	if sec < 60 {
+		return fmt.Sprintf("%d 秒", sec)
+	}
+	if sec%60 == 0 {
+		return fmt.Sprintf("%d 分钟", sec/60)
+	}
+	return fmt.Sprintf("%d 分 %d 秒", sec/60, sec%60)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -42,7 +42,13 @@ type bankEnv struct {
 // 问答库 page; the console's clock is now (nil = bankNow).
 func newBankEnv(t *testing.T, now func() time.Time) *bankEnv {
 	t.Helper()
-	e := newEnv(t)
+	return newBankEnvWith(t, now, envOptions{})
+}
+
+// newBankEnvWith is newBankEnv on newEnvWith(o).
+func newBankEnvWith(t *testing.T, now func() time.Time, o envOptions) *bankEnv {
+	t.Helper()
+	e := newEnvWith(t, o)
 	kb, err := knowledge.New(knowledge.Options{BankFiles: []string{"labour-pay.yaml"}})
 	if err != nil {
 		t.Fatal(err)
@@ -331,7 +337,7 @@ func addEntries(t *testing.T, e *bankEnv, n int) {
 
 var rowRe = regexp.MustCompile(`<td class="col-id"><a href="/console/bank/([a-z0-9-]+)">`)
 
-func rows(body string) []string {
+func bankRows(body string) []string {
 	var ids []string
 	for _, m := range rowRe.FindAllStringSubmatch(body, -1) {
 		ids = append(ids, m[1])
@@ -370,7 +376,7 @@ func TestBankListSearchAndPages(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d", tt.query, resp.StatusCode)
 		}
-		ids := rows(body)
+		ids := bankRows(body)
 		if !strings.Contains(body, fmt.Sprintf("共 %d 条", tt.total)) || len(ids) != tt.count {
 			t.Errorf("%s: %d rows, want %d of %d (%s)", tt.query, len(ids), tt.count, tt.total, regexp.MustCompile(`共 \d+ 条`).FindString(body))
 			continue
@@ -391,7 +397,7 @@ func TestBankListSearchAndPages(t *testing.T) {
 		t.Fatal("no next-page link")
 	}
 	_, body = ed.get(html.UnescapeString(next[1]))
-	if ids := rows(body); len(ids) != 11 || ids[0] != "extra-49" {
+	if ids := bankRows(body); len(ids) != 11 || ids[0] != "extra-49" {
 		t.Errorf("page 2 of the search: %v", ids)
 	}
 	// Office entries are marked and read-only.
@@ -438,7 +444,7 @@ func TestBankEntryPage(t *testing.T) {
 		t.Error("an approver lacks the review button or the history")
 	}
 	_, body = ed.get("/console/bank?status=edited")
-	if ids := rows(body); len(ids) != 1 || ids[0] != arrearsID || !strings.Contains(body, "已修改") {
+	if ids := bankRows(body); len(ids) != 1 || ids[0] != arrearsID || !strings.Contains(body, "已修改") {
 		t.Errorf("edited filter: %v", ids)
 	}
 	if resp, _ := ed.get("/console/bank/no-such-entry"); resp.StatusCode != http.StatusNotFound {

@@ -14,7 +14,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/report"
+	"github.com/pufa-dev/pufa/store"
 )
 
 // chromiumPath finds Debian's chromium. Outside CI a machine without it
@@ -34,13 +37,17 @@ func chromiumPath(t *testing.T) string {
 }
 
 // TestBrowserConsole drives the console in a real headless Chromium: log
-// in, create and approve a campaign, record an activity, search the 问答库,
-// open an entry, have a bad citation refused and save an edit, download the
-// report. With PUFA_SCREENSHOTS=DIR it saves screenshots of the 问答库 pages
-// there, for a person to look at.
+// in, create a campaign, register a staff member for previews and preview
+// to them, approve, record an activity, search the 问答库, open an entry,
+// have a bad citation refused and save an edit, download the report. With
+// PUFA_SCREENSHOTS=DIR it saves a screenshot of each page it visits.
 func TestBrowserConsole(t *testing.T) {
 	bin := chromiumPath(t)
-	be := newBankEnv(t, time.Now)
+	fp := &fakePreviewer{}
+	be := newBankEnvWith(t, time.Now, envOptions{campaigns: func(o *campaigns.Options) {
+		o.Previewer = fp
+		o.PreviewTo = console.PreviewList{Store: o.Store.(*store.Store)}
+	}})
 	e := be.env
 	downloads := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
@@ -97,11 +104,24 @@ func TestBrowserConsole(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("flash")),
 		}},
 	}
+	shots := os.Getenv("PUFA_SCREENSHOTS")
 	run := func(name string, actions []chromedp.Action[V]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		if shots == "" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot after %s: %v", name, err)
+		}
+		file := filepath.Join(shots, strings.ReplaceAll(name, " ", "-")+".png")
+		if err := os.WriteFile(file, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s", file)
 	}
 	for _, s := range steps {
 		run(s.name, s.actions)
@@ -111,6 +131,23 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	if flash := text("flash"); !strings.Contains(flash, "草稿") {
 		t.Errorf("create flash = %q", flash)
+	}
+	run("register a preview recipient", []chromedp.Action[V]{
+		chromedp.Navigate(base + "/console/preview-recipients"),
+		chromedp.WaitVisible(chromedp.ID("preview-add")),
+		chromedp.SendKeys(chromedp.ID("r-name"), "张三"),
+		chromedp.SendKeys(chromedp.ID("r-openid"), "oStaffBrowser01"),
+		chromedp.Click(chromedp.ID("preview-add-save")),
+		chromedp.WaitVisible(`//p[@id="flash" and contains(., "已登记预览接收人")]`),
+	})
+	run("preview to registered staff", []chromedp.Action[V]{
+		chromedp.Navigate(base + "/console/campaigns/" + campaignID),
+		chromedp.WaitVisible(chromedp.ID("preview-to")),
+		chromedp.Click(chromedp.ID("preview")),
+		chromedp.WaitVisible(`//p[@id="flash" and contains(., "预览已发送给 张三")]`),
+	})
+	if sent := fp.got(); len(sent) != 1 || sent[0] != "oStaffBrowser01" {
+		t.Errorf("previews sent: %v", sent)
 	}
 	run("approve it", []chromedp.Action[V]{
 		chromedp.Click(chromedp.ID("approve")),

@@ -6,13 +6,22 @@
 // under /console/api/ for integration.
 //
 // Pages are rendered on the server with html/template; CSS is embedded and
-// charts are inline SVG, so there is no JavaScript build step.
+// charts are inline SVG, so there is no JavaScript build step. Every list
+// (campaigns, ledger, consultations, audit log), on a page or in the API,
+// is paged: ?page=N&per_page=M, 50 by default, at most 100; the API says
+// X-Total-Count and the next page's Link.
 //
 // Security: passwords are bcrypt hashes (config or Redis); sessions are
 // random 32-byte ids in Redis behind HttpOnly, SameSite=Strict cookies;
 // every form POST carries the session's CSRF token (the login form a
-// double-submit token); 5 failed logins of one account from one IP lock
-// that pair out for 15 minutes; editors draft and record, approvers also
+// double-submit token); after 5 failed logins of one account, from any
+// address, each further attempt waits twice as long as the last (2 s up
+// to 15 minutes; `pufa console unlock` clears it); X-Forwarded-For and
+// X-Forwarded-Proto count only from TrustedProxies; cookies are Secure and
+// HSTS is sent when the request is HTTPS; previews go only to staff on the
+// preview list (console.preview_recipients, or kept by approvers in the
+// console), and the campaign manager audits previews, approvals and sends
+// with their recipients and a content hash; editors draft and record, approvers also
 // approve, resume and cancel; every state-changing action is appended to
 // the audit log. The API takes "Authorization: Bearer <token>", the config
 // holding only each token's SHA-256.
@@ -28,6 +37,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"regexp"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -54,22 +65,32 @@ type Options struct {
 	Accounts    []Account
 	Tokens      []Token
 	SessionTTL  time.Duration // default 12h
-	// SecureCookie marks cookies Secure; set it when served over HTTPS.
+	// SecureCookie marks cookies Secure on every request. Without it they
+	// are Secure when the request came over HTTPS: TLS here, or a trusted
+	// proxy's X-Forwarded-Proto: https.
 	SecureCookie bool
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// PreviewRecipients are the staff from console.preview_recipients: they
+	// may receive previews besides those approvers register in Redis, and
+	// cannot be removed from the console.
+	PreviewRecipients []store.PreviewRecipient
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; from any other peer they are ignored.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
+	Now            func() time.Time
 	// Bank is the answer bank under review (the 问答库 page); nil = no page.
 	Bank *BankSync
 }
 
 // Server serves the console. It is safe for concurrent use.
 type Server struct {
-	opts  Options
-	st    *store.Store
-	log   *slog.Logger
-	pages map[string]*template.Template
-	mux   *http.ServeMux
-	dummy []byte
+	opts     Options
+	previews PreviewList
+	st       *store.Store
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	dummy    []byte
 }
 
 // New checks opts, parses the templates and returns the console.
@@ -90,7 +111,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
-	s := &Server{opts: opts, st: opts.Store, log: opts.Logger.With("component", "console"), dummy: dummy}
+	s := &Server{opts: opts, st: opts.Store, log: opts.Logger.With("component", "console"), dummy: dummy,
+		previews: PreviewList{Fixed: opts.PreviewRecipients, Store: opts.Store}}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -104,13 +126,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "same-origin")
+	if s.isHTTPS(r) {
+		w.Header().Set("Strict-Transport-Security", hstsValue)
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	m.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	m.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(filesOnly{static})))
 	m.HandleFunc("GET /console/login", s.loginPage)
 	m.HandleFunc("POST /console/login", s.login)
 	m.HandleFunc("POST /console/logout", s.requirePage(RoleEditor, s.logout))
@@ -135,6 +160,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/report/download", s.requirePage(RoleEditor, s.reportDownload))
 	m.HandleFunc("GET /console/audit", s.requirePage(RoleEditor, s.auditPage))
 	s.bankRoutes(m) // bank.go
+	m.HandleFunc("GET /console/preview-recipients", s.requirePage(RoleEditor, s.previewRecipients))
+	m.HandleFunc("POST /console/preview-recipients", s.requirePage(RoleApprover, s.previewRecipientAdd))
+	m.HandleFunc("POST /console/preview-recipients/remove", s.requirePage(RoleApprover, s.previewRecipientRemove))
 
 	m.HandleFunc("GET /console/api/dashboard", s.requireAPI(RoleEditor, s.apiDashboard))
 	m.HandleFunc("GET /console/api/campaigns", s.requireAPI(RoleEditor, s.apiCampaigns))
@@ -167,10 +195,31 @@ func (s *Server) audit(ctx context.Context, who, action, target, detail string) 
 	s.log.Info("console action", "user", who, "action", action, "target", target)
 }
 
+// internalError is all staff and integrations learn of an unexpected
+// failure; Redis's or the file system's own text goes to the log only.
+const internalError = "服务器内部错误，请稍后再试"
+
 // fail answers an unexpected error without leaking its text.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("console request failed", "path", r.URL.Path, "err", err)
-	http.Error(w, "服务器内部错误，请稍后再试", http.StatusInternalServerError)
+	http.Error(w, internalError, http.StatusInternalServerError)
+}
+
+// apiFail is fail for the JSON API.
+func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("console api request failed", "path", r.URL.Path, "err", err)
+	writeJSONError(w, http.StatusInternalServerError, internalError)
+}
+
+// absPath matches the directories of an absolute path, up to its last
+// element, after what may precede a path in a message (kept in $1).
+var absPath = regexp.MustCompile(`(^|[\s"'“(（:：])(?:/[^/\s:"'“”]+)+/`)
+
+// userError is the text of an expected error (a bad campaign file, a
+// refused transition) for staff: campaign files are named by their file
+// name alone, so the server's directories never reach a page or the API.
+func (s *Server) userError(err error) string {
+	return absPath.ReplaceAllString(err.Error(), "$1")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -184,3 +233,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
+
+// Page sizes of every list (pages and API): PageSize by default, per_page
+// up to MaxPageSize.
+const (
+	PageSize    = 50
+	MaxPageSize = 100
+)

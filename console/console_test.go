@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,29 +33,47 @@ const (
 )
 
 type env struct {
-	t   *testing.T
-	srv *httptest.Server
-	st  *store.Store
-	mgr *campaigns.Manager
-	dir string
+	t       *testing.T
+	srv     *httptest.Server
+	st      *store.Store
+	mgr     *campaigns.Manager
+	dir     string
+	opts    console.Options                // what the running console was built with
+	handler atomic.Pointer[console.Server] // swapped by restart
+	skew    atomic.Int64                   // nanoseconds added to the console's clock
 }
 
-func newEnv(t *testing.T) *env {
+// envOptions adjust a test's console and campaign manager.
+type envOptions struct {
+	console   func(*console.Options)
+	campaigns func(*campaigns.Options)
+	tls       bool // serve over HTTPS (httptest's self-signed certificate)
+}
+
+func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
+
+func testHash(t *testing.T, pw string) string {
 	t.Helper()
-	st := storetest.New(t)
-	dir := t.TempDir()
-	mgr, err := campaigns.New(campaigns.Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Definitions: func() ([]*campaigns.Campaign, error) { return campaigns.LoadDir(dir) }})
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash := func(pw string) string {
-		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(h)
+	return string(h)
+}
+
+func newEnvWith(t *testing.T, o envOptions) *env {
+	t.Helper()
+	st := storetest.New(t)
+	dir := t.TempDir()
+	mo := campaigns.Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Definitions: func() ([]*campaigns.Campaign, error) { return campaigns.LoadDir(dir) }}
+	if o.campaigns != nil {
+		o.campaigns(&mo)
 	}
-	accounts, err := console.ParseAccounts([]string{"ed:editor:" + hash("editor-pass"), "ap:approver:" + hash("approver-pass")})
+	mgr, err := campaigns.New(mo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := console.ParseAccounts([]string{"ed:editor:" + testHash(t, "editor-pass"), "ap:approver:" + testHash(t, "approver-pass")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,16 +81,42 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := console.New(console.Options{Store: st, Campaigns: mgr, Ledger: ledger.New(st, nil),
+	e := &env{t: t, st: st, mgr: mgr, dir: dir}
+	e.opts = console.Options{Store: st, Campaigns: mgr, Ledger: ledger.New(st, nil),
 		Report:      report.Sources{Counters: st, Ledger: st, Followers: st, Campaigns: report.CampaignPushes{Campaigns: mgr, Mass: st}},
-		CampaignDir: dir, Accounts: accounts, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
+		CampaignDir: dir, Accounts: accounts, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }}
+	if o.console != nil {
+		o.console(&e.opts)
 	}
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, st: st, mgr: mgr, dir: dir}
+	e.restart(nil)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.handler.Load().ServeHTTP(w, r) })
+	if o.tls {
+		e.srv = httptest.NewTLSServer(h)
+	} else {
+		e.srv = httptest.NewServer(h)
+	}
+	t.Cleanup(e.srv.Close)
+	return e
 }
+
+// restart replaces the console with one built from the current options
+// changed by change, as a restart with an edited config would; the store
+// (Redis) and the listener stay.
+func (e *env) restart(change func(*console.Options)) {
+	e.t.Helper()
+	if change != nil {
+		change(&e.opts)
+	}
+	c, err := console.New(e.opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.handler.Store(c)
+}
+
+// advance moves the console's clock forward.
+func (e *env) advance(d time.Duration) { e.skew.Add(int64(d)) }
 
 // client is a browser-like client: a cookie jar, redirects not followed.
 type client struct {
@@ -82,7 +127,11 @@ type client struct {
 
 func (e *env) client() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if e.srv.TLS != nil {
+		hc.Transport = e.srv.Client().Transport
+	}
+	return &client{e: e, http: hc}
 }
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
@@ -98,6 +147,18 @@ func (c *client) get(path string) (*http.Response, string) {
 	if m := csrfRe.FindStringSubmatch(string(b)); m != nil {
 		c.csrf = m[1]
 	}
+	return resp, string(b)
+}
+
+// do sends req with the client's cookies and returns the response and body.
+func (c *client) do(req *http.Request) (*http.Response, string) {
+	c.e.t.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
 }
 
@@ -134,7 +195,7 @@ func (e *env) api(method, path, token string, body any) (int, []byte) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -187,21 +248,21 @@ func TestLoginWrongPasswordAndLockout(t *testing.T) {
 	for i := 2; i <= console.MaxFailures; i++ {
 		c.login("ed", "nope")
 	}
-	// Locked: even the right password is refused, without being checked.
+	// Delayed: even the right password is refused, without being checked.
 	c.get("/console/login")
 	resp, body := c.post("/console/login", url.Values{"csrf": {c.csrf}, "user": {"ed"}, "password": {"editor-pass"}})
-	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "锁定") {
-		t.Fatalf("after %d failures: %d", console.MaxFailures, resp.StatusCode)
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "秒后再试") || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("after %d failures: %d %s", console.MaxFailures, resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	if n, _ := e.st.LoginFailures(context.Background(), "ed", "127.0.0.1"); n != console.MaxFailures {
+	if n, _ := e.st.LoginFailures(context.Background(), "ed"); n != console.MaxFailures {
 		t.Errorf("failures counted = %d", n)
 	}
-	// Another account from the same address is not locked.
+	// Another account from the same address is not delayed.
 	if resp := e.client().login("ap", "approver-pass"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("other account: %d", resp.StatusCode)
 	}
-	// The right password succeeds and clears the count for a fresh pair.
-	if err := e.st.ClearLoginFailures(context.Background(), "ed", "127.0.0.1"); err != nil {
+	// Once unlocked, the right password succeeds.
+	if _, err := e.st.ClearLoginFailures(context.Background(), "ed"); err != nil {
 		t.Fatal(err)
 	}
 	c2 := e.client()
@@ -282,12 +343,18 @@ func TestCSRFRejected(t *testing.T) {
 // createCampaign drafts next year's constitution week through the console.
 func createCampaign(t *testing.T, c *client) string {
 	t.Helper()
+	return createCampaignTheme(t, c, "constitution-week")
+}
+
+// createCampaignTheme drafts next year's campaign of a calendar theme.
+func createCampaignTheme(t *testing.T, c *client, theme string) string {
+	t.Helper()
 	year := time.Now().Year() + 1
-	resp, _ := c.post("/console/campaigns", url.Values{"csrf": {c.csrf}, "theme": {"constitution-week"}, "year": {fmt.Sprint(year)}})
+	resp, _ := c.post("/console/campaigns", url.Values{"csrf": {c.csrf}, "theme": {theme}, "year": {fmt.Sprint(year)}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create campaign: %d", resp.StatusCode)
 	}
-	id := fmt.Sprintf("constitution-week-%d", year)
+	id := fmt.Sprintf("%s-%d", theme, year)
 	if !strings.HasPrefix(resp.Header.Get("Location"), "/console/campaigns/"+id) {
 		t.Fatalf("create redirected to %s", resp.Header.Get("Location"))
 	}

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +35,16 @@ var funcs = template.FuncMap{
 		return k
 	},
 	"percent": report.Percent,
+	// clip shortens a resident's text in a list, so a flood of long
+	// messages cannot make a page huge; the API pages carry the full text.
+	"clip": func(s string) string {
+		const keep = 300
+		r := []rune(s)
+		if len(r) <= keep {
+			return s
+		}
+		return string(r[:keep]) + fmt.Sprintf("…（共 %d 字，已截断）", len(r))
+	},
 	"statusLabel": func(s string) string {
 		switch s {
 		case "new":
@@ -50,7 +59,7 @@ var funcs = template.FuncMap{
 }
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
-var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "bank", "bank_entry"}
+var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]*template.Template{}
@@ -100,8 +109,13 @@ type page struct {
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
-	q := r.URL.Query()
-	s.render(w, status, name, page{Title: title, Nav: name, User: userFrom(r.Context()), Flash: q.Get("msg"), Error: q.Get("err"), Data: data})
+	s.pageError(w, r, status, name, title, data, r.URL.Query().Get("err"))
+}
+
+// pageError renders a page with an error of this request (a 400 for bad
+// parameters) instead of one carried over from a redirect.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, status int, name, title string, data any, msg string) {
+	s.render(w, status, name, page{Title: title, Nav: name, User: userFrom(r.Context()), Flash: r.URL.Query().Get("msg"), Error: msg, Data: data})
 }
 
 // back redirects (303) to path with a message for the next page.
@@ -124,7 +138,7 @@ type dashboardData struct {
 	MonthName   string
 	Communities []communityCount
 	Followers   int64
-	NewConsults int
+	NewConsults int64
 	Charts      []template.HTML
 }
 
@@ -158,15 +172,11 @@ func (s *Server) dashboardFigures(r *http.Request) (dashboardData, error) {
 		d.Communities = append(d.Communities, communityCount{n, c})
 		d.Followers += c
 	}
-	cons, err := s.st.Consultations(ctx, time.Unix(0, 0), s.opts.Now().Add(24*time.Hour))
+	counts, err := s.st.ConsultationCounts(ctx)
 	if err != nil {
 		return dashboardData{}, err
 	}
-	for _, c := range cons {
-		if c.Status == "new" {
-			d.NewConsults++
-		}
-	}
+	d.NewConsults = counts["new"]
 	return d, nil
 }
 
@@ -214,6 +224,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 
 type campaignsData struct {
 	List   []campaigns.Stats
+	Pager  pager
 	Themes []campaigns.Observance
 	Year   int
 	Draft  bool // drafting enabled
@@ -222,13 +233,14 @@ type campaignsData struct {
 
 func (s *Server) campaignList(w http.ResponseWriter, r *http.Request) {
 	list, err := s.opts.Campaigns.List(r.Context())
-	d := campaignsData{List: list, Year: s.opts.Now().In(cst).Year(), Draft: s.opts.CampaignDir != ""}
+	d := campaignsData{Year: s.opts.Now().In(cst).Year(), Draft: s.opts.CampaignDir != "", Pager: pageOf(r)}
+	d.List = pageSlice(&d.Pager, list)
 	if err != nil {
 		if list == nil {
 			s.fail(w, r, err)
 			return
 		}
-		d.Broken = err.Error() // invalid files: show them, keep the valid ones usable
+		d.Broken = s.userError(err) // invalid files: show them, keep the valid ones usable
 	}
 	cal := campaigns.Calendar()
 	for _, t := range campaigns.Themes() {
@@ -250,7 +262,7 @@ func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	id, data, err := campaigns.DraftYAML(r.PostFormValue("theme"), year)
 	if err != nil {
-		back(w, r, "/console/campaigns", "err", "无法生成草稿："+err.Error())
+		back(w, r, "/console/campaigns", "err", "无法生成草稿："+s.userError(err))
 		return
 	}
 	path := filepath.Join(s.opts.CampaignDir, id+".yaml")
@@ -276,10 +288,13 @@ func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 type campaignData struct {
-	Stats    campaigns.Stats
-	Def      *campaigns.Campaign
-	YAML     string
-	Editable bool
+	Stats      campaigns.Stats
+	Def        *campaigns.Campaign
+	YAML       string
+	Editable   bool
+	Recipients []previewEntry // who may receive a preview
+	Runs       []campaigns.RunStats
+	RunPager   pager
 }
 
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
@@ -298,7 +313,17 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := campaignData{Stats: st, Def: def}
+	d := campaignData{Stats: st, Def: def, RunPager: pageOf(r)}
+	// A recurring campaign gathers a run per fire: newest first, a page at a time.
+	runs := make([]campaigns.RunStats, len(st.Runs))
+	for i, run := range st.Runs {
+		runs[len(runs)-1-i] = run
+	}
+	d.Runs = pageSlice(&d.RunPager, runs)
+	if d.Recipients, err = s.previews.all(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if b, err := os.ReadFile(def.File); err == nil {
 		d.YAML = string(b)
 		switch st.State {
@@ -317,10 +342,24 @@ func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	data := []byte(strings.ReplaceAll(r.PostFormValue("yaml"), "\r\n", "\n"))
-	parsed, err := campaigns.Parse(def.File, data)
+	// Content may change only while the lifecycle allows an edit: a
+	// running, cancelled or finished campaign is history, and its file
+	// must keep saying what was sent.
+	st, err := s.opts.Campaigns.Stats(r.Context(), id)
 	if err != nil {
-		back(w, r, "/console/campaigns/"+id, "err", "内容有误，未保存："+err.Error())
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := campaigns.Transition(st.State, campaigns.EvEdit); err != nil {
+		back(w, r, "/console/campaigns/"+id, "err", "活动"+st.State.Label()+"，不能再修改内容")
+		return
+	}
+	data := []byte(strings.ReplaceAll(r.PostFormValue("yaml"), "\r\n", "\n"))
+	// Parsed under its file name alone: messages name the file, not the
+	// server's directories.
+	parsed, err := campaigns.Parse(filepath.Base(def.File), data)
+	if err != nil {
+		back(w, r, "/console/campaigns/"+id, "err", "内容有误，未保存："+s.userError(err))
 		return
 	}
 	if parsed.ID != def.ID {
@@ -341,20 +380,34 @@ func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
 	back(w, r, "/console/campaigns/"+id, "msg", "已保存。已审核的活动修改后需重新审核。")
 }
 
+// campaignPreview sends a preview to a registered staff member; the
+// manager refuses any other openid and writes the audit entry (recipient
+// and content hash) itself.
 func (s *Server) campaignPreview(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	u := userFrom(r.Context())
 	openid := strings.TrimSpace(r.PostFormValue("openid"))
 	if openid == "" {
-		back(w, r, "/console/campaigns/"+id, "err", "请填写接收预览的工作人员 openid")
+		back(w, r, "/console/campaigns/"+id, "err", "请选择接收预览的工作人员")
 		return
 	}
-	if err := s.opts.Campaigns.Preview(r.Context(), id, openid, u.Name); err != nil {
-		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+err.Error())
+	res, err := s.opts.Campaigns.Preview(r.Context(), id, openid, u.Name)
+	switch {
+	case errors.Is(err, campaigns.ErrNotPreviewRecipient):
+		s.log.Warn("console preview refused: recipient not registered", "user", u.Name, "campaign", id)
+		back(w, r, "/console/campaigns/"+id, "err", "预览只能发给已登记的工作人员；请审核人先在“预览名单”中登记")
+		return
+	case errors.Is(err, campaigns.ErrNotFound):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		// WeChat's answer (e.g. the recipient does not follow the account)
+		// helps staff; the server's own paths do not.
+		s.log.Error("console preview failed", "campaign", id, "err", err)
+		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+s.userError(err))
 		return
 	}
-	s.audit(r.Context(), u.Name, "campaign.preview", id, "")
-	back(w, r, "/console/campaigns/"+id, "msg", "预览已发送")
+	back(w, r, "/console/campaigns/"+id, "msg", "预览已发送给 "+res.Name+"（内容 sha256:"+res.ContentHash+"）")
 }
 
 // changeCampaign applies a lifecycle action by u.
@@ -380,10 +433,12 @@ func (s *Server) campaignAction(action string) http.HandlerFunc {
 		id := r.PathValue("id")
 		u := userFrom(r.Context())
 		if err := s.changeCampaign(r, action, id, u); err != nil {
-			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+err.Error())
+			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+s.userError(err))
 			return
 		}
-		s.audit(r.Context(), u.Name, "campaign."+action, id, "")
+		if action != "approve" { // the manager audits approvals, with the content hash
+			s.audit(r.Context(), u.Name, "campaign."+action, id, "")
+		}
 		back(w, r, "/console/campaigns/"+id, "msg", "已"+actionLabels[action])
 	}
 }
@@ -393,44 +448,70 @@ func (s *Server) campaignAction(action string) http.HandlerFunc {
 type ledgerData struct {
 	From, To string
 	Entries  []ledger.Entry
+	Pager    pager
 	Kinds    []ledger.Kind
 	Today    string
 	Totals   report.Figures
 }
 
-func (s *Server) ledgerRange(r *http.Request) (string, string) {
+// period reads the from and to dates of a list or report, yyyy-mm-dd. A
+// date left out is the current year's first or last day; a date given
+// must be valid, and the period must pass report.CheckPeriod. The error
+// (wrapping report.ErrPeriod) is Chinese, for the page or the API.
+func (s *Server) period(r *http.Request) (from, to string, err error) {
 	f, t := s.yearRange()
-	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
-	if _, err := report.ParseDate(from); err != nil {
-		from = f.Format("2006-01-02")
+	q := r.URL.Query()
+	if v := q.Get("from"); v != "" {
+		if f, err = report.ParseDate(v); err != nil {
+			return v, q.Get("to"), err
+		}
 	}
-	if _, err := report.ParseDate(to); err != nil {
-		to = t.Format("2006-01-02")
+	if v := q.Get("to"); v != "" {
+		if t, err = report.ParseDate(v); err != nil {
+			return f.Format("2006-01-02"), v, err
+		}
 	}
-	return from, to
+	from, to = f.Format("2006-01-02"), t.Format("2006-01-02")
+	return from, to, report.CheckPeriod(f, t)
 }
 
 func (s *Server) ledgerList(w http.ResponseWriter, r *http.Request) {
-	from, to := s.ledgerRange(r)
-	entries, err := s.opts.Ledger.List(r.Context(), from, to)
+	from, to, err := s.period(r)
+	if err != nil {
+		s.pageError(w, r, http.StatusBadRequest, "ledger", "活动台账", ledgerData{From: from, To: to,
+			Kinds: ledger.Kinds(), Today: s.opts.Now().In(cst).Format("2006-01-02")}, err.Error())
+		return
+	}
+	p := pageOf(r)
+	entries, total, err := s.opts.Ledger.Page(r.Context(), from, to, p.Offset(), p.PerPage)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Date > entries[j].Date })
-	s.page(w, r, http.StatusOK, "ledger", "活动台账", ledgerData{From: from, To: to, Entries: entries,
+	p.Total = total
+	s.page(w, r, http.StatusOK, "ledger", "活动台账", ledgerData{From: from, To: to, Entries: entries, Pager: p,
 		Kinds: ledger.Kinds(), Today: s.opts.Now().In(cst).Format("2006-01-02")})
 }
 
 func formInput(r *http.Request) (ledger.Input, error) {
-	count, err1 := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("count")), 10, 64)
-	parts := int64(0)
-	var err2 error
-	if p := strings.TrimSpace(r.PostFormValue("participants")); p != "" {
-		parts, err2 = strconv.ParseInt(p, 10, 64)
+	num := func(field, label string, limit int64, empty bool) (int64, error) {
+		v := strings.TrimSpace(r.PostFormValue(field))
+		if v == "" && empty {
+			return 0, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s须为 0 到 %d 之间的整数", label, limit)
+		}
+		return n, nil
 	}
-	if err1 != nil || err2 != nil {
-		return ledger.Input{}, errors.New("数量和参与人次须为整数")
+	count, err := num("count", "数量", ledger.MaxCount, false)
+	if err != nil {
+		return ledger.Input{}, err
+	}
+	parts, err := num("participants", "参与人次", ledger.MaxParticipants, true)
+	if err != nil {
+		return ledger.Input{}, err
 	}
 	return ledger.Input{Date: r.PostFormValue("date"), Community: r.PostFormValue("community"), Kind: r.PostFormValue("kind"),
 		Count: count, Participants: parts, Note: r.PostFormValue("note")}, nil
@@ -460,6 +541,7 @@ type entryData struct {
 	Entry   ledger.Entry
 	History []ledger.Entry
 	Kinds   []ledger.Kind
+	Pager   pager
 }
 
 func (s *Server) ledgerDetail(w http.ResponseWriter, r *http.Request) {
@@ -478,7 +560,14 @@ func (s *Server) ledgerDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.page(w, r, http.StatusOK, "ledger_entry", "台账 #"+id, entryData{Entry: e, History: h, Kinds: ledger.Kinds()})
+	// Every edit keeps a version: newest first, a page at a time.
+	d := entryData{Entry: e, Kinds: ledger.Kinds(), Pager: pageOf(r)}
+	newest := make([]ledger.Entry, len(h))
+	for i, v := range h {
+		newest[len(h)-1-i] = v
+	}
+	d.History = pageSlice(&d.Pager, newest)
+	s.page(w, r, http.StatusOK, "ledger_entry", "台账 #"+id, d)
 }
 
 func (s *Server) ledgerEdit(w http.ResponseWriter, r *http.Request) {
@@ -514,43 +603,47 @@ func (s *Server) ledgerEdit(w http.ResponseWriter, r *http.Request) {
 type consultData struct {
 	Status string
 	List   []store.Consultation
+	Pager  pager
 }
 
-func (s *Server) consultList(r *http.Request, status string) ([]store.Consultation, error) {
-	all, err := s.st.Consultations(r.Context(), time.Unix(0, 0), s.opts.Now().Add(24*time.Hour))
-	if err != nil {
-		return nil, err
+// consultPage reads the page of consultations r asks for, newest first.
+func (s *Server) consultPage(r *http.Request) (consultData, error) {
+	d := consultData{Status: r.URL.Query().Get("status"), Pager: pageOf(r)}
+	if d.Status != "" && !validStatus(d.Status) {
+		d.Status = ""
 	}
-	out := make([]store.Consultation, 0, len(all))
-	for i := len(all) - 1; i >= 0; i-- { // newest first
-		if status == "" || all[i].Status == status {
-			out = append(out, all[i])
-		}
-	}
-	return out, nil
+	var err error
+	d.List, d.Pager.Total, err = s.st.ConsultationPage(r.Context(), d.Status, d.Pager.Offset(), d.Pager.PerPage)
+	return d, err
 }
 
 func (s *Server) consultations(w http.ResponseWriter, r *http.Request) {
-	status := r.URL.Query().Get("status")
-	list, err := s.consultList(r, status)
+	d, err := s.consultPage(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.page(w, r, http.StatusOK, "consultations", "咨询收件箱", consultData{Status: status, List: list})
+	s.page(w, r, http.StatusOK, "consultations", "咨询收件箱", d)
 }
+
+// validStatus reports whether s is a consultation status.
+func validStatus(s string) bool { return s == "new" || s == "answered" || s == "closed" }
 
 func (s *Server) consultationStatus(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	u := userFrom(r.Context())
 	status := r.PostFormValue("status")
+	if !validStatus(status) {
+		back(w, r, "/console/consultations", "err", "未保存：状态只能是待处理、已答复或已关闭")
+		return
+	}
 	err := s.st.SetConsultationStatus(r.Context(), id, status)
 	if errors.Is(err, store.ErrNotFound) {
 		http.NotFound(w, r)
 		return
 	}
 	if err != nil {
-		back(w, r, "/console/consultations", "err", "未保存："+err.Error())
+		s.fail(w, r, err)
 		return
 	}
 	s.audit(r.Context(), u.Name, "consultation.status", id, status)
@@ -560,7 +653,12 @@ func (s *Server) consultationStatus(w http.ResponseWriter, r *http.Request) {
 // Report.
 
 func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
-	from, to := s.ledgerRange(r)
+	from, to, err := s.period(r)
+	if err != nil {
+		// The form comes back with the dates as typed; nothing is built.
+		s.pageError(w, r, http.StatusBadRequest, "report", "年度报告", report.Report{From: from, To: to}, err.Error())
+		return
+	}
 	f, _ := report.ParseDate(from)
 	t, _ := report.ParseDate(to)
 	rep, err := report.Build(r.Context(), s.opts.Report, f, t)
@@ -571,13 +669,18 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, http.StatusOK, "report", "年度报告", rep)
 }
 
+// errBadRequest wraps a parameter a staff member or integration got wrong.
+var errBadRequest = errors.New("参数有误")
+
+// buildReport reads the period and format of a download or API call and
+// builds the report. Bad parameters wrap errBadRequest or
+// report.ErrPeriod; anything else is the server's.
 func (s *Server) buildReport(r *http.Request) (report.Report, string, error) {
 	q := r.URL.Query()
-	f, err := report.ParseDate(q.Get("from"))
-	if err != nil {
-		return report.Report{}, "", err
+	if q.Get("from") == "" || q.Get("to") == "" {
+		return report.Report{}, "", fmt.Errorf("%w：请给出 from 和 to（yyyy-mm-dd）", errBadRequest)
 	}
-	t, err := report.ParseDate(q.Get("to"))
+	from, to, err := s.period(r)
 	if err != nil {
 		return report.Report{}, "", err
 	}
@@ -587,16 +690,22 @@ func (s *Server) buildReport(r *http.Request) (report.Report, string, error) {
 		format = report.FormatXLSX
 	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX:
 	default:
-		return report.Report{}, "", fmt.Errorf("format %q is not md, csv, json or xlsx", format)
+		return report.Report{}, "", fmt.Errorf("%w：格式“%s”不是 md、csv、json 或 xlsx", errBadRequest, format)
 	}
+	f, _ := report.ParseDate(from)
+	t, _ := report.ParseDate(to)
 	rep, err := report.Build(r.Context(), s.opts.Report, f, t)
 	return rep, format, err
 }
 
 func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
 	rep, format, err := s.buildReport(r)
+	if errors.Is(err, errBadRequest) || errors.Is(err, report.ErrPeriod) {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	if err != nil {
-		http.Error(w, "参数有误："+err.Error(), http.StatusBadRequest)
+		s.fail(w, r, err)
 		return
 	}
 	var b bytes.Buffer
@@ -611,11 +720,76 @@ func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
 	b.WriteTo(w)
 }
 
+type auditData struct {
+	List  []store.AuditEntry
+	Pager pager
+}
+
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
-	log, err := s.st.AuditLog(r.Context(), 300)
+	d := auditData{Pager: pageOf(r)}
+	var err error
+	if d.List, d.Pager.Total, err = s.st.AuditPage(r.Context(), d.Pager.Offset(), d.Pager.PerPage); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, r, http.StatusOK, "audit", "操作日志", d)
+}
+
+// Preview recipients.
+
+type previewData struct {
+	List []previewEntry
+}
+
+func (s *Server) previewRecipients(w http.ResponseWriter, r *http.Request) {
+	list, err := s.previews.all(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.page(w, r, http.StatusOK, "audit", "操作日志", log)
+	s.page(w, r, http.StatusOK, "preview_recipients", "预览名单", previewData{List: list})
+}
+
+func (s *Server) previewRecipientAdd(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	rec, err := checkRecipient(r.PostFormValue("openid"), r.PostFormValue("name"))
+	if err != nil {
+		back(w, r, "/console/preview-recipients", "err", "未保存："+err.Error())
+		return
+	}
+	for _, f := range s.opts.PreviewRecipients {
+		if f.OpenID == rec.OpenID {
+			back(w, r, "/console/preview-recipients", "err", "该 openid 已在配置文件（console.preview_recipients）中登记")
+			return
+		}
+	}
+	rec.AddedBy, rec.AddedAt = u.Name, s.opts.Now()
+	if err := s.st.PutPreviewRecipient(r.Context(), rec); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r.Context(), u.Name, "preview_recipient.add", rec.OpenID, rec.Name)
+	back(w, r, "/console/preview-recipients", "msg", "已登记预览接收人 "+rec.Name)
+}
+
+func (s *Server) previewRecipientRemove(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	openid := strings.TrimSpace(r.PostFormValue("openid"))
+	for _, f := range s.opts.PreviewRecipients {
+		if f.OpenID == openid {
+			back(w, r, "/console/preview-recipients", "err", f.Name+" 登记在配置文件（console.preview_recipients）中，请在配置中删除后重启")
+			return
+		}
+	}
+	had, err := s.st.DeletePreviewRecipient(r.Context(), openid)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !had {
+		back(w, r, "/console/preview-recipients", "err", "名单中没有该接收人")
+		return
+	}
+	s.audit(r.Context(), u.Name, "preview_recipient.remove", openid, "")
+	back(w, r, "/console/preview-recipients", "msg", "已移除预览接收人")
 }

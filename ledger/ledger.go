@@ -99,7 +99,7 @@ func ParseKind(s string) (Kind, error) {
 	for i, d := range kinds {
 		codes[i] = fmt.Sprintf("%s (%s)", d.kind, d.label)
 	}
-	return "", fmt.Errorf("kind %q is not one of %s", s, strings.Join(codes, ", "))
+	return "", fmt.Errorf("“%s”不是已知类别，可选：%s", s, strings.Join(codes, "、"))
 }
 
 // Entry is one recorded activity.
@@ -115,36 +115,52 @@ type Input struct {
 	Note         string
 }
 
-// ErrInvalid wraps every validation failure; the message names the field.
-var ErrInvalid = errors.New("invalid ledger entry")
+// ErrInvalid wraps every validation failure; the message names the field
+// in Chinese, for the staff who typed it.
+var ErrInvalid = errors.New("台账内容有误")
 
 // maxNote bounds a note so a paste accident cannot bloat Redis.
 const maxNote = 2000
+
+// MaxCount and MaxParticipants bound one entry's figures. They are far
+// above any real activity (a district-wide SMS campaign is a few hundred
+// thousand messages) and far below where sums could overflow: even a
+// million entries at the bound add up to 10^12.
+const (
+	MaxCount        = 1_000_000
+	MaxParticipants = 1_000_000
+)
 
 // validate checks in and returns the normalised entry fields.
 func validate(in Input) (store.LedgerEntry, error) {
 	var errs []error
 	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%w：%s", ErrInvalid, fmt.Sprintf(format, args...)))
 	}
 	d, err := time.Parse("2006-01-02", strings.TrimSpace(in.Date))
 	if err != nil {
-		bad("date %q is not yyyy-mm-dd", in.Date)
+		bad("日期“%s”不是 yyyy-mm-dd 格式的有效日期", in.Date)
 	} else if d.Year() < 2000 || d.Year() > 2100 {
-		bad("date %q is out of range", in.Date)
+		bad("日期“%s”超出 2000–2100 年", in.Date)
 	}
 	kind, err := ParseKind(in.Kind)
 	if err != nil {
-		bad("%v", err)
+		bad("类别：%v", err)
 	}
-	if in.Count < 0 {
-		bad("count must not be negative")
+	switch {
+	case in.Count < 0:
+		bad("数量不能为负数")
+	case in.Count > MaxCount:
+		bad("数量 %d 超过上限 %d，请核对（可分多条登记）", in.Count, MaxCount)
 	}
-	if in.Participants < 0 {
-		bad("participants must not be negative")
+	switch {
+	case in.Participants < 0:
+		bad("参与人次不能为负数")
+	case in.Participants > MaxParticipants:
+		bad("参与人次 %d 超过上限 %d，请核对（可分多条登记）", in.Participants, MaxParticipants)
 	}
 	if len([]rune(in.Note)) > maxNote {
-		bad("note is longer than %d characters", maxNote)
+		bad("备注超过 %d 个字", maxNote)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return store.LedgerEntry{}, err
@@ -160,6 +176,7 @@ type Store interface {
 	LedgerEntry(ctx context.Context, id string) (store.LedgerEntry, error)
 	LedgerEntries(ctx context.Context, from, to string) ([]store.LedgerEntry, error)
 	LedgerHistory(ctx context.Context, id string) ([]store.LedgerEntry, error)
+	LedgerPage(ctx context.Context, from, to string, offset, limit int) ([]store.LedgerEntry, int64, error)
 }
 
 // Ledger validates and records activities.
@@ -211,6 +228,12 @@ func (l *Ledger) Get(ctx context.Context, id string) (Entry, error) { return l.s
 // History returns the versions an entry had before its current one.
 func (l *Ledger) History(ctx context.Context, id string) ([]Entry, error) {
 	return l.st.LedgerHistory(ctx, id)
+}
+
+// Page returns up to limit entries dated from..to inclusive, latest first,
+// skipping the first offset, and how many the period holds.
+func (l *Ledger) Page(ctx context.Context, from, to string, offset, limit int) ([]Entry, int64, error) {
+	return l.st.LedgerPage(ctx, from, to, offset, limit)
 }
 
 // List returns entries dated from..to inclusive (yyyy-mm-dd).

@@ -3,6 +3,8 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +100,56 @@ func TestListRangeInclusive(t *testing.T) {
 	}
 	if len(got) != 3 || got[0].Date != "2026-01-01" || got[2].Date != "2026-12-31" {
 		t.Fatalf("List = %+v", got)
+	}
+}
+
+// Counts and participants are bounded at input, so no sum of them can
+// wrap; a refusal names the field in Chinese and saves nothing.
+func TestCountsAreBounded(t *testing.T) {
+	st := storetest.New(t)
+	l := ledger.New(st, nil)
+	ctx := context.Background()
+	good := ledger.Input{Date: "2026-03-05", Community: "幸福社区", Kind: "讲座", Count: 1, Participants: 40}
+	tests := []struct {
+		name  string
+		edit  func(*ledger.Input)
+		field string // "" = accepted
+	}{
+		{"count at the bound", func(in *ledger.Input) { in.Count = ledger.MaxCount }, ""},
+		{"participants at the bound", func(in *ledger.Input) { in.Participants = ledger.MaxParticipants }, ""},
+		{"count past the bound", func(in *ledger.Input) { in.Count = ledger.MaxCount + 1 }, "数量"},
+		{"count of int64 max", func(in *ledger.Input) { in.Count = math.MaxInt64 }, "数量"},
+		{"participants of int64 max", func(in *ledger.Input) { in.Participants = math.MaxInt64 }, "参与人次"},
+		{"negative count", func(in *ledger.Input) { in.Count = math.MinInt64 }, "数量"},
+	}
+	saved := 0
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := good
+			tt.edit(&in)
+			_, err := l.Add(ctx, in, "editor")
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Add: %v", err)
+				}
+				saved++
+				return
+			}
+			if !errors.Is(err, ledger.ErrInvalid) || !strings.Contains(err.Error(), tt.field) {
+				t.Fatalf("Add = %v, want ErrInvalid naming %s", err, tt.field)
+			}
+		})
+	}
+	got, err := st.LedgerEntries(ctx, "2026-01-01", "2026-12-31")
+	if err != nil || len(got) != saved {
+		t.Fatalf("%d entries stored (%v), want only the %d accepted", len(got), err, saved)
+	}
+	// An edit past the bound changes nothing either.
+	id := got[0].ID
+	if _, err := l.Edit(ctx, id, ledger.Input{Date: "2026-03-05", Kind: "讲座", Count: math.MaxInt64}, 1, "editor"); !errors.Is(err, ledger.ErrInvalid) {
+		t.Fatalf("Edit = %v, want ErrInvalid", err)
+	}
+	if e, _ := l.Get(ctx, id); e.Version != 1 || e.Count > ledger.MaxCount {
+		t.Errorf("after a refused edit: %+v", e)
 	}
 }

@@ -42,11 +42,11 @@ func (q QuizFigures) QuizSummaries(ctx context.Context, from, to time.Time) ([]Q
 		s := QuizSummary{ID: st.Quiz, Title: st.Title, Start: qz.Window.From, Participants: st.Participants,
 			Completions: st.Completions, AverageScore: st.AverageScore, ByCommunity: map[string]int64{}}
 		for _, pq := range st.PerQuestion {
-			s.Answers += pq.Answered
-			s.Correct += pq.Right
+			add(&s.Answers, pq.Answered)
+			add(&s.Correct, pq.Right)
 		}
 		for _, c := range st.Communities {
-			s.ByCommunity[c.Community] += c.Participants
+			s.ByCommunity[c.Community] = sum(s.ByCommunity[c.Community], c.Participants)
 		}
 		out = append(out, s)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/xuri/excelize/v2"
 
@@ -108,7 +109,39 @@ func kindLabel(k string) string {
 	return k
 }
 
-func mdCell(s string) string { return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s) }
+// mdCell writes text typed by staff or residents (community names, titles,
+// topics) as literal text in a Markdown table cell: line breaks and tabs
+// become spaces, and every ASCII punctuation mark is backslash-escaped,
+// which CommonMark renders as the mark itself. So a link, HTML, a pipe that
+// would split the row, or a leading = + - @ that a spreadsheet would run
+// as a formula when the table is pasted, all stay text.
+func mdCell(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x80 && unicode.IsPunct(r) || r < 0x80 && unicode.IsSymbol(r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// csvCell keeps a spreadsheet from taking a cell as a formula: text that
+// starts with = + - @, a tab or a carriage return gets a leading
+// apostrophe, which Excel and LibreOffice read as "this cell is text"
+// (OWASP's advice against CSV injection). The figures pufa writes are never
+// negative, so no number is changed.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
 
 func writeMarkdown(w io.Writer, r Report) error {
 	var b strings.Builder
@@ -214,6 +247,11 @@ func writeCSV(w io.Writer, r Report) error {
 		rows = append(rows, []string{"热点问题", t.Topic, "次数", n(t.Count)})
 	}
 	rows = append(rows, []string{"综述", "", "段落", r.Paragraph})
+	for _, row := range rows {
+		for i := range row {
+			row[i] = csvCell(row[i])
+		}
+	}
 	if err := cw.WriteAll(rows); err != nil {
 		return fmt.Errorf("report: csv: %w", err)
 	}

@@ -13,7 +13,9 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -116,7 +118,25 @@ type Figures struct {
 
 // ConsultationsTotal is every consultation: the bot's 转人工 requests plus
 // offline consultations recorded in the ledger.
-func (f Figures) ConsultationsTotal() int64 { return f.Consultations + f.OfflineConsults }
+func (f Figures) ConsultationsTotal() int64 { return sum(f.Consultations, f.OfflineConsults) }
+
+// sum adds without wrapping: a total that would pass the int64 bounds stops
+// at them. Ledger input is bounded (ledger.MaxCount), but entries stored
+// before the bound existed, or counters fed by WeChat, could still add up
+// past int64, and a wrapped total would report zero or a negative figure.
+func sum(a, b int64) int64 {
+	s := a + b
+	switch {
+	case b > 0 && s < a:
+		return math.MaxInt64
+	case b < 0 && s > a:
+		return math.MinInt64
+	}
+	return s
+}
+
+// add is sum in place.
+func add(p *int64, v int64) { *p = sum(*p, v) }
 
 func (f *Figures) finish() {
 	f.QuizAccuracy = 0
@@ -126,49 +146,49 @@ func (f *Figures) finish() {
 }
 
 func (f *Figures) addEntry(e store.LedgerEntry) {
-	f.LedgerEntries++
+	add(&f.LedgerEntries, 1)
 	k := ledger.Kind(e.Kind)
 	if k.IsActivity() {
-		f.Activities += e.Count
-		f.ActivityParticipants += e.Participants
+		add(&f.Activities, e.Count)
+		add(&f.ActivityParticipants, e.Participants)
 	}
 	switch k {
 	case ledger.KindLecture:
-		f.Lectures += e.Count
+		add(&f.Lectures, e.Count)
 	case ledger.KindEvent:
-		f.Events += e.Count
+		add(&f.Events, e.Count)
 	case ledger.KindBanner:
-		f.Banners += e.Count
+		add(&f.Banners, e.Count)
 	case ledger.KindLED:
-		f.LEDSlogans += e.Count
+		add(&f.LEDSlogans, e.Count)
 	case ledger.KindSMS:
-		f.SMS += e.Count
+		add(&f.SMS, e.Count)
 	case ledger.KindMaterial:
-		f.Materials += e.Count
+		add(&f.Materials, e.Count)
 	case ledger.KindTraining:
-		f.Trainings += e.Count
-		f.TrainingParticipants += e.Participants
+		add(&f.Trainings, e.Count)
+		add(&f.TrainingParticipants, e.Participants)
 	case ledger.KindConsult:
 		// A consultation's count is the people received (人次).
-		f.OfflineConsults += e.Count
+		add(&f.OfflineConsults, e.Count)
 	case ledger.KindMediation:
-		f.Mediations += e.Count
+		add(&f.Mediations, e.Count)
 	}
 }
 
 func (f *Figures) addQuiz(q QuizSummary) {
-	f.Quizzes++
-	f.QuizParticipants += q.Participants
-	f.QuizAnswers += q.Answers
-	f.QuizCorrect += q.Correct
+	add(&f.Quizzes, 1)
+	add(&f.QuizParticipants, q.Participants)
+	add(&f.QuizAnswers, q.Answers)
+	add(&f.QuizCorrect, q.Correct)
 }
 
 func (f *Figures) addCounters(m map[string]int64) {
-	f.Questions += m[store.MetricQuestions]
-	f.Answered += m[store.MetricAnswered]
-	f.Consultations += m[store.MetricConsultations]
-	f.Subscribes += m[store.MetricSubscribes]
-	f.Unsubscribes += m[store.MetricUnsubscribes]
+	add(&f.Questions, m[store.MetricQuestions])
+	add(&f.Answered, m[store.MetricAnswered])
+	add(&f.Consultations, m[store.MetricConsultations])
+	add(&f.Subscribes, m[store.MetricSubscribes])
+	add(&f.Unsubscribes, m[store.MetricUnsubscribes])
 }
 
 // Month is one calendar month of the period.
@@ -217,22 +237,45 @@ const topTopicsPerDay = 100
 // topTopicsKept is how many topics the report lists.
 const topTopicsKept = 10
 
+// ErrPeriod wraps every problem with a requested period; its messages are
+// Chinese, for the staff who typed the dates.
+var ErrPeriod = errors.New("统计期间有误")
+
+// MaxYears bounds a report's period. Building reads every day's counters,
+// so a century would take seconds per request; five years covers any
+// five-year plan's review (五年规划总结).
+const MaxYears = 5
+
 // ParseDate reads a yyyy-mm-dd date as China midnight.
 func ParseDate(s string) (time.Time, error) {
 	t, err := time.ParseInLocation("2006-01-02", s, cst)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("report: date %q is not yyyy-mm-dd", s)
+		return time.Time{}, fmt.Errorf("%w：日期“%s”不是 yyyy-mm-dd 格式的有效日期", ErrPeriod, s)
 	}
 	return t, nil
 }
 
+// CheckPeriod refuses a period that ends before it starts or spans more
+// than MaxYears (from and to inclusive, calendar dates in China).
+func CheckPeriod(from, to time.Time) error {
+	from, to = dayOf(from), dayOf(to)
+	if to.Before(from) {
+		return fmt.Errorf("%w：结束日期 %s 早于开始日期 %s", ErrPeriod, to.Format("2006-01-02"), from.Format("2006-01-02"))
+	}
+	if !to.Before(from.AddDate(MaxYears, 0, 0)) {
+		return fmt.Errorf("%w：%s 至 %s 超过 %d 年，请分段统计", ErrPeriod, from.Format("2006-01-02"), to.Format("2006-01-02"), MaxYears)
+	}
+	return nil
+}
+
 // Build aggregates the figures of the days from..to (inclusive, China time;
-// only the calendar dates of from and to matter).
+// only the calendar dates of from and to matter). A period CheckPeriod
+// refuses is an error wrapping ErrPeriod, before anything is read.
 func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error) {
 	from = dayOf(from)
 	to = dayOf(to)
-	if to.Before(from) {
-		return Report{}, fmt.Errorf("report: period ends (%s) before it starts (%s)", to.Format("2006-01-02"), from.Format("2006-01-02"))
+	if err := CheckPeriod(from, to); err != nil {
+		return Report{}, err
 	}
 	r := Report{From: from.Format("2006-01-02"), To: to.Format("2006-01-02"),
 		Pushes: []Push{}, Quizzes: []QuizSummary{}, Entries: []store.LedgerEntry{}, TopTopics: []store.TopicCount{}}
@@ -277,7 +320,7 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 				return Report{}, fmt.Errorf("report: topics %s: %w", d.Format("2006-01-02"), err)
 			}
 			for _, t := range tops {
-				topics[t.Topic] += t.Count
+				topics[t.Topic] = sum(topics[t.Topic], t.Count)
 			}
 		}
 		for t, n := range topics {
@@ -312,8 +355,8 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 			}
 			r.Pushes = append(r.Pushes, p)
 			for _, f := range []*Figures{&r.Totals, month(p.Fire)} {
-				f.Pushes++
-				f.Reach += p.Reach
+				add(&f.Pushes, 1)
+				add(&f.Reach, p.Reach)
 			}
 		}
 	}
@@ -329,7 +372,7 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 			month(q.Start).addQuiz(q)
 			for name, n := range q.ByCommunity {
 				c := community(name)
-				c.QuizParticipants += n
+				add(&c.QuizParticipants, n)
 			}
 		}
 	}
@@ -355,9 +398,9 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 			}
 			community(e.Community).addEntry(e)
 			if kt, ok := byKind[e.Kind]; ok {
-				kt.Entries++
-				kt.Count += e.Count
-				kt.Participants += e.Participants
+				add(&kt.Entries, 1)
+				add(&kt.Count, e.Count)
+				add(&kt.Participants, e.Participants)
 			}
 		}
 	}

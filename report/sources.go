@@ -68,7 +68,7 @@ func (c CampaignPushes) massByFire(ctx context.Context, id string) (map[int64]in
 	}
 	for _, r := range rs {
 		if r.Reported {
-			out[r.Fire.Unix()] += r.Sent
+			out[r.Fire.Unix()] = sum(out[r.Fire.Unix()], r.Sent)
 		}
 	}
 	return out, nil

@@ -668,6 +668,10 @@ func clusterLedger(t *testing.T, st *store.Store) {
 	if err != nil || len(march) != 2 || march[0].Count != 12 || march[1].Count != 11 || march[0].Version != 2 || march[0].UpdatedBy != "ap" {
 		t.Errorf("March entries %+v, %v", march, err)
 	}
+	page, total, err := st.LedgerPage(ctx, "2026-01-01", "2026-12-31", 1, 2)
+	if err != nil || total != 4 || len(page) != 2 || page[0].Date != "2026-04-15" || page[1].Date != "2026-03-15" {
+		t.Errorf("ledger page %+v of %d, %v", page, total, err)
+	}
 }
 
 func clusterQuizzes(t *testing.T, st *store.Store) {
@@ -789,7 +793,7 @@ func clusterQuizzes(t *testing.T, st *store.Store) {
 func clusterConsole(t *testing.T, st *store.Store) {
 	created := time.Unix(1_700_000_000, 0)
 	sessions := map[string]store.Session{
-		"3q2+7w==": {User: "ed", Role: "editor", CSRF: "c0ffee", Created: created},
+		"3q2+7w==": {User: "ed", Role: "editor", CSRF: "c0ffee", Created: created, Cred: "0123abcd"},
 		"rO0ABXQ=": {User: "ap", Role: "approver", CSRF: "beef", Created: created},
 		"AAECAwQ=": {User: "admin", Role: "admin", CSRF: "f00d", Created: created},
 	}
@@ -823,5 +827,48 @@ func clusterConsole(t *testing.T, st *store.Store) {
 	cs, _ := st.Consultations(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	if len(cs) != 1 || cs[0].Status != "answered" || cs[0].OpenID != residents()[2] {
 		t.Errorf("consultations %+v", cs)
+	}
+	clusterConsolePages(t, st)
+}
+
+// clusterConsolePages runs the console's paged reads, whose pipelines
+// cross slots, the login-delay script and account removal.
+func clusterConsolePages(t *testing.T, st *store.Store) {
+	for i, o := range residents() {
+		id, err := st.AddConsultation(ctx, o, fmt.Sprint("问题", i), time.Now().Add(time.Duration(i)*time.Second))
+		must(t, err)
+		if i%2 == 1 {
+			must(t, st.SetConsultationStatus(ctx, id, "closed"))
+		}
+	}
+	n := int64(len(residents()) + 1)
+	page, total, err := st.ConsultationPage(ctx, "", 1, 3)
+	if err != nil || total != n || len(page) != 3 || page[0].Question != fmt.Sprint("问题", len(residents())-2) {
+		t.Errorf("consultation page: %+v total %d, %v", page, total, err)
+	}
+	closed, total, err := st.ConsultationPage(ctx, "closed", 0, 100)
+	if err != nil || total != int64(len(residents())/2) || len(closed) != len(residents())/2 {
+		t.Errorf("closed consultations: %d of %d, %v", len(closed), total, err)
+	}
+	counts, err := st.ConsultationCounts(ctx)
+	if err != nil || counts["closed"] != int64(len(residents())/2) || counts["new"]+counts["closed"]+counts["answered"] != n {
+		t.Errorf("consultation counts %v, %v", counts, err)
+	}
+	if log, total, err := st.AuditPage(ctx, 1, 1); err != nil || total != 3 || len(log) != 1 || log[0].Action != "a1" {
+		t.Errorf("audit page %+v of %d, %v", log, total, err)
+	}
+	p := store.LoginPolicy{Free: 1, Base: time.Second, Max: time.Minute, Keep: time.Hour}
+	now := time.Now()
+	for i, want := range []time.Duration{0, time.Second} {
+		if wait, err := st.LoginAttempt(ctx, "ed", now, p); err != nil || wait != want {
+			t.Errorf("login attempt %d: wait %s, %v", i, wait, err)
+		}
+	}
+	if had, err := st.ClearLoginFailures(ctx, "ed"); !had || err != nil {
+		t.Errorf("clear login failures: %v %v", had, err)
+	}
+	must(t, st.PutAccount(ctx, "rd", "$2a$10$x", "editor"))
+	if had, err := st.DeleteAccount(ctx, "rd"); !had || err != nil {
+		t.Errorf("delete account: %v %v", had, err)
 	}
 }

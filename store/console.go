@@ -40,12 +40,15 @@ type Session struct {
 	Role    string
 	CSRF    string
 	Created time.Time
+	// Cred fingerprints the account's role and password hash at login; the
+	// console ends a session whose account no longer matches it.
+	Cred string
 }
 
 // PutSession stores a session for ttl.
 func (s *Store) PutSession(ctx context.Context, id string, sess Session, ttl time.Duration) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.keySession(id), "user", sess.User, "role", sess.Role, "csrf", sess.CSRF, "created", sess.Created.Unix())
+		p.HSet(ctx, s.keySession(id), "user", sess.User, "role", sess.Role, "csrf", sess.CSRF, "created", sess.Created.Unix(), "cred", sess.Cred)
 		p.Expire(ctx, s.keySession(id), ttl)
 		return nil
 	})
@@ -65,7 +68,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (Session, bool, error
 		return Session{}, false, nil
 	}
 	created, _ := strconv.ParseInt(h["created"], 10, 64)
-	return Session{User: h["user"], Role: h["role"], CSRF: h["csrf"], Created: time.Unix(created, 0)}, true, nil
+	return Session{User: h["user"], Role: h["role"], CSRF: h["csrf"], Created: time.Unix(created, 0), Cred: h["cred"]}, true, nil
 }
 
 // DeleteSession ends a session.
@@ -76,9 +79,66 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
-// LoginFailures returns the failed logins of user from ip within the lockout window.
-func (s *Store) LoginFailures(ctx context.Context, user, ip string) (int64, error) {
-	n, err := s.rdb.Get(ctx, s.keyLoginFail(user, ip)).Int64()
+// LoginPolicy is how long an account waits between login attempts once it
+// has failed Free times in a row: Base before the next, then twice as long
+// after each further failure, never more than Max. The count is forgotten
+// Keep after the last attempt, and at once after a success.
+type LoginPolicy struct {
+	Free int
+	Base time.Duration
+	Max  time.Duration
+	Keep time.Duration
+}
+
+// loginAttemptScript admits a login attempt of one account, or says how
+// long it must still wait, in one step: it counts the attempt as a failure
+// before the password is even checked, so a burst of concurrent guesses
+// at the moment a wait ends gets one attempt, not hundreds. A success
+// clears the count (ClearLoginFailures).
+// KEYS[1] the account's failure hash (n, last_ms).
+// ARGV[1] now (ms), ARGV[2] free attempts, ARGV[3] base delay (ms),
+// ARGV[4] max delay (ms), ARGV[5] keep (ms).
+// Returns 0 when admitted, else the wait in ms.
+var loginAttemptScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+local last = tonumber(redis.call('HGET', KEYS[1], 'last_ms') or '0')
+local free = tonumber(ARGV[2])
+if n >= free then
+  local delay = tonumber(ARGV[4])
+  local steps = n - free
+  if steps < 40 then delay = math.min(delay, tonumber(ARGV[3]) * 2 ^ steps) end
+  local wait = last + delay - now
+  if wait > 0 then return string.format('%.0f', wait) end
+end
+redis.call('HSET', KEYS[1], 'n', n + 1, 'last_ms', string.format('%.0f', now))
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 0
+`)
+
+// LoginAttempt admits a login attempt of user at now under p, counting it
+// as a failure until ClearLoginFailures says otherwise; or it returns how
+// long the account must still wait, counting nothing. The count is per
+// account, whatever address the attempts come from.
+func (s *Store) LoginAttempt(ctx context.Context, user string, now time.Time, p LoginPolicy) (time.Duration, error) {
+	v, err := loginAttemptScript.Run(ctx, s.rdb, []string{s.keyLoginFail(user)}, now.UnixMilli(), p.Free,
+		p.Base.Milliseconds(), p.Max.Milliseconds(), p.Keep.Milliseconds()).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: login attempt: %w", err)
+	}
+	var ms int64
+	switch v := v.(type) {
+	case int64:
+		ms = v
+	case string:
+		ms, _ = strconv.ParseInt(v, 10, 64)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// LoginFailures returns the attempts of user counted since the last success.
+func (s *Store) LoginFailures(ctx context.Context, user string) (int64, error) {
+	n, err := s.rdb.HGet(ctx, s.keyLoginFail(user), "n").Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
@@ -88,28 +148,15 @@ func (s *Store) LoginFailures(ctx context.Context, user, ip string) (int64, erro
 	return n, nil
 }
 
-// AddLoginFailure counts a failed login; the count expires window after the
-// first failure, which is when a lockout ends.
-func (s *Store) AddLoginFailure(ctx context.Context, user, ip string, window time.Duration) (int64, error) {
-	k := s.keyLoginFail(user, ip)
-	n, err := s.rdb.Incr(ctx, k).Result()
+// ClearLoginFailures forgets the attempts of user, after a successful login
+// or when an operator unlocks the account (pufa console unlock). It
+// reports whether there was anything to forget.
+func (s *Store) ClearLoginFailures(ctx context.Context, user string) (bool, error) {
+	n, err := s.rdb.Del(ctx, s.keyLoginFail(user)).Result()
 	if err != nil {
-		return 0, fmt.Errorf("store: login failure: %w", err)
+		return false, fmt.Errorf("store: clear login failures: %w", err)
 	}
-	if n == 1 {
-		if err := s.rdb.Expire(ctx, k, window).Err(); err != nil {
-			return 0, fmt.Errorf("store: login failure: %w", err)
-		}
-	}
-	return n, nil
-}
-
-// ClearLoginFailures forgets failures after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, user, ip string) error {
-	if err := s.rdb.Del(ctx, s.keyLoginFail(user, ip)).Err(); err != nil {
-		return fmt.Errorf("store: clear login failures: %w", err)
-	}
-	return nil
+	return n > 0, nil
 }
 
 // PutAccount stores a console account kept in Redis (hash is a bcrypt hash).
@@ -219,5 +266,221 @@ func (s *Store) Communities(ctx context.Context) ([]string, error) {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out, nil
+}
+
+// DeleteAccount removes a Redis-kept console account; it reports whether
+// there was one.
+func (s *Store) DeleteAccount(ctx context.Context, user string) (bool, error) {
+	n, err := s.rdb.Del(ctx, s.keyAccount(user)).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: delete account: %w", err)
+	}
+	return n > 0, nil
+}
+
+// consultWalk is how many consultation ids one round trip reads while
+// walking the index for a status.
+const consultWalk = 500
+
+// ConsultationPage returns up to limit consultations, newest first,
+// skipping the first offset; status "" means any. total is how many there
+// are (with that status). The unfiltered page reads only its own records;
+// a status filter reads the status of every consultation (pipelined, 500 a
+// round trip), as no per-status index is kept: that costs about a
+// millisecond per thousand consultations and holds only their ids.
+func (s *Store) ConsultationPage(ctx context.Context, status string, offset, limit int) (list []Consultation, total int64, err error) {
+	if offset < 0 || limit <= 0 {
+		return nil, 0, nil
+	}
+	var ids []string
+	if status == "" {
+		if total, err = s.rdb.ZCard(ctx, s.keyConsultIndex()).Result(); err != nil {
+			return nil, 0, fmt.Errorf("store: consultations: %w", err)
+		}
+		ids, err = s.rdb.ZRevRange(ctx, s.keyConsultIndex(), int64(offset), int64(offset+limit-1)).Result()
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: consultations: %w", err)
+		}
+	} else {
+		err = s.walkConsultStatuses(ctx, func(id, st string) {
+			if st != status {
+				return
+			}
+			if total >= int64(offset) && len(ids) < limit {
+				ids = append(ids, id)
+			}
+			total++
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	list, err = s.consultations(ctx, ids)
+	return list, total, err
+}
+
+// ConsultationCounts counts consultations by status (new, answered,
+// closed), for the dashboard, without reading their texts.
+func (s *Store) ConsultationCounts(ctx context.Context) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := s.walkConsultStatuses(ctx, func(_, st string) {
+		if st != "" {
+			out[st]++
+		}
+	})
+	return out, err
+}
+
+// walkConsultStatuses calls fn with every indexed consultation's id and
+// status, newest first; a record gone from under its index entry has
+// status "".
+func (s *Store) walkConsultStatuses(ctx context.Context, fn func(id, status string)) error {
+	for start := int64(0); ; start += consultWalk {
+		ids, err := s.rdb.ZRevRange(ctx, s.keyConsultIndex(), start, start+consultWalk-1).Result()
+		if err != nil {
+			return fmt.Errorf("store: consultation statuses: %w", err)
+		}
+		cmds := make([]*redis.StringCmd, len(ids))
+		// A missing record answers redis.Nil; any other error is Redis's.
+		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range ids {
+				cmds[i] = p.HGet(ctx, s.keyConsult(id), "status")
+			}
+			return nil
+		})
+		for i, id := range ids {
+			if err := cmds[i].Err(); err != nil && !errors.Is(err, redis.Nil) {
+				return fmt.Errorf("store: consultation %s status: %w", id, err)
+			}
+			fn(id, cmds[i].Val())
+		}
+		if len(ids) < consultWalk {
+			return nil
+		}
+	}
+}
+
+// consultations reads the records of ids in one round trip, in order;
+// ids whose record is gone are left out.
+func (s *Store) consultations(ctx context.Context, ids []string) ([]Consultation, error) {
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, s.keyConsult(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: consultations: %w", err)
+	}
+	out := make([]Consultation, 0, len(ids))
+	for i, id := range ids {
+		h := cmds[i].Val()
+		if len(h) == 0 {
+			continue
+		}
+		created, _ := strconv.ParseInt(h["created"], 10, 64)
+		out = append(out, Consultation{ID: id, OpenID: h["openid"], Question: h["question"],
+			Status: h["status"], Created: time.Unix(created, 0)})
+	}
+	return out, nil
+}
+
+// AuditPage returns up to limit audit entries, newest first, skipping the
+// first offset, and how many the log holds.
+func (s *Store) AuditPage(ctx context.Context, offset, limit int) ([]AuditEntry, int64, error) {
+	if offset < 0 || limit <= 0 {
+		return nil, 0, nil
+	}
+	total, err := s.rdb.LLen(ctx, s.keyAudit()).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: audit log: %w", err)
+	}
+	raw, err := s.rdb.LRange(ctx, s.keyAudit(), int64(offset), int64(offset+limit-1)).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: audit log: %w", err)
+	}
+	out := make([]AuditEntry, 0, len(raw))
+	for _, r := range raw {
+		var e AuditEntry
+		if err := json.Unmarshal([]byte(r), &e); err != nil {
+			return nil, 0, fmt.Errorf("store: audit log: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, total, nil
+}
+
+// PreviewRecipient is a staff member registered to receive campaign
+// previews.
+type PreviewRecipient struct {
+	OpenID  string    `json:"openid"`
+	Name    string    `json:"name"`
+	AddedBy string    `json:"added_by,omitempty"`
+	AddedAt time.Time `json:"added_at,omitzero"`
+}
+
+// PutPreviewRecipient registers (or renames) a preview recipient.
+func (s *Store) PutPreviewRecipient(ctx context.Context, r PreviewRecipient) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: put preview recipient: %w", err)
+	}
+	if err := s.rdb.HSet(ctx, s.keyPreviewRecipients(), r.OpenID, b).Err(); err != nil {
+		return fmt.Errorf("store: put preview recipient: %w", err)
+	}
+	return nil
+}
+
+// DeletePreviewRecipient removes a preview recipient; it reports whether
+// there was one.
+func (s *Store) DeletePreviewRecipient(ctx context.Context, openid string) (bool, error) {
+	n, err := s.rdb.HDel(ctx, s.keyPreviewRecipients(), openid).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: delete preview recipient: %w", err)
+	}
+	return n > 0, nil
+}
+
+// PreviewRecipient returns one registered recipient; ok=false when none.
+func (s *Store) PreviewRecipient(ctx context.Context, openid string) (PreviewRecipient, bool, error) {
+	v, err := s.rdb.HGet(ctx, s.keyPreviewRecipients(), openid).Result()
+	if errors.Is(err, redis.Nil) {
+		return PreviewRecipient{}, false, nil
+	}
+	if err != nil {
+		return PreviewRecipient{}, false, fmt.Errorf("store: preview recipient: %w", err)
+	}
+	var r PreviewRecipient
+	if err := json.Unmarshal([]byte(v), &r); err != nil {
+		return PreviewRecipient{}, false, fmt.Errorf("store: preview recipient: %w", err)
+	}
+	r.OpenID = openid
+	return r, true, nil
+}
+
+// PreviewRecipients lists the registered recipients by name. The list is
+// staff, a handful of people, so it is read whole.
+func (s *Store) PreviewRecipients(ctx context.Context) ([]PreviewRecipient, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keyPreviewRecipients()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: preview recipients: %w", err)
+	}
+	out := make([]PreviewRecipient, 0, len(h))
+	for openid, v := range h {
+		var r PreviewRecipient
+		if err := json.Unmarshal([]byte(v), &r); err != nil {
+			return nil, fmt.Errorf("store: preview recipient %s: %w", openid, err)
+		}
+		r.OpenID = openid
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].OpenID < out[j].OpenID
+	})
 	return out, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,23 +35,61 @@ func TestSessions(t *testing.T) {
 	}
 }
 
-func TestLoginFailures(t *testing.T) {
+// Attempts are admitted while free, then one per growing delay; an attempt
+// during a delay is refused and not counted.
+func TestLoginAttempts(t *testing.T) {
 	st := storetest.New(t)
 	ctx := context.Background()
-	for i := 1; i <= 3; i++ {
-		if n, err := st.AddLoginFailure(ctx, "ed", "10.0.0.1", time.Minute); err != nil || n != int64(i) {
-			t.Fatalf("failure %d counted as %d (%v)", i, n, err)
+	p := store.LoginPolicy{Free: 3, Base: time.Second, Max: 5 * time.Second, Keep: time.Hour}
+	t0 := time.Unix(1_800_000_000, 0)
+	steps := []struct {
+		at   time.Duration // after t0
+		wait time.Duration // 0 = admitted
+	}{
+		{0, 0}, {0, 0}, {0, 0}, // free
+		{0, time.Second}, {999 * time.Millisecond, time.Millisecond}, {time.Second, 0}, // 1 s after the 3rd
+		{2 * time.Second, time.Second}, {3 * time.Second, 0}, // 2 s after
+		{6 * time.Second, time.Second}, {7 * time.Second, 0}, // 4 s after
+		{11 * time.Second, time.Second}, {12 * time.Second, 0}, // capped at 5 s
+		{17 * time.Second, 0},
+	}
+	for i, s := range steps {
+		wait, err := st.LoginAttempt(ctx, "ed", t0.Add(s.at), p)
+		if err != nil || wait != s.wait {
+			t.Fatalf("step %d at +%s: wait %s (%v), want %s", i, s.at, wait, err, s.wait)
 		}
 	}
-	if n, _ := st.LoginFailures(ctx, "ed", "10.0.0.2"); n != 0 {
-		t.Errorf("another IP has %d failures", n)
+	if n, _ := st.LoginFailures(ctx, "ed"); n != 8 {
+		t.Errorf("counted %d attempts, want the 8 admitted", n)
 	}
-	if ttl := st.Client().TTL(ctx, st.Prefix()+"console:fail:ed:10.0.0.1").Val(); ttl <= 0 || ttl > time.Minute {
-		t.Errorf("lockout TTL = %v", ttl)
+	if ttl := st.Client().PTTL(ctx, st.Prefix()+"console:fail:ed").Val(); ttl <= 0 || ttl > time.Hour {
+		t.Errorf("failure record TTL = %v", ttl)
 	}
-	_ = st.ClearLoginFailures(ctx, "ed", "10.0.0.1")
-	if n, _ := st.LoginFailures(ctx, "ed", "10.0.0.1"); n != 0 {
-		t.Errorf("after clear: %d", n)
+	if n, _ := st.LoginFailures(ctx, "ap"); n != 0 {
+		t.Errorf("another account has %d failures", n)
+	}
+	// A burst at the moment a delay ends gets one attempt, not many.
+	at := t0.Add(22 * time.Second)
+	var admitted atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if wait, err := st.LoginAttempt(ctx, "ed", at, p); err == nil && wait == 0 {
+				admitted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted.Load() != 1 {
+		t.Errorf("%d concurrent attempts admitted, want 1", admitted.Load())
+	}
+	if had, err := st.ClearLoginFailures(ctx, "ed"); !had || err != nil {
+		t.Errorf("clear: %v %v", had, err)
+	}
+	if wait, _ := st.LoginAttempt(ctx, "ed", at, p); wait != 0 {
+		t.Errorf("after clear: wait %s", wait)
 	}
 }
 
@@ -95,5 +135,36 @@ func TestConsultationStatusAndCommunities(t *testing.T) {
 	_ = st.SetCommunity(ctx, "o2", "幸福社区")
 	if got, err := st.Communities(ctx); err != nil || fmt.Sprint(got) != "[和平社区 幸福社区]" {
 		t.Errorf("Communities = %v, %v", got, err)
+	}
+}
+
+func TestPreviewRecipients(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	at := time.Unix(1_800_000_000, 0)
+	for _, r := range []store.PreviewRecipient{
+		{OpenID: "oB", Name: "张三", AddedBy: "ap", AddedAt: at},
+		{OpenID: "oA", Name: "李四", AddedBy: "ap", AddedAt: at},
+		{OpenID: "oB", Name: "张三（法治办）", AddedBy: "ap2", AddedAt: at},
+	} {
+		if err := st.PutPreviewRecipient(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := st.PreviewRecipients(ctx)
+	if err != nil || len(list) != 2 || list[0].OpenID != "oB" || list[0].Name != "张三（法治办）" || list[1].AddedBy != "ap" || !list[1].AddedAt.Equal(at) {
+		t.Fatalf("list %+v, %v", list, err)
+	}
+	if r, ok, err := st.PreviewRecipient(ctx, "oA"); !ok || err != nil || r.Name != "李四" {
+		t.Errorf("oA: %+v %v %v", r, ok, err)
+	}
+	if _, ok, _ := st.PreviewRecipient(ctx, "oResident"); ok {
+		t.Error("an unregistered openid is found")
+	}
+	if had, err := st.DeletePreviewRecipient(ctx, "oA"); !had || err != nil {
+		t.Errorf("delete: %v %v", had, err)
+	}
+	if had, _ := st.DeletePreviewRecipient(ctx, "oA"); had {
+		t.Error("deleted twice")
 	}
 }

@@ -88,10 +88,14 @@ import "strconv"
 //	                                         participants, note, version, created_*, updated_*
 //	ledger:{<id>}:history            list    earlier versions of the entry as JSON, oldest first
 //	ledger:index                     zset    entry ids scored by activity date (Unix, China midnight)
-//	console:session:<id>             hash    staff session: user, role, csrf, created; TTL = session length
-//	console:fail:<user>:<ip>         string  failed logins of one account from one IP; TTL = lockout
+//	console:session:<id>             hash    staff session: user, role, csrf, created, cred (fingerprint
+//	                                         of the account's role and password hash); TTL = session length
+//	console:fail:<user>              hash    login attempts of one account since its last success, from
+//	                                         any address: n, last_ms; expires a day after the last one
 //	console:account:<user>           hash    console account kept in Redis: hash (bcrypt), role
 //	console:audit                    list    state-changing console actions as JSON (last 10000)
+//	console:preview                  hash    staff registered to receive campaign previews:
+//	                                         openid → JSON {name, added_by, added_at}
 //
 // Staff edits of the answer bank (问答库, store/bank.go), layered over the
 // bank shipped in the binary. The keys share the hash tag {edits}: a save
@@ -209,14 +213,16 @@ func (s *Store) keyMassQuota(day string) string  { return s.key("quota", "mass",
 
 // Ledger and console.
 
-func (s *Store) keyLedgerSeq() string                { return s.key("ledger", "seq") }
-func (s *Store) keyLedger(id string) string          { return s.key("ledger", tag(id)) }
-func (s *Store) keyLedgerHistory(id string) string   { return s.keyLedger(id) + ":history" }
-func (s *Store) keyLedgerIndex() string              { return s.key("ledger", "index") }
-func (s *Store) keySession(id string) string         { return s.key("console", "session", id) }
-func (s *Store) keyLoginFail(user, ip string) string { return s.key("console", "fail", user, ip) }
-func (s *Store) keyAccount(user string) string       { return s.key("console", "account", user) }
-func (s *Store) keyAudit() string                    { return s.key("console", "audit") }
+func (s *Store) keyLedgerSeq() string              { return s.key("ledger", "seq") }
+func (s *Store) keyLedger(id string) string        { return s.key("ledger", tag(id)) }
+func (s *Store) keyLedgerHistory(id string) string { return s.keyLedger(id) + ":history" }
+func (s *Store) keyLedgerIndex() string            { return s.key("ledger", "index") }
+func (s *Store) keySession(id string) string       { return s.key("console", "session", id) }
+func (s *Store) keyLoginFail(user string) string   { return s.key("console", "fail", user) }
+func (s *Store) keyAccount(user string) string     { return s.key("console", "account", user) }
+func (s *Store) keyAudit() string                  { return s.key("console", "audit") }
+
+func (s *Store) keyPreviewRecipients() string { return s.key("console", "preview") }
 
 // Answer bank edits.
 

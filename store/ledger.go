@@ -156,6 +156,51 @@ func (s *Store) LedgerEntries(ctx context.Context, from, to string) ([]LedgerEnt
 	return out, nil
 }
 
+// LedgerPage returns up to limit entries dated in [from, to], latest date
+// first, skipping the first offset, and how many the period holds. Entries
+// are read in one round trip.
+func (s *Store) LedgerPage(ctx context.Context, from, to string, offset, limit int) ([]LedgerEntry, int64, error) {
+	f, err := ledgerDay(from)
+	if err != nil {
+		return nil, 0, err
+	}
+	t, err := ledgerDay(to)
+	if err != nil {
+		return nil, 0, err
+	}
+	if offset < 0 || limit <= 0 {
+		return nil, 0, nil
+	}
+	lo, hi := strconv.FormatInt(f.Unix(), 10), strconv.FormatInt(t.Unix(), 10)
+	total, err := s.rdb.ZCount(ctx, s.keyLedgerIndex(), lo, hi).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: ledger page: %w", err)
+	}
+	ids, err := s.rdb.ZRevRangeByScore(ctx, s.keyLedgerIndex(), &redis.ZRangeBy{
+		Min: lo, Max: hi, Offset: int64(offset), Count: int64(limit),
+	}).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: ledger page: %w", err)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, s.keyLedger(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: ledger page: %w", err)
+	}
+	out := make([]LedgerEntry, 0, len(ids))
+	for i, id := range ids {
+		if h := cmds[i].Val(); len(h) > 0 {
+			out = append(out, ledgerFromHash(id, h))
+		}
+	}
+	return out, total, nil
+}
+
 // LedgerHistory returns the earlier versions of an entry, oldest first.
 func (s *Store) LedgerHistory(ctx context.Context, id string) ([]LedgerEntry, error) {
 	raw, err := s.rdb.LRange(ctx, s.keyLedgerHistory(id), 0, -1).Result()

@@ -19,6 +19,7 @@ import (
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/metrics"
 	"github.com/pufa-dev/pufa/scheduler"
 	"github.com/pufa-dev/pufa/store"
@@ -43,9 +44,14 @@ func definitions(dir string) func() ([]*campaigns.Campaign, error) {
 // newCampaigns wires the campaign manager; wx may be nil for commands that
 // only read state, m nil where nothing is scraped.
 func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, logger *slog.Logger, m *metrics.Metrics) (*campaigns.Manager, error) {
+	previews, err := console.ParsePreviewRecipients(cfg.Console.PreviewRecipients)
+	if err != nil {
+		return nil, err
+	}
 	opts := campaigns.Options{
 		Store: st, Definitions: definitions(cfg.Campaigns.Dir), Logger: logger,
-		Rate: float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
+		PreviewTo: console.PreviewList{Fixed: previews, Store: st},
+		Rate:      float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
 		MaxConsecutiveErrors: cfg.Campaigns.MaxConsecutiveErrors, AccountType: cfg.Campaigns.AccountType,
 		Lease: time.Duration(cfg.Campaigns.Lease),
 	}
@@ -158,7 +164,7 @@ commands:
   list [--json]                   campaigns with state, next fire and counts
   stats ID [--json]               one campaign: state, runs, reach, log
   approve ID --by NAME            approve the current content (required before anything is sent)
-  preview ID --to OPENID          send the content to one staff member first
+  preview ID --to OPENID          send the content to a registered staff member first (console.preview_recipients or 预览名单)
   run ID [--dry-run]              send now, with a progress bar (resumes an interrupted run)
   pause ID | resume ID | cancel ID
 
@@ -485,10 +491,15 @@ func campaignPreview(ctx context.Context, fs *flag.FlagSet, cf *campaignFlags, a
 		return err
 	}
 	defer closeFn()
-	if err := mgr.Preview(ctx, id, *to, *by); err != nil {
+	res, err := mgr.Preview(ctx, id, *to, *by)
+	if errors.Is(err, campaigns.ErrNotPreviewRecipient) {
+		return fmt.Errorf("%w\nregister staff in console.preview_recipients (openid:name) or in the console's 预览名单", err)
+	}
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "preview of %s sent; check it in WeChat, then: pufa campaign approve %s --by NAME\n", id, id)
+	fmt.Fprintf(stdout, "preview of %s (content sha256:%s) sent to %s; check it in WeChat, then: pufa campaign approve %s --by NAME\n",
+		id, res.ContentHash, res.Name, id)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -75,7 +76,7 @@ func (e *cliEnv) must(args ...string) string {
 }
 
 func TestCampaignCommandLifecycle(t *testing.T) {
-	e := newCLIEnv(t, 30, "")
+	e := newCLIEnv(t, 30, "console:\n  preview_recipients: [\"o_sim_000001:张三\"]\n")
 	out := e.must("new")
 	if !strings.Contains(out, "constitution-week") || !strings.Contains(out, "宪法宣传周") {
 		t.Errorf("theme list:\n%s", out)
@@ -109,7 +110,13 @@ func TestCampaignCommandLifecycle(t *testing.T) {
 	if out := e.must("approve", id, "--by", "张三"); !strings.Contains(out, "已审批") {
 		t.Errorf("approve: %s", out)
 	}
-	e.must("preview", id, "--to", "o_sim_000001")
+	// A preview goes only to registered staff: never to a resident.
+	if out, err := e.run("preview", id, "--to", "o_sim_000002"); err == nil || !errors.Is(err, campaigns.ErrNotPreviewRecipient) {
+		t.Errorf("preview to an unregistered openid: %v %s", err, out)
+	}
+	if out := e.must("preview", id, "--to", "o_sim_000001"); !strings.Contains(out, "张三") || !strings.Contains(out, "sha256:") {
+		t.Errorf("preview: %s", out)
+	}
 	if k := e.sim.Stats().Kinds[wxsim.KindPreview]; k.Messages != 1 {
 		t.Errorf("preview stats %+v", k)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -57,6 +58,14 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if err != nil {
 		return nil, err
 	}
+	previews, err := console.ParsePreviewRecipients(cfg.Console.PreviewRecipients)
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := parsePrefixes(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+	}
 	dir := cfg.Campaigns.Dir
 	if dir == embeddedSamples {
 		dir = "" // built-in samples are read-only: drafting needs a directory
@@ -64,17 +73,33 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	return console.New(console.Options{
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
-		SecureCookie: cfg.Console.SecureCookie, Logger: logger, Bank: bank,
+		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
 	})
+}
+
+// parsePrefixes reads CIDRs already checked by config.Validate.
+func parsePrefixes(cidrs []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(cidrs))
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 const consoleUsage = `usage: pufa console <subcommand>
 
   hash PASSWORD                         print a bcrypt hash for console.accounts (user:role:HASH)
   adduser --user NAME --role editor|approver --password PASSWORD [--config FILE]
-                                        keep a console account in Redis instead of the config
+                                        keep a console account in Redis instead of the config; changing
+                                        an existing one's role or password ends its sessions at once
+  deluser USER [--config FILE]          remove a Redis-kept account; its sessions end at once
   token --name NAME --role editor|approver
-                                        make an API token and its console.api_tokens entry`
+                                        make an API token and its console.api_tokens entry
+  unlock USER [--config FILE]           clear the account's login delay after failed logins`
 
 // runConsole is `pufa console`: account and token helpers.
 func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
@@ -110,6 +135,9 @@ func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
 		if *name == "" || (*role != console.RoleEditor && *role != console.RoleApprover) {
 			return errors.New("console adduser: --user and --role editor|approver are required")
 		}
+		if err := console.CheckUserName(*name); err != nil {
+			return fmt.Errorf("console adduser: %w", err)
+		}
 		h, err := console.HashPassword(*password)
 		if err != nil {
 			return err
@@ -126,6 +154,63 @@ func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "account %s (%s) stored in Redis\n", *name, *role)
+		return nil
+	case "deluser":
+		cfg, pos, err := parseInterleaved(fs, path, args)
+		if err != nil {
+			return err
+		}
+		if *name == "" && len(pos) == 1 {
+			*name = pos[0]
+		}
+		if *name == "" || len(pos) > 1 {
+			return errors.New("console deluser: want exactly one user")
+		}
+		st, err := openStore(cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		had, err := st.DeleteAccount(ctx, *name)
+		if err != nil {
+			return err
+		}
+		if !had {
+			return fmt.Errorf("console deluser: no account %q in Redis (accounts in console.accounts are removed from the config)", *name)
+		}
+		if err := st.Audit(ctx, store.AuditEntry{At: time.Now(), User: currentUser(), Action: "account.delete", Target: *name}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account %s removed; its sessions end at once\n", *name)
+		return nil
+	case "unlock":
+		cfg, pos, err := parseInterleaved(fs, path, args)
+		if err != nil {
+			return err
+		}
+		if *name == "" && len(pos) == 1 {
+			*name = pos[0]
+		}
+		if *name == "" || len(pos) > 1 {
+			return errors.New("console unlock: want exactly one user")
+		}
+		st, err := openStore(cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		had, err := st.ClearLoginFailures(ctx, *name)
+		if err != nil {
+			return err
+		}
+		if !had {
+			fmt.Fprintf(stdout, "%s has no login delay; nothing to clear\n", *name)
+			return nil
+		}
+		if err := st.Audit(ctx, store.AuditEntry{At: time.Now(), User: currentUser(), Action: "account.unlock", Target: *name}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "login delay of %s cleared; the next login is checked at once\n", *name)
 		return nil
 	case "token":
 		if err := fs.Parse(args); err != nil {

@@ -91,6 +91,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	cfg.Console.Accounts = []string{demoAccount}
+	// The demo is plain http://127.0.0.1; an HTTPS request still gets Secure cookies.
+	cfg.Console.SecureCookie = false
+	// Previews go only to registered staff: the first simulated follower
+	// plays the staff member, so the console's 发送预览 works in the demo.
+	cfg.Console.PreviewRecipients = []string{"o_sim_000001:演示工作人员"}
 	cfg.Quiz.Dir = demoQuizzes // the 宪法 quiz, open from now on
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo: %w", err)
