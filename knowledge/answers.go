@@ -14,6 +14,7 @@ type entryIndex struct {
 	variants []entryVariant
 	vocab    map[uint64]bool
 	byID     map[string]*Entry
+	pos      map[*Entry]uint32 // entry → its document in docs
 	// df counts the wordings each term occurs in, of nWordings in all.
 	df        map[uint64]int
 	nWordings int
@@ -40,7 +41,7 @@ const officeBonus = 0.2
 // come from the article corpus (general statistics of legal Chinese),
 // because idf over a few hundred short questions would be noise.
 func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex {
-	ix := &entryIndex{vocab: make(map[uint64]bool), byID: make(map[string]*Entry)}
+	ix := &entryIndex{vocab: make(map[uint64]bool), byID: make(map[string]*Entry), pos: make(map[*Entry]uint32)}
 	for _, layer := range [][]*Entry{office, bank} {
 		for _, e := range layer {
 			if ix.byID[e.ID] != nil {
@@ -75,6 +76,9 @@ func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex
 		}
 	}
 	ix.df, ix.nWordings = df, len(texts)
+	for i, e := range ix.entries {
+		ix.pos[e] = uint32(i)
+	}
 	i := -1
 	for ei, e := range ix.entries {
 		for range append([]string{e.Question}, e.Paraphrases...) {
@@ -219,4 +223,36 @@ func (ix *entryIndex) match(qv queryVec, k int, bm25 float32) []entryHit {
 		hits = hits[:k]
 	}
 	return hits
+}
+
+// uncovered is the share of the question's weight (its own terms, not a
+// follow-up's context) that neither the entry's text nor its leading
+// article mentions: what the resident asks that this answer says nothing
+// about.
+func (ix *entryIndex) uncovered(s *searcher, qv queryVec, e *Entry, lead *Article) float32 {
+	doc, ok := ix.pos[e]
+	if !ok {
+		return 1
+	}
+	var total, missing float32
+	for key, w := range qv.raw {
+		if w < 1 {
+			continue
+		}
+		wt := ix.weight(s, key)
+		total += wt
+		if id, ok := ix.docs.dict[key]; ok && ix.docs.contains(id, doc) {
+			continue
+		}
+		if lead != nil && lead == s.corpus.ArticleByName(lead.Name()) {
+			if id, ok := s.content.dict[key]; ok && s.content.contains(id, uint32(lead.id)) {
+				continue
+			}
+		}
+		missing += wt
+	}
+	if total == 0 {
+		return 0
+	}
+	return missing / total
 }

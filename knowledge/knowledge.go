@@ -28,6 +28,14 @@ type Options struct {
 	Params *Params
 	// Training are labelled questions retrieval learns from (optional).
 	Training []LabeledQuery
+	// Wide is a wider corpus (the national set, corpus files) for statute
+	// lookups and for the articles shown when no entry answers; nil = none.
+	// Entries are matched on Corpus alone, so a wider corpus never changes
+	// which entry answers a question, nor how sure it is.
+	Wide *Corpus
+	// WideTraining are the labelled questions the wide corpus's retrieval
+	// learns from.
+	WideTraining []LabeledQuery
 	// FAQPath is the FAQ YAML file; "" means the embedded starter FAQ.
 	FAQPath string
 	// FAQVars fill {{placeholders}} in answers, over DefaultFAQVars().
@@ -64,6 +72,9 @@ type Thresholds struct {
 	// Cover weighs how much of the question the entry's leading article
 	// covers, added to its similarity.
 	Cover float64
+	// Uncovered is taken off an entry's similarity for the share of the
+	// question neither its text nor its leading article mentions.
+	Uncovered float64
 	// Margin weighs the first entry's lead over the next one (resting on
 	// another article) into its confidence.
 	Margin float64
@@ -83,6 +94,9 @@ type Base struct {
 	corpus  *Corpus
 	s       *searcher
 	tr      *trained
+	wide    *Corpus   // nil unless Options.Wide
+	ws      *searcher // over wide
+	wtr     *trained
 	sp      *spelling
 	th      Thresholds
 	bank    []*Entry
@@ -136,6 +150,12 @@ func New(opts Options) (*Base, error) {
 	if len(opts.Training) > 0 {
 		b.tr = b.s.train(opts.Training)
 	}
+	if opts.Wide != nil {
+		b.wide, b.ws = opts.Wide, newSearcher(opts.Wide, p)
+		if len(opts.WideTraining) > 0 {
+			b.wtr = b.ws.train(opts.WideTraining)
+		}
+	}
 	if err := b.Reload(); err != nil {
 		return nil, err
 	}
@@ -145,8 +165,14 @@ func New(opts Options) (*Base, error) {
 // Default builds the knowledge base of the embedded laws, bank and FAQ.
 func Default() (*Base, error) { return New(Options{}) }
 
-// Corpus returns the laws the base searches.
-func (b *Base) Corpus() *Corpus { return b.corpus }
+// Corpus returns every law the base can look up and cite: the wide corpus
+// when there is one.
+func (b *Base) Corpus() *Corpus {
+	if b.wide != nil {
+		return b.wide
+	}
+	return b.corpus
+}
 
 // Thresholds returns the thresholds in use.
 func (b *Base) Thresholds() Thresholds { return b.th }
@@ -158,6 +184,7 @@ func (b *Base) WithTraining(qs []LabeledQuery) *Base {
 	nb := &Base{
 		corpus: b.corpus, s: b.s, sp: b.sp, th: b.th, bank: b.bank,
 		faqPath: b.faqPath, faqVars: b.faqVars, noFAQ: b.noFAQ,
+		wide: b.wide, ws: b.ws, wtr: b.wtr,
 	}
 	if len(qs) > 0 {
 		nb.tr = b.s.train(qs)
@@ -205,7 +232,7 @@ func (b *Base) Reload() error {
 
 // LoadFAQ validates FAQ YAML and swaps it in; on error the old FAQ stays.
 func (b *Base) LoadFAQ(data []byte) error {
-	entries, err := ParseFAQ(data, b.corpus, b.faqVars)
+	entries, err := ParseFAQ(data, b.Corpus(), b.faqVars)
 	if err != nil {
 		return err
 	}
@@ -273,7 +300,7 @@ func (b *Base) ShippedEntry(id string) *Entry {
 }
 
 // Lookup finds the article a reference names.
-func (b *Base) Lookup(ref ArticleRef) LookupResult { return b.corpus.Resolve(ref) }
+func (b *Base) Lookup(ref ArticleRef) LookupResult { return b.Corpus().Resolve(ref) }
 
 // HitKind tells what a hit is.
 type HitKind int
@@ -364,14 +391,22 @@ const entryFloor = 0.25
 // maxChoices is how many readings an unsure answer offers.
 const maxChoices = 3
 
-// Search ranks articles only, best first; k ≤ 0 means 10.
+// Search ranks articles only, best first, in the wide corpus when there is
+// one; k ≤ 0 means 10.
 func (b *Base) Search(q string, k int) []Hit {
+	if b.ws != nil {
+		return searchIn(b.ws, b.wtr, b.wide, q, k)
+	}
+	return searchIn(b.s, b.tr, b.corpus, q, k)
+}
+
+func searchIn(s *searcher, tr *trained, c *Corpus, q string, k int) []Hit {
 	if k <= 0 {
 		k = 10
 	}
-	res := b.s.search(q, k, b.tr)
+	res := s.search(q, k, tr)
 	hits := make([]Hit, len(res))
-	arts := b.corpus.Articles()
+	arts := c.Articles()
 	for i, r := range res {
 		hits[i] = Hit{Kind: HitArticle, Article: arts[r.doc], Score: float64(r.score), Confidence: float64(r.confidence)}
 	}
@@ -411,7 +446,8 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 			prevBest = hs[0].entry
 		}
 	}
-	entries := ix.match(ix.queryVector(b.s, fixed, b.sp.fix(prev), followUpWeight), k+1, float32(b.th.BM25))
+	qv := ix.queryVector(b.s, fixed, b.sp.fix(prev), followUpWeight)
+	entries := ix.match(qv, k+1, float32(b.th.BM25))
 	seen := make(map[*Article]bool)
 	for _, ref := range FindArticleRefs(q) {
 		if res := b.Lookup(ref); res.Status == LookupFound && !seen[res.Article] && len(ans.Hits) < k {
@@ -419,13 +455,14 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 			ans.Hits = append(ans.Hits, Hit{Kind: HitArticle, Article: res.Article, Confidence: 1})
 		}
 	}
-	searched := b.Search(fixed, k)
-	agreeing := make(map[*Article]bool, agreeDepth)
+	// Agreement is judged on the base corpus, whatever the wide one holds.
+	searched := searchIn(b.s, b.tr, b.corpus, fixed, k)
+	agreeing := make(map[string]bool, agreeDepth)
 	for i, h := range searched {
 		if i == agreeDepth {
 			break
 		}
-		agreeing[h.Article] = true
+		agreeing[h.Article.Name()] = true
 	}
 	var entryHits []Hit
 	for _, h := range entries {
@@ -433,11 +470,18 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 			continue
 		}
 		sim := float64(h.sim)
-		if len(h.entry.Cites) > 0 && agreeing[h.entry.Cites[0].Article] {
+		if len(h.entry.Cites) > 0 && agreeing[h.entry.Cites[0].Article.Name()] {
 			sim += b.th.Agree
 		}
 		cites, cover := b.leadCitation(fixed, h.entry.Cites)
 		sim += b.th.Cover * float64(cover)
+		if b.th.Uncovered > 0 {
+			var lead *Article
+			if len(cites) > 0 {
+				lead = cites[0].Article
+			}
+			sim -= b.th.Uncovered * float64(ix.uncovered(b.s, qv, h.entry, lead))
+		}
 		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(sim), Cites: cites})
 	}
 
@@ -466,6 +510,9 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 	if b.th.Margin > 0 && len(entryHits) > 1 && entryHits[0].FirstCitation() != entryHits[1].FirstCitation() {
 		lead := entryHits[0].Confidence - entryHits[1].Confidence
 		entryHits[0].Confidence = clamp01(entryHits[0].Confidence + b.th.Margin*(lead-marginPivot))
+	}
+	if b.ws != nil {
+		searched = b.Search(fixed, k)
 	}
 	var articleHits []Hit
 	for _, h := range searched {
@@ -509,11 +556,12 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		ans.Confident = first.Confidence >= b.th.Article || first.Score == 0 && first.Confidence == 1
 	}
 	if !ans.Confident {
+		// The office bonus orders entries by more than confidence, so every
+		// hit is looked at, not just a leading run.
 		for _, h := range entryHits {
-			if h.Confidence < b.th.Choice || len(ans.Choices) == maxChoices {
-				break
+			if h.Confidence >= b.th.Choice && len(ans.Choices) < maxChoices {
+				ans.Choices = append(ans.Choices, h.Entry)
 			}
-			ans.Choices = append(ans.Choices, h.Entry)
 		}
 	}
 	return ans
@@ -547,7 +595,11 @@ func (b *Base) leadCitation(q string, cites []Citation) ([]Citation, float32) {
 	best, bestCov := 0, float32(-1)
 	var first float32
 	for i, c := range cites {
-		cov := b.s.coverage(qt, total, uint32(c.Article.id))
+		var cov float32
+		// An office entry may cite a law of the wide corpus only.
+		if a := b.corpus.ArticleByName(c.Article.Name()); a != nil {
+			cov = b.s.coverage(qt, total, uint32(a.id))
+		}
 		if i == 0 {
 			first = cov
 		}

@@ -119,13 +119,26 @@ func newKnowledge(cfg config.Knowledge) (*knowledge.Base, error) {
 	if cfg.StationHours != "" {
 		opts.FAQVars["station_hours"] = cfg.StationHours
 	}
-	c, err := configuredCorpus(cfg)
+	// The bank is matched on the default laws; knowledge.laws: national and
+	// corpus files widen what can be looked up and shown, never which entry
+	// answers.
+	base, err := knowledge.DefaultCorpus()
 	if err != nil {
 		return nil, err
 	}
-	opts.Corpus = c
-	if opts.Training, err = residentTraining(c); err != nil {
+	opts.Corpus = base
+	if opts.Training, err = residentTraining(base); err != nil {
 		return nil, err
+	}
+	if cfg.Laws == string(knowledge.LawsNational) || len(cfg.CorpusFiles) > 0 {
+		wide, err := configuredCorpus(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Wide = wide
+		if opts.WideTraining, err = residentTraining(wide); err != nil {
+			return nil, err
+		}
 	}
 	return knowledge.New(opts)
 }
