@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -127,5 +128,55 @@ func TestValidateEditListsEachProblem(t *testing.T) {
 	}
 	if err.Error() != strings.Join(want, "; ") {
 		t.Errorf("message %q", err)
+	}
+}
+
+// A wide corpus (knowledge.laws: national) adds laws to look up and
+// articles to show; it never changes which entry answers a question or how
+// sure the answer is, so loading the national set never makes answers worse.
+func TestWideCorpusNeverChangesTheEntryThatAnswers(t *testing.T) {
+	base, err := DefaultCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide, err := EmbeddedCorpus(LawsNational)
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrow, err := New(Options{Corpus: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	widened, err := New(Options{Corpus: base, Wide: wide})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked int
+	for i, e := range narrow.Entries() {
+		if i%7 != 0 || len(e.Paraphrases) == 0 {
+			continue
+		}
+		q := e.Paraphrases[len(e.Paraphrases)-1]
+		a, b := narrow.Ask(q, 9), widened.Ask(q, 9)
+		asked++
+		// Sums over Go maps may add in any order: equal up to rounding.
+		if a.Confident != b.Confident || math.Abs(a.Confidence-b.Confidence) > 1e-6 || len(a.Choices) != len(b.Choices) {
+			t.Errorf("%q: default %v %.3f %d readings, national %v %.3f %d readings",
+				q, a.Confident, a.Confidence, len(a.Choices), b.Confident, b.Confidence, len(b.Choices))
+			continue
+		}
+		if len(a.Hits) > 0 && a.Hits[0].Kind == HitEntry && (len(b.Hits) == 0 || b.Hits[0].Entry == nil || b.Hits[0].Entry.ID != a.Hits[0].Entry.ID) {
+			t.Errorf("%q: answered by %s by default, not with the national set", q, a.Hits[0].Entry.ID)
+		}
+	}
+	if asked < 50 {
+		t.Fatalf("asked only %d questions", asked)
+	}
+	// What the wide corpus is for: a law outside the default set looks up.
+	if res := widened.Lookup(ArticleRef{Law: "证券法", Number: 1}); res.Status != LookupFound {
+		t.Errorf("证券法第一条 with the national set: %v", res.Status)
+	}
+	if res := narrow.Lookup(ArticleRef{Law: "证券法", Number: 1}); res.Status == LookupFound {
+		t.Error("证券法 is in the default set; pick a law outside it")
 	}
 }

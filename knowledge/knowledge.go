@@ -507,7 +507,7 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 	})
 	// A clear lead over the next entry (which rests on another article)
 	// makes the first more likely the one meant; a near tie less so.
-	if b.th.Margin > 0 && len(entryHits) > 1 && entryHits[0].FirstCitation() != entryHits[1].FirstCitation() {
+	if b.th.Margin > 0 && len(entryHits) > 1 && !sameArticle(entryHits[0].FirstCitation(), entryHits[1].FirstCitation()) {
 		lead := entryHits[0].Confidence - entryHits[1].Confidence
 		entryHits[0].Confidence = clamp01(entryHits[0].Confidence + b.th.Margin*(lead-marginPivot))
 	}
@@ -568,6 +568,12 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 }
 
 func clamp01(v float64) float64 { return min(max(v, 0), 1) }
+
+// sameArticle compares by name: an office entry's article may come from the
+// wide corpus and a bank entry's from the base one.
+func sameArticle(a, b *Article) bool {
+	return a == b || a != nil && b != nil && a.Name() == b.Name()
+}
 
 // leadMargin is how much more of the question another cited article must
 // cover to lead instead of the entry's main article.

@@ -17,12 +17,14 @@ import (
 // when answers get better.
 func TestResidentAnswersDoNotRegress(t *testing.T) {
 	floors := []struct {
-		split                       string
-		minRight, maxWrong, maxHedg float64
-		minFirstReply               float64
+		split                        string
+		minRight, maxWrong, maxHedge float64
+		minFirstReply                float64
 	}{
-		{"tune", residentFloorTune.right, residentFloorTune.wrong, residentFloorTune.hedged, residentFloorTune.firstReply},
-		{"test", residentFloorTest.right, residentFloorTest.wrong, residentFloorTest.hedged, residentFloorTest.firstReply},
+		// Measured: tune .416 right, .046 wrong, .132 hedged, .792 right in
+		// the first reply; test .337, .106, .106, .814.
+		{"tune", 0.39, 0.07, 0.17, 0.76},
+		{"test", 0.31, 0.13, 0.14, 0.78},
 	}
 	for _, f := range floors {
 		var out bytes.Buffer
@@ -44,20 +46,11 @@ func TestResidentAnswersDoNotRegress(t *testing.T) {
 		if rep.ConfidentWrong > f.maxWrong {
 			t.Errorf("%s: confident and wrong %.3f, above %.3f", f.split, rep.ConfidentWrong, f.maxWrong)
 		}
-		if rep.Hedged > f.maxHedg {
-			t.Errorf("%s: hedged %.3f, above %.3f", f.split, rep.Hedged, f.maxHedg)
+		if rep.Hedged > f.maxHedge {
+			t.Errorf("%s: hedged %.3f, above %.3f", f.split, rep.Hedged, f.maxHedge)
 		}
 		if rep.RightInFirstReply < f.minFirstReply {
 			t.Errorf("%s: right in the first reply %.3f, below %.3f", f.split, rep.RightInFirstReply, f.minFirstReply)
 		}
 	}
 }
-
-type residentFloor struct{ right, wrong, hedged, firstReply float64 }
-
-// Measured with `pufa kb eval --residents knowledge/testdata/residents.jsonl
-// --split tune|test`; see README.
-var (
-	residentFloorTune = residentFloor{right: 0, wrong: 1, hedged: 1, firstReply: 0}
-	residentFloorTest = residentFloor{right: 0, wrong: 1, hedged: 1, firstReply: 0}
-)
