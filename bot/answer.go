@@ -52,6 +52,7 @@ const (
 	unsureIntro = "这个问题我暂时没有把握回答准确，建议您：\n· 回复“转人工”，由工作人员为您解答\n· 拨打公共法律服务热线 12348"
 	noMore      = "没有更多相关内容了。您可以换个说法提问，或回复“转人工”由工作人员解答。"
 	choicesHint = "回复数字即可。都不是？可以换个说法再问，或回复“转人工”由工作人员解答。"
+	noChoice    = "请直接输入您想问的问题，例如“离婚冷静期是多久”“老板拖欠工资怎么办”；需要人工帮助请回复“转人工”。"
 )
 
 // moreWords ask for the next page of the previous answer.
@@ -76,10 +77,15 @@ func (a *Answerer) HandleText(ctx context.Context, m *Message) (Reply, bool, err
 		// Answer without context rather than not at all.
 		a.logger().Warn("reading conversation", "err", err)
 	}
-	if n, ok := choiceWords[m.Text]; ok && n <= len(conv.Choices) {
-		if e := a.KB.Entry(conv.Choices[n-1]); e != nil {
-			return a.answerEntry(ctx, m, e), true, nil
+	if n, ok := choiceWords[m.Text]; ok {
+		if n <= len(conv.Choices) {
+			if e := a.KB.Entry(conv.Choices[n-1]); e != nil {
+				return a.answerEntry(ctx, m, e), true, nil
+			}
 		}
+		// A bare number with no readings pending is no question: searching
+		// it would match whatever article mentions "1".
+		return Reply{Text: noChoice}, true, nil
 	}
 	var ans knowledge.Answer
 	if conv.Question != "" && isFollowUp(m.Text) {

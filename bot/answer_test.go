@@ -162,9 +162,13 @@ func TestUnclearQuestionOffersReadingsAndANumberPicksOne(t *testing.T) {
 	if conv, _ := st.Conversation(context.Background(), "u"); len(conv.Choices) != 0 || conv.Entry != "property" {
 		t.Errorf("after the pick: %+v", conv)
 	}
-	// Another resident's number is not this resident's choice.
-	if got := ask(t, a, "v", "1"); strings.HasPrefix(got, "不满两周岁") {
-		t.Errorf("resident v picked u's reading:\n%s", got)
+	// Another resident's number is not this resident's choice, and a
+	// number with no readings pending is not searched as a question.
+	if got := ask(t, a, "v", "1"); got != noChoice {
+		t.Errorf("resident v's bare number got:\n%s", got)
+	}
+	if got := ask(t, a, "u", "2"); got != noChoice {
+		t.Errorf("a number after the readings were used got:\n%s", got)
 	}
 }
 
