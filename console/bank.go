@@ -506,30 +506,43 @@ func (s *Server) renderBankForm(w http.ResponseWriter, r *http.Request, status i
 	s.page(w, r, status, "bank_entry", title, d)
 }
 
+// bankChangeTarget loads the entry a change form posts to and the version
+// the form saw. It answers the request itself, and reports false, when the
+// entry is unknown, is the office's (edited in its FAQ file; verb says
+// what was refused) or the form carries no version.
+func (s *Server) bankChangeTarget(w http.ResponseWriter, r *http.Request, id, verb string) (bankEntryData, int64, bool) {
+	d, ok, err := s.loadBankEntry(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return d, 0, false
+	}
+	if !ok {
+		http.NotFound(w, r)
+		return d, 0, false
+	}
+	path := "/console/bank/" + id
+	if d.Office {
+		back(w, r, path, "err", "办公室条目请在 FAQ 文件（knowledge.faq_file）中"+verb)
+		return d, 0, false
+	}
+	seen, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err != nil {
+		back(w, r, path, "err", "表单已失效，请刷新页面后重试")
+		return d, 0, false
+	}
+	return d, seen, true
+}
+
 func (s *Server) bankSave(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
 	id := r.PathValue("id")
-	d, ok, err := s.loadBankEntry(ctx, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	d, seen, ok := s.bankChangeTarget(w, r, id, "修改，未保存")
 	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	if d.Office {
-		back(w, r, "/console/bank/"+id, "err", "办公室条目请在 FAQ 文件（knowledge.faq_file）中修改，未保存")
 		return
 	}
 	f := readBankForm(r)
 	f.ID = id
-	seen, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-	if err != nil {
-		back(w, r, "/console/bank/"+id, "err", "表单已失效，请刷新页面后重新编辑")
-		return
-	}
 	before := current(d)
 	// reviewed_by and reviewed_at stay empty: a changed text is no longer
 	// the text that was reviewed.
@@ -608,22 +621,8 @@ func (s *Server) bankAction(action string) http.HandlerFunc {
 		id := r.PathValue("id")
 		path := "/console/bank/" + id
 		label := bankActionLabels[action]
-		d, ok, err := s.loadBankEntry(ctx, id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
+		d, seen, ok := s.bankChangeTarget(w, r, id, label)
 		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		if d.Office {
-			back(w, r, path, "err", "办公室条目请在 FAQ 文件（knowledge.faq_file）中"+label)
-			return
-		}
-		seen, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-		if err != nil {
-			back(w, r, path, "err", "表单已失效，请刷新页面后重试")
 			return
 		}
 		rec := current(d)
@@ -640,7 +639,7 @@ func (s *Server) bankAction(action string) http.HandlerFunc {
 				strings.Join(problemLines(translate(err, rec, s.validate)), "；"))
 			return
 		}
-		_, err = s.saveBankEdit(ctx, u, rec, seen, action)
+		_, err := s.saveBankEdit(ctx, u, rec, seen, action)
 		if errors.Is(err, store.ErrVersion) {
 			back(w, r, path, "err", label+"失败：该条目刚被他人修改，请查看最新内容后重试")
 			return

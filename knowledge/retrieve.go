@@ -427,35 +427,11 @@ func (s *searcher) search(q string, k int, tr *trained) []articleHit {
 		}
 	}
 
-	// Document expansion: the query against each labelled article's questions.
-	if tr != nil && p.Expansion > 0 && tr.expIdx.n > 0 {
-		sc.useAux(tr.expIdx.n)
-		sc.qt = tr.expIdx.resolve(sc.qt[:0], sc.keys, 1)
-		sc.auxTouch = tr.expIdx.accumulate(sc.qt, 1, sc.aux, sc.auxTouch)
-		if hi := maxOver(sc.aux, sc.auxTouch); hi > 0 {
-			for _, d := range sc.auxTouch {
-				a := tr.expDoc[d]
-				if sc.acc[a] == 0 {
-					sc.touched = append(sc.touched, a)
-				}
-				sc.acc[a] += top * p.Expansion * sc.aux[d] / hi
-			}
-		}
-	}
-
-	if tr != nil && p.Answers > 0 && tr.ansIdx != nil && tr.ansIdx.n > 0 {
-		sc.useAux(tr.ansIdx.n)
-		sc.qt = tr.ansIdx.resolve(sc.qt[:0], sc.keys, 1)
-		sc.auxTouch = tr.ansIdx.accumulate(sc.qt, 1, sc.aux, sc.auxTouch)
-		if hi := maxOver(sc.aux, sc.auxTouch); hi > 0 {
-			for _, d := range sc.auxTouch {
-				a := tr.ansDoc[d]
-				if sc.acc[a] == 0 {
-					sc.touched = append(sc.touched, a)
-				}
-				sc.acc[a] += top * p.Answers * sc.aux[d] / hi
-			}
-		}
+	// Document expansion: the query against each labelled article's
+	// questions, and against the professional answers to them.
+	if tr != nil {
+		sc.addGrouped(tr.expIdx, tr.expDoc, top*p.Expansion)
+		sc.addGrouped(tr.ansIdx, tr.ansDoc, top*p.Answers)
 	}
 
 	best := topK(sc.acc, sc.touched, k)
@@ -479,6 +455,29 @@ func (s *searcher) canonicalKeys(q string) []uint64 {
 		s.stop.apply(canon)
 	}
 	return appendTerms(nil, canon, emitBigrams)
+}
+
+// addGrouped adds weight·BM25 of the query against ix, one document per
+// article (doc maps it), normalised by the best document, to the articles'
+// scores. A nil or empty index, or no weight, adds nothing.
+func (sc *scratch) addGrouped(ix *bm25Index, doc []uint32, weight float32) {
+	if ix == nil || ix.n == 0 || weight <= 0 {
+		return
+	}
+	sc.useAux(ix.n)
+	sc.qt = ix.resolve(sc.qt[:0], sc.keys, 1)
+	sc.auxTouch = ix.accumulate(sc.qt, 1, sc.aux, sc.auxTouch)
+	hi := maxOver(sc.aux, sc.auxTouch)
+	if hi <= 0 {
+		return
+	}
+	for _, d := range sc.auxTouch {
+		a := doc[d]
+		if sc.acc[a] == 0 {
+			sc.touched = append(sc.touched, a)
+		}
+		sc.acc[a] += weight * sc.aux[d] / hi
+	}
 }
 
 func maxOver(acc []float32, touched []uint32) float32 {
