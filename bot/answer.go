@@ -236,13 +236,15 @@ func composeAnswer(ans knowledge.Answer) (string, int) {
 	if len(ans.Hits) > 1 {
 		next = 1
 	}
-	return composeEntry(first.Entry, next > 0), next
+	return composeEntry(first.Entry, first.Citations(), next > 0), next
 }
 
 // composeEntry renders an answer entry as a resident reads it: the plain
 // answer, the article it rests on with its key sentence and version, what to
 // do next, any warning about the text's version, and one line of disclaimer.
-func composeEntry(e *knowledge.Entry, more bool) string {
+//
+// cites are the entry's citations in the order this question wants them.
+func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, more bool) string {
 	var tail strings.Builder
 	for _, note := range staleNotes(e) {
 		tail.WriteString("\n" + note)
@@ -254,15 +256,15 @@ func composeEntry(e *knowledge.Entry, more bool) string {
 
 	var b replyBuilder
 	b.addExcerpt(e.Answer, maxReplyBytes-900)
-	if len(e.Cites) > 0 {
-		main := e.Cites[0]
+	if len(cites) > 0 {
+		main := cites[0]
 		b.add("\n\n依据：" + main.Article.Citation() + versionNote(main.Article))
 		if main.Quote != "" {
 			b.add("\n“" + main.Quote + "”")
 		}
-		if len(e.Cites) > 1 {
-			others := make([]*knowledge.Article, 0, len(e.Cites)-1)
-			for _, c := range e.Cites[1:] {
+		if len(cites) > 1 {
+			others := make([]*knowledge.Article, 0, len(cites)-1)
+			for _, c := range cites[1:] {
 				others = append(others, c.Article)
 			}
 			b.add("\n另见：" + citations(others))

@@ -204,3 +204,16 @@ func TestEveryAnswerFitsWeChatsLimit(t *testing.T) {
 		ask(t, a, "u", "更多")
 	}
 }
+
+// The reply leads with the citation the knowledge base chose for this
+// question, not the entry's own first citation.
+func TestReplyLeadsWithTheQuestionsCitation(t *testing.T) {
+	e := entry(t, "aid", "怎样申请法律援助？", "向法律援助机构申请。", "法律援助法第三十八条")
+	lead := entry(t, "x", "", "", "法律援助法第四十三条").Cites[0]
+	f := &fakeKB{answer: knowledge.Answer{Confident: true, Confidence: 0.9, Hits: []knowledge.Hit{
+		{Kind: knowledge.HitEntry, Entry: e, Confidence: 0.9, Cites: []knowledge.Citation{lead, e.Cites[0]}}}}}
+	got := ask(t, &Answerer{KB: f, Log: storetest.New(t)}, "u", "申请了法律援助多久有结果")
+	if !strings.Contains(got, "依据：《中华人民共和国法律援助法》第四十三条") || !strings.Contains(got, "另见：《中华人民共和国法律援助法》第三十八条") {
+		t.Errorf("reply does not lead with the question's citation:\n%s", got)
+	}
+}
