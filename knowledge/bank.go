@@ -204,7 +204,8 @@ func parseEntries(name string, data []byte, layer Layer, c *Corpus, vars map[str
 	return entries, nil
 }
 
-// ValidateEntry checks one entry of the given layer as the loader would.
+// buildEntry checks one record of the given layer and makes its entry; the
+// error joins every problem found.
 func buildEntry(r entryRecord, layer Layer, c *Corpus, vars map[string]string) (*Entry, error) {
 	var errs []string
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }

@@ -64,7 +64,7 @@ func hitNames(hits []Hit) []string {
 	var out []string
 	for _, h := range hits {
 		if h.Kind == HitEntry {
-			out = append(out, "faq:"+h.Entry.ID)
+			out = append(out, "entry:"+h.Entry.ID)
 		} else {
 			out = append(out, h.Article.Name())
 		}
@@ -87,7 +87,7 @@ func TestAskFAQFirst(t *testing.T) {
 	for _, tt := range tests {
 		ans := b.Ask(tt.q, 5)
 		if len(ans.Hits) == 0 || ans.Hits[0].Kind != HitEntry || ans.Hits[0].Entry.ID != tt.id {
-			t.Errorf("%q: first hit %v, want faq:%s", tt.q, hitNames(ans.Hits), tt.id)
+			t.Errorf("%q: first hit %v, want entry:%s", tt.q, hitNames(ans.Hits), tt.id)
 			continue
 		}
 		if !ans.Confident || ans.Confidence < 0.5 {
