@@ -164,11 +164,7 @@ func residentBase(b *testing.B, set LawSet) *Base {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bank, err := LoadBank(c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	kb, err := New(Options{Corpus: c, Training: append(qs, BankTraining(bank)...)})
+	kb, err := New(Options{Corpus: c, Training: qs, LearnFromBank: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -28,6 +28,9 @@ type Options struct {
 	Params *Params
 	// Training are labelled questions retrieval learns from (optional).
 	Training []LabeledQuery
+	// LearnFromBank adds the answer bank's wordings, labelled with their
+	// entries' articles, to Training (and WideTraining).
+	LearnFromBank bool
 	// Wide is a wider corpus (the national set, corpus files) for statute
 	// lookups and for the articles shown when no entry answers; nil = none.
 	// Entries are matched on Corpus alone, so a wider corpus never changes
@@ -147,13 +150,19 @@ func New(opts Options) (*Base, error) {
 		}
 		b.bank = bank
 	}
-	if len(opts.Training) > 0 {
-		b.tr = b.s.train(opts.Training)
+	training, wideTraining := opts.Training, opts.WideTraining
+	if opts.LearnFromBank {
+		bt := BankTraining(b.bank)
+		training = append(slices.Clip(training), bt...)
+		wideTraining = append(slices.Clip(wideTraining), bt...)
+	}
+	if len(training) > 0 {
+		b.tr = b.s.train(training)
 	}
 	if opts.Wide != nil {
 		b.wide, b.ws = opts.Wide, newSearcher(opts.Wide, p)
-		if len(opts.WideTraining) > 0 {
-			b.wtr = b.ws.train(opts.WideTraining)
+		if len(wideTraining) > 0 {
+			b.wtr = b.ws.train(wideTraining)
 		}
 	}
 	if err := b.Reload(); err != nil {

@@ -112,7 +112,7 @@ type service struct {
 // any configured corpora, the answer bank and the office FAQ; retrieval
 // learns from LeCoQA's labelled lay questions and the bank's own wordings.
 func newKnowledge(cfg config.Knowledge) (*knowledge.Base, error) {
-	opts := knowledge.Options{FAQPath: cfg.FAQFile, FAQVars: map[string]string{}}
+	opts := knowledge.Options{FAQPath: cfg.FAQFile, FAQVars: map[string]string{}, LearnFromBank: true}
 	if cfg.StationAddress != "" {
 		opts.FAQVars["station_address"] = cfg.StationAddress
 	}
@@ -143,19 +143,12 @@ func newKnowledge(cfg config.Knowledge) (*knowledge.Base, error) {
 	return knowledge.New(opts)
 }
 
-// residentTraining is what the live bot's retrieval learns from: LeCoQA's
-// questions whose labels all resolve to current articles of c, and the
-// wordings of the shipped answer bank.
+// residentTraining is what the live bot's retrieval learns from besides the
+// bank's own wordings: LeCoQA's questions whose labels all resolve to
+// current articles of c.
 func residentTraining(c *knowledge.Corpus) ([]knowledge.LabeledQuery, error) {
 	qs, _, err := knowledge.LeCoQA(c)
-	if err != nil {
-		return nil, err
-	}
-	bank, err := knowledge.LoadBank(c)
-	if err != nil {
-		return nil, err
-	}
-	return append(qs, knowledge.BankTraining(bank)...), nil
+	return qs, err
 }
 
 // loadCorpus builds a corpus from the embedded laws of set (none when set is

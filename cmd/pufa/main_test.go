@@ -58,10 +58,13 @@ func stopCommand(t *testing.T, stop func(), done <-chan error) {
 	}
 }
 
-// urlWith waits for the first printed URL ending in suffix.
+// urlWith waits for the first printed URL ending in suffix. Start-up builds
+// the knowledge base (laws, answer bank, training), which under -race on a
+// loaded 2-core machine takes many seconds: the wait is generous, as it
+// only guards against a start that never finishes.
 func urlWith(t *testing.T, urls <-chan string, suffix string) string {
 	t.Helper()
-	timeout := time.After(20 * time.Second)
+	timeout := time.After(90 * time.Second)
 	for {
 		select {
 		case u, ok := <-urls:
