@@ -2,12 +2,17 @@ package knowledge
 
 import (
 	"strings"
+	"sync"
 	"testing"
 )
 
+// The default corpus is immutable; tests share one rather than parse the
+// laws again each (slow under -race).
+var sharedCorpus = sync.OnceValues(DefaultCorpus)
+
 func defaultCorpus(t testing.TB) *Corpus {
 	t.Helper()
-	c, err := DefaultCorpus()
+	c, err := sharedCorpus()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,7 +155,7 @@ func TestFAQReload(t *testing.T) {
 	if err := os.WriteFile(path, []byte(reloadFAQ), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(Options{FAQPath: path})
+	b, err := New(Options{FAQPath: path, NoBank: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestFAQReload(t *testing.T) {
 	if err := b.Reload(); err == nil {
 		t.Error("reload of a missing file succeeded")
 	}
-	if _, err := New(Options{FAQPath: path}); err == nil {
+	if _, err := New(Options{FAQPath: path, NoBank: true}); err == nil {
 		t.Error("New with a missing FAQ file succeeded")
 	}
 }
@@ -195,7 +195,10 @@ func TestFAQReload(t *testing.T) {
 // TestFAQReloadConcurrent runs queries while the FAQ is swapped; under
 // -race it proves readers never see a half-built snapshot.
 func TestFAQReloadConcurrent(t *testing.T) {
-	b := testBase(t)
+	b, err := New(Options{NoBank: true}) // its FAQ is swapped: not the shared base
+	if err != nil {
+		t.Fatal(err)
+	}
 	one, two := []byte(reloadFAQ), []byte(reloadFAQ2)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
