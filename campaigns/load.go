@@ -48,7 +48,14 @@ func (e *FieldError) Error() string {
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // ParseCron parses a campaign schedule spec.
-func ParseCron(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
+func ParseCron(spec string) (cron.Schedule, error) {
+	// robfig/cron v3 slices a time-zone prefix up to the first space and
+	// panics when there is none ("CRON_TZ=Asia/Shanghai" alone, or a tab).
+	if t := strings.TrimSpace(spec); (strings.HasPrefix(t, "CRON_TZ=") || strings.HasPrefix(t, "TZ=")) && !strings.Contains(t, " ") {
+		return nil, fmt.Errorf("%q names a time zone but no schedule, e.g. \"CRON_TZ=Asia/Shanghai 0 10 * * 1\"", spec)
+	}
+	return cronParser.Parse(spec)
+}
 
 // idRe keeps ids usable in Redis keys and WeChat's clientmsgid (64 bytes
 // with the fire time and batch).

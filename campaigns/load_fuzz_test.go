@@ -30,3 +30,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A time-zone prefix without a schedule after a space made robfig/cron
+// panic (found by FuzzParse); it is a field error now.
+func TestCronTimeZoneWithoutScheduleIsAnError(t *testing.T) {
+	for _, spec := range []string{"CRON_TZ=0", "CRON_TZ=Asia/Shanghai", "TZ=Asia/Shanghai\t0 10 * * 1", " CRON_TZ=UTC "} {
+		if _, err := campaigns.ParseCron(spec); err == nil {
+			t.Errorf("ParseCron(%q) accepted", spec)
+		}
+	}
+	if _, err := campaigns.ParseCron("CRON_TZ=Asia/Shanghai 0 10 * * 1"); err != nil {
+		t.Errorf("a zone and a schedule: %v", err)
+	}
+}
