@@ -37,9 +37,8 @@ type entryVariant struct {
 const officeBonus = 0.2
 
 // newEntryIndex indexes every question and paraphrase of the enabled
-// entries. Office entries replace bank entries of the same id. Term weights
-// come from the article corpus (general statistics of legal Chinese),
-// because idf over a few hundred short questions would be noise.
+// entries, and each entry's whole text for BM25. Office entries replace bank
+// entries of the same id.
 func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex {
 	ix := &entryIndex{vocab: make(map[uint64]bool), byID: make(map[string]*Entry), pos: make(map[*Entry]uint32)}
 	for _, layer := range [][]*Entry{office, bank} {

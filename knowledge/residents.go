@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -83,20 +82,19 @@ type ResidentResult struct {
 
 // ResidentReport sums the results of a run.
 type ResidentReport struct {
-	N                 int                       `json:"n"`
-	ConfidentRight    float64                   `json:"confident_right"`
-	ConfidentWrong    float64                   `json:"confident_wrong"`
-	Hedged            float64                   `json:"hedged"`
-	AskedToChoose     float64                   `json:"asked_to_choose"`
-	Intercepted       float64                   `json:"intercepted"`
-	RightInFirstReply float64                   `json:"right_in_first_reply"`
-	Precision         float64                   `json:"confident_precision"`
-	ByTopic           map[string]TopicFigures   `json:"by_topic,omitempty"`
-	Results           []ResidentResult          `json:"-"`
-	Counts            map[Outcome]int           `json:"counts"`
-	CurveEntry        []CalibrationPoint        `json:"curve_entry,omitempty"`
-	CurveArticle      []CalibrationPoint        `json:"curve_article,omitempty"`
-	Extra             map[string]ResidentReport `json:"-"`
+	N                 int                     `json:"n"`
+	ConfidentRight    float64                 `json:"confident_right"`
+	ConfidentWrong    float64                 `json:"confident_wrong"`
+	Hedged            float64                 `json:"hedged"`
+	AskedToChoose     float64                 `json:"asked_to_choose"`
+	Intercepted       float64                 `json:"intercepted"`
+	RightInFirstReply float64                 `json:"right_in_first_reply"`
+	Precision         float64                 `json:"confident_precision"`
+	ByTopic           map[string]TopicFigures `json:"by_topic,omitempty"`
+	Results           []ResidentResult        `json:"-"`
+	Counts            map[Outcome]int         `json:"counts"`
+	CurveEntry        []CalibrationPoint      `json:"curve_entry,omitempty"`
+	CurveArticle      []CalibrationPoint      `json:"curve_article,omitempty"`
 }
 
 // TopicFigures are one topic's counts.
@@ -219,56 +217,4 @@ type CalibrationPoint struct {
 	Coverage  float64 `json:"coverage"`
 	Right     int     `json:"right"`
 	Wrong     int     `json:"wrong"`
-}
-
-// CalibrationCurve sweeps a threshold over scores: each candidate answer has
-// a score and whether it would be right; an answer counts as confident when
-// its score reaches the threshold.
-func CalibrationCurve(scores []float64, right []bool, n int, steps []float64) []CalibrationPoint {
-	var out []CalibrationPoint
-	for _, t := range steps {
-		p := CalibrationPoint{Threshold: t}
-		for i, s := range scores {
-			if s >= t {
-				if right[i] {
-					p.Right++
-				} else {
-					p.Wrong++
-				}
-			}
-		}
-		if p.Right+p.Wrong > 0 {
-			p.Precision = float64(p.Right) / float64(p.Right+p.Wrong)
-		}
-		if n > 0 {
-			p.Coverage = float64(p.Right+p.Wrong) / float64(n)
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// PickThreshold is the lowest threshold of the curve whose precision is at
-// least target with at least minConfident confident answers, or the highest
-// step when none reaches it.
-func PickThreshold(curve []CalibrationPoint, target float64, minConfident int) float64 {
-	sorted := slices.Clone(curve)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Threshold < sorted[j].Threshold })
-	for i, p := range sorted {
-		// Every higher threshold must hold the target too, so one lucky
-		// step does not pick a threshold the curve does not support.
-		ok := p.Right+p.Wrong >= minConfident
-		for _, q := range sorted[i:] {
-			if q.Right+q.Wrong > 0 && q.Precision < target {
-				ok = false
-			}
-		}
-		if ok && p.Precision >= target {
-			return p.Threshold
-		}
-	}
-	if len(sorted) == 0 {
-		return 1
-	}
-	return sorted[len(sorted)-1].Threshold
 }
