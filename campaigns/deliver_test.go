@@ -13,7 +13,7 @@ import (
 
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/scheduler"
-	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/store/storetest"
 	"github.com/pufa-dev/pufa/wechat"
 	"github.com/pufa-dev/pufa/wechat/wxsim"
 )
@@ -421,7 +421,7 @@ func TestFinishedRunsKeepNoOpenid(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, k := range keys {
-				if c := keyContents(t, e.st, k); strings.Contains(k+c, "o_sim_") {
+				if c := storetest.KeyContents(t, e.st, k); strings.Contains(k+c, "o_sim_") {
 					t.Errorf("%s names a recipient after the run:\n%.300s", k, c)
 				}
 			}
@@ -435,28 +435,4 @@ func TestFinishedRunsKeepNoOpenid(t *testing.T) {
 			}
 		})
 	}
-}
-
-// keyContents reads every member, field and value of key as one string.
-func keyContents(t *testing.T, st *store.Store, key string) string {
-	t.Helper()
-	c := st.Client()
-	var parts []string
-	switch typ := c.Type(bg, key).Val(); typ {
-	case "string":
-		parts = []string{c.Get(bg, key).Val()}
-	case "hash":
-		for k, v := range c.HGetAll(bg, key).Val() {
-			parts = append(parts, k, v)
-		}
-	case "list":
-		parts = c.LRange(bg, key, 0, -1).Val()
-	case "set":
-		parts = c.SMembers(bg, key).Val()
-	case "zset":
-		parts = c.ZRange(bg, key, 0, -1).Val()
-	default:
-		t.Fatalf("%s: type %q", key, typ)
-	}
-	return strings.Join(parts, "\n")
 }

@@ -323,7 +323,7 @@ func TestFinishedRunForgetsOpenids(t *testing.T) {
 	keys, _ := st.Client().Keys(ctx, st.Prefix()+"campaign:*").Result()
 	for _, k := range keys {
 		for _, o := range recipients {
-			if strings.Contains(k+contents(t, st, k), o) {
+			if strings.Contains(k+storetest.KeyContents(t, st, k), o) {
 				t.Errorf("%s still holds %s", k, o)
 			}
 		}
@@ -394,30 +394,6 @@ func TestFinishedMassRunForgetsItsBatches(t *testing.T) {
 	if s, _ := st.RunStatus(ctx, "m", fire, "b:0"); s != "s:77:88" {
 		t.Errorf("batch status %q", s)
 	}
-}
-
-// contents reads every member, field and value of key as one string.
-func contents(t *testing.T, st *store.Store, key string) string {
-	t.Helper()
-	c := st.Client()
-	var parts []string
-	switch typ := c.Type(ctx, key).Val(); typ {
-	case "string":
-		parts = []string{c.Get(ctx, key).Val()}
-	case "hash":
-		for k, v := range c.HGetAll(ctx, key).Val() {
-			parts = append(parts, k, v)
-		}
-	case "list":
-		parts = c.LRange(ctx, key, 0, -1).Val()
-	case "set":
-		parts = c.SMembers(ctx, key).Val()
-	case "zset":
-		parts = c.ZRange(ctx, key, 0, -1).Val()
-	default:
-		t.Fatalf("%s: type %q", key, typ)
-	}
-	return strings.Join(parts, "\n")
 }
 
 // newRunWithID is newRun for campaign id.

@@ -1,5 +1,5 @@
 // Package storetest gives tests a real Redis: the one named by
-// PUFA_TEST_REDIS_ADDR (set by `make test`), or a private redis-server that
+// PUFA_TEST_REDIS_ADDR (set by scripts/test.sh), or a private redis-server that
 // it starts on a free port for the test binary.
 package storetest
 
@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -178,4 +179,30 @@ func (s *Server) Restart() {
 			s.t.Fatalf("storetest: restart: %v", err)
 		}
 	}
+}
+
+// KeyContents reads every member, field and value of key as one string, so
+// a test can tell whether anything in it still names a resident.
+func KeyContents(t testing.TB, st *store.Store, key string) string {
+	t.Helper()
+	ctx := context.Background()
+	c := st.Client()
+	var parts []string
+	switch typ := c.Type(ctx, key).Val(); typ {
+	case "string":
+		parts = []string{c.Get(ctx, key).Val()}
+	case "hash":
+		for k, v := range c.HGetAll(ctx, key).Val() {
+			parts = append(parts, k, v)
+		}
+	case "list":
+		parts = c.LRange(ctx, key, 0, -1).Val()
+	case "set":
+		parts = c.SMembers(ctx, key).Val()
+	case "zset":
+		parts = c.ZRange(ctx, key, 0, -1).Val()
+	default:
+		t.Fatalf("%s: type %q", key, typ)
+	}
+	return strings.Join(parts, "\n")
 }
