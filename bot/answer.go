@@ -113,7 +113,7 @@ func (a *Answerer) answerEntry(ctx context.Context, m *Message, e *knowledge.Ent
 	ans := knowledge.Answer{Query: e.Question, Confident: true, Confidence: 1,
 		Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: e, Confidence: 1}}}
 	text, _ := composeAnswer(ans)
-	q := store.Question{OpenID: m.FromUserName, Text: e.Question, At: a.now(), Answered: true, Topic: topic(ans), Entry: e.ID}
+	q := store.Question{OpenID: m.FromUserName, Text: e.Question, At: a.now(), Answered: true, Topic: topic(ans), Entry: e.ID, Picked: true}
 	if err := a.Log.RecordQuestion(ctx, q); err != nil {
 		a.logger().Warn("question not recorded", "err", err)
 	}

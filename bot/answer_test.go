@@ -158,9 +158,12 @@ func TestUnclearQuestionOffersReadingsAndANumberPicksOne(t *testing.T) {
 		t.Errorf("picking 2 should answer the property question:\n%s", got)
 	}
 	// The pick answered the question: the readings are gone, and a number
-	// is a question again.
+	// is a question again. The question was counted once, when asked.
 	if conv, _ := st.Conversation(context.Background(), "u"); len(conv.Choices) != 0 || conv.Entry != "property" {
 		t.Errorf("after the pick: %+v", conv)
+	}
+	if stats, _ := st.DayStats(context.Background(), time.Now()); stats[store.MetricQuestions] != 1 {
+		t.Errorf("a question and its picked reading counted %d questions, want 1", stats[store.MetricQuestions])
 	}
 	// Another resident's number is not this resident's choice, and a
 	// number with no readings pending is not searched as a question.

@@ -31,6 +31,9 @@ type Question struct {
 	// Choices are the answer ids offered as numbered readings; they replace
 	// any earlier ones, and none clears them.
 	Choices []string
+	// Picked marks a reading the resident chose by number: the question was
+	// counted when it was asked, so it is not counted again.
+	Picked bool
 }
 
 // Conversation is what the bot remembers of a resident's last few minutes.
@@ -51,10 +54,10 @@ func (s *Store) RecordQuestion(ctx context.Context, q Question) error {
 	if q.Answered {
 		outcome = MetricAnswered
 	}
-	cmds := []redis.Cmder{
-		a.Set(ctx, s.keyUserLast(q.OpenID), q.Text, lastQuestionTTL),
-		a.HIncrBy(ctx, s.keyStats(day), MetricQuestions, 1),
-		a.HIncrBy(ctx, s.keyStats(day), outcome, 1),
+	cmds := []redis.Cmder{a.Set(ctx, s.keyUserLast(q.OpenID), q.Text, lastQuestionTTL)}
+	if !q.Picked {
+		cmds = append(cmds, a.HIncrBy(ctx, s.keyStats(day), MetricQuestions, 1),
+			a.HIncrBy(ctx, s.keyStats(day), outcome, 1))
 	}
 	if q.Topic != "" {
 		cmds = append(cmds, a.ZIncrBy(ctx, s.keyTopics(day), 1, q.Topic))
