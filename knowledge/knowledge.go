@@ -432,8 +432,9 @@ const followUpWeight = 0.5
 
 // AskFollowUp answers q read in the context of the resident's previous
 // question prev ("那孩子呢" after "离婚财产怎么分"): entries are matched
-// against both, the new words weighing more, and the entry that answered
-// prev is not given again. prev == "" is Ask.
+// against both, the new words weighing more, the entry that answered prev
+// is not given again, and the answer is offered as readings to pick from,
+// not with confidence. prev == "" is Ask.
 func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 	if k <= 0 {
 		k = 10
@@ -560,7 +561,10 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 	ans.Confidence = first.Confidence
 	switch first.Kind {
 	case HitEntry:
-		ans.Confident = first.Confidence >= b.th.Entry
+		// A follow-up's few words leave room to misread it ("那赔多少"
+		// after 工伤认定): it is answered with readings to pick from, never
+		// with confidence.
+		ans.Confident = first.Confidence >= b.th.Entry && prev == ""
 	default:
 		ans.Confident = first.Confidence >= b.th.Article || first.Score == 0 && first.Confidence == 1
 	}
