@@ -220,3 +220,25 @@ func TestReplyLeadsWithTheQuestionsCitation(t *testing.T) {
 		t.Errorf("reply does not lead with the question's citation:\n%s", got)
 	}
 }
+
+// Every entry of the bank and the FAQ, as a resident would get it, fits
+// WeChat's limit with its conclusion whole, its citation and the disclaimer.
+func TestEveryEntryReplyFits(t *testing.T) {
+	base, err := kb()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range base.Entries() {
+		got := composeEntry(e, e.Cites, true)
+		if len(got) > maxReplyBytes {
+			t.Errorf("%s: %d bytes", e.ID, len(got))
+		}
+		first, _, _ := strings.Cut(e.Answer, "\n")
+		if !strings.HasPrefix(got, first) || !strings.HasSuffix(got, disclaimer) {
+			t.Errorf("%s: reply lost its conclusion or disclaimer:\n%s", e.ID, got)
+		}
+		if len(e.Cites) > 0 && !strings.Contains(got, "依据："+e.Cites[0].Article.Citation()) {
+			t.Errorf("%s: reply lacks its citation", e.ID)
+		}
+	}
+}
