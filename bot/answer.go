@@ -55,6 +55,10 @@ const (
 	noChoice    = "请直接输入您想问的问题，例如“离婚冷静期是多久”“老板拖欠工资怎么办”；需要人工帮助请回复“转人工”。"
 )
 
+// guessFloor is the confidence below which an unsure reply shows no "可能相关"
+// article: at 0.2 it shares a word or two with the question and misleads.
+const guessFloor = 0.3
+
 // moreWords ask for the next page of the previous answer.
 var moreWords = map[string]bool{"更多": true, "下一页": true, "more": true}
 
@@ -219,10 +223,11 @@ func composeAnswer(ans knowledge.Answer) (string, int) {
 	case !ans.Confident && len(ans.Choices) > 0:
 		return composeChoices(ans.Choices), 0
 	case !ans.Confident:
-		// Show the best guess briefly, clearly marked as uncertain.
+		// Show the best guess briefly, clearly marked as uncertain, unless it
+		// is too weak to be worth a resident's reading.
 		var b replyBuilder
 		b.add(unsureIntro)
-		if art := ans.Hits[0].FirstCitation(); art != nil {
+		if art := ans.Hits[0].FirstCitation(); art != nil && ans.Hits[0].Confidence >= guessFloor {
 			b.add("\n\n可能相关：" + art.Citation() + "\n")
 			b.addExcerpt(art.Text, 200)
 		}
@@ -255,6 +260,9 @@ func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, more bool) str
 	tail.WriteString("\n" + disclaimer)
 
 	var b replyBuilder
+	// The question answered heads the reply, so a resident can tell at once
+	// when it is not the one they asked.
+	b.add("【" + e.Question + "】\n")
 	b.addExcerpt(e.Answer, maxReplyBytes-900)
 	if len(cites) > 0 {
 		main := cites[0]
@@ -262,11 +270,14 @@ func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, more bool) str
 		if main.Quote != "" {
 			b.add("\n“" + main.Quote + "”")
 		}
-		if len(cites) > 1 {
-			others := make([]*knowledge.Article, 0, len(cites)-1)
-			for _, c := range cites[1:] {
+		// An entry may quote one article twice; each is named once.
+		var others []*knowledge.Article
+		for _, c := range cites[1:] {
+			if c.Article != main.Article && !slices.Contains(others, c.Article) {
 				others = append(others, c.Article)
 			}
+		}
+		if len(others) > 0 {
 			b.add("\n另见：" + citations(others))
 		}
 	}

@@ -50,7 +50,7 @@ func TestAnswersCiteTheLaw(t *testing.T) {
 		{"治安管理处罚法第一条", []string{"2012", "2026"}}, // stale text is flagged
 		{"离婚冷静期是多久", []string{"第一千零七十七条"}},
 		{"法律援助怎么申请", []string{"12348", "依据：《中华人民共和国法律援助法》", "（2021-08-20版）"}},
-		{"劳动仲栽时效多长", []string{"有。", "依据：《中华人民共和国劳动争议调解仲裁法》第二十七条（2007-12-29版）",
+		{"劳动仲栽时效多长", []string{"】\n有。", "依据：《中华人民共和国劳动争议调解仲裁法》第二十七条（2007-12-29版）",
 			"“劳动关系存续期间因拖欠劳动报酬发生争议的", "怎么办：", disclaimer}},
 	}
 	for _, tt := range tests {
@@ -154,7 +154,7 @@ func TestUnclearQuestionOffersReadingsAndANumberPicksOne(t *testing.T) {
 		}
 	}
 	got = ask(t, a, "u", "2")
-	if !strings.HasPrefix(got, "夫妻共同财产由双方协议处理。") || !strings.Contains(got, "第一千零八十七条") {
+	if !strings.HasPrefix(got, "【离婚时财产怎么分？】\n夫妻共同财产由双方协议处理。") || !strings.Contains(got, "第一千零八十七条") {
 		t.Errorf("picking 2 should answer the property question:\n%s", got)
 	}
 	// The pick answered the question: the readings are gone, and a number
@@ -234,11 +234,31 @@ func TestEveryEntryReplyFits(t *testing.T) {
 			t.Errorf("%s: %d bytes", e.ID, len(got))
 		}
 		first, _, _ := strings.Cut(e.Answer, "\n")
-		if !strings.HasPrefix(got, first) || !strings.HasSuffix(got, disclaimer) {
+		if !strings.HasPrefix(got, "【"+e.Question+"】\n"+first) || !strings.HasSuffix(got, disclaimer) {
 			t.Errorf("%s: reply lost its conclusion or disclaimer:\n%s", e.ID, got)
 		}
 		if len(e.Cites) > 0 && !strings.Contains(got, "依据："+e.Cites[0].Article.Citation()) {
 			t.Errorf("%s: reply lacks its citation", e.ID)
+		}
+	}
+}
+
+// An article an entry quotes twice is named once, and an unsure reply shows
+// no "possibly related" article when the guess is too weak to help.
+func TestReplyNamesEachArticleOnceAndHidesWeakGuesses(t *testing.T) {
+	e := entry(t, "fee", "物业停水停电催费合法吗？", "不合法。", "民法典第九百四十四条")
+	e.Cites = append(e.Cites, knowledge.Citation{Article: e.Cites[0].Article, Quote: "second"})
+	got := composeEntry(e, e.Cites, false)
+	if strings.Contains(got, "另见") {
+		t.Errorf("the lead article is named again:\n%s", got)
+	}
+	for _, c := range []struct {
+		conf float64
+		want bool
+	}{{0.2, false}, {0.35, true}} {
+		ans := knowledge.Answer{Confidence: c.conf, Hits: []knowledge.Hit{{Kind: knowledge.HitArticle, Article: e.Cites[0].Article, Confidence: c.conf, Score: 5}}}
+		if got := strings.Contains(ReplyText(ans), "可能相关"); got != c.want {
+			t.Errorf("confidence %.2f: shows a guess %v, want %v", c.conf, got, c.want)
 		}
 	}
 }
