@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -14,7 +15,6 @@ type entryIndex struct {
 	variants []entryVariant
 	vocab    map[uint64]bool
 	byID     map[string]*Entry
-	pos      map[*Entry]uint32 // entry → its document in docs
 	// df counts the wordings each term occurs in, of nWordings in all.
 	df        map[uint64]int
 	nWordings int
@@ -40,7 +40,7 @@ const officeBonus = 0.2
 // entries, and each entry's whole text for BM25. Office entries replace bank
 // entries of the same id.
 func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex {
-	ix := &entryIndex{vocab: make(map[uint64]bool), byID: make(map[string]*Entry), pos: make(map[*Entry]uint32)}
+	ix := &entryIndex{vocab: make(map[uint64]bool), byID: make(map[string]*Entry)}
 	for _, layer := range [][]*Entry{office, bank} {
 		for _, e := range layer {
 			if ix.byID[e.ID] != nil {
@@ -75,9 +75,6 @@ func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex
 		}
 	}
 	ix.df, ix.nWordings = df, len(texts)
-	for i, e := range ix.entries {
-		ix.pos[e] = uint32(i)
-	}
 	i := -1
 	for ei, e := range ix.entries {
 		for range append([]string{e.Question}, e.Paraphrases...) {
@@ -209,49 +206,9 @@ func (ix *entryIndex) match(qv queryVec, k int, bm25 float32) []entryHit {
 		}
 		hits = append(hits, h)
 	}
-	slices.SortStableFunc(hits, func(a, b entryHit) int {
-		switch {
-		case a.rank > b.rank:
-			return -1
-		case a.rank < b.rank:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(hits, func(a, b entryHit) int { return cmp.Compare(b.rank, a.rank) })
 	if len(hits) > k {
 		hits = hits[:k]
 	}
 	return hits
-}
-
-// uncovered is the share of the question's weight (its own terms, not a
-// follow-up's context) that neither the entry's text nor its leading
-// article mentions: what the resident asks that this answer says nothing
-// about.
-func (ix *entryIndex) uncovered(s *searcher, qv queryVec, e *Entry, lead *Article) float32 {
-	doc, ok := ix.pos[e]
-	if !ok {
-		return 1
-	}
-	var total, missing float32
-	for key, w := range qv.raw {
-		if w < 1 {
-			continue
-		}
-		wt := ix.weight(s, key)
-		total += wt
-		if id, ok := ix.docs.dict[key]; ok && ix.docs.contains(id, doc) {
-			continue
-		}
-		if lead != nil && lead == s.corpus.ArticleByName(lead.Name()) {
-			if id, ok := s.content.dict[key]; ok && s.content.contains(id, uint32(lead.id)) {
-				continue
-			}
-		}
-		missing += wt
-	}
-	if total == 0 {
-		return 0
-	}
-	return missing / total
 }

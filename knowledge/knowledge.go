@@ -12,6 +12,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"slices"
@@ -75,9 +76,6 @@ type Thresholds struct {
 	// Cover weighs how much of the question the entry's leading article
 	// covers, added to its similarity.
 	Cover float64
-	// Uncovered is taken off an entry's similarity for the share of the
-	// question neither its text nor its leading article mentions.
-	Uncovered float64
 	// Margin weighs the first entry's lead over the next one (resting on
 	// another article) into its confidence.
 	Margin float64
@@ -474,6 +472,7 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		}
 		agreeing[h.Article.Name()] = true
 	}
+	cv := b.newCoverer(fixed)
 	var entryHits []Hit
 	for _, h := range entries {
 		if h.entry == prevBest || float64(h.sim) < entryFloor {
@@ -483,15 +482,8 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		if len(h.entry.Cites) > 0 && agreeing[h.entry.Cites[0].Article.Name()] {
 			sim += b.th.Agree
 		}
-		cites, cover := b.leadCitation(fixed, h.entry.Cites)
+		cites, cover := b.leadCitation(cv, h.entry.Cites)
 		sim += b.th.Cover * float64(cover)
-		if b.th.Uncovered > 0 {
-			var lead *Article
-			if len(cites) > 0 {
-				lead = cites[0].Article
-			}
-			sim -= b.th.Uncovered * float64(ix.uncovered(b.s, qv, h.entry, lead))
-		}
 		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(sim), Cites: cites})
 	}
 
@@ -513,7 +505,7 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		case bc && !ac:
 			return 1
 		}
-		return cmpDesc(rank(x), rank(y))
+		return cmp.Compare(rank(y), rank(x))
 	})
 	// A clear lead over the next entry (which rests on another article)
 	// makes the first more likely the one meant; a near tie less so.
@@ -601,24 +593,14 @@ const leadMargin = 0.15
 // It also returns how much of the question (its idf mass) the leading
 // article's text covers: an entry that matches the question's wording but
 // whose article says nothing of its specifics is less likely right.
-func (b *Base) leadCitation(q string, cites []Citation) ([]Citation, float32) {
-	if len(cites) == 0 {
+func (b *Base) leadCitation(cv coverer, cites []Citation) ([]Citation, float32) {
+	if len(cites) == 0 || cv.total == 0 {
 		return cites, 0
 	}
-	keys := b.s.canonicalKeys(q)
-	total := b.s.queryMass(keys)
-	if total == 0 {
-		return cites, 0
-	}
-	qt := b.s.content.resolve(nil, keys, 1)
 	best, bestCov := 0, float32(-1)
 	var first float32
 	for i, c := range cites {
-		var cov float32
-		// An office entry may cite a law of the wide corpus only.
-		if a := b.corpus.ArticleByName(c.Article.Name()); a != nil {
-			cov = b.s.coverage(qt, total, uint32(a.id))
-		}
+		cov := cv.of(c.Article)
 		if i == 0 {
 			first = cov
 		}
@@ -639,14 +621,31 @@ func (b *Base) leadCitation(q string, cites []Citation) ([]Citation, float32) {
 	return out, bestCov
 }
 
-func cmpDesc(a, b float64) int {
-	switch {
-	case a > b:
-		return -1
-	case a < b:
-		return 1
+// coverer measures how much of one question (its idf mass, colloquial words
+// in their legal form) an article's text covers; built once per question,
+// asked for every cited article of every entry hit.
+type coverer struct {
+	b     *Base
+	qt    []qterm
+	total float32
+}
+
+func (b *Base) newCoverer(q string) coverer {
+	keys := b.s.canonicalKeys(q)
+	return coverer{b: b, qt: b.s.content.resolve(nil, keys, 1), total: b.s.queryMass(keys)}
+}
+
+// of is the share of the question article a covers, 0 for an article only
+// the wide corpus holds (an office entry may cite one).
+func (cv coverer) of(a *Article) float32 {
+	if cv.total == 0 {
+		return 0
 	}
-	return 0
+	base := cv.b.corpus.ArticleByName(a.Name())
+	if base == nil {
+		return 0
+	}
+	return cv.b.s.coverage(cv.qt, cv.total, uint32(base.id))
 }
 
 // marginPivot is the lead over the next entry that leaves confidence as it

@@ -81,8 +81,9 @@ func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		ans := kb.Ask(q, 9)
-		fmt.Fprintln(stdout, bot.ReplyText(ans))
-		fmt.Fprintf(stdout, "\n（%d 字节；置信度 %.2f）\n", len(bot.ReplyText(ans)), ans.Confidence)
+		text := bot.ReplyText(ans)
+		fmt.Fprintln(stdout, text)
+		fmt.Fprintf(stdout, "\n（%d 字节；置信度 %.2f）\n", len(text), ans.Confidence)
 		return nil
 	}
 	c, err := loadCorpus(knowledge.LawsDefault, corpora, true)
@@ -272,7 +273,6 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	configPath := fs.String("config", "", "config file (keyword rules, FAQ, laws)")
 	bm25 := fs.Float64("bm25", -1, "with --residents: try this BM25 blend instead of the calibrated one")
 	agree := fs.Float64("agree", -1, "with --residents: try this agreement bonus instead of the calibrated one")
-	uncovered := fs.Float64("uncovered", -1, "with --residents: try this uncovered-share penalty instead of the calibrated one")
 	margin := fs.Float64("margin", -1, "with --residents: try this margin weight instead of the calibrated one")
 	cover := fs.Float64("cover", -1, "with --residents: try this article-coverage weight instead of the calibrated one")
 	entryTh := fs.Float64("entry", -1, "with --residents: try this entry threshold instead of the calibrated one")
@@ -282,7 +282,7 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *residents != "" {
 		return kbResidents(stdout, residentsRun{file: *residents, split: *split, laws: *laws, config: *configPath,
-			calibrate: *calibrate, failures: *failures, json: *asJSON, bm25: *bm25, agree: *agree, entry: *entryTh, cover: *cover, margin: *margin, uncovered: *uncovered})
+			calibrate: *calibrate, failures: *failures, json: *asJSON, bm25: *bm25, agree: *agree, entry: *entryTh, cover: *cover, margin: *margin})
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("kb eval: unexpected argument %q\n%s", pos[0], kbUsage)
