@@ -152,11 +152,12 @@ func BenchmarkSTARDQueryParallel(b *testing.B) {
 	})
 }
 
-// residentBase builds the base as the bot does for a law set: the embedded
-// laws, the bank, the starter FAQ, LeCoQA's questions and the bank's
-// wordings as training.
+// residentBase builds the base as the bot does for a law set: the bank
+// matched on the default laws, the national set (if asked) as the wide
+// corpus, the starter FAQ, LeCoQA's questions and the bank's wordings as
+// training.
 func residentBase(b *testing.B, set LawSet) *Base {
-	c, err := EmbeddedCorpus(set)
+	c, err := DefaultCorpus()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -164,7 +165,16 @@ func residentBase(b *testing.B, set LawSet) *Base {
 	if err != nil {
 		b.Fatal(err)
 	}
-	kb, err := New(Options{Corpus: c, Training: qs, LearnFromBank: true})
+	opts := Options{Corpus: c, Training: qs, LearnFromBank: true}
+	if set == LawsNational {
+		if opts.Wide, err = EmbeddedCorpus(LawsNational); err != nil {
+			b.Fatal(err)
+		}
+		if opts.WideTraining, _, err = LeCoQA(opts.Wide); err != nil {
+			b.Fatal(err)
+		}
+	}
+	kb, err := New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
