@@ -125,6 +125,7 @@ type Client struct {
 	cache    *Cache
 	tokenKey string
 	log      *slog.Logger
+	now      func() time.Time // the data cube's date limits depend on it; tests set it
 }
 
 // New returns a Client whose access_token is shared through ts. logger may
@@ -155,6 +156,7 @@ func New(cfg Config, ts TokenStore, logger *slog.Logger) (*Client, error) {
 		// invalidation deletes what the SDK reads.
 		tokenKey: fmt.Sprintf("%s_stable_access_token_%s", credential.CacheKeyOfficialAccountPrefix, cfg.AppID),
 		log:      logger,
+		now:      time.Now,
 	}, nil
 }
 
