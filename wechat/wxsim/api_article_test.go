@@ -398,3 +398,52 @@ func TestSubscribeNotice(t *testing.T) {
 		t.Errorf("inbox = %+v", got)
 	}
 }
+
+func TestArticlePages(t *testing.T) {
+	sim, ts := newSim(t, Options{Followers: 2, MassRateLimit: -1})
+	tok := getToken(t, ts)
+	id := newDraft(t, ts, tok, "普法")
+	res := call(t, ts, "/cgi-bin/message/mass/preview?access_token="+tok, map[string]any{
+		"touser": "o_sim_000001", "msgtype": "mpnews", "mpnews": map[string]any{"media_id": id}})
+	if errcode(res) != 0 {
+		t.Fatalf("preview = %v", res)
+	}
+	preview := sim.Inbox("o_sim_000001")[0]
+	if len(preview.Cards) != 1 || preview.Cards[0].Link != "/sim/draft/"+id+"/1" {
+		t.Fatalf("preview card = %+v", preview.Cards)
+	}
+	resp, err := http.Get(ts.URL + preview.Cards[0].Link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); resp.StatusCode != http.StatusOK || strings.Contains(csp, "script-src") {
+		t.Errorf("draft page: status %d, CSP %q: want 200 and no script allowed", resp.StatusCode, csp)
+	}
+	for _, tt := range []struct {
+		method, path string
+		form         url.Values
+		status       int
+	}{
+		{"GET", "/sim/article/1_1", nil, http.StatusNotFound},
+		{"GET", "/sim/draft/" + id + "/2", nil, http.StatusNotFound},
+		{"GET", "/sim/media/NOPE", nil, http.StatusNotFound},
+		{"POST", "/sim/article/1_1/share", url.Values{"openid": {"bad openid!"}}, http.StatusBadRequest},
+		{"POST", "/sim/article/1_1/like", url.Values{"openid": {"o_sim_000001"}}, http.StatusBadRequest},
+		{"POST", "/sim/article/1_1/fav", url.Values{"openid": {"o_sim_000001"}}, http.StatusNotFound},
+	} {
+		var resp *http.Response
+		if tt.method == "GET" {
+			resp, err = http.Get(ts.URL + tt.path)
+		} else {
+			resp, err = http.PostForm(ts.URL+tt.path, tt.form)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, resp.StatusCode, tt.status)
+		}
+	}
+}

@@ -177,6 +177,9 @@ button.plain{background:#fff;color:#333;border:1px solid #ccc}
 const kinds = {mass: "群发", template: "模板消息", custom: "客服消息", preview: "群发预览", subscribe: "订阅通知"};
 const log = document.getElementById("log");
 const openidInput = document.getElementById("openid");
+// /sim/?openid=... opens the chat of that resident, e.g. a synthetic follower.
+const startOpenid = new URLSearchParams(location.search).get("openid");
+if (startOpenid) openidInput.value = startOpenid;
 let seen = 0;
 
 function add(cls, text, label) {
