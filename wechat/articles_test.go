@@ -184,6 +184,13 @@ func TestArticleLifecycleAgainstSimulator(t *testing.T) {
 	if err != nil || len(summary) != 1 || summary[0].ArticleFigures != want || summary[0].Title != a.Title {
 		t.Errorf("ArticleSummary = %+v, %v", summary, err)
 	}
+	stats, err := c.ArticleStats(ctx, sendDay, res.MsgDataID)
+	if err != nil || len(stats) != 1 || stats[0].Index != 1 || stats[0].ArticleFigures != want || stats[0].AsOf != sendDay.String() {
+		t.Errorf("ArticleStats = %+v, %v", stats, err)
+	}
+	if other, err := c.ArticleStats(ctx, sendDay, res.MsgDataID+1); err != nil || len(other) != 0 {
+		t.Errorf("ArticleStats of another send = %+v, %v", other, err)
+	}
 	reads, err := c.UserRead(ctx, sendDay, sendDay)
 	if err != nil || len(reads) != 1 || reads[0].IntPageReadCount != 3 || reads[0].UserSource != 99999999 {
 		t.Errorf("UserRead = %+v, %v", reads, err)

@@ -3,6 +3,9 @@ package wechat
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -189,4 +192,42 @@ func (c *Client) dataCube(ctx context.Context, api, name string, begin, end Day,
 			List any `json:"list"`
 		}{out})
 	})
+}
+
+// ArticleStat is one article of a mass send with its cumulative figures as
+// of AsOf.
+type ArticleStat struct {
+	Index      int // 1-based position in the send
+	Title      string
+	AsOf       string // stat_date of the figures
+	TargetUser int
+	ArticleFigures
+}
+
+// ArticleStats returns the latest cumulative figures of each article of
+// the mass send msgDataID (MassResult.MsgDataID) sent on sendDay, in index
+// order; none before WeChat has finished the send's first day. WeChat
+// follows an article for 7 days after its send, so the figures stop
+// growing after that.
+func (c *Client) ArticleStats(ctx context.Context, sendDay Day, msgDataID int64) ([]ArticleStat, error) {
+	totals, err := c.ArticleTotal(ctx, sendDay)
+	if err != nil {
+		return nil, err
+	}
+	prefix := strconv.FormatInt(msgDataID, 10) + "_"
+	var stats []ArticleStat
+	for _, t := range totals {
+		rest, ok := strings.CutPrefix(t.MsgID, prefix)
+		if !ok || len(t.Details) == 0 {
+			continue
+		}
+		idx, err := strconv.Atoi(rest)
+		if err != nil {
+			return nil, fmt.Errorf("wechat: article stats: msgid %q: %w", t.MsgID, err)
+		}
+		last := t.Details[len(t.Details)-1]
+		stats = append(stats, ArticleStat{Index: idx, Title: t.Title, AsOf: last.StatDate, TargetUser: last.TargetUser, ArticleFigures: last.ArticleFigures})
+	}
+	slices.SortFunc(stats, func(a, b ArticleStat) int { return a.Index - b.Index })
+	return stats, nil
 }
