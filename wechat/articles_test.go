@@ -406,3 +406,36 @@ func TestSendSubscribeMessageAgainstSimulator(t *testing.T) {
 		t.Errorf("first field: err = %v, want ErrInvalidRequest", err)
 	}
 }
+
+func TestArticleErrcodesAreClassified(t *testing.T) {
+	sim, c, clock := newSimClient(t, wxsim.Options{Followers: 1})
+	ctx := context.Background()
+	yesterday := DayOf(clock.Now()).AddDays(-1)
+	png := encodeImage(t, "png", 0)
+	tests := []struct {
+		api       string
+		code      int
+		call      func() error
+		transient bool
+	}{
+		{"/cgi-bin/draft/add", 45009, func() error {
+			_, err := c.AddDraft(ctx, Article{Title: "t", Content: "c", ThumbMediaID: "m"})
+			return err
+		}, true},
+		{"/cgi-bin/freepublish/submit", -1, func() error { _, err := c.SubmitFreePublish(ctx, "m"); return err }, true},
+		{"/cgi-bin/media/uploadimg", 40113, func() error { _, err := c.UploadImage(ctx, "a.png", png); return err }, false},
+		{"/cgi-bin/material/add_material", 45001, func() error { _, err := c.AddMaterialImage(ctx, "a.png", png); return err }, false},
+		{"/datacube/getusersummary", 61501, func() error { _, err := c.UserSummary(ctx, yesterday, yesterday); return err }, false},
+		{"/cgi-bin/message/subscribe/bizsend", 47003, func() error {
+			return c.SendSubscribeMessage(ctx, SubscribeMessage{ToUser: "o", TemplateID: "T", Data: map[string]string{"thing1": "x"}})
+		}, false},
+	}
+	for _, tt := range tests {
+		sim.SetFault(wxsim.Fault{API: tt.api, Errcode: tt.code, Count: 1})
+		err := tt.call()
+		if !isCode(err, tt.code) || IsTransient(err) != tt.transient || IsPermanent(err) == tt.transient {
+			t.Errorf("%s errcode %d: err = %v, transient %v permanent %v; want transient %v",
+				tt.api, tt.code, err, IsTransient(err), IsPermanent(err), tt.transient)
+		}
+	}
+}

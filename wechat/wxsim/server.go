@@ -1,6 +1,7 @@
 // Package wxsim simulates the WeChat official-account platform for tests and
 // demos: the JSON APIs pufa calls (tokens, users, tags, mass, template,
-// customer-service and menu messages), the callbacks WeChat posts to pufa in
+// customer-service and menu messages, image materials, drafts, free
+// publishing, subscription notices and the data cube), the callbacks WeChat posts to pufa in
 // plain, compatible and safe mode with WeChat's timeout and retries, and a
 // resident chat page. It speaks the real wire protocol, so the silenceper SDK
 // works against it unchanged once its URLs are rewritten to the simulator.
