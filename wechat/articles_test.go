@@ -369,6 +369,10 @@ func TestValidateTemplateData(t *testing.T) {
 			}
 		})
 	}
+	m := TemplateMessage{ToUser: "o", TemplateID: "T", Data: map[string]TemplateField{"first": {Value: "您好"}, "thing1": {Value: "讲座"}}}
+	if err := m.ValidateTemplate(); err == nil || !strings.Contains(err.Error(), "first") {
+		t.Errorf("ValidateTemplate with first = %v, want it named", err)
+	}
 	err := ValidateTemplateData(map[string]string{"thing1": strings.Repeat("法", 21)})
 	if want := "模板字段 thing1：事物类字段最多 20 个字符，现有 21 个"; err == nil || err.Error() != want {
 		t.Errorf("message = %v, want %q", err, want)

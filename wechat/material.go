@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 
@@ -111,8 +112,7 @@ func (c *Client) AddMaterialImage(ctx context.Context, filename string, data []b
 	}
 	var img MaterialImage
 	err := c.withToken(ctx, api, func(token string) error {
-		q := map[string][]string{"type": {"image"}}
-		raw, err := postImage(apiURL("/cgi-bin/material/add_material", token, q), filename, data)
+		raw, err := postImage(apiURL("/cgi-bin/material/add_material", token, url.Values{"type": {"image"}}), filename, data)
 		if err != nil {
 			return err
 		}

@@ -135,6 +135,18 @@ func ValidateTemplateData(data map[string]string) error {
 	return errors.Join(errs...)
 }
 
+// ValidateTemplate checks a template message's fields like
+// ValidateTemplateData. SendTemplate does not call it, so that campaigns
+// written before the 2023 rules still send while their files are fixed;
+// campaign validation should.
+func (m TemplateMessage) ValidateTemplate() error {
+	data := make(map[string]string, len(m.Data))
+	for k, f := range m.Data {
+		data[k] = f.Value
+	}
+	return ValidateTemplateData(data)
+}
+
 // SubscribeMessage is a subscription notice (订阅通知) to one follower who
 // subscribed to TemplateID.
 type SubscribeMessage struct {
