@@ -688,9 +688,9 @@ func (s *Server) buildReport(r *http.Request) (report.Report, string, error) {
 	switch format {
 	case "":
 		format = report.FormatXLSX
-	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX:
+	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX, report.FormatDocx:
 	default:
-		return report.Report{}, "", fmt.Errorf("%w：格式“%s”不是 md、csv、json 或 xlsx", errBadRequest, format)
+		return report.Report{}, "", fmt.Errorf("%w：格式“%s”不是 md、csv、json、xlsx 或 docx", errBadRequest, format)
 	}
 	f, _ := report.ParseDate(from)
 	t, _ := report.ParseDate(to)

@@ -21,6 +21,7 @@ const (
 	FormatCSV      = "csv"
 	FormatJSON     = "json"
 	FormatXLSX     = "xlsx"
+	FormatDocx     = "docx"
 )
 
 // ContentType returns the MIME type of a format, for downloads.
@@ -34,6 +35,8 @@ func ContentType(format string) string {
 		return "application/json"
 	case FormatXLSX:
 		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case FormatDocx:
+		return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 	}
 	return "application/octet-stream"
 }
@@ -51,8 +54,10 @@ func Write(w io.Writer, r Report, format string) error {
 		return enc.Encode(r)
 	case FormatXLSX:
 		return writeXLSX(w, r)
+	case FormatDocx:
+		return writeDocx(w, r.Draft)
 	}
-	return fmt.Errorf("report: format %q is not md, csv, json or xlsx", format)
+	return fmt.Errorf("report: format %q is not md, csv, json, xlsx or docx", format)
 }
 
 // metric is one row of the figure tables, in the order staff read them.
@@ -147,6 +152,7 @@ func writeMarkdown(w io.Writer, r Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# 法治宣传工作统计（%s 至 %s）\n\n", r.From, r.To)
 	fmt.Fprintf(&b, "## 综述\n\n%s\n\n", r.Paragraph)
+	writeDraftMarkdown(&b, r.Draft)
 	b.WriteString("## 汇总\n\n| 指标 | 数值 |\n|---|---:|\n")
 	for _, m := range metrics {
 		fmt.Fprintf(&b, "| %s | %s |\n", m.label, m.value(r.Totals))

@@ -37,8 +37,10 @@ type Push struct {
 	Campaign string    `json:"campaign"`
 	Title    string    `json:"title"`
 	Channel  string    `json:"channel"`
+	Theme    string    `json:"theme,omitempty"` // the calendar theme, e.g. constitution-week
 	Fire     time.Time `json:"fire"`
 	Reach    int64     `json:"reach"`
+	Reads    int64     `json:"reads"` // 阅读量 WeChat counted for what the run sent, to date
 }
 
 // CampaignSource lists the pushes fired in [from, to).
@@ -82,6 +84,10 @@ type Sources struct {
 	Ledger    LedgerSource
 	Quiz      QuizStats
 	Followers FollowerSource
+	// Reads and FollowerSummary are WeChat's data-cube figures as pufa
+	// stored them (online.go); nil = none.
+	Reads           ReadSource
+	FollowerSummary FollowerSummarySource
 }
 
 // Figures are the counted quantities of a period, a month or a community.
@@ -100,14 +106,27 @@ type Figures struct {
 	Mediations           int64 `json:"mediations"`
 	LedgerEntries        int64 `json:"ledger_entries"`
 
-	Pushes int64 `json:"pushes"` // campaign runs, 期
-	Reach  int64 `json:"reach"`  // 人次
+	Pushes  int64 `json:"pushes"`   // campaign runs, 期
+	Reach   int64 `json:"reach"`    // 人次
+	Reads   int64 `json:"reads"`    // 阅读量 of the pushes (counted in the push's month)
+	SMSSent int64 `json:"sms_sent"` // texts the SMS channel sent, 条
+
+	NewFollowers       int64 `json:"new_followers"`       // WeChat's user summary
+	CancelledFollowers int64 `json:"cancelled_followers"` // …
+
+	Disputes         int64 `json:"disputes"`          // 排查调处矛盾纠纷, 件
+	DisputesResolved int64 `json:"disputes_resolved"` // 调解成功, 件
+	DisputeAmountFen int64 `json:"dispute_amount_fen"`
+	LegalAid         int64 `json:"legal_aid"` // 法律援助, 件
 
 	Quizzes          int64   `json:"quizzes"`
 	QuizParticipants int64   `json:"quiz_participants"`
 	QuizAnswers      int64   `json:"quiz_answers"`
 	QuizCorrect      int64   `json:"quiz_correct"`
 	QuizAccuracy     float64 `json:"quiz_accuracy_percent"` // QuizCorrect / QuizAnswers × 100
+	QuizCompletions  int64   `json:"quiz_completions"`
+	QuizScoreSum     float64 `json:"-"`                  // Σ average score × completions, for the mean
+	QuizAverageScore float64 `json:"quiz_average_score"` // mean score of completers, out of 100
 
 	Questions     int64 `json:"questions"`     // put to the bot
 	Answered      int64 `json:"answered"`      // … answered with confidence
@@ -138,10 +157,18 @@ func sum(a, b int64) int64 {
 // add is sum in place.
 func add(p *int64, v int64) { *p = sum(*p, v) }
 
+// SMSTotal is every 普法短信: texts recorded in the ledger plus those the
+// SMS channel sent.
+func (f Figures) SMSTotal() int64 { return sum(f.SMS, f.SMSSent) }
+
 func (f *Figures) finish() {
 	f.QuizAccuracy = 0
 	if f.QuizAnswers > 0 {
 		f.QuizAccuracy = float64(f.QuizCorrect) * 100 / float64(f.QuizAnswers)
+	}
+	f.QuizAverageScore = 0
+	if f.QuizCompletions > 0 {
+		f.QuizAverageScore = round1(f.QuizScoreSum / float64(f.QuizCompletions))
 	}
 }
 
@@ -181,6 +208,8 @@ func (f *Figures) addQuiz(q QuizSummary) {
 	add(&f.QuizParticipants, q.Participants)
 	add(&f.QuizAnswers, q.Answers)
 	add(&f.QuizCorrect, q.Correct)
+	add(&f.QuizCompletions, q.Completions)
+	f.QuizScoreSum += q.AverageScore * float64(q.Completions)
 }
 
 func (f *Figures) addCounters(m map[string]int64) {
@@ -227,7 +256,10 @@ type Report struct {
 	Kinds       []KindTotal         `json:"ledger_by_kind"`
 	Entries     []store.LedgerEntry `json:"ledger_entries"`
 	TopTopics   []store.TopicCount  `json:"top_topics"`
+	Followers   FollowerTotal       `json:"followers"`
+	Themes      []Theme             `json:"themes"`
 	Paragraph   string              `json:"paragraph"`
+	Draft       Draft               `json:"draft"`
 }
 
 // topTopicsPerDay bounds the topics read per day; the year's top list is
@@ -353,10 +385,21 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 			if p.Fire.Before(from) || !p.Fire.Before(end) {
 				continue
 			}
+			if src.Reads != nil {
+				if p.Reads, err = src.Reads.RunReads(ctx, p.Campaign, p.Fire); err != nil {
+					return Report{}, fmt.Errorf("report: reads of %s: %w", p.Campaign, err)
+				}
+			}
 			r.Pushes = append(r.Pushes, p)
 			for _, f := range []*Figures{&r.Totals, month(p.Fire)} {
+				if p.Channel == channelSMS {
+					// Texts are counted as 普法短信, not as 线上推送.
+					add(&f.SMSSent, p.Reach)
+					continue
+				}
 				add(&f.Pushes, 1)
 				add(&f.Reach, p.Reach)
+				add(&f.Reads, p.Reads)
 			}
 		}
 	}
@@ -423,11 +466,20 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 		c.finish()
 		r.Communities = append(r.Communities, *c)
 	}
+	if src.FollowerSummary != nil {
+		days, err := src.FollowerSummary.FollowerDays(ctx, from, to)
+		if err != nil {
+			return Report{}, fmt.Errorf("report: follower summary: %w", err)
+		}
+		r.Followers = addFollowerDays(&r.Totals, month, days)
+	}
+	r.Themes = themes(r, src.Quiz != nil)
 	r.Totals.finish()
 	for i := range r.Months {
 		r.Months[i].finish()
 	}
 	r.Paragraph = Paragraph(r)
+	r.Draft = MakeDraft(r)
 	return r, nil
 }
 

@@ -132,7 +132,7 @@ func TestBuildExactFigures(t *testing.T) {
 	want := report.Figures{
 		Activities: 4, ActivityParticipants: 325, Lectures: 2, Events: 1, Banners: 5, LEDSlogans: 3, SMS: 1200,
 		Materials: 500, Trainings: 1, TrainingParticipants: 45, OfflineConsults: 12, Mediations: 4, LedgerEntries: 9,
-		Pushes: 2, Reach: 330, Quizzes: 2, QuizParticipants: 150, QuizAnswers: 750, QuizCorrect: 600, QuizAccuracy: 80,
+		Pushes: 2, Reach: 330, Quizzes: 2, QuizParticipants: 150, QuizAnswers: 750, QuizCorrect: 600, QuizAccuracy: 80, QuizCompletions: 140,
 		Questions: 6, Answered: 5, Consultations: 2, Subscribes: 2,
 	}
 	if got != want {

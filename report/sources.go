@@ -42,7 +42,7 @@ func (c CampaignPushes) Pushes(ctx context.Context, from, to time.Time) ([]Push,
 			if run.Fire.Before(from) || !run.Fire.Before(to) {
 				continue
 			}
-			p := Push{Campaign: s.ID, Title: s.Title, Channel: string(run.Channel), Fire: run.Fire, Reach: run.Sent}
+			p := Push{Campaign: s.ID, Title: s.Title, Theme: s.Theme, Channel: string(run.Channel), Fire: run.Fire, Reach: run.Sent}
 			if run.Channel == campaigns.ChannelMass {
 				if mass == nil {
 					if mass, err = c.massByFire(ctx, s.ID); err != nil {

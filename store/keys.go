@@ -79,6 +79,11 @@ import "strconv"
 //	                                         by all replicas
 //	quota:mass:<yyyymmdd>            string  subscription accounts: "<id> <fire>" that used the
 //	                                         day's one mass send; 2 days TTL
+//	campaign:{<id>}:reads            hash    "<fire> <yyyy-mm-dd>" → JSON ArticleRead: WeChat's
+//	                                         read figures of one run on one day; never expire
+//	followers:<yyyymmdd>             hash    the account's followers that day from WeChat's user
+//	                                         summary and cumulate: new, cancelled, total; never
+//	                                         expire (store/wxfigures.go)
 //
 // Offline activity ledger (store/ledger.go) and staff console
 // (store/console.go). An entry's keys carry its id as hash tag.
@@ -202,6 +207,10 @@ func (s *Store) keyCampaignFire(id string, fire int64) string {
 }
 func (s *Store) keyCampaignRuns(id string) string { return s.keyCampaign(id) + ":runs" }
 func (s *Store) keyCampaignMass(id string) string { return s.keyCampaign(id) + ":mass" }
+func (s *Store) keyCampaignReads(id string) string {
+	return s.keyCampaign(id) + ":reads"
+}
+func (s *Store) keyFollowerDay(day string) string { return s.key("followers", day) }
 func (s *Store) keyRun(id string, fire int64) string {
 	return s.keyCampaign(id) + ":run:" + strconv.FormatInt(fire, 10)
 }

@@ -17,7 +17,8 @@ import (
 // reportSources wires the report to the store, the campaign manager and
 // the quizzes; a nil quiz leaves quizzes out of the report.
 func reportSources(st *store.Store, mgr *campaigns.Manager, quiz report.QuizStats) report.Sources {
-	src := report.Sources{Counters: st, Ledger: st, Followers: st, Quiz: quiz}
+	src := report.Sources{Counters: st, Ledger: st, Followers: st, Quiz: quiz,
+		Reads: report.StoredReads{Store: st}, FollowerSummary: st}
 	if mgr != nil {
 		src.Campaigns = report.CampaignPushes{Campaigns: mgr, Mass: st}
 	}
@@ -31,8 +32,8 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
 	from := fs.String("from", fmt.Sprintf("%d-01-01", year), "first day (yyyy-mm-dd, China time)")
 	to := fs.String("to", fmt.Sprintf("%d-12-31", year), "last day, inclusive")
-	format := fs.String("format", "", "md, csv, json or xlsx (default: from --out's extension, else md)")
-	out := fs.String("out", "", "write to FILE instead of standard output (xlsx needs it unless stdout is redirected)")
+	format := fs.String("format", "", "md, csv, json, xlsx or docx (default: from --out's extension, else md)")
+	out := fs.String("out", "", "write to FILE instead of standard output (xlsx and docx need it unless stdout is redirected)")
 	cfg, err := parseAndLoad(fs, path, args)
 	if err != nil {
 		return err
@@ -44,9 +45,9 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	switch *format {
-	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX:
+	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX, report.FormatDocx:
 	default:
-		return fmt.Errorf("report: --format %q is not md, csv, json or xlsx", *format)
+		return fmt.Errorf("report: --format %q is not md, csv, json, xlsx or docx", *format)
 	}
 	f, err := report.ParseDate(*from)
 	if err != nil {
