@@ -80,6 +80,8 @@ type Options struct {
 	Now            func() time.Time
 	// Bank is the answer bank under review (the 问答库 page); nil = no page.
 	Bank *BankSync
+	// Quizzes are the quizzes of the 网上答题 pages; nil = no pages.
+	Quizzes Quizzes
 }
 
 // Server serves the console. It is safe for concurrent use.
@@ -160,6 +162,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/report/download", s.requirePage(RoleEditor, s.reportDownload))
 	m.HandleFunc("GET /console/audit", s.requirePage(RoleEditor, s.auditPage))
 	s.bankRoutes(m) // bank.go
+	s.quizRoutes(m) // quizzes.go
 	m.HandleFunc("GET /console/preview-recipients", s.requirePage(RoleEditor, s.previewRecipients))
 	m.HandleFunc("POST /console/preview-recipients", s.requirePage(RoleApprover, s.previewRecipientAdd))
 	m.HandleFunc("POST /console/preview-recipients/remove", s.requirePage(RoleApprover, s.previewRecipientRemove))

@@ -35,6 +35,8 @@ var funcs = template.FuncMap{
 		return k
 	},
 	"percent": report.Percent,
+	// ratio writes a share (0..1) as a percentage.
+	"ratio": func(v float64) string { return report.Percent(v * 100) },
 	// clip shortens a resident's text in a list, so a flood of long
 	// messages cannot make a page huge; the API pages carry the full text.
 	"clip": func(s string) string {
@@ -59,7 +61,7 @@ var funcs = template.FuncMap{
 }
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
-var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry"}
+var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry", "quizzes", "quiz"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]*template.Template{}

@@ -20,7 +20,6 @@ import (
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/metrics"
-	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/scheduler"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
@@ -279,7 +278,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, bank, logger); err != nil { // /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, quizzes, bank, logger); err != nil { // /console/ (console.go)
 		return nil, err
 	}
 	mh, err := metricsHandler(cfg.Metrics, obs)

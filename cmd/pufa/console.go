@@ -19,6 +19,7 @@ import (
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/metrics"
+	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 )
@@ -26,7 +27,7 @@ import (
 // mountOps adds the staff console (/console/) to mux. quizzes may be nil:
 // quiz figures are then left out of the dashboard and report; bank may be
 // nil: the console then has no 问答库 page.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) error {
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, logger *slog.Logger) error {
 	con, err := newConsole(cfg, st, camps, quizzes, bank, logger)
 	if err != nil {
 		return err
@@ -49,7 +50,7 @@ func metricsHandler(cfg config.Metrics, obs *metrics.Metrics) (http.Handler, err
 	return mux, nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) (*console.Server, error) {
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, logger *slog.Logger) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -70,8 +71,14 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if dir == embeddedSamples {
 		dir = "" // built-in samples are read-only: drafting needs a directory
 	}
+	// Interfaces get nil itself, not a nil *quiz.Service, when there are no quizzes.
+	var quizFigures report.QuizStats
+	var quizPages console.Quizzes
+	if quizzes != nil {
+		quizFigures, quizPages = report.QuizFigures{Service: quizzes}, quizzes
+	}
 	return console.New(console.Options{
-		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
+		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizFigures), Quizzes: quizPages,
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
 	})
