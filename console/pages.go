@@ -366,6 +366,10 @@ func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
 		back(w, r, "/console/campaigns/"+id, "err", "不能修改活动编号（id）")
 		return
 	}
+	if err := s.opts.Campaigns.CheckQuiz(parsed); err != nil {
+		back(w, r, "/console/campaigns/"+id, "err", "内容有误，未保存："+s.userError(err))
+		return
+	}
 	// Write beside and rename, so the scheduler never reads half a file.
 	tmp := def.File + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {

@@ -246,7 +246,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	quizzes.WithAnswers(obs).Register(router)
 	router.HandleText(keywords)
 	router.HandleText(&bot.Answerer{KB: kb, Log: st, Logger: logger})
-	camps, err := newCampaigns(cfg, st, wx, logger, obs)
+	camps, err := newCampaigns(cfg, st, wx, quizzes.Catalog(), logger, obs)
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	mgr, err := newCampaigns(cfg, st, nil, logger, nil)
+	mgr, err := newCampaigns(cfg, st, nil, nil, logger, nil)
 	if err != nil {
 		return err
 	}
