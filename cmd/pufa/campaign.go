@@ -52,7 +52,7 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes
 	opts := campaigns.Options{
 		Store: st, Definitions: definitions(cfg.Campaigns.Dir), Logger: logger,
 		PreviewTo: console.PreviewList{Fixed: previews, Store: st}, Quizzes: quizzes,
-		Rate:      float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
+		Rate: float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
 		MaxConsecutiveErrors: cfg.Campaigns.MaxConsecutiveErrors, AccountType: cfg.Campaigns.AccountType,
 		Lease: time.Duration(cfg.Campaigns.Lease),
 	}
