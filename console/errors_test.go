@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // A report period that is reversed, absurdly long or not a date is refused
@@ -75,7 +76,7 @@ func TestAPIHidesStoreErrors(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	rdb, p := e.st.Client(), e.st.Prefix()
-	day := float64(time.Date(2026, 3, 5, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)).Unix())
+	day := float64(time.Date(2026, 3, 5, 0, 0, 0, 0, chinatime.Zone).Unix())
 	for _, err := range []error{
 		rdb.Set(ctx, p+"ledger:{1}", "not a hash", 0).Err(),
 		rdb.ZAdd(ctx, p+"ledger:index", redis.Z{Score: day, Member: "1"}).Err(),

@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pufa-dev/pufa/bot"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/validation"
 )
@@ -471,16 +472,13 @@ func ParseQuiz(file string, data []byte, banks func(id string) *Bank) (*Quiz, er
 	return q, nil
 }
 
-// cst is China Standard Time; quiz windows without a zone are China time.
-var cst = time.FixedZone("CST", 8*60*60)
-
 // parseTime accepts RFC 3339 or China local time without a zone.
 func parseTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
 	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, cst); err == nil {
+		if t, err := time.ParseInLocation(layout, s, chinatime.Zone); err == nil {
 			return t, nil
 		}
 	}

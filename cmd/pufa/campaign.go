@@ -18,6 +18,7 @@ import (
 
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/metrics"
@@ -276,7 +277,7 @@ func oneID(sub string, pos []string) (string, error) {
 
 func campaignNew(fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
 	theme := fs.String("theme", "", "calendar theme, e.g. constitution-week")
-	year := fs.Int("year", time.Now().In(campaigns.CST).Year(), "year of the observance")
+	year := fs.Int("year", time.Now().In(chinatime.Zone).Year(), "year of the observance")
 	out := fs.String("out", "", "file to write (default <campaigns.dir>/<id>.yaml; - = stdout)")
 	cfg, _, err := cf.parse(fs, args)
 	if err != nil {
@@ -380,7 +381,7 @@ func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.In(campaigns.CST).Format("2006-01-02 15:04")
+	return t.In(chinatime.Zone).Format("2006-01-02 15:04")
 }
 
 func campaignList(ctx context.Context, fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
