@@ -703,8 +703,8 @@ func (s *Server) buildReport(r *http.Request) (report.Report, string, error) {
 
 func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
 	rep, format, err := s.buildReport(r)
-	if errors.Is(err, errBadRequest) || errors.Is(err, report.ErrPeriod) {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if code := statusOf(err); code == http.StatusBadRequest {
+		http.Error(w, err.Error(), code)
 		return
 	}
 	if err != nil {
