@@ -62,8 +62,8 @@ type QuizSummary struct {
 	ByCommunity  map[string]int64 `json:"by_community,omitempty"` // participants per community
 }
 
-// QuizStats supplies quiz figures. The quiz package implements it; until it
-// is wired, Sources.Quiz stays nil and the report shows no quizzes.
+// QuizStats supplies quiz figures (QuizFigures over *quiz.Service); with
+// Sources.Quiz nil the report shows no quizzes.
 type QuizStats interface {
 	QuizSummaries(ctx context.Context, from, to time.Time) ([]QuizSummary, error)
 }
