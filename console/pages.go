@@ -299,10 +299,6 @@ type campaignData struct {
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	def, err := s.opts.Campaigns.Get(id)
-	if errors.Is(err, campaigns.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -550,10 +546,6 @@ type entryData struct {
 func (s *Server) ledgerDetail(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	e, err := s.opts.Ledger.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -589,9 +581,6 @@ func (s *Server) ledgerEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, store.ErrVersion):
 		back(w, r, "/console/ledger/"+id, "err", "该条目已被他人修改，请查看最新内容后重新编辑")
-		return
-	case errors.Is(err, store.ErrNotFound):
-		http.NotFound(w, r)
 		return
 	case err != nil:
 		s.fail(w, r, err)
