@@ -66,14 +66,7 @@ func (s *Store) ClaimCallback(ctx context.Context, openid, id string, lease time
 // the quiz being answered), "" when none: what a reply that needs no dedup
 // record depends on.
 func (s *Store) Session(ctx context.Context, openid string) (string, error) {
-	v, err := s.hot.Get(ctx, s.keyUserQuiz(openid)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: session: %w", err)
-	}
-	return v, nil
+	return optional(s.hot.Get(ctx, s.keyUserQuiz(openid)), "session")
 }
 
 // CallbackReply returns the stored reply of an answered callback, or

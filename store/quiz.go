@@ -83,14 +83,7 @@ const (
 // keeps it open. It runs on every text message, so it is one command on the
 // auto-pipelined client.
 func (s *Store) ActiveQuiz(ctx context.Context, openid string, idle time.Duration) (string, error) {
-	v, err := s.hot.GetEx(ctx, s.keyUserQuiz(openid), idle).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: active quiz: %w", err)
-	}
-	return v, nil
+	return optional(s.hot.GetEx(ctx, s.keyUserQuiz(openid), idle), "active quiz")
 }
 
 // LeaveQuiz ends the resident's session; progress is kept for a resume.
