@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/validation"
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
@@ -318,26 +319,12 @@ func (p *parser) content(c *Campaign) {
 	}
 }
 
-// parseTime accepts RFC 3339 ("2026-12-04T09:00:00+08:00") or China local
-// time without a zone ("2026-12-04 09:00").
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, CST); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use 2026-12-04T09:00:00+08:00 or 2026-12-04 09:00 (China time)", s)
-}
-
 func (p *parser) time(field string) time.Time {
 	s := p.str(field)
 	if s == "" {
 		return time.Time{}
 	}
-	t, err := parseTime(s)
+	t, err := chinatime.Parse(s)
 	if err != nil {
 		p.bad(field, p.vals[field], "%v", err)
 	}

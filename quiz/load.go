@@ -453,7 +453,7 @@ func ParseQuiz(file string, data []byte, banks func(id string) *Bank) (*Quiz, er
 				bad("window."+f, "is required")
 				return time.Time{}
 			}
-			t, err := parseTime(s)
+			t, err := chinatime.Parse(s)
 			if err != nil {
 				bad("window."+f, "%v", err)
 			}
@@ -470,17 +470,4 @@ func ParseQuiz(file string, data []byte, banks func(id string) *Bank) (*Quiz, er
 		return nil, errors.Join(errs...)
 	}
 	return q, nil
-}
-
-// parseTime accepts RFC 3339 or China local time without a zone.
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, chinatime.Zone); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use 2026-12-01T00:00:00+08:00 or 2026-12-01 00:00 (China time)", s)
 }
