@@ -12,7 +12,6 @@ import (
 	"github.com/pufa-dev/pufa/chinatime"
 )
 
-
 // userSourceAll is user_source for "all sources" in getuserread.
 const userSourceAll = 99999999
 
