@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/quiz"
 )
 
@@ -111,7 +112,7 @@ func (s *Server) quizCertificates(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, []string{
 			fmt.Sprintf("%s-%04d", qz.ID, i+1), qz.Title, strconv.Itoa(c.Rank), c.Resident, csvText(c.Community),
 			strconv.Itoa(c.Right), strconv.Itoa(c.Questions), strconv.FormatFloat(c.Score, 'f', -1, 64),
-			c.Finished.In(cst).Format("2006-01-02 15:04"),
+			c.Finished.In(chinatime.Zone).Format("2006-01-02 15:04"),
 		})
 	}
 	if err := cw.WriteAll(rows); err != nil {

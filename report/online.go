@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/store"
 )
@@ -110,14 +111,14 @@ func themes(r Report, withQuizzes bool) []Theme {
 		if p.Theme == "" {
 			continue
 		}
-		fire := p.Fire.In(cst)
+		fire := p.Fire.In(chinatime.Zone)
 		key := p.Theme + " " + strconv.Itoa(fire.Year())
 		th, ok := byKey[key]
 		if !ok {
 			th = &Theme{Theme: p.Theme, Name: p.Title, From: fire.Format("2006-01-02"), To: fire.Format("2006-01-02")}
 			if o, ok := cal[p.Theme]; ok {
 				f, t, _ := o.Dates(fire.Year())
-				th.Name, th.From, th.To = o.Name, f.In(cst).Format("2006-01-02"), t.In(cst).Format("2006-01-02")
+				th.Name, th.From, th.To = o.Name, f.In(chinatime.Zone).Format("2006-01-02"), t.In(chinatime.Zone).Format("2006-01-02")
 			}
 			byKey[key] = th
 			order = append(order, key)
@@ -143,7 +144,7 @@ func themes(r Report, withQuizzes bool) []Theme {
 		}
 		if withQuizzes {
 			for _, q := range r.Quizzes {
-				if d := q.Start.In(cst).Format("2006-01-02"); d >= th.From && d <= th.To {
+				if d := q.Start.In(chinatime.Zone).Format("2006-01-02"); d >= th.From && d <= th.To {
 					th.Quizzes = append(th.Quizzes, q)
 				}
 			}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // Figures WeChat reports about the account (its data cube: followers per
@@ -28,7 +30,7 @@ type FollowerDay struct {
 
 // RecordFollowerDay stores (or replaces) one day's follower figures.
 func (s *Store) RecordFollowerDay(ctx context.Context, d FollowerDay) error {
-	t, err := time.ParseInLocation("2006-01-02", d.Day, cst)
+	t, err := time.ParseInLocation("2006-01-02", d.Day, chinatime.Zone)
 	if err != nil {
 		return fmt.Errorf("store: follower day %q: %w", d.Day, err)
 	}
@@ -79,8 +81,8 @@ func (s *Store) FollowerDays(ctx context.Context, from, to time.Time) ([]Followe
 }
 
 func dayStart(t time.Time) time.Time {
-	t = t.In(cst)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
+	t = t.In(chinatime.Zone)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, chinatime.Zone)
 }
 
 // ArticleRead is what WeChat counted on one day for the article(s) one
@@ -100,7 +102,7 @@ func (s *Store) RecordArticleRead(ctx context.Context, r ArticleRead) error {
 	if r.Campaign == "" || r.Fire.IsZero() {
 		return fmt.Errorf("store: article read: campaign and fire are required")
 	}
-	if _, err := time.ParseInLocation("2006-01-02", r.Day, cst); err != nil {
+	if _, err := time.ParseInLocation("2006-01-02", r.Day, chinatime.Zone); err != nil {
 		return fmt.Errorf("store: article read day %q: %w", r.Day, err)
 	}
 	if r.Reads < 0 || r.ReadUsers < 0 || r.Shares < 0 || r.Favorites < 0 {
