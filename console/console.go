@@ -82,6 +82,9 @@ type Options struct {
 	Bank *BankSync
 	// Quizzes are the quizzes of the 网上答题 pages; nil = no pages.
 	Quizzes Quizzes
+	// ReportYear is the year the dashboard and the report page open on;
+	// 0 = the current year. The demo opens on the year it seeded.
+	ReportYear int
 }
 
 // Server serves the console. It is safe for concurrent use.

@@ -128,8 +128,16 @@ func back(w http.ResponseWriter, r *http.Request, path, key, msg string) {
 }
 
 func (s *Server) yearRange() (from, to time.Time) {
-	now := s.opts.Now().In(chinatime.Zone)
-	return time.Date(now.Year(), 1, 1, 0, 0, 0, 0, chinatime.Zone), time.Date(now.Year(), 12, 31, 0, 0, 0, 0, chinatime.Zone)
+	y := s.reportYear()
+	return time.Date(y, 1, 1, 0, 0, 0, 0, chinatime.Zone), time.Date(y, 12, 31, 0, 0, 0, 0, chinatime.Zone)
+}
+
+// reportYear is the year the dashboard and the report open on.
+func (s *Server) reportYear() int {
+	if s.opts.ReportYear != 0 {
+		return s.opts.ReportYear
+	}
+	return s.opts.Now().In(chinatime.Zone).Year()
 }
 
 // dashboardData is the dashboard's figures.
@@ -137,6 +145,8 @@ type dashboardData struct {
 	Year        report.Report
 	Month       report.Month
 	MonthName   string
+	MonthLabel  string // 本月, or the month shown when the year is not this one
+	YearLabel   string // 本年, or the year
 	Communities []communityCount
 	Followers   int64
 	NewConsults int64
@@ -155,7 +165,11 @@ func (s *Server) dashboardFigures(r *http.Request) (dashboardData, error) {
 	if err != nil {
 		return dashboardData{}, err
 	}
-	d := dashboardData{Year: year, MonthName: s.opts.Now().In(chinatime.Zone).Format("2006-01")}
+	d := dashboardData{Year: year, MonthName: s.opts.Now().In(chinatime.Zone).Format("2006-01"), MonthLabel: "本月", YearLabel: "本年"}
+	if y := s.reportYear(); y != s.opts.Now().In(chinatime.Zone).Year() {
+		// Another year than this one (the demo's seeded year): its last month.
+		d.MonthName, d.MonthLabel, d.YearLabel = fmt.Sprintf("%d-12", y), "12月", fmt.Sprintf("%d年", y)
+	}
 	for _, m := range year.Months {
 		if m.Month == d.MonthName {
 			d.Month = m

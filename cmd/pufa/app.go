@@ -218,7 +218,9 @@ func newWeChat(cfg config.WeChat, st *store.Store, logger *slog.Logger) (*wechat
 const wechatHTTPTimeout = 10 * time.Second
 
 // newService wires the bot to the store and the WeChat client.
-func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*service, error) {
+// newService wires the service serve runs; consoleOpts adjust the
+// console's options (the demo opens it on the year it seeded).
+func newService(cfg config.Config, st *store.Store, logger *slog.Logger, consoleOpts ...func(*console.Options)) (*service, error) {
 	wx, err := newWeChat(cfg.WeChat, st, logger)
 	if err != nil {
 		return nil, err
@@ -276,7 +278,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, quizzes, bank, logger); err != nil { // /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, quizzes, bank, logger, consoleOpts...); err != nil { // /console/ (console.go)
 		return nil, err
 	}
 	mh, err := metricsHandler(cfg.Metrics, obs)

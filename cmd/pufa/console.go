@@ -27,8 +27,8 @@ import (
 // mountOps adds the staff console (/console/) to mux. quizzes may be nil:
 // quiz figures are then left out of the dashboard and report; bank may be
 // nil: the console then has no 问答库 page.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, logger *slog.Logger) error {
-	con, err := newConsole(cfg, st, camps, quizzes, bank, logger)
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, logger *slog.Logger, adjust ...func(*console.Options)) error {
+	con, err := newConsole(cfg, st, camps, quizzes, bank, logger, adjust...)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func metricsHandler(cfg config.Metrics, obs *metrics.Metrics) (http.Handler, err
 	return mux, nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, logger *slog.Logger) (*console.Server, error) {
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, logger *slog.Logger, adjust ...func(*console.Options)) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -77,11 +77,15 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if quizzes != nil {
 		quizFigures, quizPages = report.QuizFigures{Service: quizzes}, quizzes
 	}
-	return console.New(console.Options{
+	opts := console.Options{
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizFigures), Quizzes: quizPages,
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
-	})
+	}
+	for _, f := range adjust {
+		f(&opts)
+	}
+	return console.New(opts)
 }
 
 // parsePrefixes reads CIDRs already checked by config.Validate.
