@@ -1,0 +1,366 @@
+package articles
+
+import (
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// RenderOptions say where the rendered body goes.
+type RenderOptions struct {
+	// Image returns the address of an uploaded image by its id: WeChat's
+	// uploadimg URL for a draft, the console's own address for a preview.
+	// An image it does not know is rendered as its caption in brackets.
+	Image func(id string) (src string, ok bool)
+	// Preview marks elements with classes for the console's phone frame
+	// (its Content-Security-Policy forbids inline styles) instead of the
+	// inline styles WeChat keeps.
+	Preview bool
+}
+
+// Render turns an article body in pufa's Markdown subset into the HTML a
+// WeChat article may hold: headings (#, ##, ###), paragraphs, **bold**,
+// *italic*, lists (- and 1.), quotes (>), rules (---), images from the
+// office's uploads (![说明](img:<id>)), links, and the legal-citation
+// block:
+//
+//	::: 《中华人民共和国宪法》第三十三条
+//	中华人民共和国公民在法律面前一律平等。
+//	:::
+//
+// Only links to mp.weixin.qq.com are clickable inside a WeChat article,
+// so any other link is written out as text with its address. Every piece
+// of the author's text is escaped; the only tags and attributes in the
+// output are the ones written here (see AllowedTags).
+func Render(body string, o RenderOptions) string {
+	r := renderer{o: o}
+	r.blocks(splitLines(body))
+	return r.b.String()
+}
+
+// AllowedTags are the elements Render writes, with the attributes each
+// may carry; tests hold the output to this list.
+var AllowedTags = map[string][]string{
+	"section": {"style", "class"}, "p": {"style", "class"}, "h2": {"style", "class"}, "h3": {"style", "class"},
+	"h4": {"style", "class"}, "strong": {"style", "class"}, "em": nil, "ul": {"style", "class"}, "ol": {"style", "class"},
+	"li": {"style", "class"}, "blockquote": {"style", "class"}, "hr": {"style", "class"}, "br": nil,
+	"a": {"href"}, "img": {"src", "alt", "style", "class"}, "span": {"style", "class"},
+}
+
+// looks are the inline styles (for WeChat) and classes (for the console's
+// preview) of each kind of element; console/static/style.css mirrors them.
+var looks = map[string]struct{ class, style string }{
+	"p":        {"pf-p", "margin:0 0 1em;line-height:1.75;font-size:15px;color:#333;"},
+	"h2":       {"pf-h2", "margin:1.4em 0 .7em;font-size:19px;font-weight:bold;color:#b22222;"},
+	"h3":       {"pf-h3", "margin:1.2em 0 .6em;font-size:17px;font-weight:bold;color:#333;"},
+	"h4":       {"pf-h4", "margin:1em 0 .5em;font-size:15px;font-weight:bold;color:#333;"},
+	"strong":   {"pf-strong", "color:#b22222;"},
+	"ul":       {"pf-list", "margin:0 0 1em;padding-left:1.5em;"},
+	"ol":       {"pf-list", "margin:0 0 1em;padding-left:1.5em;"},
+	"li":       {"pf-li", "margin:.2em 0;line-height:1.75;font-size:15px;color:#333;"},
+	"quote":    {"pf-quote", "margin:1em 0;padding:.6em 1em;border-left:3px solid #ccc;background:#f7f7f7;color:#666;"},
+	"hr":       {"pf-hr", "border:0;border-top:1px solid #ddd;margin:1.5em 0;"},
+	"img":      {"pf-img", "display:block;max-width:100%;margin:.8em auto;"},
+	"citation": {"pf-citation", "margin:1em 0;padding:.8em 1em;border:1px solid #e6c9a8;border-left:4px solid #b22222;background:#fdf8f0;"},
+	"cite-src": {"pf-cite-src", "margin:0 0 .4em;font-size:14px;font-weight:bold;color:#b22222;"},
+	"cite-txt": {"pf-cite-txt", "margin:0;line-height:1.75;font-size:15px;color:#333;"},
+	"missing":  {"pf-missing", "color:#999;"},
+}
+
+type renderer struct {
+	b strings.Builder
+	o RenderOptions
+}
+
+// open writes a start tag with the look of kind.
+func (r *renderer) open(tag, kind string) {
+	r.b.WriteString("<" + tag)
+	r.look(kind)
+	r.b.WriteString(">")
+}
+
+func (r *renderer) look(kind string) {
+	l, ok := looks[kind]
+	if !ok {
+		return
+	}
+	if r.o.Preview {
+		r.b.WriteString(` class="` + l.class + `"`)
+	} else {
+		r.b.WriteString(` style="` + l.style + `"`)
+	}
+}
+
+// splitLines normalises the text: valid UTF-8, no control characters
+// but tabs (as spaces), LF line ends.
+func splitLines(s string) []string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(func(c rune) rune {
+		switch {
+		case c == '\n':
+			return c
+		case c == '\t' || c == '\r':
+			return ' '
+		case c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0xFFFE || c == 0xFFFF:
+			return -1
+		}
+		return c
+	}, s)
+	return strings.Split(s, "\n")
+}
+
+var (
+	headingRe = regexp.MustCompile(`^(#{1,6})\s+(.*)$`)
+	bulletRe  = regexp.MustCompile(`^[-*+]\s+(.*)$`)
+	orderedRe = regexp.MustCompile(`^\d{1,3}[.、]\s*(.*)$`)
+	ruleRe    = regexp.MustCompile(`^(?:-{3,}|\*{3,}|_{3,})$`)
+)
+
+func (r *renderer) blocks(lines []string) {
+	var para []string
+	flush := func() {
+		if len(para) == 0 {
+			return
+		}
+		r.open("p", "p")
+		r.lines(para)
+		r.b.WriteString("</p>")
+		para = nil
+	}
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
+		switch {
+		case line == "":
+			flush()
+		case strings.HasPrefix(line, ":::"):
+			flush()
+			src := strings.TrimSpace(strings.TrimPrefix(line, ":::"))
+			var text []string
+			for i+1 < len(lines) && strings.TrimSpace(lines[i+1]) != ":::" {
+				i++
+				text = append(text, strings.TrimSpace(lines[i]))
+			}
+			i++ // the closing :::, if any
+			r.citation(src, text)
+		case headingRe.MatchString(line):
+			flush()
+			m := headingRe.FindStringSubmatch(line)
+			tag := [...]string{"h2", "h3", "h4"}[min(len(m[1]), 3)-1]
+			r.open(tag, tag)
+			r.inline(strings.TrimRight(strings.TrimSpace(m[2]), "#"))
+			r.b.WriteString("</" + tag + ">")
+		case ruleRe.MatchString(line):
+			flush()
+			r.b.WriteString("<hr")
+			r.look("hr")
+			r.b.WriteString("/>")
+		case strings.HasPrefix(line, ">"):
+			flush()
+			var q []string
+			for ; i < len(lines); i++ {
+				l := strings.TrimSpace(lines[i])
+				if !strings.HasPrefix(l, ">") {
+					break
+				}
+				q = append(q, strings.TrimSpace(strings.TrimPrefix(l, ">")))
+			}
+			i--
+			r.open("blockquote", "quote")
+			r.lines(q)
+			r.b.WriteString("</blockquote>")
+		case bulletRe.MatchString(line), orderedRe.MatchString(line):
+			flush()
+			re, tag := bulletRe, "ul"
+			if !bulletRe.MatchString(line) {
+				re, tag = orderedRe, "ol"
+			}
+			r.open(tag, tag)
+			for ; i < len(lines); i++ {
+				m := re.FindStringSubmatch(strings.TrimSpace(lines[i]))
+				if m == nil {
+					break
+				}
+				r.open("li", "li")
+				r.inline(m[1])
+				r.b.WriteString("</li>")
+			}
+			i--
+			r.b.WriteString("</" + tag + ">")
+		default:
+			para = append(para, line)
+		}
+	}
+	flush()
+}
+
+// citation writes a legal-citation block: the source named on its
+// opening line, then the quoted text.
+func (r *renderer) citation(src string, text []string) {
+	r.open("section", "citation")
+	if src != "" {
+		r.open("p", "cite-src")
+		r.inline(src)
+		r.b.WriteString("</p>")
+	}
+	var nonEmpty []string
+	for _, t := range text {
+		if t != "" {
+			nonEmpty = append(nonEmpty, t)
+		}
+	}
+	if len(nonEmpty) > 0 {
+		r.open("p", "cite-txt")
+		r.lines(nonEmpty)
+		r.b.WriteString("</p>")
+	}
+	r.b.WriteString("</section>")
+}
+
+// lines writes lines of one block separated by line breaks.
+func (r *renderer) lines(ls []string) {
+	for i, l := range ls {
+		if i > 0 {
+			r.b.WriteString("<br/>")
+		}
+		r.inline(l)
+	}
+}
+
+// inline writes text with bold, italic, images and links.
+func (r *renderer) inline(s string) {
+	for len(s) > 0 {
+		c := s[0]
+		switch {
+		case c == '\\' && len(s) > 1 && strings.ContainsRune(`\*_[]()!#>-+.:`+"`", rune(s[1])):
+			r.text(s[1:2])
+			s = s[2:]
+			continue
+		case c == '!' && strings.HasPrefix(s, "!["):
+			if alt, target, rest, ok := bracketed(s[1:]); ok {
+				r.image(alt, target)
+				s = rest
+				continue
+			}
+		case c == '[':
+			if label, target, rest, ok := bracketed(s); ok {
+				r.link(label, target)
+				s = rest
+				continue
+			}
+		case c == '*' && strings.HasPrefix(s, "**"):
+			if end := strings.Index(s[2:], "**"); end > 0 {
+				r.open("strong", "strong")
+				r.inline(s[2 : 2+end])
+				r.b.WriteString("</strong>")
+				s = s[4+end:]
+				continue
+			}
+		case c == '*':
+			if end := strings.IndexByte(s[1:], '*'); end > 0 {
+				r.b.WriteString("<em>")
+				r.inline(s[1 : 1+end])
+				r.b.WriteString("</em>")
+				s = s[2+end:]
+				continue
+			}
+		}
+		// Plain text up to the next character that may start markup.
+		n := strings.IndexAny(s[1:], `\![*`)
+		if n < 0 {
+			n = len(s) - 1
+		}
+		r.text(s[:1+n])
+		s = s[1+n:]
+	}
+}
+
+// bracketed parses "[label](target)" at the start of s.
+func bracketed(s string) (label, target, rest string, ok bool) {
+	if !strings.HasPrefix(s, "[") {
+		return "", "", "", false
+	}
+	close := strings.Index(s, "](")
+	if close < 0 {
+		return "", "", "", false
+	}
+	end := strings.IndexByte(s[close+2:], ')')
+	if end < 0 {
+		return "", "", "", false
+	}
+	label, target = s[1:close], strings.TrimSpace(s[close+2:close+2+end])
+	if strings.ContainsAny(target, " \n") {
+		return "", "", "", false
+	}
+	return label, target, s[close+3+end:], true
+}
+
+// ImagePrefix starts the target of an uploaded image in a body:
+// ![说明](img:<id>).
+const ImagePrefix = "img:"
+
+func (r *renderer) image(alt, target string) {
+	id, ok := strings.CutPrefix(target, ImagePrefix)
+	src := ""
+	if ok && r.o.Image != nil {
+		src, ok = r.o.Image(id)
+	}
+	if !ok || !safeImageSrc(src) {
+		// An external picture would be dropped by WeChat; say what is
+		// missing instead of leaving a hole.
+		r.open("span", "missing")
+		r.text("［图片：" + alt + "］")
+		r.b.WriteString("</span>")
+		return
+	}
+	r.b.WriteString(`<img src="` + html.EscapeString(src) + `" alt="` + html.EscapeString(clean(alt)) + `"`)
+	r.look("img")
+	r.b.WriteString("/>")
+}
+
+// safeImageSrc admits https addresses and the console's own paths.
+func safeImageSrc(src string) bool {
+	if strings.HasPrefix(src, "/") && !strings.HasPrefix(src, "//") {
+		return true
+	}
+	u, err := url.Parse(src)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// WeChatArticleHost is the only host whose links WeChat makes clickable in
+// an article.
+const WeChatArticleHost = "mp.weixin.qq.com"
+
+func (r *renderer) link(label, target string) {
+	if strings.TrimSpace(label) == "" {
+		label = target
+	}
+	u, err := url.Parse(target)
+	if err == nil && (u.Scheme == "https" || u.Scheme == "http") && strings.EqualFold(u.Host, WeChatArticleHost) && u.User == nil {
+		// Rebuilt rather than echoed: one canonical https address.
+		href := &url.URL{Scheme: "https", Host: WeChatArticleHost, Path: u.Path, RawQuery: u.RawQuery, Fragment: u.Fragment}
+		if href.Path == "" {
+			href.Path = "/"
+		}
+		r.b.WriteString(`<a href="` + html.EscapeString(href.String()) + `">`)
+		r.inline(label)
+		r.b.WriteString("</a>")
+		return
+	}
+	r.inline(label)
+	if label != target {
+		r.text("（" + target + "）")
+	}
+}
+
+// text writes escaped text.
+func (r *renderer) text(s string) { r.b.WriteString(html.EscapeString(clean(s))) }
+
+func clean(s string) string {
+	if !utf8.ValidString(s) {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
+}
