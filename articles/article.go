@@ -77,7 +77,7 @@ func (e FieldErrors) For(field string) string {
 	return ""
 }
 
-var labels = map[string]string{"title": "标题", "author": "作者", "digest": "摘要", "body": "正文", "cover": "封面", "source_url": "原文链接"}
+var labels = map[string]string{"title": "标题", "author": "作者", "digest": "摘要", "body": "正文", "cover": "封面", "source_url": "阅读原文链接"}
 
 func (e *FieldErrors) add(field, format string, args ...any) {
 	*e = append(*e, FieldError{Field: field, Label: labels[field], Message: fmt.Sprintf(format, args...)})

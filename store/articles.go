@@ -80,7 +80,7 @@ func (s *Store) AddArticle(ctx context.Context, a Article) (string, error) {
 // there is no such article.
 func (s *Store) EditArticle(ctx context.Context, a Article, version int64) (int64, error) {
 	if version < 1 {
-		return 0, fmt.Errorf("store: edit article %s: no version given", a.ID)
+		return 0, fmt.Errorf("%w: article %s: no version given", ErrVersion, a.ID)
 	}
 	return s.saveArticle(ctx, a, version)
 }

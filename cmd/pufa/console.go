@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
@@ -74,6 +75,9 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
+		// No Publisher until wechat.Client's article calls are on main: the
+		// console writes and keeps articles, and says sync is not available.
+		Articles: articles.New(st, nil, nil, logger),
 	})
 }
 

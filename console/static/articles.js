@@ -95,6 +95,7 @@
       var img = document.getElementById("cover-img");
       img.src = j.url;
       img.hidden = false;
+      document.getElementById("cover-choose").textContent = "更换封面图片";
       coverFile.value = ""; // uploaded already: the form need not carry it again
     });
   });
