@@ -119,7 +119,8 @@ func transientCode(code int) bool {
 
 func permanentCode(code int) bool {
 	switch code {
-	case 43004, 43019, 40003, 45015, 45047, 45028, 48003, 45067, 40037, 40007, 48001:
+	case 43004, 43019, 40003, 45015, 45047, 45028, 48003, 45067, 40037, 40007, 48001,
+		43101, 47003, 40113, 45001, 61501:
 		return true
 	}
 	return false

@@ -3,7 +3,11 @@
 // a Redis-shared stable access_token that survives Redis hiccups, refresh
 // and a single retry on token errors, idempotent mass sends (clientmsgid),
 // previews that cannot poison later sends, typed errors and their
-// classification.
+// classification; and the article path the SDK covers badly or not at all:
+// image uploads from memory (material.go), the draft box and free
+// publishing (draft.go), data-cube reads and followers with WeChat's date
+// limits (datacube.go), and template field rules and subscription notices
+// (template.go).
 //
 // The SDK's root package is deliberately not imported: its init() sets the
 // global logrus logger to Debug on stdout, which makes the SDK's server log
@@ -42,6 +46,10 @@
 //	45067 clientmsgid too long,
 //	40037 bad template_id, 40007 bad media_id,
 //	48001 API not authorised, ErrInvalidRequest
+//	43101 notice not subscribed / refused,  permanent  this resident cannot get this notice
+//	47003 field value breaks its type rule,            the request must change first
+//	40113 image type, 45001 image size,
+//	61501 data-cube date range
 //	any errcode from the token endpoint     permanent  wrong appid/secret or server IP not whitelisted
 //	  except -1, 45009, 45011
 //	45065 clientmsgid already sent          success    MassSend returns the original msg_id instead
@@ -125,6 +133,7 @@ type Client struct {
 	cache    *Cache
 	tokenKey string
 	log      *slog.Logger
+	now      func() time.Time // the data cube's date limits depend on it; tests set it
 }
 
 // New returns a Client whose access_token is shared through ts. logger may
@@ -155,6 +164,7 @@ func New(cfg Config, ts TokenStore, logger *slog.Logger) (*Client, error) {
 		// invalidation deletes what the SDK reads.
 		tokenKey: fmt.Sprintf("%s_stable_access_token_%s", credential.CacheKeyOfficialAccountPrefix, cfg.AppID),
 		log:      logger,
+		now:      time.Now,
 	}, nil
 }
 

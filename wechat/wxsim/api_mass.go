@@ -67,6 +67,14 @@ func (s *Server) handleMassSend(r *http.Request) any {
 	if prev, ok := s.clientMsgIDs[req.ClientMsgID]; ok && now.Sub(prev.at) < clientMsgIDTTL {
 		return massResponse(errResp(45065, "clientmsgid exist"), prev)
 	}
+	var articles []draftArticle
+	if req.MsgType == "mpnews" {
+		d, ok := s.art.drafts[mpnewsMediaID(raw)]
+		if !ok {
+			return errResp(40007, "invalid media_id")
+		}
+		articles = d
+	}
 	if e := s.massRateLimitLocked(now); e != nil {
 		return *e
 	}
@@ -110,6 +118,9 @@ func (s *Server) handleMassSend(r *http.Request) any {
 		s.clientMsgIDs[req.ClientMsgID] = job
 	}
 	s.deliverLocked(KindMass, content, job.msgID, targets...)
+	if articles != nil {
+		s.recordArticleSendLocked(job, articles, targets)
+	}
 	s.log.Info("wxsim: mass send", slog.Int64("msg_id", job.msgID), slog.Int("recipients", len(targets)),
 		slog.String("msgtype", req.MsgType))
 	if s.opts.CallbackURL != "" && !s.closed {
@@ -179,8 +190,22 @@ func (s *Server) handleMassPreview(r *http.Request) any {
 	if !s.isFollowerLocked(toUser) {
 		return errNotFollower()
 	}
+	var articles []draftArticle
+	if mediaID, ok := strings.CutPrefix(content, "mpnews:"); ok {
+		if articles, ok = s.art.drafts[mediaID]; !ok {
+			return errResp(40007, "invalid media_id")
+		}
+	}
 	id := s.newIDLocked()
 	s.deliverLocked(KindPreview, content, id, toUser)
+	if articles != nil {
+		// A preview opens the draft itself; its reads are not counted.
+		s.attachCardsLocked(id, func(string) []Card {
+			return cardsLocked(articles, func(idx int) string {
+				return fmt.Sprintf("/sim/draft/%s/%d", strings.TrimPrefix(content, "mpnews:"), idx)
+			})
+		}, toUser)
+	}
 	return struct {
 		apiError
 		MsgID int64 `json:"msg_id"`

@@ -211,9 +211,11 @@ func TestMassRateLimit(t *testing.T) {
 func TestMassFinishCallback(t *testing.T) {
 	rc := newReceiver(t, func(int, received) (int, []byte) { return http.StatusOK, []byte("success") })
 	sim, ts := newSim(t, Options{Followers: 3, Mode: ModeSafe, CallbackURL: rc.srv.URL, MassFinishDelay: 10 * time.Millisecond})
-	res := call(t, ts, "/cgi-bin/message/mass/send?access_token="+getToken(t, ts), map[string]any{
+	tok := getToken(t, ts)
+	draft := newDraft(t, ts, tok, "普法讲座")
+	res := call(t, ts, "/cgi-bin/message/mass/send?access_token="+tok, map[string]any{
 		"touser": []string{"o_sim_000001", "o_sim_000003", "o_gone", "o_sim_000001"}, "msgtype": "mpnews",
-		"mpnews": map[string]any{"media_id": "M1"}, "send_ignore_reprint": 0})
+		"mpnews": map[string]any{"media_id": draft}, "send_ignore_reprint": 0})
 	if errcode(res) != 0 {
 		t.Fatalf("mass/send = %v", res)
 	}
@@ -223,7 +225,7 @@ func TestMassFinishCallback(t *testing.T) {
 		m.TotalCount != 3 || m.FilterCount != 2 || m.SentCount != 2 || m.ErrorCount != 0 || m.ToUserName != sim.opts.OriginalID {
 		t.Errorf("event = %+v", m)
 	}
-	if got := sim.Inbox("o_sim_000003"); len(got) != 1 || got[0].Content != "mpnews:M1" {
+	if got := sim.Inbox("o_sim_000003"); len(got) != 1 || got[0].Content != "mpnews:"+draft || len(got[0].Cards) != 1 {
 		t.Errorf("inbox = %+v", got)
 	}
 }

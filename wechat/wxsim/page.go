@@ -24,13 +24,14 @@ func (s *Server) pageMux() *http.ServeMux {
 	mux.HandleFunc("GET /sim/api/inbox", s.serveInbox)
 	mux.HandleFunc("POST /sim/api/send", s.serveSend)
 	mux.HandleFunc("POST /sim/api/event", s.serveEvent)
+	s.articleRoutes(mux)
 	return mux
 }
 
 func (s *Server) servePage(w http.ResponseWriter, _ *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'; connect-src 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	io.WriteString(w, chatPage)
 }
@@ -141,6 +142,15 @@ footer input{flex:1;padding:8px;border:1px solid #ccc;border-radius:4px}
 button{padding:6px 12px;border:0;border-radius:4px;background:#07c160;color:#fff;cursor:pointer}
 button.plain{background:#fff;color:#333;border:1px solid #ccc}
 .chips{display:flex;gap:6px;padding:6px 10px;flex-wrap:wrap}
+.cards{background:#fff;border-radius:6px;width:280px;overflow:hidden}
+.card{display:block;color:#333;text-decoration:none;border-top:1px solid #eee}
+.card:first-child{border-top:0}
+.card img{display:block;width:100%;height:120px;object-fit:cover;background:#ddd}
+.card .t{display:block;font-size:16px;padding:8px 10px 2px;line-height:1.4}
+.card .d{display:block;font-size:13px;color:#888;padding:0 10px 10px}
+.card.more{display:flex;align-items:center;gap:8px;padding:8px 10px}
+.card.more img{width:48px;height:48px;flex:none}
+.card.more .t{padding:0}
 </style>
 </head>
 <body>
@@ -164,9 +174,12 @@ button.plain{background:#fff;color:#333;border:1px solid #ccc}
 </footer>
 <script>
 "use strict";
-const kinds = {mass: "群发", template: "模板消息", custom: "客服消息", preview: "群发预览"};
+const kinds = {mass: "群发", template: "模板消息", custom: "客服消息", preview: "群发预览", subscribe: "订阅通知"};
 const log = document.getElementById("log");
 const openidInput = document.getElementById("openid");
+// /sim/?openid=... opens the chat of that resident, e.g. a synthetic follower.
+const startOpenid = new URLSearchParams(location.search).get("openid");
+if (startOpenid) openidInput.value = startOpenid;
 let seen = 0;
 
 function add(cls, text, label) {
@@ -182,6 +195,45 @@ function add(cls, text, label) {
   }
   msg.appendChild(document.createTextNode(text));
   row.appendChild(msg);
+  log.appendChild(row);
+  log.scrollTop = log.scrollHeight;
+}
+
+// addCards shows an article message as WeChat does: the first article
+// large with its cover, title and digest, further ones as small rows.
+function addCards(cards, label) {
+  const row = document.createElement("div");
+  row.className = "row";
+  const box = document.createElement("div");
+  box.className = "cards";
+  const tag = document.createElement("span");
+  tag.className = "tag";
+  tag.textContent = label;
+  tag.style.padding = "6px 10px 0";
+  box.appendChild(tag);
+  cards.forEach((c, i) => {
+    const a = document.createElement("a");
+    a.className = i === 0 ? "card" : "card more";
+    a.href = c.link;
+    a.target = "_blank";
+    a.rel = "noopener";
+    const img = document.createElement("img");
+    img.src = c.cover;
+    img.alt = "";
+    a.appendChild(img);
+    const t = document.createElement("span");
+    t.className = "t";
+    t.textContent = c.title;
+    a.appendChild(t);
+    if (i === 0 && c.digest) {
+      const d = document.createElement("span");
+      d.className = "d";
+      d.textContent = c.digest;
+      a.appendChild(d);
+    }
+    box.appendChild(a);
+  });
+  row.appendChild(box);
   log.appendChild(row);
   log.scrollTop = log.scrollHeight;
 }
@@ -232,7 +284,9 @@ async function poll() {
       for (; seen < msgs.length; seen++) {
         const m = msgs[seen];
         // Passive replies were shown when the send returned.
-        if (m.kind !== "reply") add("", m.content, kinds[m.kind] || m.kind);
+        if (m.kind === "reply") continue;
+        if (m.cards && m.cards.length) addCards(m.cards, kinds[m.kind] || m.kind);
+        else add("", m.content, kinds[m.kind] || m.kind);
       }
     }
   } catch (e) { /* the simulator may be restarting */ }

@@ -91,6 +91,11 @@ func TestSDKBroadcast(t *testing.T) {
 	oa := newSDK(t, ts, false)
 	tagID := sim.AddTag("老年人", []string{"o_sim_000001", "o_sim_000003"})
 	b := oa.GetBroadcast()
+	tok, err := oa.GetAccessToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft := newDraft(t, ts, tok, "普法讲座")
 
 	all, err := b.SendText(nil, "普法讲座周六开讲")
 	if err != nil || all.MsgID == 0 || all.MsgDataID == 0 {
@@ -99,7 +104,7 @@ func TestSDKBroadcast(t *testing.T) {
 	if _, err := b.SendText(&broadcast.User{TagID: int64(tagID)}, "防诈骗提醒"); err != nil {
 		t.Fatalf("SendText by tag: %v", err)
 	}
-	if _, err := b.SendNews(&broadcast.User{OpenID: []string{"o_sim_000002", "o_sim_000004"}}, "MEDIA1", false); err != nil {
+	if _, err := b.SendNews(&broadcast.User{OpenID: []string{"o_sim_000002", "o_sim_000004"}}, draft, false); err != nil {
 		t.Fatalf("SendNews by openid: %v", err)
 	}
 	// A fresh Broadcast: Preview() would flip the shared one for good.
@@ -118,9 +123,9 @@ func TestSDKBroadcast(t *testing.T) {
 
 	want := map[string][]string{
 		"o_sim_000001": {"mass:普法讲座周六开讲", "mass:防诈骗提醒"},
-		"o_sim_000002": {"mass:普法讲座周六开讲", "mass:mpnews:MEDIA1", "preview:预览"},
+		"o_sim_000002": {"mass:普法讲座周六开讲", "mass:mpnews:" + draft, "preview:预览"},
 		"o_sim_000003": {"mass:普法讲座周六开讲", "mass:防诈骗提醒"},
-		"o_sim_000004": {"mass:普法讲座周六开讲", "mass:mpnews:MEDIA1"},
+		"o_sim_000004": {"mass:普法讲座周六开讲", "mass:mpnews:" + draft},
 	}
 	for openid, w := range want {
 		var got []string

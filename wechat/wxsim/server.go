@@ -1,6 +1,7 @@
 // Package wxsim simulates the WeChat official-account platform for tests and
 // demos: the JSON APIs pufa calls (tokens, users, tags, mass, template,
-// customer-service and menu messages), the callbacks WeChat posts to pufa in
+// customer-service and menu messages, image materials, drafts, free
+// publishing, subscription notices and the data cube), the callbacks WeChat posts to pufa in
 // plain, compatible and safe mode with WeChat's timeout and retries, and a
 // resident chat page. It speaks the real wire protocol, so the silenceper SDK
 // works against it unchanged once its URLs are rewritten to the simulator.
@@ -95,6 +96,17 @@ type Server struct {
 	inbox        map[string][]Delivery
 	kinds        map[string]*kindState
 	replies      int
+	art          articleState
+	// follows records every change of the follower list after New, for
+	// datacube/getusersummary and getusercumulate; initialFollowers
+	// followed before it starts.
+	follows          []followChange
+	initialFollowers int
+}
+
+type followChange struct {
+	at        time.Time
+	subscribe bool
 }
 
 type follower struct {
@@ -203,10 +215,12 @@ func New(opts Options) (*Server, error) {
 		tplRequests:  make(map[string]templateRequest),
 		inbox:        make(map[string][]Delivery),
 		kinds:        make(map[string]*kindState),
+		art:          newArticleState(),
 	}
 	for i := 1; i <= opts.Followers; i++ {
 		s.subscribeLocked(fmt.Sprintf("o_sim_%06d", i))
 	}
+	s.initialFollowers, s.follows = len(s.order), nil
 	s.routes = s.apiRoutes()
 	s.page = s.pageMux()
 	return s, nil
@@ -233,6 +247,20 @@ func (s *Server) apiRoutes() map[string]route {
 		"/cgi-bin/menu/create":                 api(s.handleMenuCreate),
 		"/cgi-bin/menu/get":                    api(s.handleMenuGet),
 		"/cgi-bin/menu/delete":                 api(s.handleMenuDelete),
+		"/cgi-bin/media/uploadimg":             api(s.handleUploadImg),
+		"/cgi-bin/material/add_material":       api(s.handleAddMaterial),
+		"/cgi-bin/draft/add":                   api(s.handleDraftAdd),
+		"/cgi-bin/draft/get":                   api(s.handleDraftGet),
+		"/cgi-bin/draft/update":                api(s.handleDraftUpdate),
+		"/cgi-bin/draft/delete":                api(s.handleDraftDelete),
+		"/cgi-bin/freepublish/submit":          api(s.handlePublishSubmit),
+		"/cgi-bin/freepublish/get":             api(s.handlePublishGet),
+		"/cgi-bin/message/subscribe/bizsend":   api(s.handleSubscribeSend),
+		"/datacube/getarticlesummary":          api(s.handleArticleSummary),
+		"/datacube/getarticletotal":            api(s.handleArticleTotal),
+		"/datacube/getuserread":                api(s.handleUserRead),
+		"/datacube/getusersummary":             api(s.handleUserSummary),
+		"/datacube/getusercumulate":            api(s.handleUserCumulate),
 	}
 }
 
@@ -303,6 +331,7 @@ func (s *Server) subscribeLocked(openid string) bool {
 	s.nextSeq++
 	f.seq, f.subscribed = s.nextSeq, true
 	s.order = append(s.order, openid)
+	s.follows = append(s.follows, followChange{at: s.now(), subscribe: true})
 	return true
 }
 
@@ -317,6 +346,7 @@ func (s *Server) unsubscribeLocked(openid string) bool {
 		s.order = append(s.order[:i], s.order[i+1:]...)
 	}
 	f.subscribed = false
+	s.follows = append(s.follows, followChange{at: s.now()})
 	for id := range f.tags {
 		delete(s.tags[id].members, openid)
 	}

@@ -13,7 +13,8 @@ const (
 	KindTemplate = "template"
 	KindCustom   = "custom"
 	KindPreview  = "preview"
-	KindReply    = "reply" // a passive reply to a callback; in Inbox, counted in Stats.Replies
+	KindNotice   = "subscribe" // subscription notice (message/subscribe/bizsend)
+	KindReply    = "reply"     // a passive reply to a callback; in Inbox, counted in Stats.Replies
 )
 
 // Delivery is one message that reached a follower.
@@ -22,6 +23,7 @@ type Delivery struct {
 	Content string    `json:"content"`
 	At      time.Time `json:"at"`
 	MsgID   int64     `json:"msg_id,omitempty"`
+	Cards   []Card    `json:"cards,omitempty"` // the articles of an mpnews message
 }
 
 // Stats summarises what the simulator delivered and served.
