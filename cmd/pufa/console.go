@@ -22,13 +22,15 @@ import (
 	"github.com/pufa-dev/pufa/metrics"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat"
 )
 
 // mountOps adds the staff console (/console/) to mux. quizzes may be nil:
 // quiz figures are then left out of the dashboard and report; bank may be
-// nil: the console then has no 问答库 page.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) error {
-	con, err := newConsole(cfg, st, camps, quizzes, bank, logger)
+// nil: the console then has no 问答库 page; wx may be nil: articles are then
+// written and kept but not synced to WeChat.
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, wx *wechat.Client, logger *slog.Logger) error {
+	con, err := newConsole(cfg, st, camps, quizzes, bank, wx, logger)
 	if err != nil {
 		return err
 	}
@@ -50,7 +52,7 @@ func metricsHandler(cfg config.Metrics, obs *metrics.Metrics) (http.Handler, err
 	return mux, nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) (*console.Server, error) {
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, wx *wechat.Client, logger *slog.Logger) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -71,13 +73,15 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if dir == embeddedSamples {
 		dir = "" // built-in samples are read-only: drafting needs a directory
 	}
+	var pub articles.Publisher
+	if wx != nil {
+		pub = articlePublisher{wx}
+	}
 	return console.New(console.Options{
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
-		// No Publisher until wechat.Client's article calls are on main: the
-		// console writes and keeps articles, and says sync is not available.
-		Articles: articles.New(st, nil, nil, logger),
+		Articles: articles.New(st, pub, nil, logger),
 	})
 }
 
