@@ -11,6 +11,7 @@ import (
 
 	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat"
 )
 
 // Request body limits of the article routes: one image (articles.MaxImage)
@@ -289,7 +290,26 @@ func (s *Server) syncError(err error) string {
 	case errors.Is(err, articles.ErrSyncBusy):
 		return "这篇图文正在同步中，请稍等片刻再试"
 	}
-	return "WeChat 未接受：" + s.userError(err)
+	code, ok := wechat.ErrCode(err)
+	if !ok {
+		return "未能连上 WeChat，请稍后再试"
+	}
+	if hint, known := wechatArticleErrors[code]; known {
+		return fmt.Sprintf("WeChat 返回错误码 %d：%s", code, hint)
+	}
+	return fmt.Sprintf("WeChat 返回错误码 %d，请把此错误码告知管理员", code)
+}
+
+// wechatArticleErrors are the errcodes an article's sync or preview meets
+// most, with what the clerk can do; WeChat's own text stays in the log.
+var wechatArticleErrors = map[int]string{
+	-1:    "WeChat 系统繁忙，请稍后再试",
+	40007: "WeChat 找不到这篇图文的素材或草稿（可能已在公众号后台删除），请联系管理员",
+	40113: "图片格式不被 WeChat 接受，请换一张 JPG 或 PNG 图片",
+	43004: "接收预览的工作人员尚未关注本公众号，请先关注",
+	45001: "图片超过 WeChat 的大小限制，请压缩后重新上传",
+	45009: "今天调用 WeChat 接口的次数已达上限，请明天再试",
+	47003: "WeChat 认为内容不符合要求（如标题、作者或摘要过长），请检查后再试",
 }
 
 func (s *Server) articleSync(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,7 @@ import (
 	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat"
 )
 
 // fakeArticlePublisher stands in for WeChat's article calls.
@@ -26,6 +27,7 @@ type fakeArticlePublisher struct {
 	mu                     sync.Mutex
 	uploads, drafts, edits int
 	previews               []string
+	previewErr             error // what PreviewArticle answers
 }
 
 func (f *fakeArticlePublisher) UploadImage(_ context.Context, name string, _ []byte) (string, error) {
@@ -55,6 +57,9 @@ func (f *fakeArticlePublisher) UpdateDraft(context.Context, string, articles.Dra
 func (f *fakeArticlePublisher) PreviewArticle(_ context.Context, openid, mediaID string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.previewErr != nil {
+		return f.previewErr
+	}
 	f.previews = append(f.previews, openid+" "+mediaID)
 	return nil
 }
@@ -237,5 +242,36 @@ func TestArticlePreviewToRegisteredStaff(t *testing.T) {
 	}
 	if !strings.Contains(page, "已同步到草稿箱") {
 		t.Errorf("sync state not shown")
+	}
+}
+
+func TestArticleWeChatErrorsInChinese(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"staff not following", &wechat.APIError{API: "mass preview", Code: 43004, Msg: "require subscribe"}, "预览发送失败：WeChat 返回错误码 43004：接收预览的工作人员尚未关注本公众号，请先关注"},
+		{"an unlisted code", &wechat.APIError{API: "mass preview", Code: 99999, Msg: "whatever"}, "WeChat 返回错误码 99999，请把此错误码告知管理员"},
+		{"no answer", context.DeadlineExceeded, "未能连上 WeChat，请稍后再试"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &fakeArticlePublisher{previewErr: tt.err}
+			e := newArticleEnv(t, pub)
+			if err := e.st.PutPreviewRecipient(context.Background(), store.PreviewRecipient{OpenID: "oStaffZhang01", Name: "张三"}); err != nil {
+				t.Fatal(err)
+			}
+			c := e.client()
+			c.login("ed", "editor-pass")
+			c.get("/console/articles/new")
+			_, cover := c.uploadImage("c.png", pngBytes(t, 2, 2, color.RGBA{1, 2, 3, 255}))
+			c.post("/console/articles", url.Values{"csrf": {c.csrf}, "title": {"标题"}, "body": {"正文"}, "cover": {cover["id"]}})
+			resp, _ := c.post("/console/articles/1/preview", url.Values{"csrf": {c.csrf}, "openid": {"oStaffZhang01"}})
+			_, page := c.get(resp.Header.Get("Location"))
+			if !strings.Contains(page, tt.want) || strings.Contains(page, "errcode") || strings.Contains(page, tt.err.Error()) {
+				t.Errorf("page does not say %q in Chinese alone:\n%s", tt.want, page)
+			}
+		})
 	}
 }
