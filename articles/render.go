@@ -229,72 +229,107 @@ func (r *renderer) lines(ls []string) {
 	}
 }
 
+// maxSpan bounds the text one piece of inline markup may span (a link's
+// label or address, a bold or italic run), in bytes.
+const maxSpan = 2048
+
+// finder finds the first occurrence of tok at or after a position that
+// only grows, remembering what earlier searches saw, so that a line full
+// of unmatched markup ("[[[[…") is scanned once rather than once per
+// opening character.
+type finder struct {
+	s, tok  string
+	pos     int // last occurrence found, -1 none yet
+	clearTo int // no occurrence starts before this (from where searches began)
+}
+
+func newFinder(s, tok string) finder { return finder{s: s, tok: tok, pos: -1} }
+
+// next returns the first occurrence of tok in s[from:limit], or -1.
+func (f *finder) next(from, limit int) int {
+	limit = min(limit, len(f.s))
+	if f.pos >= from {
+		if f.pos+len(f.tok) <= limit {
+			return f.pos
+		}
+		return -1
+	}
+	start := max(from, f.clearTo)
+	if start+len(f.tok) > limit {
+		return -1
+	}
+	i := strings.Index(f.s[start:limit], f.tok)
+	if i < 0 {
+		f.clearTo = limit - len(f.tok) + 1
+		return -1
+	}
+	f.pos, f.clearTo = start+i, start+i
+	return f.pos
+}
+
 // inline writes text with bold, italic, images and links.
 func (r *renderer) inline(s string) {
-	for len(s) > 0 {
-		c := s[0]
+	links, parens, bolds, ems := newFinder(s, "]("), newFinder(s, ")"), newFinder(s, "**"), newFinder(s, "*")
+	// bracketed parses "[label](target)" at s[i:].
+	bracketed := func(i int) (label, target string, next int, ok bool) {
+		c := links.next(i+1, i+1+maxSpan)
+		if c < 0 {
+			return "", "", 0, false
+		}
+		e := parens.next(c+2, c+2+maxSpan)
+		if e < 0 {
+			return "", "", 0, false
+		}
+		label, target = s[i+1:c], strings.TrimSpace(s[c+2:e])
+		if strings.ContainsAny(target, " \n") {
+			return "", "", 0, false
+		}
+		return label, target, e + 1, true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
 		switch {
-		case c == '\\' && len(s) > 1 && strings.ContainsRune(`\*_[]()!#>-+.:`+"`", rune(s[1])):
-			r.text(s[1:2])
-			s = s[2:]
+		case c == '\\' && i+1 < len(s) && strings.IndexByte(`\*_[]()!#>-+.:`+"`", s[i+1]) >= 0:
+			r.text(s[i+1 : i+2])
+			i += 2
 			continue
-		case c == '!' && strings.HasPrefix(s, "!["):
-			if alt, target, rest, ok := bracketed(s[1:]); ok {
+		case c == '!' && i+1 < len(s) && s[i+1] == '[':
+			if alt, target, next, ok := bracketed(i + 1); ok {
 				r.image(alt, target)
-				s = rest
+				i = next
 				continue
 			}
 		case c == '[':
-			if label, target, rest, ok := bracketed(s); ok {
+			if label, target, next, ok := bracketed(i); ok {
 				r.link(label, target)
-				s = rest
+				i = next
 				continue
 			}
-		case c == '*' && strings.HasPrefix(s, "**"):
-			if end := strings.Index(s[2:], "**"); end > 0 {
+		case c == '*' && i+1 < len(s) && s[i+1] == '*':
+			if e := bolds.next(i+2, i+2+maxSpan); e > i+2 {
 				r.open("strong", "strong")
-				r.inline(s[2 : 2+end])
+				r.inline(s[i+2 : e])
 				r.b.WriteString("</strong>")
-				s = s[4+end:]
+				i = e + 2
 				continue
 			}
 		case c == '*':
-			if end := strings.IndexByte(s[1:], '*'); end > 0 {
+			if e := ems.next(i+1, i+1+maxSpan); e > i+1 {
 				r.b.WriteString("<em>")
-				r.inline(s[1 : 1+end])
+				r.inline(s[i+1 : e])
 				r.b.WriteString("</em>")
-				s = s[2+end:]
+				i = e + 1
 				continue
 			}
 		}
 		// Plain text up to the next character that may start markup.
-		n := strings.IndexAny(s[1:], `\![*`)
+		n := strings.IndexAny(s[i+1:], `\![*`)
 		if n < 0 {
-			n = len(s) - 1
+			n = len(s) - i - 1
 		}
-		r.text(s[:1+n])
-		s = s[1+n:]
+		r.text(s[i : i+1+n])
+		i += 1 + n
 	}
-}
-
-// bracketed parses "[label](target)" at the start of s.
-func bracketed(s string) (label, target, rest string, ok bool) {
-	if !strings.HasPrefix(s, "[") {
-		return "", "", "", false
-	}
-	close := strings.Index(s, "](")
-	if close < 0 {
-		return "", "", "", false
-	}
-	end := strings.IndexByte(s[close+2:], ')')
-	if end < 0 {
-		return "", "", "", false
-	}
-	label, target = s[1:close], strings.TrimSpace(s[close+2:close+2+end])
-	if strings.ContainsAny(target, " \n") {
-		return "", "", "", false
-	}
-	return label, target, s[close+3+end:], true
 }
 
 // ImagePrefix starts the target of an uploaded image in a body:

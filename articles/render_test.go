@@ -145,3 +145,18 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRenderUnmatchedMarkup renders 200 KB of markup that never
+// closes; the time per byte should not grow with the length (it did, at
+// 2.4 s for this input, before the finder remembered its searches).
+func BenchmarkRenderUnmatchedMarkup(b *testing.B) {
+	for _, p := range []string{"[a", "![[", "[*", "**a*", "*"} {
+		body := strings.Repeat(p, 200_000/len(p))
+		b.Run(p, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				articles.Render(body, articles.RenderOptions{})
+			}
+		})
+	}
+}
