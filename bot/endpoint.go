@@ -103,6 +103,10 @@ type Endpoint struct {
 	late   sync.WaitGroup
 }
 
+// checker is a handler that can tell at start that it is wired wrongly
+// (*Router).
+type checker interface{ Check() error }
+
 // NewEndpoint validates opts and returns the endpoint.
 func NewEndpoint(opts Options) (*Endpoint, error) {
 	if opts.Token == "" {
@@ -110,6 +114,11 @@ func NewEndpoint(opts Options) (*Endpoint, error) {
 	}
 	if opts.Handler == nil || opts.Dedup == nil || opts.Late == nil || opts.Counter == nil {
 		return nil, errors.New("bot: handler, dedup, late messenger and counter are required")
+	}
+	if c, ok := opts.Handler.(checker); ok {
+		if err := c.Check(); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Deadline <= 0 {
 		opts.Deadline = 4 * time.Second

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 )
 
@@ -88,6 +89,26 @@ func (r *Router) InstantText(m *Message) (Reply, Verdict) {
 		}
 	}
 	return Reply{}, Unsure
+}
+
+// Check refuses a text handler order that silently turns off the instant
+// path: InstantText stops at the first handler that cannot judge a text,
+// so such a handler placed before one that can (keyword rules before the
+// knowledge base, say) makes every text take a dedup record. NewEndpoint
+// calls it at start.
+func (r *Router) Check() error {
+	blind := -1
+	for i, h := range r.texts {
+		_, instant := h.(InstantTexter)
+		switch {
+		case !instant && blind < 0:
+			blind = i
+		case instant && blind >= 0:
+			return fmt.Errorf("bot: text handler %d (%T) has no InstantText but comes before handler %d (%T), which has: "+
+				"register it after every handler with InstantText, or the instant path never reaches them", blind+1, r.texts[blind], i+1, h)
+		}
+	}
+	return nil
 }
 
 // Handle dispatches m. Unknown types and events get the zero Reply.

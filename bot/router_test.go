@@ -303,6 +303,45 @@ func TestInstantText(t *testing.T) {
 	}
 }
 
+// A handler that cannot judge a text instantly placed before one that can
+// would silently send every text down the slow path: the router refuses
+// that order, and the endpoint refuses such a router at start.
+func TestRouterCheckRefusesBlindHandlerBeforeInstantOnes(t *testing.T) {
+	k, err := ParseKeywords(strings.NewReader(rulesYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		texts []TextHandler
+		ok    bool
+	}{
+		{"instant handlers, then the knowledge base", []TextHandler{consultCommand{&Handlers{}}, k, notInstant{}}, true},
+		{"no text handlers", nil, true},
+		{"only handlers that cannot judge", []TextHandler{notInstant{}, notInstant{}}, true},
+		{"the knowledge base before the keyword rules", []TextHandler{consultCommand{&Handlers{}}, notInstant{}, k}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRouter(echoConst("兜底"))
+			for _, h := range tc.texts {
+				r.HandleText(h)
+			}
+			err := r.Check()
+			if tc.ok != (err == nil) {
+				t.Fatalf("Check() = %v, want ok %v", err, tc.ok)
+			}
+			if err != nil && (!strings.Contains(err.Error(), "notInstant") || !strings.Contains(err.Error(), "Keywords")) {
+				t.Errorf("the error does not name both handlers: %v", err)
+			}
+			var st *store.Store // never reached: the endpoint is only built
+			_, err = NewEndpoint(Options{Token: "t", Handler: r, Dedup: st, Late: &messenger{}, Counter: st})
+			if tc.ok != (err == nil) {
+				t.Errorf("NewEndpoint: %v, want ok %v", err, tc.ok)
+			}
+		})
+	}
+}
+
 // A contains rule answers a message that is essentially its keyword, never a
 // question that happens to mention it (issue 11: "…谢谢" got "不客气！").
 func TestBuiltInContainsRulesNeverSwallowQuestions(t *testing.T) {

@@ -59,6 +59,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // Channel is how a campaign reaches followers.
@@ -195,9 +197,9 @@ func (q QuietHours) String() string {
 	return fmt.Sprintf("%02d:%02d-%02d:%02d", q.From/60, q.From%60, q.To/60, q.To%60)
 }
 
-// CST is China Standard Time, the zone of every campaign. China keeps no
-// daylight saving, so a fixed zone is exact without tzdata.
-var CST = time.FixedZone("CST", 8*60*60)
+// CST is chinatime.Zone, the zone of every campaign, under the name
+// campaigns' own files use.
+var CST = chinatime.Zone
 
 // Quiet reports whether t falls in the quiet hours and, if so, when they end.
 func (q QuietHours) Quiet(t time.Time) (bool, time.Time) {

@@ -11,6 +11,7 @@ import (
 	_ "time/tzdata" // CRON_TZ=Asia/Shanghai on hosts without zoneinfo
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/validation"
 )
 
 func TestTransitions(t *testing.T) {
@@ -137,9 +138,9 @@ content:
 					t.Errorf("error\n%v\ndoes not contain %q", err, w)
 				}
 			}
-			var fe *campaigns.FieldError
+			var fe *validation.Problem
 			if !errors.As(err, &fe) || fe.File != "f.yaml" {
-				t.Errorf("error is not a *FieldError naming the file: %v", err)
+				t.Errorf("error is not a *validation.Problem naming the file: %v", err)
 			}
 		})
 	}

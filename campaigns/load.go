@@ -17,31 +17,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
+	"github.com/pufa-dev/pufa/validation"
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
-
-// FieldError is one problem in a campaign file, naming the file and the
-// field, e.g. "campaigns/x.yaml: schedule.cron: …".
-type FieldError struct {
-	File  string
-	Field string // dotted path; "" for the file as a whole
-	Line  int    // 0 when unknown
-	Msg   string
-}
-
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Field != "" {
-		b.WriteString(": " + e.Field)
-	}
-	b.WriteString(": " + e.Msg)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, " (line %d)", e.Line)
-	}
-	return b.String()
-}
 
 // cronParser accepts standard 5-field specs, an optional CRON_TZ= or TZ=
 // prefix, and descriptors such as @daily and @every 10s.
@@ -82,7 +62,7 @@ var schema = map[string]nodeKind{
 }
 
 // Parse reads one campaign file. file names it in errors. The error, if
-// any, joins a *FieldError per problem found.
+// any, joins a *validation.Problem per problem found.
 func Parse(file string, data []byte) (*Campaign, error) {
 	p := parser{file: file, vals: map[string]*yaml.Node{}}
 	var doc yaml.Node
@@ -91,7 +71,7 @@ func Parse(file string, data []byte) (*Campaign, error) {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("empty file")
 		}
-		return nil, &FieldError{File: file, Msg: "not valid YAML: " + err.Error()}
+		return nil, &validation.Problem{File: file, Msg: "not valid YAML: " + err.Error()}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -120,7 +100,7 @@ func (p *parser) bad(field string, n *yaml.Node, format string, args ...any) {
 	if n != nil {
 		line = n.Line
 	}
-	p.errs = append(p.errs, &FieldError{File: p.file, Field: field, Line: line, Msg: fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, &validation.Problem{File: p.file, Field: field, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (p *parser) walk(n *yaml.Node, prefix string) {
@@ -339,26 +319,12 @@ func (p *parser) content(c *Campaign) {
 	}
 }
 
-// parseTime accepts RFC 3339 ("2026-12-04T09:00:00+08:00") or China local
-// time without a zone ("2026-12-04 09:00").
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, CST); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use 2026-12-04T09:00:00+08:00 or 2026-12-04 09:00 (China time)", s)
-}
-
 func (p *parser) time(field string) time.Time {
 	s := p.str(field)
 	if s == "" {
 		return time.Time{}
 	}
-	t, err := parseTime(s)
+	t, err := chinatime.Parse(s)
 	if err != nil {
 		p.bad(field, p.vals[field], "%v", err)
 	}
@@ -486,7 +452,7 @@ func LoadFS(fsys fs.FS, prefix string) ([]*Campaign, error) {
 			continue
 		}
 		if other, dup := seen[c.ID]; dup {
-			errs = append(errs, &FieldError{File: name, Field: "id", Msg: fmt.Sprintf("%q is also the id of %s", c.ID, other)})
+			errs = append(errs, &validation.Problem{File: name, Field: "id", Msg: fmt.Sprintf("%q is also the id of %s", c.ID, other)})
 			continue
 		}
 		seen[c.ID] = name

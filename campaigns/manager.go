@@ -56,6 +56,7 @@ type Options struct {
 	Audience    AudienceSource
 	Previewer   Previewer
 	PreviewTo   PreviewRecipients // who may receive previews; nil = nobody
+	Quizzes     QuizCatalog       // checks quiz: before approval (quizref.go); nil = unchecked
 	Logger      *slog.Logger
 	Now         func() time.Time
 
@@ -252,6 +253,9 @@ func (m *Manager) Approve(ctx context.Context, id, by string) error {
 	c, err := m.Get(id)
 	if err != nil {
 		return err
+	}
+	if err := m.CheckQuiz(c); err != nil {
+		return fmt.Errorf("campaigns: approve %s: %w", id, err)
 	}
 	st, err := m.Status(ctx, c)
 	if err != nil {

@@ -15,6 +15,41 @@ import (
 // The JSON API mirrors the pages for integration; every route takes
 // "Authorization: Bearer <token>". Errors are {"error": "..."}.
 
+// statusOf is the one HTTP status each kind of expected error has in the
+// console: a missing thing 404, a stale version or refused change 409,
+// invalid input 422, a bad query or period 400; 500 for anything else.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, campaigns.ErrNotFound), errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, store.ErrVersion), errors.Is(err, campaigns.ErrTransition), errors.Is(err, campaigns.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, ledger.ErrInvalid):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, errBadRequest), errors.Is(err, report.ErrPeriod):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// apiError answers a handler's error with its status (statusOf); what
+// names the thing a 404 or a stale version is about. A 500 is logged and
+// its details withheld.
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error, what string) {
+	switch code := statusOf(err); {
+	case code == http.StatusNotFound:
+		writeJSONError(w, code, "no such "+what)
+	case errors.Is(err, store.ErrVersion):
+		writeJSONError(w, code, "the "+what+" changed since version given")
+	case code == http.StatusConflict:
+		writeJSONError(w, code, s.userError(err))
+	case code == http.StatusInternalServerError:
+		s.apiFail(w, r, err)
+	default:
+		writeJSONError(w, code, err.Error())
+	}
+}
+
 func (s *Server) apiDashboard(w http.ResponseWriter, r *http.Request) {
 	d, err := s.dashboardFigures(r)
 	if err != nil {
@@ -44,12 +79,8 @@ func (s *Server) apiCampaigns(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiCampaign(w http.ResponseWriter, r *http.Request) {
 	st, err := s.opts.Campaigns.Stats(r.Context(), r.PathValue("id"))
-	if errors.Is(err, campaigns.ErrNotFound) {
-		writeJSONError(w, http.StatusNotFound, "no such campaign")
-		return
-	}
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.apiError(w, r, err, "campaign")
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -59,16 +90,8 @@ func (s *Server) apiCampaignAction(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		u := userFrom(r.Context())
-		err := s.changeCampaign(r, action, id, u)
-		switch {
-		case errors.Is(err, campaigns.ErrNotFound):
-			writeJSONError(w, http.StatusNotFound, "no such campaign")
-			return
-		case errors.Is(err, campaigns.ErrTransition), errors.Is(err, campaigns.ErrConflict):
-			writeJSONError(w, http.StatusConflict, s.userError(err))
-			return
-		case err != nil:
-			s.apiFail(w, r, err)
+		if err := s.changeCampaign(r, action, id, u); err != nil {
+			s.apiError(w, r, err, "campaign")
 			return
 		}
 		if action != "approve" { // the manager audits approvals, with the content hash
@@ -86,7 +109,7 @@ func (s *Server) apiCampaignAction(action string) http.HandlerFunc {
 func (s *Server) apiLedgerList(w http.ResponseWriter, r *http.Request) {
 	from, to, err := s.period(r)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiError(w, r, err, "")
 		return
 	}
 	p := pageOf(r)
@@ -136,12 +159,8 @@ func (s *Server) apiLedgerAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	u := userFrom(r.Context())
 	id, err := s.opts.Ledger.Add(r.Context(), b.input(), u.Name)
-	if errors.Is(err, ledger.ErrInvalid) {
-		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
-		return
-	}
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.apiError(w, r, err, "entry")
 		return
 	}
 	s.audit(r.Context(), u.Name, "ledger.add", id, "api")
@@ -156,12 +175,8 @@ func (s *Server) apiLedgerAdd(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiLedgerGet(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	e, err := s.opts.Ledger.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		writeJSONError(w, http.StatusNotFound, "no such entry")
-		return
-	}
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.apiError(w, r, err, "entry")
 		return
 	}
 	h, err := s.opts.Ledger.History(r.Context(), id)
@@ -179,19 +194,8 @@ func (s *Server) apiLedgerEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	u := userFrom(r.Context())
-	_, err := s.opts.Ledger.Edit(r.Context(), id, b.input(), b.Version, u.Name)
-	switch {
-	case errors.Is(err, ledger.ErrInvalid):
-		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
-		return
-	case errors.Is(err, store.ErrVersion):
-		writeJSONError(w, http.StatusConflict, "the entry changed since version given")
-		return
-	case errors.Is(err, store.ErrNotFound):
-		writeJSONError(w, http.StatusNotFound, "no such entry")
-		return
-	case err != nil:
-		s.apiFail(w, r, err)
+	if _, err := s.opts.Ledger.Edit(r.Context(), id, b.input(), b.Version, u.Name); err != nil {
+		s.apiError(w, r, err, "entry")
 		return
 	}
 	s.audit(r.Context(), u.Name, "ledger.edit", id, "api")
@@ -235,13 +239,8 @@ func (s *Server) apiConsultationStatus(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusUnprocessableEntity, "状态只能是 new、answered 或 closed")
 		return
 	}
-	err := s.st.SetConsultationStatus(r.Context(), id, b.Status)
-	if errors.Is(err, store.ErrNotFound) {
-		writeJSONError(w, http.StatusNotFound, "no such consultation")
-		return
-	}
-	if err != nil {
-		s.apiFail(w, r, err)
+	if err := s.st.SetConsultationStatus(r.Context(), id, b.Status); err != nil {
+		s.apiError(w, r, err, "consultation")
 		return
 	}
 	s.audit(r.Context(), u.Name, "consultation.status", id, b.Status)
@@ -250,12 +249,8 @@ func (s *Server) apiConsultationStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 	rep, _, err := s.buildReport(r)
-	if errors.Is(err, errBadRequest) || errors.Is(err, report.ErrPeriod) {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
-		return
-	}
 	if err != nil {
-		s.apiFail(w, r, err)
+		s.apiError(w, r, err, "")
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/store"
 )
@@ -628,7 +629,7 @@ func (s *Server) bankAction(action string) http.HandlerFunc {
 		rec := current(d)
 		switch action {
 		case actionReview:
-			rec.ReviewedBy, rec.ReviewedAt = u.Name, s.opts.Now().In(cst).Format("2006-01-02")
+			rec.ReviewedBy, rec.ReviewedAt = u.Name, s.opts.Now().In(chinatime.Zone).Format("2006-01-02")
 		case actionDisable:
 			rec.Disabled = true
 		case actionEnable:

@@ -203,8 +203,14 @@ func (s *Server) audit(ctx context.Context, who, action, target, detail string) 
 // failure; Redis's or the file system's own text goes to the log only.
 const internalError = "服务器内部错误，请稍后再试"
 
-// fail answers an unexpected error without leaking its text.
+// fail answers a page's error that has no message of its own: a missing
+// thing (statusOf) is a 404, anything else an unexpected error, answered
+// without leaking its text.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if statusOf(err) == http.StatusNotFound {
+		http.NotFound(w, r)
+		return
+	}
 	s.log.Error("console request failed", "path", r.URL.Path, "err", err)
 	http.Error(w, internalError, http.StatusInternalServerError)
 }

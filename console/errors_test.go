@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // A report period that is reversed, absurdly long or not a date is refused
@@ -74,7 +76,7 @@ func TestAPIHidesStoreErrors(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	rdb, p := e.st.Client(), e.st.Prefix()
-	day := float64(time.Date(2026, 3, 5, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)).Unix())
+	day := float64(time.Date(2026, 3, 5, 0, 0, 0, 0, chinatime.Zone).Unix())
 	for _, err := range []error{
 		rdb.Set(ctx, p+"ledger:{1}", "not a hash", 0).Err(),
 		rdb.ZAdd(ctx, p+"ledger:index", redis.Z{Score: day, Member: "1"}).Err(),
@@ -217,5 +219,55 @@ func TestLedgerCountsBoundedInTheConsole(t *testing.T) {
 	}
 	if got, _ := e.st.LedgerEntries(context.Background(), "2026-01-01", "2026-12-31"); len(got) != 0 {
 		t.Errorf("%d entries saved", len(got))
+	}
+}
+
+// fixedQuizzes knows exactly the quiz ids it holds.
+type fixedQuizzes map[string]bool
+
+func (q fixedQuizzes) CampaignQuiz(ref string, _, _ time.Time) (string, bool) { return ref, q[ref] }
+
+// A campaign whose quiz: names no quiz is not saved from the console, and
+// one whose file was so changed on disk is not approved.
+func TestCampaignQuizMustExistInTheConsole(t *testing.T) {
+	e := newEnvWith(t, envOptions{campaigns: func(o *campaigns.Options) {
+		o.Quizzes = fixedQuizzes{"constitution-2026": true}
+	}})
+	c := e.client()
+	c.login("ap", "approver-pass")
+	id := createCampaign(t, c)
+	file := filepath.Join(e.dir, id+".yaml")
+	before, _ := os.ReadFile(file)
+	quizLine := regexp.MustCompile(`(?m)^quiz:.*$`)
+	naming := func(ref string) string {
+		if !quizLine.Match(before) {
+			t.Fatalf("the draft names no quiz:\n%s", before)
+		}
+		return quizLine.ReplaceAllString(string(before), "quiz: "+ref)
+	}
+
+	resp, _ := c.post("/console/campaigns/"+id+"/edit", url.Values{"csrf": {c.csrf}, "yaml": {naming("criminal-law")}})
+	loc, _ := url.QueryUnescape(resp.Header.Get("Location"))
+	if !strings.Contains(loc, "未保存") || !strings.Contains(loc, `quiz: "criminal-law" names no quiz`) {
+		t.Errorf("edit naming a missing quiz: %s", loc)
+	}
+	if after, _ := os.ReadFile(file); string(after) != string(before) {
+		t.Error("the refused edit changed the file")
+	}
+	resp, _ = c.post("/console/campaigns/"+id+"/edit", url.Values{"csrf": {c.csrf}, "yaml": {naming("constitution-2026")}})
+	if loc, _ := url.QueryUnescape(resp.Header.Get("Location")); !strings.Contains(loc, "已保存") {
+		t.Errorf("edit naming a real quiz: %s", loc)
+	}
+
+	if err := os.WriteFile(file, []byte(naming("criminal-law")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = c.post("/console/campaigns/"+id+"/approve", url.Values{"csrf": {c.csrf}})
+	loc, _ = url.QueryUnescape(resp.Header.Get("Location"))
+	if !strings.Contains(loc, "err=") || !strings.Contains(loc, "names no quiz") {
+		t.Errorf("approve of a campaign naming a missing quiz: %s", loc)
+	}
+	if st, _ := e.mgr.Stats(context.Background(), id); st.State == campaigns.Approved {
+		t.Error("the campaign was approved")
 	}
 }

@@ -14,19 +14,18 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 )
-
-var cst = time.FixedZone("CST", 8*60*60)
 
 var funcs = template.FuncMap{
 	"time": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
 		}
-		return t.In(cst).Format("2006-01-02 15:04")
+		return t.In(chinatime.Zone).Format("2006-01-02 15:04")
 	},
 	"kindLabel": func(k string) string {
 		if l := ledger.Kind(k).Label(); l != "" {
@@ -127,8 +126,8 @@ func back(w http.ResponseWriter, r *http.Request, path, key, msg string) {
 }
 
 func (s *Server) yearRange() (from, to time.Time) {
-	now := s.opts.Now().In(cst)
-	return time.Date(now.Year(), 1, 1, 0, 0, 0, 0, cst), time.Date(now.Year(), 12, 31, 0, 0, 0, 0, cst)
+	now := s.opts.Now().In(chinatime.Zone)
+	return time.Date(now.Year(), 1, 1, 0, 0, 0, 0, chinatime.Zone), time.Date(now.Year(), 12, 31, 0, 0, 0, 0, chinatime.Zone)
 }
 
 // dashboardData is the dashboard's figures.
@@ -154,7 +153,7 @@ func (s *Server) dashboardFigures(r *http.Request) (dashboardData, error) {
 	if err != nil {
 		return dashboardData{}, err
 	}
-	d := dashboardData{Year: year, MonthName: s.opts.Now().In(cst).Format("2006-01")}
+	d := dashboardData{Year: year, MonthName: s.opts.Now().In(chinatime.Zone).Format("2006-01")}
 	for _, m := range year.Months {
 		if m.Month == d.MonthName {
 			d.Month = m
@@ -233,7 +232,7 @@ type campaignsData struct {
 
 func (s *Server) campaignList(w http.ResponseWriter, r *http.Request) {
 	list, err := s.opts.Campaigns.List(r.Context())
-	d := campaignsData{Year: s.opts.Now().In(cst).Year(), Draft: s.opts.CampaignDir != "", Pager: pageOf(r)}
+	d := campaignsData{Year: s.opts.Now().In(chinatime.Zone).Year(), Draft: s.opts.CampaignDir != "", Pager: pageOf(r)}
 	d.List = pageSlice(&d.Pager, list)
 	if err != nil {
 		if list == nil {
@@ -300,10 +299,6 @@ type campaignData struct {
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	def, err := s.opts.Campaigns.Get(id)
-	if errors.Is(err, campaigns.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -364,6 +359,10 @@ func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	if parsed.ID != def.ID {
 		back(w, r, "/console/campaigns/"+id, "err", "不能修改活动编号（id）")
+		return
+	}
+	if err := s.opts.Campaigns.CheckQuiz(parsed); err != nil {
+		back(w, r, "/console/campaigns/"+id, "err", "内容有误，未保存："+s.userError(err))
 		return
 	}
 	// Write beside and rename, so the scheduler never reads half a file.
@@ -479,7 +478,7 @@ func (s *Server) ledgerList(w http.ResponseWriter, r *http.Request) {
 	from, to, err := s.period(r)
 	if err != nil {
 		s.pageError(w, r, http.StatusBadRequest, "ledger", "活动台账", ledgerData{From: from, To: to,
-			Kinds: ledger.Kinds(), Today: s.opts.Now().In(cst).Format("2006-01-02")}, err.Error())
+			Kinds: ledger.Kinds(), Today: s.opts.Now().In(chinatime.Zone).Format("2006-01-02")}, err.Error())
 		return
 	}
 	p := pageOf(r)
@@ -490,7 +489,7 @@ func (s *Server) ledgerList(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Total = total
 	s.page(w, r, http.StatusOK, "ledger", "活动台账", ledgerData{From: from, To: to, Entries: entries, Pager: p,
-		Kinds: ledger.Kinds(), Today: s.opts.Now().In(cst).Format("2006-01-02")})
+		Kinds: ledger.Kinds(), Today: s.opts.Now().In(chinatime.Zone).Format("2006-01-02")})
 }
 
 func formInput(r *http.Request) (ledger.Input, error) {
@@ -547,10 +546,6 @@ type entryData struct {
 func (s *Server) ledgerDetail(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	e, err := s.opts.Ledger.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -586,9 +581,6 @@ func (s *Server) ledgerEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, store.ErrVersion):
 		back(w, r, "/console/ledger/"+id, "err", "该条目已被他人修改，请查看最新内容后重新编辑")
-		return
-	case errors.Is(err, store.ErrNotFound):
-		http.NotFound(w, r)
 		return
 	case err != nil:
 		s.fail(w, r, err)
@@ -700,8 +692,8 @@ func (s *Server) buildReport(r *http.Request) (report.Report, string, error) {
 
 func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
 	rep, format, err := s.buildReport(r)
-	if errors.Is(err, errBadRequest) || errors.Is(err, report.ErrPeriod) {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if code := statusOf(err); code == http.StatusBadRequest {
+		http.Error(w, err.Error(), code)
 		return
 	}
 	if err != nil {

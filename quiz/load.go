@@ -19,7 +19,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pufa-dev/pufa/bot"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/knowledge"
+	"github.com/pufa-dev/pufa/validation"
 )
 
 //go:embed banks/*.yaml quizzes/*.yaml
@@ -32,28 +34,6 @@ func Builtin() fs.FS { return builtin }
 // Corpus resolves article citations (*knowledge.Corpus).
 type Corpus interface {
 	Resolve(ref knowledge.ArticleRef) knowledge.LookupResult
-}
-
-// Problem is one problem in a bank or quiz file, naming the file and the
-// field, e.g. "banks/x.yaml: questions[3] (xf04).answer: …".
-type Problem struct {
-	File  string
-	Field string // "" for the file as a whole
-	Line  int    // 0 when unknown
-	Msg   string
-}
-
-func (p *Problem) Error() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Field != "" {
-		b.WriteString(": " + p.Field)
-	}
-	b.WriteString(": " + p.Msg)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, " (line %d)", p.Line)
-	}
-	return b.String()
 }
 
 // Reply size budgets, so that feedback, explanation and the next question
@@ -93,7 +73,7 @@ func LoadDir(dir string, corpus Corpus) (*Catalog, error) {
 
 // Load reads banks/*.yaml and quizzes/*.yaml from fsys; dir names fsys in
 // messages. Banks in base (may be nil) are available to the quizzes unless
-// fsys has one with the same id. The error joins a *Problem per problem.
+// fsys has one with the same id. The error joins a *validation.Problem per problem.
 func Load(fsys fs.FS, dir string, corpus Corpus, base map[string]*Bank) (*Catalog, error) {
 	var errs []error
 	banks, err := loadBanks(fsys, dir, corpus)
@@ -113,7 +93,7 @@ func Load(fsys fs.FS, dir string, corpus Corpus, base map[string]*Bank) (*Catalo
 		file := path.Join(dir, name)
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
-			errs = append(errs, &Problem{File: file, Msg: err.Error()})
+			errs = append(errs, &validation.Problem{File: file, Msg: err.Error()})
 			continue
 		}
 		q, err := ParseQuiz(file, data, c.Bank)
@@ -122,7 +102,7 @@ func Load(fsys fs.FS, dir string, corpus Corpus, base map[string]*Bank) (*Catalo
 			continue
 		}
 		if prev := c.Quiz(q.ID); prev != nil {
-			errs = append(errs, &Problem{File: file, Field: "id", Msg: fmt.Sprintf("%q is also defined in %s", q.ID, prev.File)})
+			errs = append(errs, &validation.Problem{File: file, Field: "id", Msg: fmt.Sprintf("%q is also defined in %s", q.ID, prev.File)})
 			continue
 		}
 		c.quizzes = append(c.quizzes, q)
@@ -142,7 +122,7 @@ func loadBanks(fsys fs.FS, dir string, corpus Corpus) (map[string]*Bank, error) 
 		file := path.Join(dir, name)
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
-			errs = append(errs, &Problem{File: file, Msg: err.Error()})
+			errs = append(errs, &validation.Problem{File: file, Msg: err.Error()})
 			continue
 		}
 		b, err := ParseBank(file, data, corpus)
@@ -151,7 +131,7 @@ func loadBanks(fsys fs.FS, dir string, corpus Corpus) (map[string]*Bank, error) 
 			continue
 		}
 		if prev := banks[b.ID]; prev != nil {
-			errs = append(errs, &Problem{File: file, Field: "id", Msg: fmt.Sprintf("%q is also defined in %s", b.ID, prev.File)})
+			errs = append(errs, &validation.Problem{File: file, Field: "id", Msg: fmt.Sprintf("%q is also defined in %s", b.ID, prev.File)})
 			continue
 		}
 		banks[b.ID] = b
@@ -167,7 +147,7 @@ func decodeMapping(file string, data []byte, allowed []string) (map[string]*yaml
 		if errors.Is(err, io.EOF) {
 			err = errors.New("empty file")
 		}
-		return nil, []error{&Problem{File: file, Msg: "not valid YAML: " + err.Error()}}
+		return nil, []error{&validation.Problem{File: file, Msg: "not valid YAML: " + err.Error()}}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -178,7 +158,7 @@ func decodeMapping(file string, data []byte, allowed []string) (map[string]*yaml
 
 func mapping(file, field string, n *yaml.Node, allowed []string) (map[string]*yaml.Node, []error) {
 	if n.Kind != yaml.MappingNode {
-		return nil, []error{&Problem{File: file, Field: field, Line: n.Line, Msg: "expected a mapping of keys"}}
+		return nil, []error{&validation.Problem{File: file, Field: field, Line: n.Line, Msg: "expected a mapping of keys"}}
 	}
 	var errs []error
 	out := map[string]*yaml.Node{}
@@ -190,9 +170,9 @@ func mapping(file, field string, n *yaml.Node, allowed []string) (map[string]*ya
 		}
 		switch {
 		case !slices.Contains(allowed, k.Value):
-			errs = append(errs, &Problem{File: file, Field: name, Line: k.Line, Msg: "unknown field"})
+			errs = append(errs, &validation.Problem{File: file, Field: name, Line: k.Line, Msg: "unknown field"})
 		case out[k.Value] != nil:
-			errs = append(errs, &Problem{File: file, Field: name, Line: k.Line, Msg: "given twice"})
+			errs = append(errs, &validation.Problem{File: file, Field: name, Line: k.Line, Msg: "given twice"})
 		default:
 			out[k.Value] = v
 		}
@@ -206,7 +186,7 @@ func scalar(file, field string, n *yaml.Node, errs *[]error) string {
 		return ""
 	}
 	if n.Kind != yaml.ScalarNode {
-		*errs = append(*errs, &Problem{File: file, Field: field, Line: n.Line, Msg: "expected a single value"})
+		*errs = append(*errs, &validation.Problem{File: file, Field: field, Line: n.Line, Msg: "expected a single value"})
 		return ""
 	}
 	return strings.TrimSpace(n.Value)
@@ -216,7 +196,7 @@ var questionFields = []string{"id", "type", "question", "options", "answer", "ex
 
 // ParseBank reads and checks one bank file: every answer among the
 // options, every citation found in corpus, no duplicate ids or questions.
-// file names it in problems; the error joins a *Problem per problem.
+// file names it in problems; the error joins a *validation.Problem per problem.
 func ParseBank(file string, data []byte, corpus Corpus) (*Bank, error) {
 	top, errs := decodeMapping(file, data, []string{"id", "title", "questions"})
 	if top == nil {
@@ -226,17 +206,17 @@ func ParseBank(file string, data []byte, corpus Corpus) (*Bank, error) {
 		File: file, byID: map[string]*Question{}}
 	switch {
 	case b.ID == "":
-		errs = append(errs, &Problem{File: file, Field: "id", Msg: "is required"})
+		errs = append(errs, &validation.Problem{File: file, Field: "id", Msg: "is required"})
 	case !idRe.MatchString(b.ID):
-		errs = append(errs, &Problem{File: file, Field: "id", Line: top["id"].Line,
+		errs = append(errs, &validation.Problem{File: file, Field: "id", Line: top["id"].Line,
 			Msg: fmt.Sprintf("%q must be 1-40 lower-case letters, digits or '-'", b.ID)})
 	}
 	if b.Title == "" {
-		errs = append(errs, &Problem{File: file, Field: "title", Msg: "is required"})
+		errs = append(errs, &validation.Problem{File: file, Field: "title", Msg: "is required"})
 	}
 	qs := top["questions"]
 	if qs == nil || qs.Kind != yaml.SequenceNode || len(qs.Content) == 0 {
-		errs = append(errs, &Problem{File: file, Field: "questions", Msg: "is required: a list of questions"})
+		errs = append(errs, &validation.Problem{File: file, Field: "questions", Msg: "is required: a list of questions"})
 		return nil, errors.Join(errs...)
 	}
 	texts := map[string]string{}
@@ -248,11 +228,11 @@ func ParseBank(file string, data []byte, corpus Corpus) (*Bank, error) {
 		}
 		field := fmt.Sprintf("questions[%d] (%s)", i, q.ID)
 		if prev := b.byID[q.ID]; prev != nil {
-			errs = append(errs, &Problem{File: file, Field: field + ".id", Line: n.Line, Msg: "duplicate id"})
+			errs = append(errs, &validation.Problem{File: file, Field: field + ".id", Line: n.Line, Msg: "duplicate id"})
 			continue
 		}
 		if key := textKey(q.Text); texts[key] != "" {
-			errs = append(errs, &Problem{File: file, Field: field + ".question", Line: n.Line,
+			errs = append(errs, &validation.Problem{File: file, Field: field + ".question", Line: n.Line,
 				Msg: "duplicate of question " + texts[key]})
 		} else {
 			texts[key] = q.ID
@@ -291,7 +271,7 @@ func parseQuestion(file string, i int, n *yaml.Node, corpus Corpus) (*Question, 
 		if node != nil {
 			line = node.Line
 		}
-		errs = append(errs, &Problem{File: file, Field: field + f, Line: line, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, &validation.Problem{File: file, Field: field + f, Line: line, Msg: fmt.Sprintf(format, args...)})
 	}
 	switch {
 	case q.ID == "":
@@ -397,7 +377,7 @@ var quizFields = []string{"id", "title", "bank", "questions", "order", "window",
 const defaultIssuer = "街道普法办公室"
 
 // ParseQuiz reads and checks one quiz file; banks resolves its bank id.
-// The error joins a *Problem per problem.
+// The error joins a *validation.Problem per problem.
 func ParseQuiz(file string, data []byte, banks func(id string) *Bank) (*Quiz, error) {
 	m, errs := decodeMapping(file, data, quizFields)
 	if m == nil {
@@ -408,7 +388,7 @@ func ParseQuiz(file string, data []byte, banks func(id string) *Bank) (*Quiz, er
 		if n := m[strings.Split(field, ".")[0]]; n != nil {
 			line = n.Line
 		}
-		errs = append(errs, &Problem{File: file, Field: field, Line: line, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, &validation.Problem{File: file, Field: field, Line: line, Msg: fmt.Sprintf(format, args...)})
 	}
 	str := func(f string) string { return scalar(file, f, m[f], &errs) }
 	q := &Quiz{ID: str("id"), Title: str("title"), Order: Order(str("order")), Issuer: str("issuer"), File: file, Leaderboard: true}
@@ -473,7 +453,7 @@ func ParseQuiz(file string, data []byte, banks func(id string) *Bank) (*Quiz, er
 				bad("window."+f, "is required")
 				return time.Time{}
 			}
-			t, err := parseTime(s)
+			t, err := chinatime.Parse(s)
 			if err != nil {
 				bad("window."+f, "%v", err)
 			}
@@ -490,20 +470,4 @@ func ParseQuiz(file string, data []byte, banks func(id string) *Bank) (*Quiz, er
 		return nil, errors.Join(errs...)
 	}
 	return q, nil
-}
-
-// cst is China Standard Time; quiz windows without a zone are China time.
-var cst = time.FixedZone("CST", 8*60*60)
-
-// parseTime accepts RFC 3339 or China local time without a zone.
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, cst); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use 2026-12-01T00:00:00+08:00 or 2026-12-01 00:00 (China time)", s)
 }

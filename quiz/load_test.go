@@ -6,6 +6,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/quiz"
 )
@@ -40,7 +41,7 @@ func TestBuiltinBanksAndQuizzes(t *testing.T) {
 			t.Errorf("bank %s lacks a kind: %v", id, kinds)
 		}
 	}
-	cst := time.FixedZone("CST", 8*3600)
+	cst := chinatime.Zone
 	tests := []struct {
 		at   time.Time
 		want string

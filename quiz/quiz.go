@@ -224,6 +224,15 @@ func (c *Catalog) ForCampaign(ref string, from, to time.Time) *Quiz {
 	return nil
 }
 
+// CampaignQuiz is ForCampaign for campaign validation
+// (campaigns.QuizCatalog): the id of the quiz ref names, if any.
+func (c *Catalog) CampaignQuiz(ref string, from, to time.Time) (string, bool) {
+	if q := c.ForCampaign(ref, from, to); q != nil {
+		return q.ID, true
+	}
+	return "", false
+}
+
 // WithWindow returns a copy of the catalog in which quiz id has window w;
 // the demo uses it to open the 宪法 quiz now.
 func (c *Catalog) WithWindow(id string, w Window) (*Catalog, bool) {

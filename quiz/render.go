@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/store"
 )
 
@@ -113,7 +114,7 @@ func certificate(qz *Quiz, right, total int, at time.Time) string {
 	g := grade(points)
 	var b strings.Builder
 	b.WriteString("【答题证书】\n")
-	fmt.Fprintf(&b, "兹证明您于%s参加“%s”，答对%d/%d题，成绩%d分，", at.In(cst).Format("2006年1月2日"), qz.Title, right, total, points)
+	fmt.Fprintf(&b, "兹证明您于%s参加“%s”，答对%d/%d题，成绩%d分，", at.In(chinatime.Zone).Format("2006年1月2日"), qz.Title, right, total, points)
 	if g == "参与" {
 		b.WriteString("特发此证，感谢您的参与！欢迎继续学法、知法。")
 	} else {
@@ -131,7 +132,7 @@ func residentLabel(openid string) string {
 	return "居民（尾号" + string(r[len(r)-min(4, len(r)/2):]) + "）"
 }
 
-func fmtWhen(t time.Time) string { return t.In(cst).Format("1月2日 15:04") }
+func fmtWhen(t time.Time) string { return t.In(chinatime.Zone).Format("1月2日 15:04") }
 
 // leaderboardText renders the top entries, the resident's own place and,
 // when known, their community's place in participation.

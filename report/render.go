@@ -12,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/ledger"
 )
 
@@ -57,49 +58,61 @@ func Write(w io.Writer, r Report, format string) error {
 
 // metric is one row of the figure tables, in the order staff read them.
 type metric struct {
-	label string
-	value func(Figures) string
+	label     string
+	value     func(Figures) string
+	community bool // byCommunity: the figure can be attributed to a community
 }
+
+// Whether a metric also has a row per community.
+const (
+	byCommunity = true
+	officeWide  = false
+)
 
 func n(v int64) string { return strconv.FormatInt(v, 10) }
 
 var metrics = []metric{
-	{"法治宣传活动（场）", func(f Figures) string { return n(f.Activities) }},
-	{"活动参与（人次）", func(f Figures) string { return n(f.ActivityParticipants) }},
-	{"法治讲座（场）", func(f Figures) string { return n(f.Lectures) }},
-	{"宣传活动（场）", func(f Figures) string { return n(f.Events) }},
-	{"宣传横幅（条）", func(f Figures) string { return n(f.Banners) }},
-	{"LED 标语（条）", func(f Figures) string { return n(f.LEDSlogans) }},
-	{"普法短信（条）", func(f Figures) string { return n(f.SMS) }},
-	{"宣传材料（份）", func(f Figures) string { return n(f.Materials) }},
-	{"法治培训（场）", func(f Figures) string { return n(f.Trainings) }},
-	{"培训人次", func(f Figures) string { return n(f.TrainingParticipants) }},
-	{"线上推送（期）", func(f Figures) string { return n(f.Pushes) }},
-	{"推送触达（人次）", func(f Figures) string { return n(f.Reach) }},
-	{"网上答题（场）", func(f Figures) string { return n(f.Quizzes) }},
-	{"答题参与（人次）", func(f Figures) string { return n(f.QuizParticipants) }},
-	{"答题平均正确率", func(f Figures) string { return Percent(f.QuizAccuracy) }},
-	{"群众提问（个）", func(f Figures) string { return n(f.Questions) }},
-	{"智能解答（个）", func(f Figures) string { return n(f.Answered) }},
-	{"线上转人工咨询（人次）", func(f Figures) string { return n(f.Consultations) }},
-	{"线下法律咨询（人次）", func(f Figures) string { return n(f.OfflineConsults) }},
-	{"法律咨询合计（人次）", func(f Figures) string { return n(f.ConsultationsTotal()) }},
-	{"矛盾纠纷调解（件）", func(f Figures) string { return n(f.Mediations) }},
-	{"新增关注", func(f Figures) string { return n(f.Subscribes) }},
-	{"取消关注", func(f Figures) string { return n(f.Unsubscribes) }},
+	{"法治宣传活动（场）", func(f Figures) string { return n(f.Activities) }, byCommunity},
+	{"活动参与（人次）", func(f Figures) string { return n(f.ActivityParticipants) }, byCommunity},
+	{"法治讲座（场）", func(f Figures) string { return n(f.Lectures) }, officeWide},
+	{"宣传活动（场）", func(f Figures) string { return n(f.Events) }, officeWide},
+	{"宣传横幅（条）", func(f Figures) string { return n(f.Banners) }, byCommunity},
+	{"LED 标语（条）", func(f Figures) string { return n(f.LEDSlogans) }, byCommunity},
+	{"普法短信（条）", func(f Figures) string { return n(f.SMS) }, byCommunity},
+	{"宣传材料（份）", func(f Figures) string { return n(f.Materials) }, byCommunity},
+	{"法治培训（场）", func(f Figures) string { return n(f.Trainings) }, byCommunity},
+	{"培训人次", func(f Figures) string { return n(f.TrainingParticipants) }, byCommunity},
+	{"线上推送（期）", func(f Figures) string { return n(f.Pushes) }, officeWide},
+	{"推送触达（人次）", func(f Figures) string { return n(f.Reach) }, officeWide},
+	{"网上答题（场）", func(f Figures) string { return n(f.Quizzes) }, officeWide},
+	{"答题参与（人次）", func(f Figures) string { return n(f.QuizParticipants) }, byCommunity},
+	{"答题平均正确率", func(f Figures) string { return Percent(f.QuizAccuracy) }, officeWide},
+	{"群众提问（个）", func(f Figures) string { return n(f.Questions) }, officeWide},
+	{"智能解答（个）", func(f Figures) string { return n(f.Answered) }, officeWide},
+	{"线上转人工咨询（人次）", func(f Figures) string { return n(f.Consultations) }, officeWide},
+	{"线下法律咨询（人次）", func(f Figures) string { return n(f.OfflineConsults) }, byCommunity},
+	{"法律咨询合计（人次）", func(f Figures) string { return n(f.ConsultationsTotal()) }, officeWide},
+	{"矛盾纠纷调解（件）", func(f Figures) string { return n(f.Mediations) }, byCommunity},
+	{"新增关注", func(f Figures) string { return n(f.Subscribes) }, officeWide},
+	{"取消关注", func(f Figures) string { return n(f.Unsubscribes) }, officeWide},
 }
 
 // communityMetrics are the figures that can be attributed to a community.
-var communityMetrics = []metric{
-	metrics[0], metrics[1], metrics[4], metrics[5], metrics[6], metrics[7], metrics[8], metrics[9],
-	metrics[13], metrics[18], metrics[20],
-}
+var communityMetrics = func() []metric {
+	var out []metric
+	for _, m := range metrics {
+		if m.community {
+			out = append(out, m)
+		}
+	}
+	return out
+}()
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(cst).Format("2006-01-02 15:04")
+	return t.In(chinatime.Zone).Format("2006-01-02 15:04")
 }
 
 func kindLabel(k string) string {

@@ -19,12 +19,10 @@ import (
 	"sort"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/store"
 )
-
-// cst is China Standard Time, the zone of every date in a report.
-var cst = time.FixedZone("CST", 8*60*60)
 
 // Counters are the bot's daily aggregate counters (implemented by *store.Store).
 type Counters interface {
@@ -64,8 +62,8 @@ type QuizSummary struct {
 	ByCommunity  map[string]int64 `json:"by_community,omitempty"` // participants per community
 }
 
-// QuizStats supplies quiz figures. The quiz package implements it; until it
-// is wired, Sources.Quiz stays nil and the report shows no quizzes.
+// QuizStats supplies quiz figures (QuizFigures over *quiz.Service); with
+// Sources.Quiz nil the report shows no quizzes.
 type QuizStats interface {
 	QuizSummaries(ctx context.Context, from, to time.Time) ([]QuizSummary, error)
 }
@@ -248,7 +246,7 @@ const MaxYears = 5
 
 // ParseDate reads a yyyy-mm-dd date as China midnight.
 func ParseDate(s string) (time.Time, error) {
-	t, err := time.ParseInLocation("2006-01-02", s, cst)
+	t, err := time.ParseInLocation("2006-01-02", s, chinatime.Zone)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%w：日期“%s”不是 yyyy-mm-dd 格式的有效日期", ErrPeriod, s)
 	}
@@ -280,14 +278,14 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 	r := Report{From: from.Format("2006-01-02"), To: to.Format("2006-01-02"),
 		Pushes: []Push{}, Quizzes: []QuizSummary{}, Entries: []store.LedgerEntry{}, TopTopics: []store.TopicCount{}}
 	months := map[string]*Month{}
-	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, cst); !m.After(to); m = m.AddDate(0, 1, 0) {
+	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, chinatime.Zone); !m.After(to); m = m.AddDate(0, 1, 0) {
 		r.Months = append(r.Months, Month{Month: m.Format("2006-01")})
 	}
 	for i := range r.Months {
 		months[r.Months[i].Month] = &r.Months[i]
 	}
 	month := func(t time.Time) *Figures {
-		if m, ok := months[t.In(cst).Format("2006-01")]; ok {
+		if m, ok := months[t.In(chinatime.Zone).Format("2006-01")]; ok {
 			return &m.Figures
 		}
 		return &Figures{} // outside the period: counted nowhere
@@ -432,6 +430,6 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 }
 
 func dayOf(t time.Time) time.Time {
-	t = t.In(cst)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
+	t = t.In(chinatime.Zone)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, chinatime.Zone)
 }

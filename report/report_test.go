@@ -11,13 +11,14 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
 )
 
-var cst = time.FixedZone("CST", 8*60*60)
+var cst = chinatime.Zone
 
 func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, cst) }
 

@@ -167,7 +167,7 @@ func (s *Scheduler) Tick(ctx context.Context) time.Time {
 	now := s.opts.Clock.Now()
 	plans, err := s.opts.Campaigns.Plans(ctx)
 	if err != nil {
-		s.log.WarnContext(ctx, "scheduler: campaign definitions", slog.Any("error", err))
+		s.log.WarnContext(ctx, "scheduler: campaign definitions", slog.Any("err", err))
 	}
 	var earliest time.Time
 	for _, p := range plans {
@@ -193,7 +193,7 @@ func (s *Scheduler) plan(ctx context.Context, p campaigns.Plan, now time.Time) t
 	}
 	if p.State == campaigns.Approved {
 		if err := s.opts.Campaigns.MarkScheduled(ctx, c.ID); err != nil {
-			log.WarnContext(ctx, "scheduler: mark scheduled", slog.Any("error", err))
+			log.WarnContext(ctx, "scheduler: mark scheduled", slog.Any("err", err))
 		}
 	}
 	cursor := p.LastFire
@@ -240,7 +240,7 @@ func (s *Scheduler) plan(ctx context.Context, p campaigns.Plan, now time.Time) t
 	}
 	claim, err := s.opts.Store.ClaimFire(ctx, c.ID, latest, mode, older)
 	if err != nil {
-		log.ErrorContext(ctx, "scheduler: claim fire", slog.Any("error", err))
+		log.ErrorContext(ctx, "scheduler: claim fire", slog.Any("err", err))
 		return now.Add(time.Second) // Redis trouble: try again soon
 	}
 	if claim.Won {
@@ -266,7 +266,7 @@ func (s *Scheduler) unstarted(ctx context.Context, p campaigns.Plan) bool {
 	}
 	mode, err := s.opts.Store.FireClaimed(ctx, p.Campaign.ID, p.LastFire)
 	if err != nil {
-		s.log.WarnContext(ctx, "scheduler: reading fire claim", slog.String("campaign", p.Campaign.ID), slog.Any("error", err))
+		s.log.WarnContext(ctx, "scheduler: reading fire claim", slog.String("campaign", p.Campaign.ID), slog.Any("err", err))
 		return true // don't finish on a guess; the next tick looks again
 	}
 	return mode == "run"
@@ -297,7 +297,7 @@ func (s *Scheduler) watchStall(ctx context.Context, log *slog.Logger, p campaign
 
 func (s *Scheduler) mark(ctx context.Context, log *slog.Logger, err error) {
 	if err != nil && !errors.Is(err, campaigns.ErrConflict) {
-		log.WarnContext(ctx, "scheduler: state change", slog.Any("error", err))
+		log.WarnContext(ctx, "scheduler: state change", slog.Any("err", err))
 	}
 }
 
@@ -349,7 +349,7 @@ func (s *Scheduler) spawn(ctx context.Context, id string, fire time.Time, join b
 			res, err = s.opts.Campaigns.Start(ctx, id, fire)
 		}
 		if err != nil && ctx.Err() == nil {
-			s.log.ErrorContext(ctx, "scheduler: run", slog.String("campaign", id), slog.Time("fire", fire), slog.Any("error", err))
+			s.log.ErrorContext(ctx, "scheduler: run", slog.String("campaign", id), slog.Time("fire", fire), slog.Any("err", err))
 			return
 		}
 		s.log.InfoContext(ctx, "scheduler: run returned", slog.String("campaign", id), slog.Time("fire", fire),

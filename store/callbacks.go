@@ -29,6 +29,15 @@ type Claim struct {
 	Session string
 }
 
+// claimScript claims a callback and reads the resident's session in one
+// call. KEYS[1] callback record, KEYS[2] session pointer (same {openid} slot);
+// ARGV[1] lease in ms. Returns {previous record or nil, session or nil}.
+var claimScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], 'p', 'PX', ARGV[1]) end
+return {v, redis.call('GET', KEYS[2])}
+`)
+
 // ClaimCallback records that callback id of resident openid is being
 // processed unless a record exists, and reads the resident's session; lease
 // bounds how long a crashed processor blocks retries. The callback path runs
@@ -57,14 +66,7 @@ func (s *Store) ClaimCallback(ctx context.Context, openid, id string, lease time
 // the quiz being answered), "" when none: what a reply that needs no dedup
 // record depends on.
 func (s *Store) Session(ctx context.Context, openid string) (string, error) {
-	v, err := s.hot.Get(ctx, s.keyUserQuiz(openid)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: session: %w", err)
-	}
-	return v, nil
+	return optional(s.hot.Get(ctx, s.keyUserQuiz(openid)), "session")
 }
 
 // CallbackReply returns the stored reply of an answered callback, or
@@ -83,6 +85,22 @@ func (s *Store) CallbackReply(ctx context.Context, openid, id string) (reply []b
 	return nil, false, nil
 }
 
+// answerScript stores a callback's reply and indexes it under the
+// resident, scored by its expiry, dropping index entries whose records have
+// expired so that the index of a resident who writes all day stays small.
+// KEYS[1] callback record, KEYS[2] the resident's callback index (same
+// {openid} slot). ARGV[1] record, ARGV[2] TTL in ms, ARGV[3] dedup id.
+var answerScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now))
+redis.call('ZADD', KEYS[2], string.format('%.0f', now + ttl), ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+`)
+
 // AnswerCallback stores the reply body sent for callback id, kept for ttl so
 // that retries receive it byte for byte, and indexes it under the resident
 // so that erasure can find it. One script, one command on the callback path.
@@ -94,6 +112,18 @@ func (s *Store) AnswerCallback(ctx context.Context, openid, id string, reply []b
 	}
 	return nil
 }
+
+// eraseRepliesScript deletes the answered callback records of a resident
+// and the index that listed them; pending claims ("p") stay.
+// KEYS[1] index, KEYS[2..] the records it lists (one {openid} slot).
+var eraseRepliesScript = redis.NewScript(`
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v and string.sub(v, 1, 1) == 'r' then redis.call('DEL', KEYS[i]) end
+end
+redis.call('DEL', KEYS[1])
+return 1
+`)
 
 // eraseCallbackReplies deletes the stored replies of the resident's
 // callbacks: they may hold what the bot told the resident. Pending claims
@@ -115,6 +145,14 @@ func (s *Store) eraseCallbackReplies(ctx context.Context, openid string) error {
 	}
 	return nil
 }
+
+// releaseScript drops a claim that is still pending so a retry can process
+// the message; it never removes a stored reply.
+// KEYS[1] dedup key.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == 'p' then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
 
 // ReleaseCallback forgets a pending claim after processing failed, so that
 // WeChat's next retry is processed afresh.

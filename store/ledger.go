@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // LedgerEntry is one offline publicity activity as stored; the ledger
@@ -35,7 +37,7 @@ var ErrVersion = errors.New("store: record changed meanwhile")
 
 // ledgerDay parses an entry date as China midnight, the index score.
 func ledgerDay(date string) (time.Time, error) {
-	d, err := time.ParseInLocation("2006-01-02", date, cst)
+	d, err := time.ParseInLocation("2006-01-02", date, chinatime.Zone)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("store: ledger date %q: %w", date, err)
 	}

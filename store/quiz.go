@@ -83,14 +83,7 @@ const (
 // keeps it open. It runs on every text message, so it is one command on the
 // auto-pipelined client.
 func (s *Store) ActiveQuiz(ctx context.Context, openid string, idle time.Duration) (string, error) {
-	v, err := s.hot.GetEx(ctx, s.keyUserQuiz(openid), idle).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: active quiz: %w", err)
-	}
-	return v, nil
+	return optional(s.hot.GetEx(ctx, s.keyUserQuiz(openid), idle), "active quiz")
 }
 
 // LeaveQuiz ends the resident's session; progress is kept for a resume.
@@ -100,6 +93,63 @@ func (s *Store) LeaveQuiz(ctx context.Context, openid string) error {
 	}
 	return nil
 }
+
+// The quiz scripts' keys all share the quiz's hash tag.
+
+// quizStartScript resumes a resident's active attempt or starts a new one
+// (within the attempts limit), counting first-time participants once. The
+// attempts record (KEYS[4], under a keyed hash of openid and quiz) outlives
+// the resident's erasure: attempts started there count against the limit,
+// and a resident it knows is no new participant and stays with the
+// community first credited, whatever QR code they followed again from.
+// KEYS[1] progress hash, KEYS[2] stats hash, KEYS[3] communities hash,
+// KEYS[4] attempts record.
+// ARGV[1] question order (ids joined by ','), ARGV[2] max attempts (0 = no
+// limit), ARGV[3] community, ARGV[4] now (unix s), ARGV[5] expire-at (unix s),
+// ARGV[6] attempts record expire-at (unix s).
+// Returns {"new"|"resume"|"limit", progress field, value, ...}.
+var quizStartScript = redis.NewScript(`
+local st = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'pos')
+local seen = redis.call('HMGET', KEYS[4], 'n', 'c')
+local status = 'resume'
+if st[1] ~= 'active' then
+  local attempt = math.max(tonumber(st[2] or '0'), tonumber(seen[1] or '0'))
+  local max = tonumber(ARGV[2])
+  if max > 0 and attempt >= max then
+    status = 'limit'
+  else
+    status = 'new'
+    if not st[1] then
+      local c = ARGV[3]
+      if seen[1] then
+        c = seen[2] or ''
+      else
+        redis.call('HINCRBY', KEYS[2], 'participants', 1)
+        if c ~= '' then redis.call('HINCRBY', KEYS[3], c .. ':participants', 1) end
+      end
+      redis.call('HSET', KEYS[1], 'community', c)
+    end
+    for i = 0, tonumber(st[3] or '0') - 1 do redis.call('HDEL', KEYS[1], 'a' .. i) end
+    redis.call('HINCRBY', KEYS[2], 'attempts', 1)
+    redis.call('HSET', KEYS[1], 'state', 'active', 'attempt', attempt + 1, 'pos', 0, 'correct', 0,
+      'order', ARGV[1], 'started', ARGV[4], 'last_at', 0, 'last_ans', '')
+    redis.call('HDEL', KEYS[1], 'finished')
+    redis.call('EXPIREAT', KEYS[1], ARGV[5])
+    redis.call('HSET', KEYS[4], 'n', attempt + 1)
+    redis.call('HSETNX', KEYS[4], 'c', redis.call('HGET', KEYS[1], 'community') or '')
+    redis.call('EXPIREAT', KEYS[4], ARGV[6])
+  end
+end
+local h = redis.call('HGETALL', KEYS[1])
+if status == 'limit' and not st[1] then
+  -- erased and back: the best the attempts record kept is all there is
+  h = {'state', 'done', 'attempt', seen[1]}
+  local b = redis.call('HGET', KEYS[4], 'b')
+  if b then table.insert(h, 'best'); table.insert(h, b) end
+end
+table.insert(h, 1, status)
+return h
+`)
 
 // StartQuiz starts or resumes the resident's attempt and, unless every
 // attempt is used, makes it the session's quiz. The quiz is indexed under the
@@ -205,6 +255,84 @@ type AnswerResult struct {
 	Best     int  // best right answers (when finished)
 }
 
+// quizAnswerScript records one answer at most once per question and
+// attempt: it counts only when the attempt and position the caller read are
+// still current, so a concurrent duplicate or a late retry finds the
+// position moved ("stale"). An answer equal to the previous one that comes
+// within the repeat window is the resident's repeated reply to the previous
+// question ("repeat"), not an answer to the next. A recorded answer updates
+// the per-question counters; the last one closes the attempt, updates the
+// completion counters and, when the attempt beats the resident's best, the
+// best-score sums and the leaderboard (more right answers first, then the
+// earlier finish).
+// The aggregates (completions, best-score sums, full marks) go by the best
+// the attempts record remembers across erasures, so a resident who
+// unfollowed and came back is not counted again; the progress hash and the
+// leaderboard show the attempts since.
+// KEYS[1] progress, KEYS[2] stats, KEYS[3] communities, KEYS[4] board,
+// KEYS[5] attempts record.
+// ARGV[1] attempt, ARGV[2] position, ARGV[3] question id, ARGV[4] answer,
+// ARGV[5] correct answer, ARGV[6] questions in the attempt, ARGV[7] now (ms),
+// ARGV[8] repeat window (ms), ARGV[9] openid, ARGV[10] board expire-at (unix s),
+// ARGV[11] attempts record expire-at (unix s).
+// Returns {status, position after, right answers, this one right 0|1,
+// finished 0|1, best}; status is recorded, stale, repeat or inactive.
+var quizAnswerScript = redis.NewScript(`
+local p = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'pos', 'correct', 'last_at', 'last_ans', 'community', 'best')
+local pos = tonumber(p[3] or '0')
+local correct = tonumber(p[4] or '0')
+if p[1] ~= 'active' or p[2] ~= ARGV[1] then return {'inactive', pos, correct, 0, 0, 0} end
+if pos ~= tonumber(ARGV[2]) then return {'stale', pos, correct, 0, 0, 0} end
+local now = tonumber(ARGV[7])
+if pos > 0 and p[6] == ARGV[4] and now - tonumber(p[5] or '0') < tonumber(ARGV[8]) then
+  return {'repeat', pos, correct, 0, 0, 0}
+end
+local right = 0
+if ARGV[4] == ARGV[5] then right = 1 end
+correct = correct + right
+redis.call('HSET', KEYS[1], 'a' .. pos, ARGV[4], 'pos', pos + 1, 'correct', correct,
+  'last_at', ARGV[7], 'last_ans', ARGV[4])
+pos = pos + 1
+local q = 'q:' .. ARGV[3]
+redis.call('HINCRBY', KEYS[2], q .. ':n', 1)
+redis.call('HINCRBY', KEYS[2], q .. ':ok', right)
+redis.call('HINCRBY', KEYS[2], q .. ':a:' .. ARGV[4], 1)
+local total = tonumber(ARGV[6])
+if pos < total then return {'recorded', pos, correct, right, 0, 0} end
+local sec = math.floor(now / 1000)
+redis.call('HSET', KEYS[1], 'state', 'done', 'finished', sec)
+redis.call('HINCRBY', KEYS[2], 'finished', 1)
+redis.call('HINCRBY', KEYS[2], 'score_sum', correct)
+local c = p[7] or ''
+local prior = p[8]
+local sb = redis.call('HGET', KEYS[5], 'b')
+if sb and (not prior or tonumber(sb) > tonumber(prior)) then prior = sb end
+local first = not prior
+local best = tonumber(prior or '0')
+if first then
+  redis.call('HINCRBY', KEYS[2], 'completions', 1)
+  if c ~= '' then redis.call('HINCRBY', KEYS[3], c .. ':completions', 1) end
+end
+if first or correct > best then
+  redis.call('HINCRBY', KEYS[2], 'best_sum', correct - best)
+  if c ~= '' then redis.call('HINCRBY', KEYS[3], c .. ':best_sum', correct - best) end
+  if correct == total then redis.call('HINCRBY', KEYS[2], 'full_marks', 1) end
+  best = correct
+end
+redis.call('HSET', KEYS[5], 'b', best)
+redis.call('HSETNX', KEYS[5], 'n', ARGV[1])
+redis.call('HSETNX', KEYS[5], 'c', c)
+redis.call('EXPIREAT', KEYS[5], ARGV[11])
+local own = tonumber(p[8] or '-1')
+if correct > own then
+  own = correct
+  redis.call('HSET', KEYS[1], 'best', own)
+  redis.call('ZADD', KEYS[4], string.format('%.0f', correct * 1e10 + (9999999999 - sec)), ARGV[9])
+  redis.call('EXPIREAT', KEYS[4], ARGV[10])
+end
+return {'recorded', pos, correct, right, 1, own}
+`)
+
 // RecordQuizAnswer records an answer, scores it and, at the end of an
 // attempt, updates completions and the leaderboard, all in one script.
 func (s *Store) RecordQuizAnswer(ctx context.Context, a QuizAnswer) (AnswerResult, error) {
@@ -258,6 +386,16 @@ func (s *Store) QuizTop(ctx context.Context, quiz string, n int) ([]QuizEntry, e
 	}
 	return out, nil
 }
+
+// quizRankScript reads a resident's leaderboard entry and rank in one step:
+// the rank is one more than the entries strictly ahead, so true ties share it.
+// KEYS[1] board. ARGV[1] openid. Returns {score or "", entries ahead, entries}.
+var quizRankScript = redis.NewScript(`
+local n = redis.call('ZCARD', KEYS[1])
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not s then return {'', 0, n} end
+return {s, redis.call('ZCOUNT', KEYS[1], '(' .. s, '+inf'), n}
+`)
 
 // QuizRank returns the resident's leaderboard entry (ok=false when not on
 // the board) and how many are on it.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // Daily metrics kept in stats:<yyyymmdd>; the annual report sums them.
@@ -19,12 +21,8 @@ const (
 	MetricUnanswered    = "unanswered"    // … where the bot was unsure and offered 转人工 / 12348
 )
 
-// cst is China Standard Time; China keeps no daylight saving, so a fixed
-// zone is exact and needs no tzdata on the host.
-var cst = time.FixedZone("CST", 8*60*60)
-
 // Day returns t's calendar day in China as yyyymmdd, the unit of all counters.
-func Day(t time.Time) string { return t.In(cst).Format("20060102") }
+func Day(t time.Time) string { return t.In(chinatime.Zone).Format("20060102") }
 
 // Incr adds one to a daily metric.
 func (s *Store) Incr(ctx context.Context, at time.Time, metric string) error {

@@ -148,6 +148,19 @@ func wait(cmds ...redis.Cmder) error {
 	return nil
 }
 
+// optional is a GET's or HGET's value, "" when the key or field is
+// missing; what names the value in the error.
+func optional(cmd *redis.StringCmd, what string) (string, error) {
+	v, err := cmd.Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %s: %w", what, err)
+	}
+	return v, nil
+}
+
 // Client exposes the underlying client for packages that need commands the
 // store does not wrap yet; they must still build key names with this package.
 func (s *Store) Client() redis.UniversalClient { return s.rdb }

@@ -55,14 +55,7 @@ func (s *Store) SetCommunity(ctx context.Context, openid, community string) erro
 
 // UserCommunity returns the resident's community id, or "" when unknown.
 func (s *Store) UserCommunity(ctx context.Context, openid string) (string, error) {
-	v, err := s.rdb.HGet(ctx, s.keyUser(openid), "community").Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: user community: %w", err)
-	}
-	return v, nil
+	return optional(s.rdb.HGet(ctx, s.keyUser(openid), "community"), "user community")
 }
 
 // CommunityFollowers counts the current followers known to be from a community.
@@ -84,14 +77,7 @@ func (s *Store) SetLastQuestion(ctx context.Context, openid, question string) er
 
 // LastQuestion returns the resident's last question, or "".
 func (s *Store) LastQuestion(ctx context.Context, openid string) (string, error) {
-	v, err := s.hot.Get(ctx, s.keyUserLast(openid)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: last question: %w", err)
-	}
-	return v, nil
+	return optional(s.hot.Get(ctx, s.keyUserLast(openid)), "last question")
 }
 
 // UserExists reports whether any personal record of the resident is stored.

@@ -37,6 +37,14 @@ func (s *Store) CacheDelete(ctx context.Context, name string) error {
 	return nil
 }
 
+// compareAndDeleteScript deletes KEYS[1] only while it still holds ARGV[1]:
+// a replica that saw an expired token must not delete the fresh one another
+// replica just stored.
+var compareAndDeleteScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
 // CacheCompareAndDelete removes the entry only while it still holds val and
 // reports whether it did.
 func (s *Store) CacheCompareAndDelete(ctx context.Context, name, val string) (bool, error) {

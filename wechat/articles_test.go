@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/wechat/wxsim"
 )
 
@@ -38,7 +39,7 @@ func (c *simClock) Add(d time.Duration) {
 // Client on the same clock (2025-12-01 10:00 Beijing time).
 func newSimClient(t *testing.T, opts wxsim.Options) (*wxsim.Server, *Client, *simClock) {
 	t.Helper()
-	clock := &simClock{t: time.Date(2025, 12, 1, 10, 0, 0, 0, beijing)}
+	clock := &simClock{t: time.Date(2025, 12, 1, 10, 0, 0, 0, chinatime.Zone)}
 	opts.AppID, opts.AppSecret, opts.Now = testAppID, testSecret, clock.Now
 	sim, err := wxsim.New(opts)
 	if err != nil {
@@ -250,7 +251,7 @@ func TestDraftRejectedLocally(t *testing.T) {
 
 func TestDataCubeRanges(t *testing.T) {
 	c, _ := newClient(t, nil) // no API reachable: every case must fail locally
-	c.now = func() time.Time { return time.Date(2025, 12, 10, 7, 59, 0, 0, beijing) }
+	c.now = func() time.Time { return time.Date(2025, 12, 10, 7, 59, 0, 0, chinatime.Zone) }
 	day := func(s string) Day {
 		d, err := ParseDay(s)
 		if err != nil {
@@ -279,8 +280,8 @@ func TestDataCubeRanges(t *testing.T) {
 		now  time.Time
 		want string
 	}{
-		{time.Date(2025, 12, 10, 7, 59, 0, 0, beijing), "2025-12-08"},
-		{time.Date(2025, 12, 10, 8, 0, 0, 0, beijing), "2025-12-09"},
+		{time.Date(2025, 12, 10, 7, 59, 0, 0, chinatime.Zone), "2025-12-08"},
+		{time.Date(2025, 12, 10, 8, 0, 0, 0, chinatime.Zone), "2025-12-09"},
 		{time.Date(2025, 12, 10, 0, 30, 0, 0, time.UTC), "2025-12-09"}, // 08:30 in Beijing
 	} {
 		if got := LatestDataCubeDay(tt.now).String(); got != tt.want {

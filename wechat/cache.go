@@ -103,11 +103,11 @@ func (c *Cache) GetContext(ctx context.Context, key string) any {
 			// Every API call reads the token: log the outage once, not per call.
 			if c.setDegraded(true) {
 				c.log.WarnContext(ctx, "wechat cache: get failed, serving last known value",
-					slog.String("key", key), slog.Any("error", err))
+					slog.String("key", key), slog.Any("err", err))
 			}
 			return v
 		}
-		c.log.ErrorContext(ctx, "wechat cache: get failed", slog.String("key", key), slog.Any("error", err))
+		c.log.ErrorContext(ctx, "wechat cache: get failed", slog.String("key", key), slog.Any("err", err))
 		return nil
 	}
 	if c.setDegraded(false) {
@@ -143,7 +143,7 @@ func (c *Cache) SetContext(ctx context.Context, key string, val any, timeout tim
 	c.remember(key, s, keep)
 	if err := c.ts.CacheSet(ctx, key, s, timeout); err != nil {
 		c.log.ErrorContext(ctx, "wechat cache: set failed, value kept in memory only",
-			slog.String("key", key), slog.Any("error", err))
+			slog.String("key", key), slog.Any("err", err))
 	}
 	return nil
 }
@@ -153,7 +153,7 @@ func (c *Cache) SetContext(ctx context.Context, key string, val any, timeout tim
 func (c *Cache) IsExistContext(ctx context.Context, key string) bool {
 	_, ok, err := c.ts.CacheGet(ctx, key)
 	if err != nil {
-		c.log.ErrorContext(ctx, "wechat cache: exists failed", slog.String("key", key), slog.Any("error", err))
+		c.log.ErrorContext(ctx, "wechat cache: exists failed", slog.String("key", key), slog.Any("err", err))
 		_, ok = c.recall(key)
 	}
 	return ok

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // Maximum day spans (end - begin + 1) of the data-cube APIs, as WeChat
@@ -32,13 +34,13 @@ type Day struct{ time.Time }
 
 // DayOf returns the Beijing calendar day of t.
 func DayOf(t time.Time) Day {
-	b := t.In(beijing)
-	return Day{time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, beijing)}
+	b := t.In(chinatime.Zone)
+	return Day{time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, chinatime.Zone)}
 }
 
 // ParseDay parses WeChat's YYYY-MM-DD.
 func ParseDay(s string) (Day, error) {
-	t, err := time.ParseInLocation(time.DateOnly, s, beijing)
+	t, err := time.ParseInLocation(time.DateOnly, s, chinatime.Zone)
 	if err != nil {
 		return Day{}, fmt.Errorf("wechat: day %q: %w", s, err)
 	}
@@ -54,7 +56,7 @@ func (d Day) AddDays(n int) Day { return Day{d.AddDate(0, 0, n)} }
 // now: yesterday from 08:00 Beijing time, the day before until then.
 func LatestDataCubeDay(now time.Time) Day {
 	latest := DayOf(now).AddDays(-1)
-	if now.In(beijing).Hour() < dataCubeReadyHour {
+	if now.In(chinatime.Zone).Hour() < dataCubeReadyHour {
 		latest = latest.AddDays(-1)
 	}
 	return latest
@@ -73,7 +75,7 @@ func checkRange(api string, begin, end Day, span int, now time.Time) error {
 	}
 	if latest := LatestDataCubeDay(now); end.After(latest.Time) {
 		return fmt.Errorf("wechat: %s: %w: %s is after %s, the last finished day at %s",
-			api, ErrDataNotReady, end, latest, now.In(beijing).Format("2006-01-02 15:04"))
+			api, ErrDataNotReady, end, latest, now.In(chinatime.Zone).Format("2006-01-02 15:04"))
 	}
 	return nil
 }

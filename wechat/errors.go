@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/silenceper/wechat/v2/util"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // ErrInvalidRequest marks requests rejected locally, before any HTTP call.
@@ -166,10 +168,6 @@ func IsTransient(err error) bool {
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// beijing is China Standard Time; China has no DST, so a fixed zone avoids
-// depending on tzdata being installed.
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // RetryAfter returns the least wait WeChat asks for before retrying err at
 // now, or 0 when it gives no hint.
 func RetryAfter(err error, now time.Time) time.Duration {
@@ -181,8 +179,8 @@ func RetryAfter(err error, now time.Time) time.Duration {
 	case 45011, 45066:
 		return time.Minute
 	case 45009:
-		t := now.In(beijing)
-		midnight := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, beijing)
+		t := now.In(chinatime.Zone)
+		midnight := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, chinatime.Zone)
 		return max(midnight.Sub(now), time.Minute)
 	}
 	return 0

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/silenceper/wechat/v2/util"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 func TestWrapErrParsesSDKErrors(t *testing.T) {
@@ -138,7 +140,7 @@ func TestClassification(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	noon := time.Date(2025, 3, 5, 12, 0, 0, 0, beijing)
+	noon := time.Date(2025, 3, 5, 12, 0, 0, 0, chinatime.Zone)
 	tests := []struct {
 		err  error
 		now  time.Time
@@ -148,7 +150,7 @@ func TestRetryAfter(t *testing.T) {
 		{&APIError{Code: 45011}, noon, time.Minute},
 		{&APIError{Code: 45009}, noon, 12 * time.Hour},
 		{&APIError{Code: 45009}, noon.UTC(), 12 * time.Hour}, // the quota day is Beijing's
-		{&APIError{Code: 45009}, time.Date(2025, 3, 5, 23, 59, 50, 0, beijing), time.Minute},
+		{&APIError{Code: 45009}, time.Date(2025, 3, 5, 23, 59, 50, 0, chinatime.Zone), time.Minute},
 		{&APIError{Code: -1}, noon, 0},
 		{errors.New("x"), noon, 0},
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 func TestMassSendRequests(t *testing.T) {
@@ -100,7 +102,7 @@ func TestMassSendErrors(t *testing.T) {
 	c, _ := newClient(t, nil)
 	req := MassRequest{ToAll: true, MsgType: MsgTypeText, Text: "x", ClientMsgID: "c-1"}
 	ctx := context.Background()
-	now := time.Date(2025, 3, 5, 23, 30, 0, 0, beijing)
+	now := time.Date(2025, 3, 5, 23, 30, 0, 0, chinatime.Zone)
 
 	tests := []struct {
 		name          string
@@ -213,7 +215,7 @@ func TestMassSendRejectsLocally(t *testing.T) {
 }
 
 func TestClientMsgID(t *testing.T) {
-	fire := time.Date(2025, 3, 5, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	fire := time.Date(2025, 3, 5, 9, 0, 0, 0, chinatime.Zone)
 	if a, b := ClientMsgID("law-week", fire, 1), ClientMsgID("law-week", fire.UTC(), 1); a != b || a != "law-week-1741136400-1" {
 		t.Errorf("ClientMsgID = %q / %q, want equal and readable", a, b)
 	}

@@ -201,7 +201,7 @@ func (c *Client) withToken(ctx context.Context, api string, call func(token stri
 		if cerr != nil {
 			// The retry still gets a fresh token: memory no longer holds
 			// the failed one, and a Redis miss or error leads to a fetch.
-			c.log.WarnContext(ctx, "wechat: could not drop failed token", slog.String("api", api), slog.Any("error", cerr))
+			c.log.WarnContext(ctx, "wechat: could not drop failed token", slog.String("api", api), slog.Any("err", cerr))
 		}
 		code, _ := ErrCode(err)
 		c.log.InfoContext(ctx, "wechat: token rejected, retrying once",

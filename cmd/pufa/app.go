@@ -20,6 +20,7 @@ import (
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/metrics"
+	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/scheduler"
 	"github.com/pufa-dev/pufa/store"
@@ -100,6 +101,7 @@ func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
 // service is pufa wired together: everything `serve` and `demo` run.
 type service struct {
 	endpoint  *bot.Endpoint
+	router    *bot.Router // the endpoint's handler (newRouter)
 	kb        *knowledge.Base
 	handler   http.Handler
 	metrics   http.Handler         // /metrics, for a listener of its own (metrics.addr)
@@ -233,20 +235,16 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	bank := newBankSync(st, kb, logger)
 	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback,
 		ConsultDailyLimit: cfg.Bot.ConsultDailyLimit, Logger: logger}
-	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
-	// Order is priority: built-in commands (转人工), the quiz (so that "A"
-	// during a quiz is an answer, not a question), keyword rules, then the
-	// knowledge base, which answers every other text.
-	handlers.Register(router)
 	obs := metrics.New() // pufa's own registry, served at /metrics on metrics.addr
 	quizzes, err := newQuizzes(cfg.Quiz, kb.Corpus(), st, logger)
 	if err != nil {
 		return nil, err
 	}
-	quizzes.WithAnswers(obs).Register(router)
-	router.HandleText(keywords)
-	router.HandleText(&bot.Answerer{KB: kb, Log: st, Logger: logger})
-	camps, err := newCampaigns(cfg, st, wx, logger, obs)
+	router, err := newRouter(handlers, quizzes.WithAnswers(obs), keywords, &bot.Answerer{KB: kb, Log: st, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	camps, err := newCampaigns(cfg, st, wx, quizzes.Catalog(), logger, obs)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +284,24 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	if err != nil {
 		return nil, err
 	}
-	return &service{endpoint: ep, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched, bank: bank}, nil
+	return &service{endpoint: ep, router: router, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched, bank: bank}, nil
+}
+
+// newRouter wires the resident bot's text handlers. Order is priority:
+// built-in commands (转人工), the quiz (so that "A" during a quiz is an
+// answer, not a question), keyword rules, then the knowledge base, which
+// answers every other text and, having no InstantText, must come last
+// (Router.Check).
+func newRouter(handlers *bot.Handlers, quizzes *quiz.Service, keywords *bot.Keywords, kb *bot.Answerer) (*bot.Router, error) {
+	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
+	handlers.Register(router)
+	quizzes.Register(router)
+	router.HandleText(keywords)
+	router.HandleText(kb)
+	if err := router.Check(); err != nil {
+		return nil, err
+	}
+	return router, nil
 }
 
 // serveHTTP serves the service on l, and its metrics on ml unless ml is nil,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
@@ -114,5 +115,35 @@ func TestBotKeepsAnsweringWithoutRedis(t *testing.T) {
 	status, body = signedPost(t, srv.URL, "转人工", 2)
 	if status != 200 || !strings.Contains(body, "暂时无法登记") {
 		t.Errorf("a consultation that cannot be recorded must say so: %d %q", status, body)
+	}
+}
+
+// The router serve runs, built by newService itself, keeps the instant path
+// open: keyword replies need no dedup record, and only what needs the
+// knowledge base or a session goes the slow way.
+func TestServiceRouterKeepsTheInstantPath(t *testing.T) {
+	st := storetest.New(t)
+	svc, err := newService(testConfig(), st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.router.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text    string
+		verdict bot.Verdict
+		reply   string // start of the reply
+	}{
+		{"你好", bot.Answer, "您好！我是街道普法小助手。"},
+		{"帮助", bot.Answer, "可以这样使用："},
+		{"转人工 工资被拖欠", bot.Unsure, ""},
+		{"答题", bot.Unsure, ""},
+		{"离婚冷静期多久", bot.Unsure, ""},
+	} {
+		reply, v := svc.router.InstantText(&bot.Message{MsgType: bot.TypeText, FromUserName: "o_t", Text: tc.text})
+		if v != tc.verdict || !strings.HasPrefix(reply.Text, tc.reply) {
+			t.Errorf("%s: got %v %q, want %v %q…", tc.text, v, reply.Text, tc.verdict, tc.reply)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/metrics"
@@ -42,16 +43,17 @@ func definitions(dir string) func() ([]*campaigns.Campaign, error) {
 }
 
 // newCampaigns wires the campaign manager; wx may be nil for commands that
-// only read state, m nil where nothing is scraped.
-func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, logger *slog.Logger, m *metrics.Metrics) (*campaigns.Manager, error) {
+// only read state, quizzes nil for those that approve nothing, m nil where
+// nothing is scraped.
+func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes campaigns.QuizCatalog, logger *slog.Logger, m *metrics.Metrics) (*campaigns.Manager, error) {
 	previews, err := console.ParsePreviewRecipients(cfg.Console.PreviewRecipients)
 	if err != nil {
 		return nil, err
 	}
 	opts := campaigns.Options{
 		Store: st, Definitions: definitions(cfg.Campaigns.Dir), Logger: logger,
-		PreviewTo: console.PreviewList{Fixed: previews, Store: st},
-		Rate:      float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
+		PreviewTo: console.PreviewList{Fixed: previews, Store: st}, Quizzes: quizzes,
+		Rate: float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
 		MaxConsecutiveErrors: cfg.Campaigns.MaxConsecutiveErrors, AccountType: cfg.Campaigns.AccountType,
 		Lease: time.Duration(cfg.Campaigns.Lease),
 	}
@@ -200,8 +202,9 @@ func runCampaign(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 type campaignFlags struct {
-	path *string
-	dir  string
+	path      *string
+	dir       string
+	checkQuiz bool // open loads the quiz catalogue, for approval
 }
 
 // parse parses flags placed before or after positional arguments
@@ -236,7 +239,14 @@ func (cf *campaignFlags) open(cfg config.Config, withWeChat bool) (*campaigns.Ma
 			return nil, nil, err
 		}
 	}
-	mgr, err := newCampaigns(cfg, st, wx, logger, nil)
+	var quizzes campaigns.QuizCatalog
+	if cf.checkQuiz {
+		if quizzes, err = quizCatalog(cfg); err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+	}
+	mgr, err := newCampaigns(cfg, st, wx, quizzes, logger, nil)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -267,7 +277,7 @@ func oneID(sub string, pos []string) (string, error) {
 
 func campaignNew(fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
 	theme := fs.String("theme", "", "calendar theme, e.g. constitution-week")
-	year := fs.Int("year", time.Now().In(campaigns.CST).Year(), "year of the observance")
+	year := fs.Int("year", time.Now().In(chinatime.Zone).Year(), "year of the observance")
 	out := fs.String("out", "", "file to write (default <campaigns.dir>/<id>.yaml; - = stdout)")
 	cfg, _, err := cf.parse(fs, args)
 	if err != nil {
@@ -339,6 +349,22 @@ func campaignValidate(fs *flag.FlagSet, cf *campaignFlags, args []string, stdout
 			n++
 		}
 	}
+	if len(defs) > 0 {
+		quizzes, err := quizCatalog(cfg)
+		if err != nil {
+			return fmt.Errorf("campaign validate: quizzes: %w", err)
+		}
+		ok := defs[:0]
+		for _, c := range defs {
+			if err := campaigns.CheckQuiz(c, quizzes); err != nil {
+				fmt.Fprintln(stdout, err)
+				n++
+				continue
+			}
+			ok = append(ok, c)
+		}
+		defs = ok
+	}
 	for _, c := range defs {
 		fmt.Fprintf(stdout, "ok  %s (%s)\n", c.ID, c.File)
 	}
@@ -355,7 +381,7 @@ func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.In(campaigns.CST).Format("2006-01-02 15:04")
+	return t.In(chinatime.Zone).Format("2006-01-02 15:04")
 }
 
 func campaignList(ctx context.Context, fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
@@ -454,6 +480,7 @@ func currentUser() string {
 func campaignChange(ctx context.Context, sub string, fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
 	by := fs.String("by", "", "who does this (approve: required)")
 	reason := fs.String("reason", "", "why (pause)")
+	cf.checkQuiz = sub == "approve"
 	mgr, id, closeFn, err := cf.openOne(fs, sub, args, false)
 	if err != nil {
 		return err

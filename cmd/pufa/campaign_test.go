@@ -285,3 +285,41 @@ func TestCampaignRunShowsProgress(t *testing.T) {
 		t.Errorf("custom stats %+v", k)
 	}
 }
+
+// A campaign whose quiz: names no quiz fails validation and approval, not
+// only `pufa quiz validate`: residents must never be sent to a missing quiz.
+func TestCampaignQuizMustExist(t *testing.T) {
+	e := newCLIEnv(t, 3, "")
+	write := func(id, ref string) {
+		body := fmt.Sprintf("id: %s\ntitle: t\nchannel: mass\naudience: {all: true}\ncontent: {text: 回复“答题”}\nquiz: %s\n"+
+			"window: {from: 2026-12-01, to: 2026-12-07}\nschedule: {at: 2026-12-04T10:00:00+08:00}\n", id, ref)
+		if err := os.WriteFile(filepath.Join(e.dir, id+".yaml"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("named", "constitution-2026")
+	write("by-bank", "constitution")
+	write("wrong", "criminal-law")
+
+	out, err := e.run("validate")
+	if err == nil || !strings.Contains(out, `wrong.yaml: quiz: "criminal-law" names no quiz`) {
+		t.Errorf("validate with a missing quiz: %v\n%s", err, out)
+	}
+	for _, ok := range []string{"ok  named", "ok  by-bank"} {
+		if !strings.Contains(out, ok) {
+			t.Errorf("validate lacks %q:\n%s", ok, out)
+		}
+	}
+	if strings.Contains(out, "ok  wrong") {
+		t.Errorf("a campaign naming no quiz reported ok:\n%s", out)
+	}
+	if _, err := e.run("approve", "wrong", "--by", "张三"); err == nil || !strings.Contains(err.Error(), "names no quiz") {
+		t.Errorf("approve of a campaign naming no quiz: %v", err)
+	}
+	if out, err := e.run("stats", "wrong"); err != nil || strings.Contains(out, "已审批") {
+		t.Errorf("the refused approval changed the campaign: %v\n%s", err, out)
+	}
+	if out := e.must("approve", "named", "--by", "张三"); !strings.Contains(out, "已审批") {
+		t.Errorf("approve of a campaign naming a real quiz: %s", out)
+	}
+}

@@ -121,6 +121,21 @@ func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(name, "name", "", "token name")
 	role := fs.String("role", console.RoleEditor, "editor or approver")
 	password := fs.String("password", "", "password (at least 8 characters)")
+	// oneUser reads the one account a subcommand names (USER or --user)
+	// and opens the store that keeps it.
+	oneUser := func() (*store.Store, error) {
+		cfg, pos, err := parseInterleaved(fs, path, args)
+		if err != nil {
+			return nil, err
+		}
+		if *name == "" && len(pos) == 1 {
+			*name = pos[0]
+		}
+		if *name == "" || len(pos) > 1 {
+			return nil, fmt.Errorf("console %s: want exactly one user", sub)
+		}
+		return openStore(cfg.Redis)
+	}
 	switch sub {
 	case "hash":
 		if err := fs.Parse(args); err != nil {
@@ -164,17 +179,7 @@ func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "account %s (%s) stored in Redis\n", *name, *role)
 		return nil
 	case "deluser":
-		cfg, pos, err := parseInterleaved(fs, path, args)
-		if err != nil {
-			return err
-		}
-		if *name == "" && len(pos) == 1 {
-			*name = pos[0]
-		}
-		if *name == "" || len(pos) > 1 {
-			return errors.New("console deluser: want exactly one user")
-		}
-		st, err := openStore(cfg.Redis)
+		st, err := oneUser()
 		if err != nil {
 			return err
 		}
@@ -192,17 +197,7 @@ func runConsole(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "account %s removed; its sessions end at once\n", *name)
 		return nil
 	case "unlock":
-		cfg, pos, err := parseInterleaved(fs, path, args)
-		if err != nil {
-			return err
-		}
-		if *name == "" && len(pos) == 1 {
-			*name = pos[0]
-		}
-		if *name == "" || len(pos) > 1 {
-			return errors.New("console unlock: want exactly one user")
-		}
-		st, err := openStore(cfg.Redis)
+		st, err := oneUser()
 		if err != nil {
 			return err
 		}

@@ -65,6 +65,16 @@ func newQuizzes(cfg config.Quiz, corpus quiz.Corpus, st *store.Store, logger *sl
 // configuredCorpus is the law corpus the config names (the embedded law set
 // plus knowledge.corpus_files), without the search index: serve searches it
 // and quiz citations are checked against it.
+// quizCatalog loads the configured quiz catalogue, against which campaign
+// validation and approval check each campaign's quiz:.
+func quizCatalog(cfg config.Config) (*quiz.Catalog, error) {
+	corpus, err := configuredCorpus(cfg.Knowledge)
+	if err != nil {
+		return nil, err
+	}
+	return loadQuizzes(cfg.Quiz.Dir, corpus, time.Now())
+}
+
 func configuredCorpus(cfg config.Knowledge) (*knowledge.Corpus, error) {
 	set, err := knowledge.ParseLawSet(cfg.Laws)
 	if err != nil {
@@ -258,16 +268,12 @@ func campaignQuizRefs(dir string, cat *quiz.Catalog, problems *[]error) (warning
 		return []string{"campaigns not checked: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	for _, c := range defs {
-		if c.Quiz == "" {
+		if err := campaigns.CheckQuiz(c, cat); err != nil {
+			*problems = append(*problems, err)
 			continue
 		}
-		q := cat.ForCampaign(c.Quiz, c.Window.From, c.Window.To)
-		if q == nil {
-			*problems = append(*problems, fmt.Errorf("%s: quiz: %q names no quiz id, nor a bank with a quiz open during the campaign", c.File, c.Quiz))
-			continue
-		}
-		if !announcesQuiz(c) {
-			warnings = append(warnings, fmt.Sprintf("%s: content does not tell residents how to join quiz %s; add %s", c.File, q.ID, quiz.JoinHint))
+		if id, ok := cat.CampaignQuiz(c.Quiz, c.Window.From, c.Window.To); ok && !announcesQuiz(c) {
+			warnings = append(warnings, fmt.Sprintf("%s: content does not tell residents how to join quiz %s; add %s", c.File, id, quiz.JoinHint))
 		}
 	}
 	return warnings

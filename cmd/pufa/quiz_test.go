@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/store"
@@ -195,7 +196,7 @@ func TestQuizStatsAndListCommands(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("redis:\n  addrs: [%s]\n  prefix: %q\n", storetest.Addr(t), st.Prefix())), 0o600)
 	ctx := context.Background()
-	cst := time.FixedZone("CST", 8*3600)
+	cst := chinatime.Zone
 	at := time.Date(2026, 12, 4, 10, 0, 0, 0, cst)
 	closes := time.Date(2026, 12, 7, 23, 59, 59, 0, cst)
 	st.Subscribe(ctx, "o_a", "east", at)

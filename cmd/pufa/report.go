@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 )
@@ -28,7 +29,7 @@ func reportSources(st *store.Store, mgr *campaigns.Manager, quiz report.QuizStat
 func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("report")
 	path := configFlag(fs)
-	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
+	year := time.Now().In(chinatime.Zone).Year()
 	from := fs.String("from", fmt.Sprintf("%d-01-01", year), "first day (yyyy-mm-dd, China time)")
 	to := fs.String("to", fmt.Sprintf("%d-12-31", year), "last day, inclusive")
 	format := fs.String("format", "", "md, csv, json or xlsx (default: from --out's extension, else md)")
@@ -62,7 +63,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	mgr, err := newCampaigns(cfg, st, nil, logger, nil)
+	mgr, err := newCampaigns(cfg, st, nil, nil, logger, nil)
 	if err != nil {
 		return err
 	}

@@ -200,7 +200,7 @@ func newScaleOut(t *testing.T, fireAt func(approvedAt time.Time) time.Time) *sca
 	// An approved one-shot mass campaign due shortly after its approval;
 	// it is approved once both replicas are built, so that both
 	// schedulers start together, wait for the fire and then race to claim it.
-	mgr, err := newCampaigns(cfg, stA, nil, slog.New(slog.DiscardHandler), nil)
+	mgr, err := newCampaigns(cfg, stA, nil, nil, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

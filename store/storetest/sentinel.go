@@ -54,7 +54,7 @@ type Sentinel struct {
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("storetest: redis-server not found (install it, or run `make test`, which does): %v", err)
+		t.Fatalf("storetest: redis-server not found (install it, or run scripts/test.sh, which does): %v", err)
 	}
 	// Registered before the processes' cleanup, so it runs after it: the
 	// files are removed once nobody writes to them.

@@ -38,7 +38,7 @@ func Addr(t testing.TB) string {
 	}
 	server.once.Do(func() { server.addr, server.err = start() })
 	if server.err != nil {
-		t.Fatalf("storetest: %v (install redis-server, or run `make test`, which does)", server.err)
+		t.Fatalf("storetest: %v (install redis-server, or run scripts/test.sh, which does)", server.err)
 	}
 	return server.addr
 }

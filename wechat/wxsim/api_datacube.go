@@ -8,18 +8,17 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-)
 
-// beijing is the zone of the data cube's days.
-var beijing = time.FixedZone("CST", 8*60*60)
+	"github.com/pufa-dev/pufa/chinatime"
+)
 
 // userSourceAll is user_source for "all sources" in getuserread.
 const userSourceAll = 99999999
 
 // day is a data-cube day: midnight Beijing time.
 func dayOf(t time.Time) time.Time {
-	b := t.In(beijing)
-	return time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, beijing)
+	b := t.In(chinatime.Zone)
+	return time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, chinatime.Zone)
 }
 
 // readRange decodes {begin_date, end_date} and applies WeChat's checks:
@@ -34,8 +33,8 @@ func (s *Server) readRange(r *http.Request, span int) (begin, end time.Time, e *
 		return begin, end, e
 	}
 	var err1, err2 error
-	begin, err1 = time.ParseInLocation(time.DateOnly, req.Begin, beijing)
-	end, err2 = time.ParseInLocation(time.DateOnly, req.End, beijing)
+	begin, err1 = time.ParseInLocation(time.DateOnly, req.Begin, chinatime.Zone)
+	end, err2 = time.ParseInLocation(time.DateOnly, req.End, chinatime.Zone)
 	if err1 != nil || err2 != nil {
 		err := errResp(61500, "date format error")
 		return begin, end, &err

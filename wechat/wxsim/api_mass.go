@@ -176,7 +176,7 @@ func (s *Server) postMassFinish(ctx context.Context, job massJob) {
 	x.num("SentCount", int64(job.sent))
 	x.num("ErrorCount", int64(job.errCount))
 	if _, err := s.Deliver(ctx, x.end()); err != nil {
-		s.log.Warn("wxsim: MASSSENDJOBFINISH callback failed", slog.Int64("msg_id", job.msgID), slog.Any("error", err))
+		s.log.Warn("wxsim: MASSSENDJOBFINISH callback failed", slog.Int64("msg_id", job.msgID), slog.Any("err", err))
 	}
 }
 

@@ -221,7 +221,7 @@ func (s *Server) post(ctx context.Context, target string, body []byte) (Reply, e
 			return rep, nil
 		}
 		s.log.Warn("wxsim: callback attempt failed", slog.Int("attempt", rep.Attempts),
-			slog.Int("status", rep.Status), slog.Any("error", lastErr))
+			slog.Int("status", rep.Status), slog.Any("err", lastErr))
 		if ctx.Err() != nil {
 			break
 		}

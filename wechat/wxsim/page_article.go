@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // articlePageCSP lets the article's own HTML style itself and show the
@@ -131,7 +133,7 @@ var articleTmpl = template.Must(template.New("article").Funcs(template.FuncMap{
 	// The body is the account's own article HTML, shown as WeChat shows
 	// it; the page's CSP keeps any script in it from running.
 	"body": func(s string) template.HTML { return template.HTML(s) },
-	"day":  func(t time.Time) string { return t.In(beijing).Format("2006年1月2日") },
+	"day":  func(t time.Time) string { return t.In(chinatime.Zone).Format("2006年1月2日") },
 }).Parse(`<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Article.Title}}</title>
