@@ -214,13 +214,10 @@ func stored(a articles.Article) articles.Input {
 	return articles.Input{Title: a.Title, Author: a.Author, Digest: a.Digest, Body: a.Body, Cover: a.Cover, SourceURL: a.SourceURL}
 }
 
-// loadArticle answers 404 for an unknown id; ok reports whether to go on.
+// loadArticle reads the article of the path; ok reports whether to go on
+// (an unknown id has been answered 404 by fail).
 func (s *Server) loadArticle(w http.ResponseWriter, r *http.Request) (articles.Article, bool) {
 	a, err := s.opts.Articles.Get(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "没有这篇图文", http.StatusNotFound)
-		return a, false
-	}
 	if err != nil {
 		s.fail(w, r, err)
 		return a, false
@@ -316,8 +313,8 @@ func (s *Server) articleSync(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	u := userFrom(r.Context())
 	res, err := s.opts.Articles.Sync(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "没有这篇图文", http.StatusNotFound)
+	if statusOf(err) == http.StatusNotFound {
+		s.fail(w, r, err)
 		return
 	}
 	if err != nil {
@@ -352,8 +349,8 @@ func (s *Server) articlePreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.opts.Articles.Preview(r.Context(), id, openid)
-	if errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "没有这篇图文", http.StatusNotFound)
+	if statusOf(err) == http.StatusNotFound {
+		s.fail(w, r, err)
 		return
 	}
 	if err != nil {
@@ -396,10 +393,6 @@ func (s *Server) articleImageUpload(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) articleImage(w http.ResponseWriter, r *http.Request) {
 	img, err := s.opts.Articles.Image(r.Context(), r.PathValue("img"))
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -227,7 +227,7 @@ func (s *Store) LockArticleSync(ctx context.Context, id string, ttl time.Duratio
 
 // UnlockArticleSync releases the lease if token still holds it.
 func (s *Store) UnlockArticleSync(ctx context.Context, id, token string) error {
-	if err := articleUnlockScript.Run(ctx, s.rdb, []string{s.keyArticleSyncLock(id)}, token).Err(); err != nil && !errors.Is(err, redis.Nil) {
+	if err := articleUnlockScript.Run(ctx, s.rdb, []string{s.keyArticleSyncLock(id)}, token).Err(); err != nil {
 		return fmt.Errorf("store: unlock article %s: %w", id, err)
 	}
 	return nil
