@@ -43,6 +43,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
@@ -80,6 +81,8 @@ type Options struct {
 	Now            func() time.Time
 	// Bank is the answer bank under review (the 问答库 page); nil = no page.
 	Bank *BankSync
+	// Articles are the office's 图文 (articles.go); nil = no pages.
+	Articles *articles.Service
 	// Quizzes are the quizzes of the 网上答题 pages; nil = no pages.
 	Quizzes Quizzes
 	// ReportYear is the year the dashboard and the report page open on;
@@ -164,8 +167,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/report", s.requirePage(RoleEditor, s.reportPage))
 	m.HandleFunc("GET /console/report/download", s.requirePage(RoleEditor, s.reportDownload))
 	m.HandleFunc("GET /console/audit", s.requirePage(RoleEditor, s.auditPage))
-	s.bankRoutes(m) // bank.go
-	s.quizRoutes(m) // quizzes.go
+	s.bankRoutes(m)    // bank.go
+	s.articleRoutes(m) // articles.go
+	s.quizRoutes(m)    // quizzes.go
 	m.HandleFunc("GET /console/preview-recipients", s.requirePage(RoleEditor, s.previewRecipients))
 	m.HandleFunc("POST /console/preview-recipients", s.requirePage(RoleApprover, s.previewRecipientAdd))
 	m.HandleFunc("POST /console/preview-recipients/remove", s.requirePage(RoleApprover, s.previewRecipientRemove))

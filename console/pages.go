@@ -60,7 +60,7 @@ var funcs = template.FuncMap{
 }
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
-var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry", "quizzes", "quiz"}
+var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry", "articles", "article", "quizzes", "quiz"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]*template.Template{}

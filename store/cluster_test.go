@@ -56,6 +56,9 @@ import (
 //	QuizStats                       pipeline over the quiz's stats and communities
 //	PutSession                      MULTI on the session hash
 //	Audit                           LPUSH + LTRIM pipeline
+//	AddArticle, EditArticle         articleSaveScript: article hash and its history
+//	UnlockArticleSync               articleUnlockScript
+//	PutArticleImage                 HSETNX pipeline on the image hash
 func TestStoreOnCluster(t *testing.T) {
 	addrs := storetest.StartCluster(t)
 
@@ -108,6 +111,9 @@ func TestStoreOnCluster(t *testing.T) {
 		{"answer bank edits keep their history", clusterBank},
 		{"quizzes score, rank and count", clusterQuizzes},
 		{"console sessions and audit log", clusterConsole},
+		{"articles keep their history", articleStorage},
+		{"article images are kept once", articleImagesOnce},
+		{"an article's sync lease", articleSyncLease},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

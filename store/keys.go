@@ -115,6 +115,21 @@ import "strconv"
 //	bank:{edits}:history:<id>        list    the edits one entry's current edit replaced, JSON,
 //	                                         oldest first
 //
+// Articles (图文, store/articles.go). An article's keys carry its id as
+// hash tag; images are named by a hash of their bytes.
+//
+//	article:seq                      string  last article id issued
+//	article:{<id>}                   hash    record (the article as JSON, version included), version,
+//	                                         sync (JSON ArticleSync: cover and draft media_ids, hash
+//	                                         of the draft last sent to WeChat)
+//	article:{<id>}:history           list    earlier versions as JSON, oldest first (last 200)
+//	article:{<id>}:campaigns         set     ids of the campaigns that used the article
+//	article:{<id>}:synclock          string  lease of the one sync running for the article (2 min)
+//	article:index                    zset    article ids scored by last save (ms)
+//	article:image:{<image id>}       hash    uploaded image (jpg/png, capped): content_type, data,
+//	                                         name, added_by, added_at, wechat_url (uploadimg),
+//	                                         media_id (permanent material, covers)
+//
 // A run's per-recipient keys hold openids only while it runs: the claim and
 // record scripts need them to send each recipient once. When it has
 // finished, ForgetRunRecipients renames its statuses to pseudonyms and
@@ -240,3 +255,13 @@ func (s *Store) keyBankVersion() string { return s.keyBankEdits() + ":version" }
 func (s *Store) keyBankHistory(id string) string {
 	return s.keyBankEdits() + ":history:" + id
 }
+
+// Articles.
+
+func (s *Store) keyArticleSeq() string                { return s.key("article", "seq") }
+func (s *Store) keyArticle(id string) string          { return s.key("article", tag(id)) }
+func (s *Store) keyArticleHistory(id string) string   { return s.keyArticle(id) + ":history" }
+func (s *Store) keyArticleCampaigns(id string) string { return s.keyArticle(id) + ":campaigns" }
+func (s *Store) keyArticleSyncLock(id string) string  { return s.keyArticle(id) + ":synclock" }
+func (s *Store) keyArticleIndex() string              { return s.key("article", "index") }
+func (s *Store) keyArticleImage(id string) string     { return s.key("article", "image", tag(id)) }

@@ -278,7 +278,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger, console
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, quizzes, bank, logger, consoleOpts...); err != nil { // /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, quizzes, bank, wx, logger, consoleOpts...); err != nil { // /console/ (console.go)
 		return nil, err
 	}
 	mh, err := metricsHandler(cfg.Metrics, obs)

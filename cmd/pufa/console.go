@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
@@ -22,13 +23,15 @@ import (
 	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat"
 )
 
 // mountOps adds the staff console (/console/) to mux. quizzes may be nil:
 // quiz figures are then left out of the dashboard and report; bank may be
-// nil: the console then has no 问答库 page.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, logger *slog.Logger, adjust ...func(*console.Options)) error {
-	con, err := newConsole(cfg, st, camps, quizzes, bank, logger, adjust...)
+// nil: the console then has no 问答库 page; wx may be nil: articles are then
+// written and kept but not synced to WeChat.
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, wx *wechat.Client, logger *slog.Logger, adjust ...func(*console.Options)) error {
+	con, err := newConsole(cfg, st, camps, quizzes, bank, wx, logger, adjust...)
 	if err != nil {
 		return err
 	}
@@ -50,7 +53,7 @@ func metricsHandler(cfg config.Metrics, obs *metrics.Metrics) (http.Handler, err
 	return mux, nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, logger *slog.Logger, adjust ...func(*console.Options)) (*console.Server, error) {
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, wx *wechat.Client, logger *slog.Logger, adjust ...func(*console.Options)) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -71,6 +74,10 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if dir == embeddedSamples {
 		dir = "" // built-in samples are read-only: drafting needs a directory
 	}
+	var pub articles.Publisher
+	if wx != nil {
+		pub = articlePublisher{wx}
+	}
 	// Interfaces get nil itself, not a nil *quiz.Service, when there are no quizzes.
 	var quizFigures report.QuizStats
 	var quizPages console.Quizzes
@@ -81,6 +88,7 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizFigures), Quizzes: quizPages,
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
+		Articles: articles.New(st, pub, nil, logger),
 	}
 	for _, f := range adjust {
 		f(&opts)
