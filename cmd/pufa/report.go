@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/datacube"
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat"
 )
 
 // reportSources wires the report to the store, the campaign manager and
@@ -34,6 +36,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	from := fs.String("from", fmt.Sprintf("%d-01-01", year), "first day (yyyy-mm-dd, China time)")
 	to := fs.String("to", fmt.Sprintf("%d-12-31", year), "last day, inclusive")
 	format := fs.String("format", "", "md, csv, json, xlsx or docx (default: from --out's extension, else md)")
+	syncFollowers := fs.Bool("sync-followers", false, "first copy WeChat's follower figures of the period (data cube, up to yesterday) into Redis")
 	out := fs.String("out", "", "write to FILE instead of standard output (xlsx and docx need it unless stdout is redirected)")
 	cfg, err := parseAndLoad(fs, path, args)
 	if err != nil {
@@ -64,6 +67,21 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	if *syncFollowers {
+		wx, err := newWeChat(cfg.WeChat, st, logger)
+		if err != nil {
+			return err
+		}
+		end := wechat.LatestDataCubeDay(time.Now())
+		if last := wechat.DayOf(t); last.Before(end.Time) {
+			end = last
+		}
+		n, err := datacube.SyncFollowers(ctx, wx, st, wechat.DayOf(f), end)
+		if err != nil {
+			return fmt.Errorf("report: --sync-followers: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "copied %d days of follower figures from WeChat\n", n)
+	}
 	mgr, err := newCampaigns(cfg, st, nil, nil, logger, nil)
 	if err != nil {
 		return err
