@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
-	"github.com/pufa-dev/pufa/datacube"
 	"github.com/pufa-dev/pufa/chinatime"
+	"github.com/pufa-dev/pufa/datacube"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
