@@ -16,6 +16,7 @@ import (
 
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/knowledge"
@@ -232,7 +233,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	}
 	bank := newBankSync(st, kb, logger)
 	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback,
-		ConsultDailyLimit: cfg.Bot.ConsultDailyLimit, Logger: logger}
+		ConsultDailyLimit: cfg.Bot.ConsultDailyLimit, Communities: communities.New(st, nil), Logger: logger}
 	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
 	// Order is priority: built-in commands (转人工), the quiz (so that "A"
 	// during a quiz is an answer, not a question), keyword rules, then the
@@ -279,7 +280,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, bank, logger); err != nil { // /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, bank, wx, logger); err != nil { // /console/ (console.go)
 		return nil, err
 	}
 	mh, err := metricsHandler(cfg.Metrics, obs)

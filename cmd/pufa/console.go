@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/ledger"
@@ -26,8 +27,8 @@ import (
 // mountOps adds the staff console (/console/) to mux. quizzes may be nil:
 // quiz figures are then left out of the dashboard and report; bank may be
 // nil: the console then has no 问答库 page.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) error {
-	con, err := newConsole(cfg, st, camps, quizzes, bank, logger)
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, wx communities.QRAPI, logger *slog.Logger) error {
+	con, err := newConsole(cfg, st, camps, quizzes, bank, wx, logger)
 	if err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func metricsHandler(cfg config.Metrics, obs *metrics.Metrics) (http.Handler, err
 	return mux, nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) (*console.Server, error) {
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, wx communities.QRAPI, logger *slog.Logger) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -70,10 +71,17 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if dir == embeddedSamples {
 		dir = "" // built-in samples are read-only: drafting needs a directory
 	}
+	registry := communities.New(st, nil)
+	var posters *communities.Posters
+	if wx != nil {
+		posters = &communities.Posters{Registry: registry, API: wx, Cache: st, FontPath: cfg.Communities.PosterFont,
+			Office: cfg.Communities.OfficeName}
+	}
 	return console.New(console.Options{
-		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
+		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil).WithCommunities(registry), Report: reportSources(st, camps, quizzes),
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
+		Communities: registry, Posters: posters, Mediation: ledger.NewMediation(st, registry, nil),
 	})
 }
 

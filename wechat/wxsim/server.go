@@ -95,6 +95,7 @@ type Server struct {
 	inbox        map[string][]Delivery
 	kinds        map[string]*kindState
 	replies      int
+	qr           qrCodes // api_qrcode.go
 }
 
 type follower struct {
@@ -233,6 +234,8 @@ func (s *Server) apiRoutes() map[string]route {
 		"/cgi-bin/menu/create":                 api(s.handleMenuCreate),
 		"/cgi-bin/menu/get":                    api(s.handleMenuGet),
 		"/cgi-bin/menu/delete":                 api(s.handleMenuDelete),
+		// QR codes (api_qrcode.go); showqrcode is an image, served by ServeHTTP.
+		"/cgi-bin/qrcode/create": api(s.handleQRCodeCreate),
 	}
 }
 
@@ -241,6 +244,10 @@ func (s *Server) apiRoutes() map[string]route {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/sim" || strings.HasPrefix(r.URL.Path, "/sim/") {
 		s.page.ServeHTTP(w, r)
+		return
+	}
+	if r.URL.Path == showQRCodePath {
+		s.serveShowQRCode(w, r) // api_qrcode.go
 		return
 	}
 	rt, ok := s.routes[r.URL.Path]
