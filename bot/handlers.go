@@ -37,7 +37,7 @@ type Handlers struct {
 	// the adviser command is off.
 	Communities CommunityDirectory
 	Logger      *slog.Logger
-	Now               func() time.Time
+	Now         func() time.Time
 }
 
 // Register wires the built-in handlers into r. Texts they claim (转人工) come

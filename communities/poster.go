@@ -2,6 +2,7 @@ package communities
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -32,29 +33,68 @@ const PosterSlogan = "扫码关注 学法懂法"
 // without its Chinese lines would be useless, so none is made.
 var ErrNoFont = errors.New("communities: poster font unavailable")
 
-// LoadFont reads a TrueType/OpenType font or the first font of a collection
-// (.ttc, as wqy-microhei is).
+// LoadFont reads a TrueType/OpenType font, or the first font of a
+// collection (.ttc, as wqy-microhei is). The font's tables are copied into
+// a font file of their own on 4-byte boundaries first: wqy-microhei has a
+// table off that boundary, which x/image's parser refuses, while every
+// renderer (FreeType, browsers) accepts it.
 func LoadFont(path string) (*opentype.Font, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoFont, err)
 	}
-	if bytes.HasPrefix(b, []byte("ttcf")) {
-		c, err := opentype.ParseCollection(b)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrNoFont, path, err)
-		}
-		f, err := c.Font(0)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrNoFont, path, err)
-		}
-		return f, nil
+	aligned, err := alignedFont(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrNoFont, path, err)
 	}
-	f, err := opentype.Parse(b)
+	f, err := opentype.Parse(aligned)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrNoFont, path, err)
 	}
 	return f, nil
+}
+
+// alignedFont returns the first font of b (a font or a collection) as a
+// single font file whose tables each start on a 4-byte boundary. Table
+// checksums are left as they were: the parser ignores them.
+func alignedFont(b []byte) ([]byte, error) {
+	u16 := func(o int) int { return int(binary.BigEndian.Uint16(b[o:])) }
+	u32 := func(o int) int { return int(binary.BigEndian.Uint32(b[o:])) }
+	if len(b) < 12 {
+		return nil, errors.New("file too short for a font")
+	}
+	dir := 0
+	if string(b[:4]) == "ttcf" {
+		if len(b) < 16 || u32(8) < 1 {
+			return nil, errors.New("empty font collection")
+		}
+		dir = u32(12)
+	}
+	if dir+12 > len(b) {
+		return nil, errors.New("font directory outside the file")
+	}
+	n := u16(dir + 4)
+	if n == 0 || dir+12+16*n > len(b) {
+		return nil, errors.New("bad table directory")
+	}
+	head := 12 + 16*n
+	out := make([]byte, head, len(b))
+	copy(out, b[dir:dir+12])
+	for i := range n {
+		rec := dir + 12 + 16*i
+		off, length := u32(rec+8), u32(rec+12)
+		if off < 0 || length < 0 || off+length > len(b) {
+			return nil, errors.New("table outside the file")
+		}
+		copy(out[12+16*i:], b[rec:rec+8]) // tag, checksum
+		binary.BigEndian.PutUint32(out[12+16*i+8:], uint32(len(out)))
+		binary.BigEndian.PutUint32(out[12+16*i+12:], uint32(length))
+		out = append(out, b[off:off+length]...)
+		for len(out)%4 != 0 {
+			out = append(out, 0)
+		}
+	}
+	return out, nil
 }
 
 // PosterContent is what a poster shows.

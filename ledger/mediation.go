@@ -295,7 +295,9 @@ func (m *Mediation) EditDispute(ctx context.Context, id string, in DisputeInput,
 }
 
 // Dispute returns one dispute.
-func (m *Mediation) Dispute(ctx context.Context, id string) (Dispute, error) { return m.st.Dispute(ctx, id) }
+func (m *Mediation) Dispute(ctx context.Context, id string) (Dispute, error) {
+	return m.st.Dispute(ctx, id)
+}
 
 // DisputeHistory returns a dispute's earlier versions, oldest first.
 func (m *Mediation) DisputeHistory(ctx context.Context, id string) ([]Dispute, error) {

@@ -250,8 +250,8 @@ func (s *Store) keyBankHistory(id string) string {
 
 // Community registry and the mediation / legal-aid record books.
 
-func (s *Store) keyCommunities() string  { return s.key("community", tag("registry")) }
-func (s *Store) keyCommunityQR() string  { return s.keyCommunities() + ":qr" }
+func (s *Store) keyCommunities() string   { return s.key("community", tag("registry")) }
+func (s *Store) keyCommunityQR() string   { return s.keyCommunities() + ":qr" }
 func (s *Store) keyBookSeq(b book) string { return s.key(string(b), "seq") }
 func (s *Store) keyBookRecord(b book, id string) string {
 	return s.key(string(b), tag(id))
