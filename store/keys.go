@@ -250,6 +250,15 @@ func (s *Store) keyBankHistory(id string) string {
 
 // Community registry and the mediation / legal-aid record books.
 
+// book names a record book of the mediation / legal-aid ledger
+// (store/mediation.go); it is the first part of its keys.
+type book string
+
+const (
+	bookDisputes book = "dispute"
+	bookLegalAid book = "legalaid"
+)
+
 func (s *Store) keyCommunities() string   { return s.key("community", tag("registry")) }
 func (s *Store) keyCommunityQR() string   { return s.keyCommunities() + ":qr" }
 func (s *Store) keyBookSeq(b book) string { return s.key(string(b), "seq") }

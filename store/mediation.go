@@ -11,15 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// book names a record book of the mediation / legal-aid ledger; records
-// are kept as JSON, each version in its history.
-type book string
-
-const (
-	bookDisputes book = "dispute"
-	bookLegalAid book = "legalaid"
-)
-
 // Dispute is one 矛盾纠纷 recorded in 排查调处; the ledger package owns
 // validation and the meaning of Type and Status. It names no party.
 type Dispute struct {
