@@ -103,6 +103,17 @@ func (s *Server) QRScene(ticketOrURL string) (string, bool) {
 	return s.qr.scene(strings.TrimPrefix(ticketOrURL, qrURLPrefix))
 }
 
+// pageScene turns what the chat page's scene field holds into a scene: the
+// URL or ticket of a code issued here (what a phone reads from a poster),
+// or a bare scene as typed.
+func (s *Server) pageScene(typed string) string {
+	typed = strings.TrimSpace(typed)
+	if scene, ok := s.QRScene(typed); ok {
+		return scene
+	}
+	return typed
+}
+
 // ScanQRCode is openid scanning a permanent QR code (by ticket or the URL
 // it encodes): a subscribe with EventKey qrscene_<scene> from a
 // non-follower, a SCAN with the bare scene from a follower.

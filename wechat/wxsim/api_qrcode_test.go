@@ -70,3 +70,22 @@ func TestQRCodeCreateAndShow(t *testing.T) {
 		t.Error("scanning an unknown code succeeded")
 	}
 }
+
+// TestChatPageFollowsFromAQRCodeURL: pasting the URL a poster's code
+// carries into the chat page's scene field follows with its scene.
+func TestChatPageFollowsFromAQRCodeURL(t *testing.T) {
+	rc := newReceiver(t, func(_ int, r received) (int, []byte) {
+		return http.StatusOK, textReply(r.Msg.FromUserName, "欢迎，场景 "+r.Msg.EventKey)
+	})
+	_, ts := newSim(t, Options{CallbackURL: rc.srv.URL})
+	res := call(t, ts, "/cgi-bin/qrcode/create?access_token="+getToken(t, ts),
+		map[string]any{"action_name": "QR_LIMIT_STR_SCENE", "action_info": map[string]any{"scene": map[string]any{"scene_str": "xingfu"}}})
+	u, _ := res["url"].(string)
+	res = call(t, ts, "/sim/api/event", map[string]any{"openid": "o_page", "event": "subscribe", "scene": u})
+	if res["content"] != "欢迎，场景 qrscene_xingfu" {
+		t.Errorf("follow from the code's URL = %v", res)
+	}
+	if got := rc.all(); len(got) != 1 || got[0].Msg.Ticket == "" {
+		t.Errorf("the follow carries no Ticket: %+v", got)
+	}
+}
