@@ -198,3 +198,37 @@ func TestDisputePagesAndRegistryNames(t *testing.T) {
 		t.Errorf("ledger list shows no registry name")
 	}
 }
+
+func TestMediationAPI(t *testing.T) {
+	e := newEnv(t)
+	today := e.opts.Now().Format("2006-01-02")
+	code, body := e.api("POST", "/console/api/disputes", editorToken, map[string]string{"date": today, "community": "幸福社区",
+		"type": "劳动", "parties": "3", "status": "调解成功", "amount": "12000"})
+	if code != http.StatusCreated || !strings.Contains(string(body), `"amount_fen": 1200000`) {
+		t.Fatalf("add dispute: %d %s", code, body)
+	}
+	code, body = e.api("POST", "/console/api/disputes", editorToken, map[string]string{"date": today, "type": "劳动",
+		"parties": "3", "status": "已结案"})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(string(body), "办理状态") {
+		t.Errorf("bad status: %d %s", code, body)
+	}
+	code, body = e.api("POST", "/console/api/legal-aid", editorToken, map[string]string{"date": today, "matter": "工伤",
+		"referred_to": "区法律援助中心"})
+	if code != http.StatusCreated {
+		t.Fatalf("add legal aid: %d %s", code, body)
+	}
+	code, body = e.api("GET", "/console/api/mediation/sums", editorToken, nil)
+	if code != http.StatusOK || !strings.Contains(string(body), "调处矛盾纠纷1件，调解成功1件，涉及金额1余万元") ||
+		!strings.Contains(string(body), `"legal_aid": 1`) {
+		t.Errorf("sums: %d %s", code, body)
+	}
+	if code, body = e.api("GET", "/console/api/disputes", editorToken, nil); code != http.StatusOK || !strings.Contains(string(body), "劳动") {
+		t.Errorf("list: %d %s", code, body)
+	}
+	if code, _ = e.api("GET", "/console/api/communities", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("communities without a token: %d", code)
+	}
+	if code, body = e.api("GET", "/console/api/communities", editorToken, nil); code != http.StatusOK || string(body) != "[]\n" {
+		t.Errorf("empty registry: %d %q", code, body)
+	}
+}

@@ -23,6 +23,7 @@ func (s *Server) mediationRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /console/legal-aid", s.requirePage(RoleEditor, s.legalAidAdd))
 	m.HandleFunc("GET /console/legal-aid/{id}", s.requirePage(RoleEditor, s.legalAidDetail))
 	m.HandleFunc("POST /console/legal-aid/{id}", s.requirePage(RoleEditor, s.legalAidEdit))
+	s.mediationAPIRoutes(m) // mediation_api.go
 }
 
 type disputeRow struct {
