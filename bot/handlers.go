@@ -15,6 +15,7 @@ import (
 type Residents interface {
 	Subscribe(ctx context.Context, openid, community string, at time.Time) error
 	SetCommunity(ctx context.Context, openid, community string) error
+	UserCommunity(ctx context.Context, openid string) (string, error)
 	EraseUser(ctx context.Context, openid string) error
 	SetLastQuestion(ctx context.Context, openid, question string) error
 	LastQuestion(ctx context.Context, openid string) (string, error)
@@ -31,14 +32,22 @@ type Handlers struct {
 	// ConsultDailyLimit caps the 转人工 requests recorded per resident and
 	// day; later ones are answered politely and recorded nowhere. 0 = none.
 	ConsultDailyLimit int
-	Logger            *slog.Logger
-	Now               func() time.Time
+	// Communities names the community of a QR scene and holds its legal
+	// adviser (communities.Registry); nil = scenes are recorded unnamed and
+	// the adviser command is off.
+	Communities CommunityDirectory
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Register wires the built-in handlers into r. Texts they claim (转人工) come
 // before any text handler added later.
 func (h *Handlers) Register(r *Router) {
 	r.HandleText(consultCommand{h})
+	if h.Communities != nil {
+		r.HandleText(adviserCommand{h})
+		r.HandleClick(AdviserMenuKey, HandlerFunc(h.adviserClick))
+	}
 	r.HandleEvent(EventSubscribe, HandlerFunc(h.subscribe))
 	r.HandleEvent(EventScan, HandlerFunc(h.scan))
 	r.HandleEvent(EventUnsubscribe, HandlerFunc(h.unsubscribe))
@@ -155,11 +164,15 @@ func (h *Handlers) subscribe(ctx context.Context, m *Message) (Reply, error) {
 		}
 	}
 	at := h.now()
+	name := h.sceneName(ctx, community)
 	if err := h.Residents.Subscribe(ctx, m.FromUserName, community, at); err != nil {
 		h.logger().Error("subscribe not recorded", "err", err)
 	}
 	if err := h.Residents.Incr(ctx, at, store.MetricSubscribes); err != nil {
 		h.logger().Warn("counting subscribe", "err", err)
+	}
+	if name != "" {
+		return Reply{Text: h.Welcome + "\n您所在社区：" + name + "。回复“法律顾问”可查看本社区的法律顾问。"}, nil
 	}
 	return Reply{Text: h.Welcome}, nil
 }
@@ -170,9 +183,13 @@ func (h *Handlers) scan(ctx context.Context, m *Message) (Reply, error) {
 	if !communityID.MatchString(m.EventKey) {
 		return Reply{}, nil
 	}
+	name := h.sceneName(ctx, m.EventKey)
 	if err := h.Residents.SetCommunity(ctx, m.FromUserName, m.EventKey); err != nil {
 		h.logger().Error("community not recorded", "err", err)
 		return Reply{}, nil
+	}
+	if name != "" {
+		return Reply{Text: "已为您关联所在社区（" + name + "），今后将收到本社区的普法活动通知。回复“法律顾问”可查看本社区的法律顾问。"}, nil
 	}
 	return Reply{Text: "已为您关联所在社区，今后将收到本社区的普法活动通知。"}, nil
 }

@@ -16,9 +16,11 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -33,8 +35,10 @@ type Config struct {
 	Campaigns Campaigns `yaml:"campaigns"`
 	Quiz      Quiz      `yaml:"quiz"`
 	Console   Console   `yaml:"console"`
-	Metrics   Metrics   `yaml:"metrics"`
-	Log       Log       `yaml:"log"`
+	// Communities configures the community registry's QR posters.
+	Communities Communities `yaml:"communities"`
+	Metrics     Metrics     `yaml:"metrics"`
+	Log         Log         `yaml:"log"`
 }
 
 // HTTP configures the listener.
@@ -120,6 +124,17 @@ type Console struct {
 	PreviewRecipients []string `yaml:"preview_recipients"`
 }
 
+// Communities configures what a community's QR poster prints.
+type Communities struct {
+	// OfficeName is printed at the top of every poster (e.g. 东湖街道办事处);
+	// "" = no office line.
+	OfficeName string `yaml:"office_name"`
+	// PosterFont is a TrueType/OpenType font or collection with Chinese
+	// glyphs. Missing at run time: posters are refused with a message and
+	// the plain QR code can still be downloaded.
+	PosterFont string `yaml:"poster_font"`
+}
+
 // Metrics configures the Prometheus listener and who may scrape it.
 type Metrics struct {
 	Addr           string   `yaml:"addr"` // own listener; "" = no metrics
@@ -174,10 +189,11 @@ func Default() Config {
 		Knowledge: Knowledge{Laws: "default"},
 		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
-		Quiz:    Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
-		Console: Console{SessionTTL: Duration(12 * time.Hour), SecureCookie: true},
-		Metrics: Metrics{Addr: "127.0.0.1:9464", Allow: []string{"127.0.0.0/8", "::1/128"}},
-		Log:     Log{Level: "info", Format: "text"},
+		Quiz:        Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
+		Console:     Console{SessionTTL: Duration(12 * time.Hour), SecureCookie: true},
+		Communities: Communities{PosterFont: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"},
+		Metrics:     Metrics{Addr: "127.0.0.1:9464", Allow: []string{"127.0.0.0/8", "::1/128"}},
+		Log:         Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -434,6 +450,14 @@ func (c Config) Validate() error {
 	}
 	if d := time.Duration(c.Quiz.RepeatWindow); d < 0 || d > time.Minute {
 		bad("quiz.repeat_window", "%s is outside 0..1m (0 turns the check off)", d)
+	}
+	if n := utf8.RuneCountInString(c.Communities.OfficeName); n > 30 || strings.TrimSpace(c.Communities.OfficeName) != c.Communities.OfficeName {
+		bad("communities.office_name", "must be at most 30 characters without leading or trailing spaces (社区海报上的单位名称)")
+	}
+	if c.Communities.PosterFont == "" {
+		bad("communities.poster_font", "is empty: name a font file with Chinese glyphs, e.g. /usr/share/fonts/truetype/wqy/wqy-microhei.ttc (社区海报字体)")
+	} else if !filepath.IsAbs(c.Communities.PosterFont) {
+		bad("communities.poster_font", "%q is not an absolute path (社区海报字体须写绝对路径)", c.Communities.PosterFont)
 	}
 	// Errors name an entry, never show it: a malformed one may be a
 	// password or a raw token pasted in place of its hash.

@@ -211,6 +211,7 @@ func TestBrowserConsole(t *testing.T) {
 	if v, _ := f.GetCellValue(report.SheetSummary, "B2"); !strings.Contains(v, "悬挂宣传横幅5条") {
 		t.Errorf("downloaded report paragraph = %q", v)
 	}
+	browseCommunities(t, ctx, base, downloads) // communities_browser_test.go
 }
 
 // browseBank searches the 问答库, opens an entry, has a citation that is not

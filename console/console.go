@@ -45,6 +45,7 @@ import (
 
 	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
@@ -83,6 +84,13 @@ type Options struct {
 	Bank *BankSync
 	// Articles are the office's 图文 (articles.go); nil = no pages.
 	Articles *articles.Service
+	// Communities is the community registry (the 社区 page); nil = records
+	// show communities as recorded and the page says it is off.
+	Communities *communities.Registry
+	// Posters makes communities' QR codes and posters; nil = no downloads.
+	Posters *communities.Posters
+	// Mediation is the dispute and legal-aid ledger; nil = no pages.
+	Mediation *ledger.Mediation
 	// Quizzes are the quizzes of the 网上答题 pages; nil = no pages.
 	Quizzes Quizzes
 	// ReportYear is the year the dashboard and the report page open on;
@@ -167,9 +175,11 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/report", s.requirePage(RoleEditor, s.reportPage))
 	m.HandleFunc("GET /console/report/download", s.requirePage(RoleEditor, s.reportDownload))
 	m.HandleFunc("GET /console/audit", s.requirePage(RoleEditor, s.auditPage))
-	s.bankRoutes(m)    // bank.go
-	s.articleRoutes(m) // articles.go
-	s.quizRoutes(m)    // quizzes.go
+	s.bankRoutes(m)      // bank.go
+	s.articleRoutes(m)   // articles.go
+	s.communityRoutes(m) // communities.go
+	s.mediationRoutes(m) // mediation.go
+	s.quizRoutes(m)      // quizzes.go
 	m.HandleFunc("GET /console/preview-recipients", s.requirePage(RoleEditor, s.previewRecipients))
 	m.HandleFunc("POST /console/preview-recipients", s.requirePage(RoleApprover, s.previewRecipientAdd))
 	m.HandleFunc("POST /console/preview-recipients/remove", s.requirePage(RoleApprover, s.previewRecipientRemove))

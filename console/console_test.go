@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
@@ -82,7 +83,10 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, st: st, mgr: mgr, dir: dir}
-	e.opts = console.Options{Store: st, Campaigns: mgr, Ledger: ledger.New(st, nil),
+	reg := communities.New(st, nil)
+	e.opts = console.Options{Store: st, Campaigns: mgr, Ledger: ledger.New(st, nil).WithCommunities(reg),
+		Communities: reg, Mediation: ledger.NewMediation(st, reg, nil),
+		Posters:     &communities.Posters{Registry: reg, API: &fakeQRAPI{}, Cache: st, Office: "东湖街道办事处"},
 		Report:      report.Sources{Counters: st, Ledger: st, Followers: st, Campaigns: report.CampaignPushes{Campaigns: mgr, Mass: st}},
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }}

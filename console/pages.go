@@ -15,6 +15,7 @@ import (
 
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/chinatime"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
@@ -60,7 +61,8 @@ var funcs = template.FuncMap{
 }
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
-var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry", "articles", "article", "quizzes", "quiz"}
+var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry",
+	"articles", "article", "communities", "community", "disputes", "dispute", "legal_aid", "legal_aid_entry", "quizzes", "quiz"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]*template.Template{}
@@ -179,12 +181,16 @@ func (s *Server) dashboardFigures(r *http.Request) (dashboardData, error) {
 	if err != nil {
 		return dashboardData{}, err
 	}
+	dir, err := s.directory(r)
+	if err != nil {
+		return dashboardData{}, err
+	}
 	for _, n := range names {
 		c, err := s.st.CommunityFollowers(ctx, n)
 		if err != nil {
 			return dashboardData{}, err
 		}
-		d.Communities = append(d.Communities, communityCount{n, c})
+		d.Communities = append(d.Communities, communityCount{dir.Name(n), c})
 		d.Followers += c
 	}
 	counts, err := s.st.ConsultationCounts(ctx)
@@ -467,6 +473,7 @@ type ledgerData struct {
 	Kinds    []ledger.Kind
 	Today    string
 	Totals   report.Figures
+	Names    communities.Directory // shows each entry's community by its registry name
 }
 
 // period reads the from and to dates of a list or report, yyyy-mm-dd. A
@@ -504,8 +511,13 @@ func (s *Server) ledgerList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Total = total
+	names, err := s.directory(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.page(w, r, http.StatusOK, "ledger", "活动台账", ledgerData{From: from, To: to, Entries: entries, Pager: p,
-		Kinds: ledger.Kinds(), Today: s.opts.Now().In(chinatime.Zone).Format("2006-01-02")})
+		Kinds: ledger.Kinds(), Today: s.opts.Now().In(chinatime.Zone).Format("2006-01-02"), Names: names})
 }
 
 func formInput(r *http.Request) (ledger.Input, error) {
@@ -553,6 +565,7 @@ func (s *Server) ledgerAdd(w http.ResponseWriter, r *http.Request) {
 }
 
 type entryData struct {
+	Names   communities.Directory
 	Entry   ledger.Entry
 	History []ledger.Entry
 	Kinds   []ledger.Kind
@@ -572,7 +585,12 @@ func (s *Server) ledgerDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Every edit keeps a version: newest first, a page at a time.
-	d := entryData{Entry: e, Kinds: ledger.Kinds(), Pager: pageOf(r)}
+	names, err := s.directory(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := entryData{Entry: e, Kinds: ledger.Kinds(), Pager: pageOf(r), Names: names}
 	newest := make([]ledger.Entry, len(h))
 	for i, v := range h {
 		newest[len(h)-1-i] = v

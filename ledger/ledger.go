@@ -28,6 +28,11 @@ const (
 	KindTraining  Kind = "training"  // 培训
 	KindConsult   Kind = "consult"   // 法律咨询
 	KindMediation Kind = "mediation" // 矛盾纠纷调解
+	KindLegalAid  Kind = "legal_aid" // 法律援助
+	KindMingbai   Kind = "mingbai"   // 法律明白人/法治带头人培训
+	KindCadre     Kind = "cadre"     // 领导干部学法
+	KindVolunteer Kind = "volunteer" // 普法志愿者活动
+	KindCulture   Kind = "culture"   // 法治文化阵地建设
 )
 
 // kinds holds each kind's Chinese label and the unit its count is in.
@@ -45,6 +50,11 @@ var kinds = []struct {
 	{KindTraining, "培训", "场", true},
 	{KindConsult, "法律咨询", "人次", false},
 	{KindMediation, "矛盾纠纷调解", "件", false},
+	{KindLegalAid, "法律援助", "件", false},
+	{KindMingbai, "法律明白人/法治带头人培训", "场", true},
+	{KindCadre, "领导干部学法", "场", true},
+	{KindVolunteer, "普法志愿者活动", "场", true},
+	{KindCulture, "法治文化阵地建设", "处", false},
 }
 
 // Kinds lists every kind in display order.
@@ -181,8 +191,9 @@ type Store interface {
 
 // Ledger validates and records activities.
 type Ledger struct {
-	st  Store
-	now func() time.Time
+	st    Store
+	names Communities // nil: communities are kept as typed
+	now   func() time.Time
 }
 
 // New returns a ledger over st; now may be nil (time.Now).
@@ -193,10 +204,35 @@ func New(st Store, now func() time.Time) *Ledger {
 	return &Ledger{st: st, now: now}
 }
 
+// WithCommunities makes the ledger record a community typed by its
+// registry name under its registry id, so one community is one row in the
+// report whatever staff typed.
+func (l *Ledger) WithCommunities(c Communities) *Ledger {
+	l.names = c
+	return l
+}
+
+func (l *Ledger) resolve(ctx context.Context, e *store.LedgerEntry) error {
+	if l.names == nil || e.Community == "" {
+		return nil
+	}
+	id, ok, err := l.names.Resolve(ctx, e.Community)
+	if err != nil {
+		return fmt.Errorf("ledger: community: %w", err)
+	}
+	if ok {
+		e.Community = id
+	}
+	return nil
+}
+
 // Add records a new activity by user and returns its id.
 func (l *Ledger) Add(ctx context.Context, in Input, by string) (string, error) {
 	e, err := validate(in)
 	if err != nil {
+		return "", err
+	}
+	if err := l.resolve(ctx, &e); err != nil {
 		return "", err
 	}
 	e.CreatedBy, e.CreatedAt = by, l.now()
@@ -212,6 +248,9 @@ func (l *Ledger) Add(ctx context.Context, in Input, by string) (string, error) {
 func (l *Ledger) Edit(ctx context.Context, id string, in Input, version int64, by string) (int64, error) {
 	e, err := validate(in)
 	if err != nil {
+		return 0, err
+	}
+	if err := l.resolve(ctx, &e); err != nil {
 		return 0, err
 	}
 	e.ID, e.UpdatedBy, e.UpdatedAt = id, by, l.now()

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/chinatime"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/store"
 )
@@ -82,10 +83,18 @@ type Sources struct {
 	Ledger    LedgerSource
 	Quiz      QuizStats
 	Followers FollowerSource
+	// Communities names communities by the registry, so an id and the name
+	// typed for it are one row; nil = as recorded.
+	Communities CommunityNames
 	// Reads and FollowerSummary are WeChat's data-cube figures as pufa
 	// stored them (online.go); nil = none.
 	Reads           ReadSource
 	FollowerSummary FollowerSummarySource
+}
+
+// CommunityNames reads the community registry (communities.Registry).
+type CommunityNames interface {
+	Directory(ctx context.Context) (communities.Directory, error)
 }
 
 // Figures are the counted quantities of a period, a month or a community.
@@ -322,17 +331,33 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 		}
 		return &Figures{} // outside the period: counted nowhere
 	}
-	comms := map[string]*Community{}
-	community := func(name string) *Community {
-		if name == "" {
-			name = "（未注明社区）"
+	dir := communities.NewDirectory(nil)
+	if src.Communities != nil {
+		var err error
+		if dir, err = src.Communities.Directory(ctx); err != nil {
+			return Report{}, fmt.Errorf("report: communities: %w", err)
 		}
-		c, ok := comms[name]
+	}
+	// Rows are keyed by registry id where the registry knows the community
+	// (by id or by name), else by what was recorded.
+	comms := map[string]*Community{}
+	community := func(recorded string) *Community {
+		key := recorded
+		if id, ok := dir.Resolve(recorded); ok {
+			key = id
+		}
+		if key == "" {
+			key = "（未注明社区）"
+		}
+		c, ok := comms[key]
 		if !ok {
-			c = &Community{Community: name}
-			comms[name] = c
+			c = &Community{Community: dir.Name(key)}
+			comms[key] = c
 		}
 		return c
+	}
+	for _, id := range dir.IDs() {
+		community(id)
 	}
 	end := to.AddDate(0, 0, 1) // exclusive end for time ranges
 
@@ -432,7 +457,9 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 			byKind[r.Kinds[i].Kind] = &r.Kinds[i]
 		}
 		for _, e := range entries {
-			r.Entries = append(r.Entries, e)
+			shown := e
+			shown.Community = dir.Name(e.Community)
+			r.Entries = append(r.Entries, shown)
 			r.Totals.addEntry(e)
 			if d, err := ParseDate(e.Date); err == nil {
 				month(d).addEntry(e)
@@ -450,7 +477,7 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 	for n := range comms {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool { return comms[names[i]].Community < comms[names[j]].Community })
 	r.Communities = []Community{}
 	for _, n := range names {
 		c := comms[n]

@@ -28,6 +28,18 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# Community QR posters draw Chinese with Debian's WenQuanYi Micro Hei.
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing fonts-wqy-microhei"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null
+  else
+    echo "test.sh: the poster font is missing; install it: sudo apt-get install fonts-wqy-microhei" >&2
+    exit 1
+  fi
+fi
+
 free_port() {
   local p
   for _ in $(seq 1 50); do

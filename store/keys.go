@@ -102,6 +102,22 @@ import "strconv"
 //	console:preview                  hash    staff registered to receive campaign previews:
 //	                                         openid → JSON {name, added_by, added_at}
 //
+// Community registry (store/communities.go). One hash tag, {registry}: the
+// registry is small (one office's communities) and an auto-registration
+// must not overwrite a community staff named meanwhile (HSETNX).
+//
+//	community:{registry}             hash    community id (QR scene string) → JSON Community
+//	community:{registry}:qr          hash    community id → JSON QRTicket of its permanent QR code
+//
+// Mediation and legal-aid ledger (store/mediation.go): one record book each,
+// "dispute" (排查调处的矛盾纠纷) and "legalaid" (法律援助转介). A record's keys
+// carry its id as hash tag, so an edit and its history move in one script.
+//
+//	<book>:seq                       string  last record id issued
+//	<book>:{<id>}                    hash    doc (the record as JSON), version
+//	<book>:{<id>}:history            list    earlier docs of the record, oldest first
+//	<book>:index                     zset    record ids scored by the record's date (Unix, China midnight)
+//
 // Staff edits of the answer bank (问答库, store/bank.go), layered over the
 // bank shipped in the binary. The keys share the hash tag {edits}: a save
 // replaces the entry's edit, keeps the old one and bumps the version in one
@@ -265,3 +281,23 @@ func (s *Store) keyArticleCampaigns(id string) string { return s.keyArticle(id) 
 func (s *Store) keyArticleSyncLock(id string) string  { return s.keyArticle(id) + ":synclock" }
 func (s *Store) keyArticleIndex() string              { return s.key("article", "index") }
 func (s *Store) keyArticleImage(id string) string     { return s.key("article", "image", tag(id)) }
+
+// Community registry and the mediation / legal-aid record books.
+
+// book names a record book of the mediation / legal-aid ledger
+// (store/mediation.go); it is the first part of its keys.
+type book string
+
+const (
+	bookDisputes book = "dispute"
+	bookLegalAid book = "legalaid"
+)
+
+func (s *Store) keyCommunities() string   { return s.key("community", tag("registry")) }
+func (s *Store) keyCommunityQR() string   { return s.keyCommunities() + ":qr" }
+func (s *Store) keyBookSeq(b book) string { return s.key(string(b), "seq") }
+func (s *Store) keyBookRecord(b book, id string) string {
+	return s.key(string(b), tag(id))
+}
+func (s *Store) keyBookHistory(b book, id string) string { return s.keyBookRecord(b, id) + ":history" }
+func (s *Store) keyBookIndex(b book) string              { return s.key(string(b), "index") }

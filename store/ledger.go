@@ -102,6 +102,27 @@ func (s *Store) EditLedgerEntry(ctx context.Context, e LedgerEntry, version int6
 	return n, nil
 }
 
+// ledgerEditScript replaces fields of a ledger entry and appends the version
+// it replaces to the entry's history, atomically, so no edit is lost or
+// recorded twice when two staff members save at once.
+// KEYS[1] entry hash, KEYS[2] history list.
+// ARGV[1] expected version ("" = any), ARGV[2..] field/value pairs.
+// Returns the new version, -1 when the entry does not exist, -2 when the
+// version differs.
+var ledgerEditScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'version')
+if not v then return -1 end
+if ARGV[1] ~= '' and v ~= ARGV[1] then return -2 end
+local old = redis.call('HGETALL', KEYS[1])
+local t = {}
+for i = 1, #old, 2 do t[old[i]] = old[i+1] end
+redis.call('RPUSH', KEYS[2], cjson.encode(t))
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end
+local nv = tonumber(v) + 1
+redis.call('HSET', KEYS[1], 'version', nv)
+return nv
+`)
+
 func ledgerFromHash(id string, h map[string]string) LedgerEntry {
 	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
 	unix := func(k string) time.Time {

@@ -77,6 +77,10 @@ import (
 // APIBase is the real WeChat API origin, as hard-coded in the SDK.
 const APIBase = "https://api.weixin.qq.com"
 
+// MPBase is the origin serving QR code images (showqrcode); UseAPIBase
+// points it at the same simulator or proxy as the API.
+const MPBase = "https://mp.weixin.qq.com"
+
 // UseAPIBase points every SDK request at apiBase (a simulator or proxy); ""
 // or APIBase restores the real API. It sets a process global: call it once
 // in cmd.
@@ -92,6 +96,10 @@ func apiBaseModifier(apiBase string) util.URIModifier {
 	}
 	return func(uri string) string {
 		if rest, ok := strings.CutPrefix(uri, APIBase); ok {
+			return apiBase + rest
+		}
+		// QR images come from the MP origin; a simulator serves both.
+		if rest, ok := strings.CutPrefix(uri, MPBase); ok {
 			return apiBase + rest
 		}
 		return uri

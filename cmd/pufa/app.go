@@ -16,6 +16,7 @@ import (
 
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/knowledge"
@@ -235,7 +236,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger, console
 	}
 	bank := newBankSync(st, kb, logger)
 	handlers := &bot.Handlers{Residents: st, Welcome: cfg.Bot.Welcome, Fallback: cfg.Bot.Fallback,
-		ConsultDailyLimit: cfg.Bot.ConsultDailyLimit, Logger: logger}
+		ConsultDailyLimit: cfg.Bot.ConsultDailyLimit, Communities: communities.New(st, nil), Logger: logger}
 	obs := metrics.New() // pufa's own registry, served at /metrics on metrics.addr
 	quizzes, err := newQuizzes(cfg.Quiz, kb.Corpus(), st, logger)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/ledger"
@@ -29,7 +30,7 @@ import (
 // mountOps adds the staff console (/console/) to mux. quizzes may be nil:
 // quiz figures are then left out of the dashboard and report; bank may be
 // nil: the console then has no 问答库 page; wx may be nil: articles are then
-// written and kept but not synced to WeChat.
+// written and kept but not synced to WeChat, and communities get no QR codes.
 func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, wx *wechat.Client, logger *slog.Logger, adjust ...func(*console.Options)) error {
 	con, err := newConsole(cfg, st, camps, quizzes, bank, wx, logger, adjust...)
 	if err != nil {
@@ -75,8 +76,12 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 		dir = "" // built-in samples are read-only: drafting needs a directory
 	}
 	var pub articles.Publisher
+	registry := communities.New(st, nil)
+	var posters *communities.Posters
 	if wx != nil {
 		pub = articlePublisher{wx}
+		posters = &communities.Posters{Registry: registry, API: wx, Cache: st, FontPath: cfg.Communities.PosterFont,
+			Office: cfg.Communities.OfficeName}
 	}
 	// Interfaces get nil itself, not a nil *quiz.Service, when there are no quizzes.
 	var quizFigures report.QuizStats
@@ -85,10 +90,11 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 		quizFigures, quizPages = report.QuizFigures{Service: quizzes}, quizzes
 	}
 	opts := console.Options{
-		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizFigures), Quizzes: quizPages,
+		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil).WithCommunities(registry), Report: reportSources(st, camps, quizFigures), Quizzes: quizPages,
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
-		Articles: articles.New(st, pub, nil, logger),
+		Articles:    articles.New(st, pub, nil, logger),
+		Communities: registry, Posters: posters, Mediation: ledger.NewMediation(st, registry, nil),
 	}
 	for _, f := range adjust {
 		f(&opts)

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
 )
 
@@ -20,7 +21,10 @@ const ledgerUsage = `usage: pufa ledger <subcommand> [flags]
   history ID [--json]
 
 kinds: lecture 讲座, event 宣传活动, banner 横幅, led LED 标语, sms 短信, material 宣传材料,
-       training 培训, consult 法律咨询, mediation 矛盾纠纷调解`
+       training 培训, consult 法律咨询, mediation 矛盾纠纷调解, legal_aid 法律援助,
+       mingbai 法律明白人/法治带头人培训, cadre 领导干部学法, volunteer 普法志愿者活动,
+       culture 法治文化阵地建设
+community: a registry id or name is recorded as the id`
 
 // runLedger is `pufa ledger`: the offline activity ledger from the command line.
 func runLedger(ctx context.Context, args []string, stdout io.Writer) error {
@@ -55,7 +59,7 @@ func runLedger(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	l := ledger.New(st, nil)
+	l := ledger.New(st, nil).WithCommunities(communities.New(st, nil))
 
 	switch sub {
 	case "add":

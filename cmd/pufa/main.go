@@ -24,17 +24,18 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"run the service (callback endpoint, health checks)", runServe},
-		"demo":     {"run everything in one process: embedded Redis, WeChat simulator, bot", runDemo},
-		"wxsim":    {"run the WeChat simulator alone", runWXSim},
-		"bench":    {"benchmarks: bench callback", runBench},
-		"campaign": {"plan, approve, send and count themed campaigns (new, validate, list, stats, approve, preview, run, pause, resume, cancel)", runCampaign},
-		"kb":       {"knowledge base: kb ask \"问题\", kb eval (retrieval quality on STARD)", runKB},
-		"quiz":     {"legal-knowledge quizzes in the chat: quiz validate [FILE], quiz list, quiz stats QUIZ [--json]", runQuiz},
-		"config":   {"print the effective configuration (secrets masked)", runConfig},
-		"report":   {"publicity figures for a period: report --from --to --format md|csv|json|xlsx [--out FILE]", runReport},
-		"ledger":   {"offline activity ledger: ledger add|edit|list|history", runLedger},
-		"console":  {"staff console helpers: console hash|adduser|token", runConsole},
+		"serve":     {"run the service (callback endpoint, health checks)", runServe},
+		"demo":      {"run everything in one process: embedded Redis, WeChat simulator, bot", runDemo},
+		"wxsim":     {"run the WeChat simulator alone", runWXSim},
+		"bench":     {"benchmarks: bench callback", runBench},
+		"campaign":  {"plan, approve, send and count themed campaigns (new, validate, list, stats, approve, preview, run, pause, resume, cancel)", runCampaign},
+		"kb":        {"knowledge base: kb ask \"问题\", kb eval (retrieval quality on STARD)", runKB},
+		"quiz":      {"legal-knowledge quizzes in the chat: quiz validate [FILE], quiz list, quiz stats QUIZ [--json]", runQuiz},
+		"config":    {"print the effective configuration (secrets masked)", runConfig},
+		"report":    {"publicity figures for a period: report --from --to --format md|csv|json|xlsx [--out FILE]", runReport},
+		"ledger":    {"offline activity ledger: ledger add|edit|list|history", runLedger},
+		"community": {"community registry: community list, community import (migrate ids seen before the registry)", runCommunity},
+		"console":   {"staff console helpers: console hash|adduser|token", runConsole},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/demo"
 	"github.com/pufa-dev/pufa/knowledge"
@@ -378,11 +379,15 @@ func quizStats(ctx context.Context, cfg config.Config, id string, asJSON bool, s
 	}
 	tw.Flush()
 	if len(s.Communities) > 0 {
+		names, err := communities.New(st, nil).Directory(ctx) // registry names, not scene ids
+		if err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout)
 		tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "RANK\tCOMMUNITY\tPARTICIPANTS\tFOLLOWERS\tRATE\tCOMPLETIONS\tAVG SCORE")
 		for _, c := range s.Communities {
-			fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%.0f%%\t%d\t%.1f\n", c.Rank, c.Community, c.Participants, c.Followers, c.Rate*100, c.Completions, c.AverageScore)
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%.0f%%\t%d\t%.1f\n", c.Rank, names.Name(c.Community), c.Participants, c.Followers, c.Rate*100, c.Completions, c.AverageScore)
 		}
 		tw.Flush()
 	}

@@ -88,6 +88,7 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 	if !readPageJSON(w, r, &req) {
 		return
 	}
+	req.Scene = s.pageScene(req.Scene) // api_qrcode.go: a QR code's URL or ticket stands for its scene
 	ok := validOpenID.MatchString(req.OpenID) && (req.Event == "subscribe" || req.Event == "unsubscribe") &&
 		(req.Scene == "" || validOpenID.MatchString(req.Scene))
 	if !ok {
@@ -157,7 +158,7 @@ button.plain{background:#fff;color:#333;border:1px solid #ccc}
 <header>居民模拟器 · 公众号对话</header>
 <div class="bar">
   <label>居民 openid <input id="openid" value="o_sim_demo" size="16"></label>
-  <label>社区场景值 <input id="scene" placeholder="可选" size="8"></label>
+  <label>社区场景值 <input id="scene" placeholder="可选，或二维码链接" size="14"></label>
   <button class="plain" id="sub">关注</button>
   <button class="plain" id="unsub">取消关注</button>
   <span id="state"></span>

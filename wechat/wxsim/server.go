@@ -97,6 +97,7 @@ type Server struct {
 	kinds        map[string]*kindState
 	replies      int
 	art          articleState
+	qr           qrCodes // api_qrcode.go
 	// follows records every change of the follower list after New, for
 	// datacube/getusersummary and getusercumulate; initialFollowers
 	// followed before it starts.
@@ -261,6 +262,8 @@ func (s *Server) apiRoutes() map[string]route {
 		"/datacube/getuserread":                api(s.handleUserRead),
 		"/datacube/getusersummary":             api(s.handleUserSummary),
 		"/datacube/getusercumulate":            api(s.handleUserCumulate),
+		// QR codes (api_qrcode.go); showqrcode is an image, served by ServeHTTP.
+		"/cgi-bin/qrcode/create": api(s.handleQRCodeCreate),
 	}
 }
 
@@ -269,6 +272,10 @@ func (s *Server) apiRoutes() map[string]route {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/sim" || strings.HasPrefix(r.URL.Path, "/sim/") {
 		s.page.ServeHTTP(w, r)
+		return
+	}
+	if r.URL.Path == showQRCodePath {
+		s.serveShowQRCode(w, r) // api_qrcode.go
 		return
 	}
 	rt, ok := s.routes[r.URL.Path]
