@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/pufa-dev/pufa/ledger"
 )
 
 // Draft is the text a clerk pastes into the office's 法治政府建设情况报告:
@@ -113,7 +115,7 @@ func disputeSection(r Report) Section {
 	if t.Disputes > 0 {
 		m.add(t.Disputes, "排查调处矛盾纠纷%d件", t.Disputes)
 		m.add(t.DisputesResolved, "调解成功%d件", t.DisputesResolved)
-		m.add(t.DisputeAmountFen, "涉及金额%s", FormatAmount(t.DisputeAmountFen))
+		m.add(t.DisputeAmountFen, "涉及金额%s", ledger.FormatAmount(t.DisputeAmountFen))
 	} else {
 		m.add(t.Mediations, "调解矛盾纠纷%d件", t.Mediations)
 	}
@@ -144,7 +146,7 @@ func amountCell(fen int64) string {
 	if fen == 0 {
 		return "0"
 	}
-	return FormatAmount(fen)
+	return ledger.FormatAmount(fen)
 }
 
 // kindPhrases word the ledger's kinds as reports do; %[1]d is the count,

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
@@ -164,25 +165,6 @@ func TestDraftOfAnEmptyPeriodInventsNothing(t *testing.T) {
 	}
 }
 
-func TestFormatAmountAsOfficesWriteIt(t *testing.T) {
-	tests := []struct {
-		fen  int64
-		want string
-	}{
-		{0, "0元"},
-		{350000, "3500元"},
-		{350050, "3500.50元"},
-		{64000000, "64万元"},
-		{64300000, "64余万元"},
-		{100000000, "100万元"},
-	}
-	for _, tc := range tests {
-		if got := report.FormatAmount(tc.fen); got != tc.want {
-			t.Errorf("FormatAmount(%d) = %q, want %q", tc.fen, got, tc.want)
-		}
-	}
-}
-
 // docxText is the text of every w:t in a document part, paragraph by
 // paragraph, and whether it holds a table.
 func docxText(t *testing.T, part []byte) (paras []string, tables int) {
@@ -279,5 +261,41 @@ func TestDocxIsAMinimalValidPackage(t *testing.T) {
 	var again bytes.Buffer
 	if err := report.Write(&again, r, report.FormatDocx); err != nil || !bytes.Equal(again.Bytes(), b.Bytes()) {
 		t.Error("the same report gave another file")
+	}
+}
+
+// fakeMediation sums a fixed dispute ledger.
+type fakeMediation ledger.MediationSums
+
+func (f fakeMediation) Sums(context.Context, string, string) (ledger.MediationSums, error) {
+	return ledger.MediationSums(f), nil
+}
+
+func TestDisputeSectionWritesTheMediationLedgerAsOfficesDo(t *testing.T) {
+	xingfu := ledger.MediationFigures{Disputes: 50, Successes: 50, AmountFen: 40_000_000, LegalAid: 7}
+	heping := ledger.MediationFigures{Disputes: 35, Successes: 35, AmountFen: 24_350_000, LegalAid: 5}
+	src := report.Sources{Mediation: fakeMediation{
+		Total:       ledger.MediationFigures{Disputes: 85, Successes: 85, AmountFen: 64_350_000, LegalAid: 12},
+		ByMonth:     map[string]ledger.MediationFigures{"2026-03": xingfu, "2026-09": heping},
+		ByCommunity: map[string]ledger.MediationFigures{"幸福社区": xingfu, "和平社区": heping},
+	}}
+	from, _ := report.ParseDate("2026-01-01")
+	to, _ := report.ParseDate("2026-12-31")
+	r, err := report.Build(context.Background(), src, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Months[2].Disputes != 50 || r.Months[8].DisputeAmountFen != 24_350_000 {
+		t.Errorf("months: March %+v, September %+v", r.Months[2].Figures, r.Months[8].Figures)
+	}
+	s := section(t, r.Draft, report.HeadingDisputes)
+	if want := "今年以来，排查调处矛盾纠纷85件，调解成功85件，涉及金额64余万元，办理法律援助12件。"; len(s.Paragraphs) != 1 || s.Paragraphs[0] != want {
+		t.Errorf("paragraphs %q, want %q", s.Paragraphs, want)
+	}
+	if s.Table == nil || len(s.Table.Rows) != 2 || s.Table.Rows[0][0] != "和平社区" || s.Table.Rows[0][4] != "24余万元" {
+		t.Errorf("table %+v", s.Table)
+	}
+	if !strings.Contains(r.Paragraph, "排查调处矛盾纠纷85件、调解成功85件、涉及金额64余万元") {
+		t.Errorf("paragraph %q", r.Paragraph)
 	}
 }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -158,24 +157,6 @@ func themes(r Report, withQuizzes bool) []Theme {
 func round1(v float64) float64 {
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 1, 64), 64)
 	return r
-}
-
-// FormatAmount writes an amount in fen as offices write it in reports:
-// under 10,000 元 in 元 ("3500元"), a whole number of 万 as "64万元", and
-// otherwise the whole 万 below it with 余 ("643,000 元" → "64余万元").
-func FormatAmount(fen int64) string {
-	yuan := fen / 100
-	if yuan < 10000 {
-		if fen%100 != 0 {
-			return strconv.FormatFloat(float64(fen)/100, 'f', 2, 64) + "元"
-		}
-		return fmt.Sprintf("%d元", yuan)
-	}
-	wan := yuan / 10000
-	if fen%1000000 == 0 {
-		return fmt.Sprintf("%d万元", wan)
-	}
-	return fmt.Sprintf("%d余万元", wan)
 }
 
 // isActivityKind reports whether a ledger kind counts among the 法治宣传活动.

@@ -90,6 +90,21 @@ type Sources struct {
 	// stored them (online.go); nil = none.
 	Reads           ReadSource
 	FollowerSummary FollowerSummarySource
+	// Mediation is the dispute and legal-aid ledger (*ledger.Mediation); nil = none.
+	Mediation MediationSource
+}
+
+// MediationSource sums the dispute and legal-aid ledger over dates
+// from..to (yyyy-mm-dd, inclusive), implemented by *ledger.Mediation.
+type MediationSource interface {
+	Sums(ctx context.Context, from, to string) (ledger.MediationSums, error)
+}
+
+func (f *Figures) addMediation(m ledger.MediationFigures) {
+	add(&f.Disputes, m.Disputes)
+	add(&f.DisputesResolved, m.Successes)
+	add(&f.DisputeAmountFen, m.AmountFen)
+	add(&f.LegalAid, m.LegalAid)
 }
 
 // CommunityNames reads the community registry (communities.Registry).
@@ -121,10 +136,16 @@ type Figures struct {
 	NewFollowers       int64 `json:"new_followers"`       // WeChat's user summary
 	CancelledFollowers int64 `json:"cancelled_followers"` // …
 
-	Disputes         int64 `json:"disputes"`          // 排查调处矛盾纠纷, 件
+	Mingbai             int64 `json:"mingbai"` // 法律明白人/法治带头人培训, 场
+	MingbaiParticipants int64 `json:"mingbai_participants"`
+	CadreStudy          int64 `json:"cadre_study"`          // 领导干部学法, 场
+	Volunteer           int64 `json:"volunteer_activities"` // 普法志愿者活动, 场
+	CultureSites        int64 `json:"culture_sites"`        // 法治文化阵地建设, 处
+
+	Disputes         int64 `json:"disputes"`          // 排查调处矛盾纠纷, 件 (the mediation ledger)
 	DisputesResolved int64 `json:"disputes_resolved"` // 调解成功, 件
 	DisputeAmountFen int64 `json:"dispute_amount_fen"`
-	LegalAid         int64 `json:"legal_aid"` // 法律援助, 件
+	LegalAid         int64 `json:"legal_aid"` // 法律援助, 件: referrals plus the activity ledger's 法律援助
 
 	Quizzes          int64   `json:"quizzes"`
 	QuizParticipants int64   `json:"quiz_participants"`
@@ -207,6 +228,17 @@ func (f *Figures) addEntry(e store.LedgerEntry) {
 		add(&f.OfflineConsults, e.Count)
 	case ledger.KindMediation:
 		add(&f.Mediations, e.Count)
+	case ledger.KindLegalAid:
+		add(&f.LegalAid, e.Count)
+	case ledger.KindMingbai:
+		add(&f.Mingbai, e.Count)
+		add(&f.MingbaiParticipants, e.Participants)
+	case ledger.KindCadre:
+		add(&f.CadreStudy, e.Count)
+	case ledger.KindVolunteer:
+		add(&f.Volunteer, e.Count)
+	case ledger.KindCulture:
+		add(&f.CultureSites, e.Count)
 	}
 }
 
@@ -473,6 +505,21 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 		}
 	}
 
+	if src.Mediation != nil {
+		ms, err := src.Mediation.Sums(ctx, r.From, r.To)
+		if err != nil {
+			return Report{}, fmt.Errorf("report: mediation: %w", err)
+		}
+		r.Totals.addMediation(ms.Total)
+		for m, f := range ms.ByMonth {
+			if mo, ok := months[m]; ok {
+				mo.addMediation(f)
+			}
+		}
+		for c, f := range ms.ByCommunity {
+			community(c).addMediation(f)
+		}
+	}
 	names := make([]string, 0, len(comms))
 	for n := range comms {
 		names = append(names, n)

@@ -13,6 +13,7 @@ import (
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/datacube"
+	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
@@ -21,8 +22,9 @@ import (
 // reportSources wires the report to the store, the campaign manager and
 // the quizzes; a nil quiz leaves quizzes out of the report.
 func reportSources(st *store.Store, mgr *campaigns.Manager, quiz report.QuizStats) report.Sources {
-	src := report.Sources{Counters: st, Ledger: st, Followers: st, Quiz: quiz, Communities: communities.New(st, nil),
-		Reads: report.StoredReads{Store: st}, FollowerSummary: st}
+	registry := communities.New(st, nil)
+	src := report.Sources{Counters: st, Ledger: st, Followers: st, Quiz: quiz, Communities: registry,
+		Reads: report.StoredReads{Store: st}, FollowerSummary: st, Mediation: ledger.NewMediation(st, registry, nil)}
 	if mgr != nil {
 		src.Campaigns = report.CampaignPushes{Campaigns: mgr, Mass: st}
 	}
