@@ -21,6 +21,7 @@ import (
 
 	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/chinatime"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/store"
@@ -45,28 +46,46 @@ type Ledger interface {
 	Add(ctx context.Context, in ledger.Input, by string) (string, error)
 }
 
+// Registry registers communities (implemented by *communities.Registry).
+type Registry interface {
+	Create(ctx context.Context, in communities.Input, by string) (communities.Community, error)
+}
+
+// Mediation records disputes and legal-aid referrals (implemented by
+// *ledger.Mediation).
+type Mediation interface {
+	AddDispute(ctx context.Context, in ledger.DisputeInput, by string) (string, error)
+	AddLegalAid(ctx context.Context, in ledger.LegalAidInput, by string) (string, error)
+}
+
 // Deps are what the seed writes through.
 type Deps struct {
-	Store   Store
-	Ledger  Ledger
-	Quizzes *quiz.Catalog // must hold the year's quizzes (Quizzes)
+	Store     Store
+	Ledger    Ledger
+	Registry  Registry
+	Mediation Mediation
+	Quizzes   *quiz.Catalog // must hold the year's quizzes (Quizzes)
 	Logger  *slog.Logger
 }
 
-// Community is one seeded community: the name staff and residents read
-// and its share of the followers.
+// Community is one seeded community: its id (QR scene string), the name
+// staff and residents read, its 网格 and its share of the followers.
 type Community struct {
-	Name   string
-	Weight int
+	ID, Name, Grids string
+	Weight          int
 }
 
-// communities of the seeded street.
-var communities = []Community{
-	{"幸福社区", 30}, {"和平社区", 25}, {"东湖社区", 20}, {"滨江社区", 15}, {"新华社区", 10},
+// streets are the seeded street's communities.
+var streets = []Community{
+	{"xingfu", "幸福社区", "幸福一网格、幸福二网格、幸福三网格", 30},
+	{"heping", "和平社区", "和平一网格、和平二网格", 25},
+	{"donghu", "东湖社区", "东湖一网格、东湖二网格", 20},
+	{"binjiang", "滨江社区", "滨江一网格", 15},
+	{"xinhua", "新华社区", "新华一网格", 10},
 }
 
 // Communities lists the seeded communities.
-func Communities() []Community { return append([]Community(nil), communities...) }
+func Communities() []Community { return append([]Community(nil), streets...) }
 
 // KindPlan is one ledger kind's total for the year and how many entries
 // record it.
@@ -88,6 +107,10 @@ type Plan struct {
 	Answered            int64
 	Kinds               []KindPlan
 	QuizTakers          map[string]QuizPlan // by quiz id
+	Disputes            int64               // 排查调处矛盾纠纷, 件
+	DisputesResolved    int64               // … 调解成功
+	DisputeAmountYuan   int64               // 涉及金额, 元, over every dispute
+	LegalAid            int64               // 法律援助 referrals, 件
 }
 
 // QuizPlan is how a quiz went: who started, who finished, how many right.
@@ -106,10 +129,15 @@ func CivilCodeQuiz(year int) string    { return fmt.Sprintf("civil-code-%d", yea
 func DefaultPlan(year int) Plan {
 	return Plan{
 		Consultations: 525, OnlineConsultations: 125, Questions: 1860, Answered: 1512,
+		Disputes: 85, DisputesResolved: 85, DisputeAmountYuan: 643_500, LegalAid: 12,
 		Kinds: []KindPlan{
 			{Kind: ledger.KindLecture, Count: 30, Participants: 1650, Entries: 30, Note: "社区法治讲座"},
 			{Kind: ledger.KindEvent, Count: 26, Participants: 3900, Entries: 26, Note: "法治宣传进社区"},
 			{Kind: ledger.KindTraining, Count: 28, Participants: 1050, Entries: 28, Note: "网格员、调解员法律知识培训"},
+			{Kind: ledger.KindMingbai, Count: 6, Participants: 240, Entries: 6, Note: "“法律明白人”“法治带头人”培训"},
+			{Kind: ledger.KindCadre, Count: 4, Participants: 180, Entries: 4, Note: "街道党工委理论学习中心组学法"},
+			{Kind: ledger.KindVolunteer, Count: 14, Participants: 420, Entries: 14, Note: "普法志愿者进小区"},
+			{Kind: ledger.KindCulture, Count: 3, Entries: 3, Note: "法治文化长廊、法治书屋"},
 			{Kind: ledger.KindBanner, Count: 98, Entries: 20, Note: "主题宣传横幅"},
 			{Kind: ledger.KindLED, Count: 1200, Entries: 12, Note: "LED 屏滚动播放"},
 			{Kind: ledger.KindSMS, Count: 150000, Entries: 6, Note: "区普法短信平台"},
@@ -189,6 +217,7 @@ func Seed(ctx context.Context, deps Deps, year int, plan Plan, followers []strin
 		run  func(context.Context, Plan) error
 	}{
 		{"communities", s.seedCommunities},
+		{"mediation", s.seedMediation},
 		{"follower summary", s.seedFollowerDays},
 		{"questions", s.seedQuestions},
 		{"consultations", s.seedConsultations},
@@ -212,20 +241,40 @@ func communityOf(i int) string {
 		return ""
 	}
 	total := 0
-	for _, c := range communities {
+	for _, c := range streets {
 		total += c.Weight
 	}
 	slot := (i * 37) % total
-	for _, c := range communities {
+	for _, c := range streets {
 		if slot < c.Weight {
-			return c.Name
+			return c.ID
 		}
 		slot -= c.Weight
 	}
-	return communities[0].Name
+	return streets[0].ID
+}
+
+// advisers are the communities' legal advisers: demo people, with phone
+// numbers that cannot be dialled, since the bot shows them to residents.
+var advisers = []struct{ name, firm, phone, hours string }{
+	{"李律师（演示）", "演示律师事务所", "000-0000-0001", "每周二上午（演示数据）"},
+	{"王律师（演示）", "演示律师事务所", "000-0000-0002", "每周三下午（演示数据）"},
+	{"赵律师（演示）", "演示律师事务所", "000-0000-0003", "每周四上午（演示数据）"},
+	{"陈律师（演示）", "演示律师事务所", "000-0000-0004", "每周五上午（演示数据）"},
+	{"刘律师（演示）", "演示律师事务所", "000-0000-0005", "每月第一个周一（演示数据）"},
 }
 
 func (s *seeder) seedCommunities(ctx context.Context, _ Plan) error {
+	if s.deps.Registry != nil {
+		for i, c := range streets {
+			a := advisers[i%len(advisers)]
+			in := communities.Input{ID: c.ID, Name: c.Name, Grids: c.Grids, AdviserName: a.name, AdviserFirm: a.firm,
+				AdviserPhone: a.phone, AdviserHours: a.hours, Active: true}
+			if _, err := s.deps.Registry.Create(ctx, in, seedUser); err != nil {
+				return err
+			}
+		}
+	}
 	for i, o := range s.followers {
 		if c := communityOf(i); c != "" {
 			if err := s.deps.Store.SetCommunity(ctx, o, c); err != nil {
@@ -347,11 +396,50 @@ func (s *seeder) seedLedger(ctx context.Context, p Plan) error {
 		for i := range counts {
 			month := time.Month(1 + (i*12)/len(counts))
 			d := day(s.year, month, 1+s.rng.IntN(28))
-			in := ledger.Input{Date: d.Format("2006-01-02"), Community: communities[i%len(communities)].Name,
+			in := ledger.Input{Date: d.Format("2006-01-02"), Community: streets[i%len(streets)].Name,
 				Kind: string(k.Kind), Count: counts[i], Participants: people[i], Note: k.Note}
-			if _, err := s.deps.Ledger.Add(ctx, in, "演示数据"); err != nil {
+			if _, err := s.deps.Ledger.Add(ctx, in, seedUser); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// seedUser is who the seeded records were entered by.
+const seedUser = "演示数据"
+
+// disputeTypes are the seeded disputes' types, most common first.
+var disputeTypes = []string{"邻里", "婚姻家庭", "物业", "借贷", "劳动", "交通", "其他"}
+
+// seedMediation records the year's disputes, every one mediated
+// successfully as in the seed report, with amounts adding up to the plan's,
+// and the legal-aid referrals.
+func (s *seeder) seedMediation(ctx context.Context, p Plan) error {
+	if s.deps.Mediation == nil {
+		return nil
+	}
+	amounts := s.split(p.DisputeAmountYuan, int(p.Disputes))
+	for i := range p.Disputes {
+		status := ledger.StatusSuccess
+		if i >= p.DisputesResolved {
+			status = ledger.StatusFailed
+		}
+		d := day(s.year, time.Month(1+int(i)%12), 1+s.rng.IntN(28))
+		in := ledger.DisputeInput{Date: d.Format("2006-01-02"), Community: streets[int(i)%len(streets)].Name,
+			Type: disputeTypes[int(i)%len(disputeTypes)], Parties: fmt.Sprint(2 + s.rng.IntN(3)), Status: status,
+			Amount: fmt.Sprint(amounts[i]), Note: "人民调解委员会调解"}
+		if _, err := s.deps.Mediation.AddDispute(ctx, in, seedUser); err != nil {
+			return err
+		}
+	}
+	matters := ledger.LegalAidMatters()
+	for i := range p.LegalAid {
+		d := day(s.year, time.Month(1+int(i)%12), 1+s.rng.IntN(28))
+		in := ledger.LegalAidInput{Date: d.Format("2006-01-02"), Community: streets[int(i)%len(streets)].Name,
+			Matter: matters[int(i)%len(matters)], ReferredTo: "区法律援助中心"}
+		if _, err := s.deps.Mediation.AddLegalAid(ctx, in, seedUser); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/chinatime"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/demo"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/ledger"
@@ -39,7 +40,9 @@ func seeded(t *testing.T) (report.Report, *store.Store) {
 	if cat, err = demo.Quizzes(cat, year); err != nil {
 		t.Fatal(err)
 	}
-	deps := demo.Deps{Store: st, Ledger: ledger.New(st, nil), Quizzes: cat}
+	registry := communities.New(st, nil)
+	mediation := ledger.NewMediation(st, registry, nil)
+	deps := demo.Deps{Store: st, Ledger: ledger.New(st, nil).WithCommunities(registry), Registry: registry, Mediation: mediation, Quizzes: cat}
 	if err := demo.Seed(ctx, deps, year, demo.DefaultPlan(year), demo.Followers(200)); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +51,7 @@ func seeded(t *testing.T) (report.Report, *store.Store) {
 		t.Fatal(err)
 	}
 	src := report.Sources{Counters: st, Ledger: st, Followers: st, Quiz: report.QuizFigures{Service: svc},
-		Reads: report.StoredReads{Store: st}, FollowerSummary: st}
+		Reads: report.StoredReads{Store: st}, FollowerSummary: st, Communities: registry, Mediation: mediation}
 	r, err := report.Build(ctx, src, time.Date(year, 1, 1, 0, 0, 0, 0, chinatime.Zone), time.Date(year, 12, 31, 0, 0, 0, 0, chinatime.Zone))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +71,16 @@ func TestSeededYearGivesTheSeedReportsFigures(t *testing.T) {
 	}{
 		{"接待群众法律咨询（人次）", tot.ConsultationsTotal(), 525},
 		{"线上转人工（人次，每人每天一次）", tot.Consultations, 125},
-		{"法治宣传活动（场）", tot.Activities, 84},
+		{"法治宣传活动（场）", tot.Activities, 108},
+		{"排查调处矛盾纠纷（件）", tot.Disputes, 85},
+		{"调解成功（件）", tot.DisputesResolved, 85},
+		{"涉及金额（元）", tot.DisputeAmountFen / 100, 643_500},
+		{"法律援助（件）", tot.LegalAid, 12},
+		{"法律明白人/法治带头人培训（场）", tot.Mingbai, 6},
+		{"法律明白人培训人次", tot.MingbaiParticipants, 240},
+		{"领导干部学法（场）", tot.CadreStudy, 4},
+		{"普法志愿者活动（场）", tot.Volunteer, 14},
+		{"法治文化阵地（处）", tot.CultureSites, 3},
 		{"宣传横幅（条）", tot.Banners, 98},
 		{"LED 标语（条）", tot.LEDSlogans, 1200},
 		{"普法短信（条）", tot.SMSTotal(), 150000},
@@ -107,7 +119,8 @@ func TestSeededYearGivesTheSeedReportsFigures(t *testing.T) {
 	if err := report.Write(&md, r, report.FormatMarkdown); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"接待群众法律咨询525人次", "悬挂宣传横幅98条", "LED屏滚动播放法治标语1200条", "发送普法短信150000条",
+	for _, want := range []string{"接待群众法律咨询525人次", "排查调处矛盾纠纷85件，调解成功85件，涉及金额64余万元，办理法律援助12件",
+		"累计开展各种法治宣传活动108场", "开展法律明白人、法治带头人培训6场、培训240人次", "组织领导干部学法4场", "悬挂宣传横幅98条", "LED屏滚动播放法治标语1200条", "发送普法短信150000条",
 		"发放宣传资料35000份", "开展法治培训28场、培训1050人次", fmt.Sprintf("截至%d年12月31日，公众号关注人数200人", year),
 		fmt.Sprintf("%d年“宪法宣传周”宪法知识考核", year), fmt.Sprintf("%d年民法典知识有奖竞答", year)} {
 		if !strings.Contains(md.String(), want) {
@@ -122,7 +135,7 @@ func TestSeededYearGivesTheSeedReportsFigures(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Totals.ConsultationsTotal() != 525 || back.Totals.Banners != 98 {
+	if back.Totals.ConsultationsTotal() != 525 || back.Totals.Banners != 98 || back.Totals.Disputes != 85 {
 		t.Errorf("JSON figures %+v", back.Totals)
 	}
 }
@@ -146,3 +159,24 @@ func TestSeedIsDeterministic(t *testing.T) {
 }
 
 func round(v float64) float64 { return float64(int(v*10+0.5)) / 10 }
+
+func TestSeededCommunitiesAreTheRegistrysNames(t *testing.T) {
+	r, _ := seeded(t)
+	followers := map[string]int64{}
+	var sum int64
+	for _, c := range r.Communities {
+		followers[c.Community] = c.Followers
+		sum += c.Followers
+		if strings.Contains(c.Community, "未命名") || c.Community == strings.ToLower(c.Community) && !strings.ContainsFunc(c.Community, func(r rune) bool { return r > 127 }) {
+			t.Errorf("community row %q is not a registry name", c.Community)
+		}
+	}
+	for _, c := range demo.Communities() {
+		if followers[c.Name] == 0 {
+			t.Errorf("%s has no followers in %v", c.Name, followers)
+		}
+	}
+	if sum != 180 {
+		t.Errorf("followers with a community %d, want 180 of 200 (every tenth came without a QR code)", sum)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/demo"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/store"
@@ -19,7 +20,9 @@ func seedDemo(ctx context.Context, svc *service, st *store.Store, year, follower
 	if err != nil {
 		return err
 	}
-	deps := demo.Deps{Store: st, Ledger: ledger.New(st, nil), Quizzes: cat, Logger: logger}
+	registry := communities.New(st, nil)
+	deps := demo.Deps{Store: st, Ledger: ledger.New(st, nil).WithCommunities(registry), Registry: registry,
+		Mediation: ledger.NewMediation(st, registry, nil), Quizzes: cat, Logger: logger}
 	if err := demo.Seed(ctx, deps, year, demo.DefaultPlan(year), demo.Followers(followers)); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
