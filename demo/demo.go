@@ -65,7 +65,7 @@ type Deps struct {
 	Registry  Registry
 	Mediation Mediation
 	Quizzes   *quiz.Catalog // must hold the year's quizzes (Quizzes)
-	Logger  *slog.Logger
+	Logger    *slog.Logger
 }
 
 // Community is one seeded community: its id (QR scene string), the name
