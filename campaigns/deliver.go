@@ -33,43 +33,34 @@ type AudienceSource interface {
 
 // Store is what campaigns needs from package store.
 type Store interface {
-	Campaign(ctx context.Context, id string) (map[string]string, error)
+	Campaign(ctx context.Context, id string) (store.CampaignRecord, error)
 	CampaignIDs(ctx context.Context) ([]string, error)
 	SetCampaignState(ctx context.Context, id string, c store.StateChange) (bool, string, error)
-	SetCampaignFields(ctx context.Context, id string, fields map[string]string) error
+	SetCampaignPreview(ctx context.Context, id string, p store.Preview) error
 	CampaignLog(ctx context.Context, id string) ([]string, error)
 	ClaimFire(ctx context.Context, id string, at time.Time, mode string, older []time.Time) (store.FireClaim, error)
-	BeginRun(ctx context.Context, id string, fire time.Time, owner string, lease time.Duration, fields map[string]string) (string, error)
+	BeginRun(ctx context.Context, id string, fire time.Time, owner string, lease time.Duration, start store.RunStart) (string, error)
 	AppendRun(ctx context.Context, id string, fire time.Time, owner string, batches map[string]string, items []string) error
 	ReadyRun(ctx context.Context, id string, fire time.Time, owner string) (int, error)
-	Run(ctx context.Context, id string, fire time.Time) (map[string]string, error)
-	SetRunFields(ctx context.Context, id string, fire time.Time, fields map[string]string) error
+	Run(ctx context.Context, id string, fire time.Time) (store.RunRecord, error)
 	RunFires(ctx context.Context, id string) ([]time.Time, error)
 	RunBatch(ctx context.Context, id string, fire time.Time, n string) (string, error)
 	ClaimRunItems(ctx context.Context, id string, fire time.Time, n int, lease, retryWithin time.Duration) (store.RunClaim, error)
-	RecordRunItem(ctx context.Context, id string, fire time.Time, item, result, counter string, ok bool) (int64, bool, error)
+	RecordRunItem(ctx context.Context, id string, fire time.Time, item string, result store.ItemStatus) (int64, bool, error)
 	ReleaseRunItem(ctx context.Context, id string, fire time.Time, item string, notBefore time.Time) error
 	RenewRunItem(ctx context.Context, id string, fire time.Time, item string, lease time.Duration) (bool, error)
-	RunStatuses(ctx context.Context, id string, fire time.Time) (map[string]string, error)
-	ForgetRunRecipients(ctx context.Context, id string, fire time.Time) error
+	ForgetRunRecipients(ctx context.Context, id string, fire time.Time, people bool) error
 	IndexMsg(ctx context.Context, msgID int64, id string, fire time.Time, kind string) error
 	MsgCampaign(ctx context.Context, msgID int64) (string, time.Time, string, bool, error)
 	SetMassReach(ctx context.Context, id string, r store.MassReach) error
 	SubmitMass(ctx context.Context, id string, msgID int64, fire time.Time) error
 	MassReaches(ctx context.Context, id string) ([]store.MassReach, error)
-	TemplateFinished(ctx context.Context, id string, fire time.Time, openid string, msgID int64, status, counter string) (bool, error)
+	TemplateFinished(ctx context.Context, id string, fire time.Time, openid string, msgID int64, status store.ItemStatus) (bool, error)
 	TakeRate(ctx context.Context, name string, perSecond float64, burst, n int) (time.Duration, error)
 	ClaimMassQuota(ctx context.Context, day, holder string) (bool, string, error)
 	CommunityMembers(ctx context.Context, community string) ([]string, error)
 	Audit(ctx context.Context, e store.AuditEntry) error
 }
-
-// Run counters and item statuses.
-const (
-	cntSent    = "sent"
-	cntFailed  = "failed"
-	cntUnknown = "unknown"
-)
 
 const (
 	snapshotLease = 2 * time.Minute
@@ -318,7 +309,7 @@ func (d *deliverer) worker(ctx context.Context) RunResult {
 			// Nothing sends for the run any more, so its records need no
 			// openid: they keep their statuses under pseudonyms. Should this
 			// fail, the records keep openids until they expire with the run.
-			if err := st.ForgetRunRecipients(context.WithoutCancel(ctx), d.def.ID, d.fire); err != nil {
+			if err := st.ForgetRunRecipients(context.WithoutCancel(ctx), d.def.ID, d.fire, d.def.Channel != ChannelMass); err != nil {
 				d.log.ErrorContext(ctx, "campaigns: run recipients keep their openids until the run expires",
 					slog.String("campaign", d.def.ID), slog.Any("err", err))
 			}
@@ -336,7 +327,7 @@ func (d *deliverer) send(parent context.Context, item string) {
 	for attempt := 1; ; attempt++ {
 		msgID, extra, err := d.sendOnce(ctx, item)
 		if err == nil {
-			d.record(ctx, item, d.okResult(item, msgID, extra), cntSent, true, nil)
+			d.record(ctx, item, d.okResult(item, msgID, extra), nil)
 			return
 		}
 		code, isCode := wechat.ErrCode(err)
@@ -349,20 +340,20 @@ func (d *deliverer) send(parent context.Context, item string) {
 			d.release(ctx, item, next)
 			return
 		case certain && wechat.IsPermanent(err):
-			d.record(ctx, item, failResult(code, isCode), cntFailed, false, err)
+			d.record(ctx, item, failResult(code, isCode), err)
 			if isCode && accountLevel(code) {
 				d.m.autoPause(ctx, d.def.ID, d.fire, fmt.Sprintf("errcode %d affects every recipient", code))
 			}
 			return
 		case !certain && d.def.Channel == ChannelCustom:
 			// No idempotency key: never risk a second copy.
-			d.record(ctx, item, "u", cntUnknown, false, err)
+			d.record(ctx, item, store.StatusUnknown, err)
 			return
 		case attempt >= maxAttempts:
 			if certain {
-				d.record(ctx, item, failResult(code, isCode), cntFailed, false, err)
+				d.record(ctx, item, failResult(code, isCode), err)
 			} else {
-				d.record(ctx, item, "u", cntUnknown, false, err)
+				d.record(ctx, item, store.StatusUnknown, err)
 			}
 			return
 		}
@@ -480,17 +471,17 @@ func (d *deliverer) takeMassQuota(ctx context.Context) error {
 	return nil
 }
 
-func (d *deliverer) okResult(item string, msgID, extra int64) string {
+func (d *deliverer) okResult(item string, msgID, extra int64) store.ItemStatus {
 	ctx := context.Background()
 	st := d.m.opts.Store
 	switch d.def.Channel {
 	case ChannelCustom:
-		return "s"
+		return store.StatusSent
 	case ChannelTemplate:
 		if err := st.IndexMsg(ctx, msgID, d.def.ID, d.fire, string(ChannelTemplate)); err != nil {
 			d.log.WarnContext(ctx, "campaigns: index template msgid", slog.Any("error", err))
 		}
-		return "s:" + strconv.FormatInt(msgID, 10)
+		return store.StatusSentMsg(msgID)
 	}
 	if err := st.IndexMsg(ctx, msgID, d.def.ID, d.fire, string(ChannelMass)); err != nil {
 		d.log.WarnContext(ctx, "campaigns: index mass msg_id", slog.Any("error", err))
@@ -500,27 +491,28 @@ func (d *deliverer) okResult(item string, msgID, extra int64) string {
 	}
 	d.log.InfoContext(ctx, "campaigns: mass batch submitted", slog.String("campaign", d.def.ID),
 		slog.String("item", item), slog.Int64("msg_id", msgID), slog.Int64("msg_data_id", extra))
-	return "s:" + strconv.FormatInt(msgID, 10) + ":" + strconv.FormatInt(extra, 10)
+	return store.StatusSentMass(msgID, extra)
 }
 
-func failResult(code int, isCode bool) string {
+func failResult(code int, isCode bool) store.ItemStatus {
 	if isCode {
-		return "f:" + strconv.Itoa(code)
+		return store.StatusFailedCode(code)
 	}
-	return "f:error"
+	return store.StatusFailedError
 }
 
 // record stores an item's outcome; a run of consecutive failures pauses the
 // campaign. Openids are logged only at debug level.
-func (d *deliverer) record(ctx context.Context, item, result, counter string, ok bool, cause error) {
-	consec, recorded, err := d.m.opts.Store.RecordRunItem(ctx, d.def.ID, d.fire, item, result, counter, ok)
+func (d *deliverer) record(ctx context.Context, item string, result store.ItemStatus, cause error) {
+	ok := result.Outcome() == store.OutcomeSent
+	consec, recorded, err := d.m.opts.Store.RecordRunItem(ctx, d.def.ID, d.fire, item, result)
 	if err != nil {
 		d.log.ErrorContext(ctx, "campaigns: record outcome", slog.String("campaign", d.def.ID), slog.Any("error", err))
 		return
 	}
 	if !ok {
 		d.log.DebugContext(ctx, "campaigns: recipient not sent", slog.String("campaign", d.def.ID),
-			slog.String("recipient", item), slog.String("result", result), slog.Any("error", cause))
+			slog.String("recipient", item), slog.String("result", string(result)), slog.Any("err", cause))
 	}
 	if !recorded || ok {
 		return

@@ -155,40 +155,30 @@ type Status struct {
 	stored string // the state string in Redis, "" when none
 }
 
-func unixField(h map[string]string, k string) time.Time {
-	n, err := strconv.ParseInt(h[k], 10, 64)
-	if err != nil || n == 0 {
-		return time.Time{}
+func statusOf(r store.CampaignRecord) Status {
+	st := Status{
+		State: State(r.State), stored: r.State, ApprovedBy: r.ApprovedBy, ApprovedAt: r.ApprovedAt,
+		LastFire: r.LastFire, Fires: r.Fires, MissedFires: r.MissedFires, Run: r.Run, PauseReason: r.PauseReason,
 	}
-	return time.Unix(n, 0)
-}
-
-func intField(h map[string]string, k string) int64 {
-	n, _ := strconv.ParseInt(h[k], 10, 64)
-	return n
+	if st.State == "" {
+		st.State = Draft
+	}
+	return st
 }
 
 // Status reads c's state. An approved (not yet running) campaign whose file
 // changed since approval goes back to draft here: an approval covers
 // exactly the content a person saw.
 func (m *Manager) Status(ctx context.Context, c *Campaign) (Status, error) {
-	h, err := m.opts.Store.Campaign(ctx, c.ID)
+	rec, err := m.opts.Store.Campaign(ctx, c.ID)
 	if err != nil {
 		return Status{}, err
 	}
-	st := Status{
-		State: State(h["state"]), stored: h["state"], ApprovedBy: h["approved_by"],
-		ApprovedAt: unixField(h, "approved_at"), LastFire: unixField(h, "last_fire"),
-		Fires: intField(h, "fires"), MissedFires: intField(h, "missed_fires"),
-		Run: unixField(h, "run"), PauseReason: h["pause_reason"],
-	}
-	if st.State == "" {
-		st.State = Draft
-	}
-	if hash := h["approved_hash"]; hash != "" && hash != c.Hash() {
+	st := statusOf(rec)
+	if hash := rec.ApprovedHash; hash != "" && hash != c.Hash() {
 		switch st.State {
 		case Approved, Scheduled, Paused, Missed:
-			err := m.setState(ctx, c.ID, st, EvEdit, "pufa", "definition changed after approval", nil)
+			err := m.setState(ctx, c.ID, st, EvEdit, "pufa", "definition changed after approval", store.StateChange{})
 			if err != nil && !errors.Is(err, ErrConflict) {
 				return st, err
 			}
@@ -204,25 +194,17 @@ func (m *Manager) Status(ctx context.Context, c *Campaign) (Status, error) {
 }
 
 // setState applies event to a campaign found in st, atomically: it fails
-// with ErrConflict if the state changed since st was read.
-func (m *Manager) setState(ctx context.Context, id string, st Status, ev Event, by, note string, fields map[string]string, run ...runChange) error {
+// with ErrConflict if the state changed since st was read. c carries what
+// the transition sets besides the state (approval, pause reason, run).
+func (m *Manager) setState(ctx context.Context, id string, st Status, ev Event, by, note string, c store.StateChange) error {
 	to, err := Transition(st.State, ev)
 	if err != nil {
 		return fmt.Errorf("%s: %w", id, err)
 	}
 	now := m.now()
-	if fields == nil {
-		fields = map[string]string{}
-	}
-	fields["state_at"] = strconv.FormatInt(now.Unix(), 10)
-	c := store.StateChange{
-		From: st.stored, To: string(to), Fields: fields,
-		Log: strings.Join([]string{strconv.FormatInt(now.Unix(), 10), string(st.State), string(to), string(ev), by,
-			strings.ReplaceAll(note, "|", "/")}, "|"),
-	}
-	for _, r := range run {
-		c.RunFire, c.RunState = r.fire.Unix(), r.state
-	}
+	c.From, c.To, c.At = st.stored, string(to), now
+	c.Log = strings.Join([]string{strconv.FormatInt(now.Unix(), 10), string(st.State), string(to), string(ev), by,
+		strings.ReplaceAll(note, "|", "/")}, "|")
 	ok, found, err := m.opts.Store.SetCampaignState(ctx, id, c)
 	if err != nil {
 		return err
@@ -236,11 +218,6 @@ func (m *Manager) setState(ctx context.Context, id string, st Status, ev Event, 
 	m.log.InfoContext(ctx, "campaigns: state", slog.String("campaign", id), slog.String("from", string(st.State)),
 		slog.String("to", string(to)), slog.String("event", string(ev)), slog.String("by", by))
 	return nil
-}
-
-type runChange struct {
-	fire  time.Time
-	state string
 }
 
 // Approve records that by approved c's current content; only an approved
@@ -258,8 +235,8 @@ func (m *Manager) Approve(ctx context.Context, id, by string) error {
 		return err
 	}
 	now := m.now()
-	err = m.setState(ctx, id, st, EvApprove, by, "hash "+c.Hash(), map[string]string{
-		"approved_by": by, "approved_at": strconv.FormatInt(now.Unix(), 10), "approved_hash": c.Hash(),
+	err = m.setState(ctx, id, st, EvApprove, by, "hash "+c.Hash(), store.StateChange{
+		Approval: &store.Approval{By: by, At: now, Hash: c.Hash()},
 	})
 	if err == nil {
 		m.audit(ctx, by, "campaign.approve", id, sendDetail(c))
@@ -274,7 +251,8 @@ func (m *Manager) Pause(ctx context.Context, id, by, reason string) error {
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvPause, by, reason, map[string]string{"pause_reason": reason}, runChange{st.Run, "paused"})
+	return m.setState(ctx, id, st, EvPause, by, reason,
+		store.StateChange{PauseReason: &reason, RunFire: st.Run, RunState: store.RunPaused})
 }
 
 // Resume continues a paused campaign; an interrupted run continues where it
@@ -284,7 +262,9 @@ func (m *Manager) Resume(ctx context.Context, id, by string) error {
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvResume, by, "", map[string]string{"pause_reason": ""}, runChange{st.Run, "running"})
+	cleared := ""
+	return m.setState(ctx, id, st, EvResume, by, "",
+		store.StateChange{PauseReason: &cleared, RunFire: st.Run, RunState: store.RunRunning})
 }
 
 // Cancel stops a campaign for good.
@@ -293,7 +273,7 @@ func (m *Manager) Cancel(ctx context.Context, id, by string) error {
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvCancel, by, "", nil, runChange{st.Run, "cancelled"})
+	return m.setState(ctx, id, st, EvCancel, by, "", store.StateChange{RunFire: st.Run, RunState: store.RunCancelled})
 }
 
 func (m *Manager) load(ctx context.Context, id string) (*Campaign, Status, error) {
@@ -312,18 +292,19 @@ func (m *Manager) autoPause(ctx context.Context, id string, fire time.Time, reas
 	if err != nil {
 		// The file may be gone; pause from the stored state alone.
 		c = &Campaign{ID: id}
-		h, herr := m.opts.Store.Campaign(ctx, id)
+		rec, herr := m.opts.Store.Campaign(ctx, id)
 		if herr != nil {
-			m.log.ErrorContext(ctx, "campaigns: auto-pause", slog.String("campaign", id), slog.Any("error", herr))
+			m.log.ErrorContext(ctx, "campaigns: auto-pause", slog.String("campaign", id), slog.Any("err", herr))
 			return
 		}
-		st = Status{State: State(h["state"]), stored: h["state"]}
+		st = statusOf(rec)
 	}
 	if st.State != Running {
 		return
 	}
-	err = m.setState(ctx, c.ID, st, EvPause, "pufa", "auto-pause: "+reason,
-		map[string]string{"pause_reason": "auto-pause: " + reason}, runChange{fire, "paused"})
+	why := "auto-pause: " + reason
+	err = m.setState(ctx, c.ID, st, EvPause, "pufa", why,
+		store.StateChange{PauseReason: &why, RunFire: fire, RunState: store.RunPaused})
 	if err == nil {
 		m.log.WarnContext(ctx, "campaigns: auto-paused", slog.String("campaign", id), slog.String("reason", reason))
 	}
@@ -377,9 +358,7 @@ func (m *Manager) Preview(ctx context.Context, id, openid, by string) (PreviewRe
 	}
 	res := PreviewResult{OpenID: openid, Name: name, ContentHash: c.ContentHash()}
 	m.audit(ctx, by, "campaign.preview", id, fmt.Sprintf("接收人：%s（%s）；内容 sha256:%s", name, openid, res.ContentHash))
-	return res, m.opts.Store.SetCampaignFields(ctx, id, map[string]string{
-		"previewed_by": by, "previewed_at": strconv.FormatInt(m.now().Unix(), 10), "previewed_hash": c.Hash(),
-	})
+	return res, m.opts.Store.SetCampaignPreview(ctx, id, store.Preview{By: by, At: m.now(), Hash: c.Hash()})
 }
 
 // audit appends to the staff audit log (the console's). Previews,
@@ -409,7 +388,7 @@ func (m *Manager) Start(ctx context.Context, id string, fire time.Time) (RunResu
 		return RunResult{}, fmt.Errorf("campaigns: %s is %s: fire %s not started", id, st.State, fire.Format(time.RFC3339))
 	}
 	err = m.setState(ctx, id, st, EvStart, "scheduler", "fire "+fire.In(CST).Format(time.RFC3339),
-		map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)})
+		store.StateChange{Run: fire})
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -427,7 +406,7 @@ func (m *Manager) Join(ctx context.Context, id string, fire time.Time, opts RunO
 	}
 	if st.State != Running {
 		if err := m.setState(ctx, id, st, EvStart, "scheduler", "resume run "+fire.In(CST).Format(time.RFC3339),
-			map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
+			store.StateChange{Run: fire}); err != nil {
 			return RunResult{}, err
 		}
 	}
@@ -443,15 +422,15 @@ func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.
 		return time.Time{}, RunResult{}, err
 	}
 	if !st.Run.IsZero() {
-		h, err := m.opts.Store.Run(ctx, id, st.Run)
+		run, err := m.opts.Store.Run(ctx, id, st.Run)
 		if err != nil {
 			return time.Time{}, RunResult{}, err
 		}
-		switch h["state"] {
-		case "running":
+		switch run.State {
+		case store.RunRunning:
 			res, err := m.Join(ctx, id, st.Run, opts)
 			return st.Run, res, err
-		case "paused":
+		case store.RunPaused:
 			return time.Time{}, RunResult{}, fmt.Errorf("campaigns: %s is paused (%s): run `pufa campaign resume %s` first", id, st.PauseReason, id)
 		}
 	}
@@ -470,8 +449,7 @@ func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.
 	if !claim.Won {
 		return time.Time{}, RunResult{}, fmt.Errorf("campaigns: %s: fire %s is already taken; try again", id, fire.Format(time.RFC3339))
 	}
-	if err := m.setState(ctx, id, st, EvStart, "cli", "manual run",
-		map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
+	if err := m.setState(ctx, id, st, EvStart, "cli", "manual run", store.StateChange{Run: fire}); err != nil {
 		return time.Time{}, RunResult{}, err
 	}
 	m.audit(ctx, "cli", "campaign.send", id, "手动推送 "+fire.In(CST).Format("2006-01-02 15:04")+"；"+sendDetail(c))
@@ -500,10 +478,8 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 
 	log := m.log.With(slog.String("campaign", def.ID), slog.Int64("fire", fire.Unix()))
 	for {
-		begin, err := m.opts.Store.BeginRun(ctx, def.ID, fire, m.owner, snapshotLease, map[string]string{
-			"def": encodeDef(def), "channel": string(def.Channel), "state": "running",
-			"started_at": strconv.FormatInt(m.now().Unix(), 10), "fire": strconv.FormatInt(fire.Unix(), 10),
-		})
+		begin, err := m.opts.Store.BeginRun(ctx, def.ID, fire, m.owner, snapshotLease,
+			store.RunStart{Def: encodeDef(def), Channel: string(def.Channel), Started: m.now()})
 		if err != nil {
 			return RunResult{}, err
 		}
@@ -523,11 +499,11 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 			return RunResult{State: "interrupted"}, nil
 		}
 	}
-	h, err := m.opts.Store.Run(ctx, def.ID, fire)
+	run, err := m.opts.Store.Run(ctx, def.ID, fire)
 	if err != nil {
 		return RunResult{}, err
 	}
-	if stored, err := decodeDef(h["def"]); err == nil {
+	if stored, err := decodeDef(run.Def); err == nil {
 		def = stored // the run sends what it was started with
 	}
 	log.InfoContext(ctx, "campaigns: delivering", slog.String("channel", string(def.Channel)), slog.String("owner", m.owner))
@@ -547,20 +523,20 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 // completeRun moves a campaign whose run finished on: back to scheduled
 // when further fires remain, else finished.
 func (m *Manager) completeRun(ctx context.Context, c *Campaign, id string, fire time.Time) {
-	h, err := m.opts.Store.Campaign(ctx, id)
+	rec, err := m.opts.Store.Campaign(ctx, id)
 	if err != nil {
-		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("error", err))
+		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("err", err))
 		return
 	}
-	st := Status{State: State(h["state"]), stored: h["state"]}
-	if st.State != Running || h["run"] != strconv.FormatInt(fire.Unix(), 10) {
+	st := statusOf(rec)
+	if st.State != Running || rec.Run.Unix() != fire.Unix() {
 		return
 	}
 	ev := EvFinish
 	if c != nil && c.Recurring() && !c.Next(fire).IsZero() {
 		ev = EvComplete
 	}
-	if err := m.setState(ctx, id, st, ev, "pufa", "run "+fire.In(CST).Format(time.RFC3339)+" done", nil); err != nil && !errors.Is(err, ErrConflict) {
+	if err := m.setState(ctx, id, st, ev, "pufa", "run "+fire.In(CST).Format(time.RFC3339)+" done", store.StateChange{}); err != nil && !errors.Is(err, ErrConflict) {
 		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("error", err))
 	}
 }
@@ -588,12 +564,12 @@ func (m *Manager) Plans(ctx context.Context) ([]Plan, error) {
 		}
 		p := Plan{Campaign: c, State: st.State, Since: st.ApprovedAt, LastFire: st.LastFire, RunFire: st.Run}
 		if !st.Run.IsZero() {
-			h, err := m.opts.Store.Run(ctx, c.ID, st.Run)
+			run, err := m.opts.Store.Run(ctx, c.ID, st.Run)
 			if err != nil {
 				return nil, err
 			}
-			p.RunActive = h["state"] == "running"
-			p.RunDone = h["state"] == "finished" && st.State == Running
+			p.RunActive = run.State == store.RunRunning
+			p.RunDone = run.State == store.RunFinished && st.State == Running
 		}
 		out = append(out, p)
 	}
@@ -606,7 +582,7 @@ func (m *Manager) MarkScheduled(ctx context.Context, id string) error {
 	if err != nil || st.State != Approved {
 		return err
 	}
-	return m.setState(ctx, id, st, EvSchedule, "scheduler", "", nil)
+	return m.setState(ctx, id, st, EvSchedule, "scheduler", "", store.StateChange{})
 }
 
 // MarkMissed records that a one-shot campaign's fire came too late to send.
@@ -615,7 +591,7 @@ func (m *Manager) MarkMissed(ctx context.Context, id string, fire time.Time, why
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvMiss, "scheduler", fmt.Sprintf("fire %s: %s", fire.In(CST).Format(time.RFC3339), why), nil)
+	return m.setState(ctx, id, st, EvMiss, "scheduler", fmt.Sprintf("fire %s: %s", fire.In(CST).Format(time.RFC3339), why), store.StateChange{})
 }
 
 // MarkFinished records that a campaign has no fire left (its window closed).
@@ -624,7 +600,7 @@ func (m *Manager) MarkFinished(ctx context.Context, id, why string) error {
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvFinish, "scheduler", why, nil)
+	return m.setState(ctx, id, st, EvFinish, "scheduler", why, store.StateChange{})
 }
 
 // CompleteStale finishes the state change of a run whose finishing worker

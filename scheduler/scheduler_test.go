@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -100,18 +99,12 @@ func (f *fakeCampaigns) Plans(ctx context.Context) ([]campaigns.Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		var last time.Time
-		if n, _ := strconv.ParseInt(h["last_fire"], 10, 64); n > 0 {
-			last = time.Unix(n, 0)
-		}
+		last := h.LastFire
 		s := f.state[c.ID]
 		if s == "" {
 			s = campaigns.Scheduled
 		}
-		var run time.Time // the latest run, shared by the replicas in Redis as the manager keeps it
-		if n, _ := strconv.ParseInt(h["run"], 10, 64); n > 0 {
-			run = time.Unix(n, 0)
-		}
+		run := h.Run // the latest run, shared by the replicas in Redis as the manager keeps it
 		out = append(out, campaigns.Plan{Campaign: c, State: s, Since: f.approved, LastFire: last, RunFire: run})
 	}
 	return out, nil
@@ -121,8 +114,14 @@ func (f *fakeCampaigns) Start(ctx context.Context, id string, fire time.Time) (c
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.starts = append(f.starts, fmt.Sprintf("%s@%d", id, fire.Unix()))
-	if err := f.st.SetCampaignFields(ctx, id, map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
+	// Record the run as the manager does; the fake keeps its lifecycle
+	// state in memory, so the stored state stays what it was.
+	rec, err := f.st.Campaign(ctx, id)
+	if err != nil {
 		return campaigns.RunResult{}, err
+	}
+	if ok, _, err := f.st.SetCampaignState(ctx, id, store.StateChange{From: rec.State, To: rec.State, Run: fire}); err != nil || !ok {
+		return campaigns.RunResult{}, fmt.Errorf("record run: %v %w", ok, err)
 	}
 	return campaigns.RunResult{State: "finished"}, nil
 }
@@ -219,8 +218,8 @@ func TestTwoReplicasFireEachTimeOnce(t *testing.T) {
 		t.Errorf("fires = %v (a %v, b %v), want %v", all, a.c.started(), b.c.started(), want)
 	}
 	h, _ := st.Campaign(bg, "every10")
-	if h["fires"] != "3" || h["missed_fires"] != "" {
-		t.Errorf("counters %v", h)
+	if h.Fires != 3 || h.MissedFires != 0 {
+		t.Errorf("counters %+v", h)
 	}
 	t.Logf("replica a fired %d, replica b fired %d", len(a.c.started()), len(b.c.started()))
 }
@@ -306,7 +305,7 @@ func TestCatchUpPolicies(t *testing.T) {
 				t.Errorf("starts %v, want %v", starts, want)
 			}
 			h, _ := st.Campaign(bg, "c1")
-			if got, _ := strconv.Atoi(h["missed_fires"]); got != tt.missed {
+			if got := int(h.MissedFires); got != tt.missed {
 				t.Errorf("missed_fires %d, want %d", got, tt.missed)
 			}
 			if tt.wantState != "" {

@@ -41,22 +41,126 @@ func (s *Store) CampaignIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// Campaign returns a campaign's state hash (empty when nothing is recorded).
-func (s *Store) Campaign(ctx context.Context, id string) (map[string]string, error) {
-	h, err := s.rdb.HGetAll(ctx, s.keyCampaign(id)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("store: campaign %s: %w", id, err)
-	}
-	return h, nil
+// The campaign hash's fields, named once here and in the Lua beside them.
+const (
+	fieldState        = "state"
+	fieldStateAt      = "state_at"
+	fieldApprovedBy   = "approved_by"
+	fieldApprovedAt   = "approved_at"
+	fieldApprovedHash = "approved_hash"
+	fieldPauseReason  = "pause_reason"
+	fieldRun          = "run"
+	fieldLastFire     = "last_fire"
+	fieldFires        = "fires"
+	fieldMissedFires  = "missed_fires"
+	fieldPreviewedBy  = "previewed_by"
+	fieldPreviewedAt  = "previewed_at"
+	fieldPreviewHash  = "previewed_hash"
+	// fieldReachPrefix + a ReachCounter counts TEMPLATESENDJOBFINISH
+	// outcomes over all runs (templateFinishScript).
+	fieldReachPrefix = "reach_"
+)
+
+// CampaignRecord is what Redis holds about a campaign: its lifecycle state
+// (the campaigns package owns what the states mean), the approval, the fire
+// counters and the latest run. The zero record is a campaign never touched.
+type CampaignRecord struct {
+	State        string // "" = nothing recorded (a draft)
+	StateAt      time.Time
+	ApprovedBy   string
+	ApprovedAt   time.Time
+	ApprovedHash string // Campaign.Hash of what was approved
+	PauseReason  string
+	Run          time.Time // fire of the current or latest run
+	LastFire     time.Time // latest fire handled (sent, skipped or missed)
+	Fires        int64
+	MissedFires  int64
+	Preview      Preview
+	// TEMPLATESENDJOBFINISH outcomes over all runs.
+	Delivered, Blocked, AsyncFailed int64
 }
 
-// StateChange is one compare-and-set transition of a campaign.
+// Preview records the latest preview sent to staff.
+type Preview struct {
+	By   string
+	At   time.Time
+	Hash string
+}
+
+func unixField(h map[string]string, k string) time.Time {
+	n, err := strconv.ParseInt(h[k], 10, 64)
+	if err != nil || n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0)
+}
+
+func intField(h map[string]string, k string) int64 {
+	n, _ := strconv.ParseInt(h[k], 10, 64)
+	return n
+}
+
+func unixValue(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return strconv.FormatInt(t.Unix(), 10)
+}
+
+// Campaign returns a campaign's record (zero when nothing is recorded).
+func (s *Store) Campaign(ctx context.Context, id string) (CampaignRecord, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keyCampaign(id)).Result()
+	if err != nil {
+		return CampaignRecord{}, fmt.Errorf("store: campaign %s: %w", id, err)
+	}
+	return CampaignRecord{
+		State: h[fieldState], StateAt: unixField(h, fieldStateAt),
+		ApprovedBy: h[fieldApprovedBy], ApprovedAt: unixField(h, fieldApprovedAt), ApprovedHash: h[fieldApprovedHash],
+		PauseReason: h[fieldPauseReason], Run: unixField(h, fieldRun), LastFire: unixField(h, fieldLastFire),
+		Fires: intField(h, fieldFires), MissedFires: intField(h, fieldMissedFires),
+		Preview:   Preview{By: h[fieldPreviewedBy], At: unixField(h, fieldPreviewedAt), Hash: h[fieldPreviewHash]},
+		Delivered: intField(h, fieldReachPrefix+string(ReachDelivered)), Blocked: intField(h, fieldReachPrefix+string(ReachBlocked)),
+		AsyncFailed: intField(h, fieldReachPrefix+string(ReachAsyncFailed)),
+	}, nil
+}
+
+// StateChange is one compare-and-set transition of a campaign. Besides the
+// state it sets only what the transition names.
 type StateChange struct {
-	From, To string            // From "" = nothing recorded yet
-	Log      string            // audit entry appended to the campaign's log
-	RunFire  int64             // when non-zero, the run whose state also changes
-	RunState string            // new state of that run unless it has ended
-	Fields   map[string]string // set on the campaign hash with the state
+	From, To string    // From "" = nothing recorded yet
+	At       time.Time // when; recorded as the state's time
+	Log      string    // audit entry appended to the campaign's log
+
+	Approval    *Approval // approve: who approved which content
+	PauseReason *string   // pause sets it, resume clears it; nil leaves it
+	Run         time.Time // non-zero: a run of this fire starts (becomes the campaign's run)
+
+	RunFire  time.Time // non-zero: the run whose state also changes...
+	RunState RunState  // ...to this, unless that run has ended
+}
+
+// Approval is who approved which content of a campaign, and when.
+type Approval struct {
+	By   string
+	At   time.Time
+	Hash string
+}
+
+func (c StateChange) fields() []any {
+	var f []any
+	if !c.At.IsZero() {
+		f = append(f, fieldStateAt, unixValue(c.At))
+	}
+	if a := c.Approval; a != nil {
+		f = append(f, fieldApprovedBy, a.By, fieldApprovedAt, unixValue(a.At), fieldApprovedHash, a.Hash)
+	}
+	if c.PauseReason != nil {
+		f = append(f, fieldPauseReason, *c.PauseReason)
+	}
+	if !c.Run.IsZero() {
+		f = append(f, fieldRun, unixValue(c.Run))
+	}
+	return f
 }
 
 // campaignStateScript moves a campaign from one state to another only if it
@@ -87,11 +191,12 @@ return {1, cur}
 // SetCampaignState applies c if the campaign is still in c.From. ok=false
 // reports the state found instead.
 func (s *Store) SetCampaignState(ctx context.Context, id string, c StateChange) (ok bool, found string, err error) {
-	args := []any{c.From, c.To, c.Log, c.RunState}
-	for k, v := range c.Fields {
-		args = append(args, k, v)
+	args := append([]any{c.From, c.To, c.Log, string(c.RunState)}, c.fields()...)
+	var runFire int64
+	if !c.RunFire.IsZero() {
+		runFire = c.RunFire.Unix()
 	}
-	keys := []string{s.keyCampaign(id), s.keyCampaignLog(id), s.keyRun(id, c.RunFire)}
+	keys := []string{s.keyCampaign(id), s.keyCampaignLog(id), s.keyRun(id, runFire)}
 	res, err := campaignStateScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return false, "", fmt.Errorf("store: campaign %s state: %w", id, err)
@@ -103,11 +208,11 @@ func (s *Store) SetCampaignState(ctx context.Context, id string, c StateChange) 
 	return res[0].(int64) == 1, found, nil
 }
 
-// SetCampaignFields sets informational fields (preview records, warnings)
-// that take part in no transition.
-func (s *Store) SetCampaignFields(ctx context.Context, id string, fields map[string]string) error {
-	if err := s.rdb.HSet(ctx, s.keyCampaign(id), fields).Err(); err != nil {
-		return fmt.Errorf("store: campaign %s: %w", id, err)
+// SetCampaignPreview records a preview; it takes part in no transition.
+func (s *Store) SetCampaignPreview(ctx context.Context, id string, p Preview) error {
+	err := s.rdb.HSet(ctx, s.keyCampaign(id), fieldPreviewedBy, p.By, fieldPreviewedAt, unixValue(p.At), fieldPreviewHash, p.Hash).Err()
+	if err != nil {
+		return fmt.Errorf("store: campaign %s preview: %w", id, err)
 	}
 	return nil
 }

@@ -26,6 +26,160 @@ const (
 // caller's lease lapsed; the caller must stop writing to it.
 var ErrSnapshotLost = errors.New("store: run snapshot taken over by another replica")
 
+// RunState is where a run is; the campaign's own state is the campaigns
+// package's, a run's only says whether items may still be claimed.
+type RunState string
+
+// Run states.
+const (
+	RunRunning   RunState = "running"
+	RunPaused    RunState = "paused"
+	RunCancelled RunState = "cancelled"
+	RunFinished  RunState = "finished" // set by claimItemsScript when nothing is left
+)
+
+// The run hash's fields, named once here and in the Lua beside them.
+const (
+	runFieldState      = "state"
+	runFieldChannel    = "channel"
+	runFieldDef        = "def"
+	runFieldFire       = "fire"
+	runFieldStartedAt  = "started_at"
+	runFieldFinishedAt = "finished_at" // claimItemsScript
+	runFieldTotal      = "total"       // readyRunScript
+	runFieldDone       = "done"
+	runFieldRequeued   = "requeued"
+	runFieldNotBefore  = "not_before" // ms, releaseItemScript
+)
+
+// RunStart is what a run records when its snapshot starts: what it sends
+// (the campaigns package's snapshot of the definition) and by which channel.
+type RunStart struct {
+	Def     string // opaque to the store
+	Channel string
+	Started time.Time
+}
+
+// RunRecord is a run's hash: its state, what it sends and its counters.
+// Items are recipients, or mass batches for mass runs.
+type RunRecord struct {
+	State    RunState // "" when the run does not exist
+	Channel  string
+	Def      string
+	Started  time.Time
+	Finished time.Time
+	Total    int64 // items in the snapshot
+	Done     int64 // items with a final outcome
+	Sent     int64
+	Failed   int64
+	Unknown  int64
+	Requeued int64     // lapsed idempotent claims handed out again
+	HeldTill time.Time // the run holds until then (WeChat asked to wait, quota)
+	// TEMPLATESENDJOBFINISH outcomes.
+	Delivered, Blocked, AsyncFailed int64
+}
+
+// ItemStatus is the recorded status of one run item, encoded as the Lua
+// scripts read it: "i:<ms>" in flight, "r" handed back, then a final
+// outcome built by the constructors below. Only this file knows the codes.
+type ItemStatus string
+
+// Final item statuses without parameters.
+const (
+	// StatusSent: sent, WeChat returned no message id (customer service).
+	StatusSent ItemStatus = "s"
+	// StatusUnknown: the request may or may not have reached WeChat and
+	// will never be resent (recordItemScript, claimItemsScript).
+	StatusUnknown ItemStatus = "u"
+	// StatusFailedError: certainly not sent, without an errcode.
+	StatusFailedError ItemStatus = "f:error"
+	// Later outcomes of a template message, from TEMPLATESENDJOBFINISH.
+	StatusDelivered   ItemStatus = "d"
+	StatusBlocked     ItemStatus = "b:block"
+	StatusAsyncFailed ItemStatus = "b:failed"
+)
+
+// StatusSentMsg is a message WeChat accepted with msgID (template, SMS).
+func StatusSentMsg(msgID int64) ItemStatus {
+	return ItemStatus("s:" + strconv.FormatInt(msgID, 10))
+}
+
+// StatusSentMass is a mass batch WeChat accepted as msgID / msgDataID.
+func StatusSentMass(msgID, msgDataID int64) ItemStatus {
+	return ItemStatus("s:" + strconv.FormatInt(msgID, 10) + ":" + strconv.FormatInt(msgDataID, 10))
+}
+
+// StatusFailedCode is a refusal with an error code (WeChat errcode, or a
+// gateway's numeric code); it was certainly not sent.
+func StatusFailedCode(code int) ItemStatus { return ItemStatus("f:" + strconv.Itoa(code)) }
+
+// StatusFailedReason is a refusal with a gateway's textual code (an SMS
+// gateway's "isv.MOBILE_NUMBER_ILLEGAL"); spaces and colons are kept out.
+func StatusFailedReason(reason string) ItemStatus {
+	return ItemStatus("f:" + strings.NewReplacer(" ", "_", ":", "_").Replace(reason))
+}
+
+// Outcome is what an item status counts as in a run's counters.
+type Outcome string
+
+// Outcomes; each is also the name of the run counter it increments.
+const (
+	OutcomeSent    Outcome = "sent"
+	OutcomeFailed  Outcome = "failed"
+	OutcomeUnknown Outcome = "unknown"
+	OutcomePending Outcome = "" // in flight or handed back
+)
+
+// Outcome classifies a recorded status.
+func (s ItemStatus) Outcome() Outcome {
+	switch {
+	case s == StatusUnknown:
+		return OutcomeUnknown
+	case s == "s" || strings.HasPrefix(string(s), "s:") || s == StatusDelivered || strings.HasPrefix(string(s), "b:"):
+		return OutcomeSent // WeChat accepted it; what happened later is reach
+	case strings.HasPrefix(string(s), "f:"):
+		return OutcomeFailed
+	}
+	return OutcomePending
+}
+
+// MsgID is the message id a sent status carries, if any.
+func (s ItemStatus) MsgID() (int64, bool) {
+	rest, ok := strings.CutPrefix(string(s), "s:")
+	if !ok {
+		return 0, false
+	}
+	rest, _, _ = strings.Cut(rest, ":")
+	n, err := strconv.ParseInt(rest, 10, 64)
+	return n, err == nil
+}
+
+// Code is the error code of a failed status ("43004", "error", …).
+func (s ItemStatus) Code() (string, bool) { return strings.CutPrefix(string(s), "f:") }
+
+// ReachCounter is a TEMPLATESENDJOBFINISH outcome counter, on the run and
+// (prefixed "reach_") on the campaign.
+type ReachCounter string
+
+// Reach counters.
+const (
+	ReachDelivered   ReachCounter = "delivered"
+	ReachBlocked     ReachCounter = "blocked"
+	ReachAsyncFailed ReachCounter = "async_failed"
+)
+
+func (s ItemStatus) reachCounter() (ReachCounter, bool) {
+	switch s {
+	case StatusDelivered:
+		return ReachDelivered, true
+	case StatusBlocked:
+		return ReachBlocked, true
+	case StatusAsyncFailed:
+		return ReachAsyncFailed, true
+	}
+	return "", false
+}
+
 func (s *Store) runKeys(id string, fire int64) (run, queue, status, inflight, retry, batches string) {
 	run = s.keyRun(id, fire)
 	return run, run + ":queue", run + ":status", run + ":inflight", run + ":retry", run + ":batches"
@@ -56,14 +210,13 @@ return 'new'
 `)
 
 // BeginRun starts or joins run fire of campaign id. "new" makes the caller
-// the snapshot owner for lease: it must AppendRun and ReadyRun. fields are
-// stored on the run hash when the snapshot starts.
-func (s *Store) BeginRun(ctx context.Context, id string, fire time.Time, owner string, lease time.Duration, fields map[string]string) (string, error) {
+// the snapshot owner for lease: it must AppendRun and ReadyRun. start is
+// stored on the run hash (state running) when the snapshot starts.
+func (s *Store) BeginRun(ctx context.Context, id string, fire time.Time, owner string, lease time.Duration, start RunStart) (string, error) {
 	run, queue, status, inflight, retry, batches := s.runKeys(id, fire.Unix())
-	args := []any{fire.Unix(), owner, lease.Milliseconds()}
-	for k, v := range fields {
-		args = append(args, k, v)
-	}
+	args := []any{fire.Unix(), owner, lease.Milliseconds(),
+		runFieldDef, start.Def, runFieldChannel, start.Channel, runFieldState, string(RunRunning),
+		runFieldStartedAt, unixValue(start.Started), runFieldFire, fire.Unix()}
 	res, err := beginRunScript.Run(ctx, s.rdb,
 		[]string{run, queue, status, inflight, retry, batches, s.keyCampaignRuns(id)}, args...).Text()
 	if err != nil {
@@ -146,19 +299,35 @@ func (s *Store) ReadyRun(ctx context.Context, id string, fire time.Time, owner s
 	return n, nil
 }
 
-// Run returns a run's hash (empty when the run does not exist).
-func (s *Store) Run(ctx context.Context, id string, fire time.Time) (map[string]string, error) {
+// Run returns a run's record (zero when the run does not exist).
+func (s *Store) Run(ctx context.Context, id string, fire time.Time) (RunRecord, error) {
 	h, err := s.rdb.HGetAll(ctx, s.keyRun(id, fire.Unix())).Result()
 	if err != nil {
-		return nil, fmt.Errorf("store: run %s@%d: %w", id, fire.Unix(), err)
+		return RunRecord{}, fmt.Errorf("store: run %s@%d: %w", id, fire.Unix(), err)
 	}
-	return h, nil
+	r := RunRecord{
+		State: RunState(h[runFieldState]), Channel: h[runFieldChannel], Def: h[runFieldDef],
+		Started: unixField(h, runFieldStartedAt), Finished: unixField(h, runFieldFinishedAt),
+		Total: intField(h, runFieldTotal), Done: intField(h, runFieldDone), Requeued: intField(h, runFieldRequeued),
+		Sent: intField(h, string(OutcomeSent)), Failed: intField(h, string(OutcomeFailed)), Unknown: intField(h, string(OutcomeUnknown)),
+		Delivered: intField(h, string(ReachDelivered)), Blocked: intField(h, string(ReachBlocked)),
+		AsyncFailed: intField(h, string(ReachAsyncFailed)),
+	}
+	if ms := intField(h, runFieldNotBefore); ms > 0 {
+		r.HeldTill = time.UnixMilli(ms)
+	}
+	return r, nil
 }
 
-// SetRunFields sets fields of an existing run hash.
-func (s *Store) SetRunFields(ctx context.Context, id string, fire time.Time, fields map[string]string) error {
-	if err := s.rdb.HSet(ctx, s.keyRun(id, fire.Unix()), fields).Err(); err != nil {
-		return fmt.Errorf("store: run %s@%d: %w", id, fire.Unix(), err)
+// HoldRun sets (or, with a zero until, lifts) the time before which no item
+// of the run is handed out.
+func (s *Store) HoldRun(ctx context.Context, id string, fire time.Time, until time.Time) error {
+	var ms int64
+	if !until.IsZero() {
+		ms = until.UnixMilli()
+	}
+	if err := s.rdb.HSet(ctx, s.keyRun(id, fire.Unix()), runFieldNotBefore, ms).Err(); err != nil {
+		return fmt.Errorf("store: hold run %s@%d: %w", id, fire.Unix(), err)
 	}
 	return nil
 }
@@ -347,17 +516,20 @@ end
 return {1, consec}
 `)
 
-// RecordRunItem stores the outcome of a claimed item: result is its status
-// ("s", "s:<msgid>", "f:<code>", "u"), counter the run counter to bump (sent,
-// failed or unknown). It returns the run's consecutive failures; recorded is
-// false when the item had already been recorded.
-func (s *Store) RecordRunItem(ctx context.Context, id string, fire time.Time, item, result, counter string, ok bool) (consecutive int64, recorded bool, err error) {
+// RecordRunItem stores the final status of a claimed item and bumps the
+// run counter of its Outcome. It returns the run's consecutive failures;
+// recorded is false when the item had already been recorded.
+func (s *Store) RecordRunItem(ctx context.Context, id string, fire time.Time, item string, result ItemStatus) (consecutive int64, recorded bool, err error) {
+	counter := result.Outcome()
+	if counter == OutcomePending {
+		return 0, false, fmt.Errorf("store: record %s@%d: %q is not a final status", id, fire.Unix(), result)
+	}
 	run, _, status, inflight, retry, _ := s.runKeys(id, fire.Unix())
 	okArg := "0"
-	if ok {
+	if counter == OutcomeSent {
 		okArg = "1"
 	}
-	res, err := recordItemScript.Run(ctx, s.rdb, []string{run, status, inflight, retry}, item, result, counter, okArg,
+	res, err := recordItemScript.Run(ctx, s.rdb, []string{run, status, inflight, retry}, item, string(result), string(counter), okArg,
 		s.recipientPseudonym(id, fire, item)).Int64Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("store: record %s@%d: %w", id, fire.Unix(), err)
@@ -420,7 +592,7 @@ func (s *Store) RenewRunItem(ctx context.Context, id string, fire time.Time, ite
 
 // RunStatus returns one recipient's status in a run, "" when there is none,
 // before and after ForgetRunRecipients.
-func (s *Store) RunStatus(ctx context.Context, id string, fire time.Time, openid string) (string, error) {
+func (s *Store) RunStatus(ctx context.Context, id string, fire time.Time, openid string) (ItemStatus, error) {
 	_, _, status, _, _, _ := s.runKeys(id, fire.Unix())
 	v, err := s.rdb.HMGet(ctx, status, openid, s.recipientPseudonym(id, fire, openid)).Result()
 	if err != nil {
@@ -428,7 +600,7 @@ func (s *Store) RunStatus(ctx context.Context, id string, fire time.Time, openid
 	}
 	for _, x := range v {
 		if str, ok := x.(string); ok {
-			return str, nil
+			return ItemStatus(str), nil
 		}
 	}
 	return "", nil
@@ -458,28 +630,29 @@ end
 return n
 `)
 
-// ForgetRunRecipients removes the openids a finished run still holds: each
-// per-recipient status moves to a keyed hash of the openid (see
-// recipientPseudonym), and a mass run's batches (lists of openids) are
-// deleted. The run's counters and every status stay, and TemplateFinished,
+// ForgetRunRecipients removes the openids (or phone numbers) a finished run
+// still holds: when people is set (its items are recipients, not mass
+// batches), each per-recipient status moves to a keyed hash of the
+// recipient (see recipientPseudonym); a mass run's batches (lists of
+// openids) are deleted. The run's counters and every status stay, and TemplateFinished,
 // RunStatus and a slow sender's RecordRunItem still find a recipient by
 // openid. Nothing sends for the run any more, so no claim reads the openids:
 // the delivery guarantees do not depend on them. It is idempotent; the
 // caller that finished the run calls it.
-func (s *Store) ForgetRunRecipients(ctx context.Context, id string, fire time.Time) error {
+func (s *Store) ForgetRunRecipients(ctx context.Context, id string, fire time.Time, people bool) error {
 	run, _, status, _, _, batches := s.runKeys(id, fire.Unix())
-	h, err := s.rdb.HMGet(ctx, run, "state", "channel").Result()
-	if err != nil {
+	state, err := s.rdb.HGet(ctx, run, runFieldState).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: forget recipients %s@%d: %w", id, fire.Unix(), err)
 	}
-	if state, _ := h[0].(string); state != "finished" {
+	if RunState(state) != RunFinished {
 		return fmt.Errorf("store: forget recipients %s@%d: run is %q, not finished", id, fire.Unix(), state)
 	}
 	if err := s.rdb.Del(ctx, batches).Err(); err != nil {
 		return fmt.Errorf("store: forget recipients %s@%d: %w", id, fire.Unix(), err)
 	}
-	if channel, _ := h[1].(string); channel == "mass" {
-		return nil // its items are batches ("all", "tag:<id>", "b:<n>"), not openids
+	if !people {
+		return nil // its items are batches ("all", "tag:<id>", "b:<n>"), not recipients
 	}
 	const batch = 500
 	var args []any
@@ -517,16 +690,16 @@ func (s *Store) ForgetRunRecipients(ctx context.Context, id string, fire time.Ti
 
 // RunStatuses returns every recipient's status in a run: by openid while it
 // runs, by pseudonym ("~…") after ForgetRunRecipients.
-func (s *Store) RunStatuses(ctx context.Context, id string, fire time.Time) (map[string]string, error) {
+func (s *Store) RunStatuses(ctx context.Context, id string, fire time.Time) (map[string]ItemStatus, error) {
 	_, _, status, _, _, _ := s.runKeys(id, fire.Unix())
-	out := map[string]string{}
+	out := map[string]ItemStatus{}
 	iter := s.rdb.HScan(ctx, status, 0, "", 5000).Iterator()
 	for iter.Next(ctx) {
 		k := iter.Val()
 		if !iter.Next(ctx) {
 			break
 		}
-		out[k] = iter.Val()
+		out[k] = ItemStatus(iter.Val())
 	}
 	if err := iter.Err(); err != nil {
 		return nil, fmt.Errorf("store: statuses %s@%d: %w", id, fire.Unix(), err)
@@ -553,10 +726,14 @@ return 1
 // TemplateFinished applies a TEMPLATESENDJOBFINISH to one recipient of a
 // run once: status is the recipient's new status, counter the run and
 // campaign counter to bump. It reports whether anything changed.
-func (s *Store) TemplateFinished(ctx context.Context, id string, fire time.Time, openid string, msgID int64, status, counter string) (bool, error) {
+func (s *Store) TemplateFinished(ctx context.Context, id string, fire time.Time, openid string, msgID int64, status ItemStatus) (bool, error) {
+	counter, ok := status.reachCounter()
+	if !ok {
+		return false, fmt.Errorf("store: template finish %s: %q is not a reach status", id, status)
+	}
 	run, _, st, _, _, _ := s.runKeys(id, fire.Unix())
 	n, err := templateFinishScript.Run(ctx, s.rdb, []string{run, st, s.keyCampaign(id)},
-		openid, msgID, status, counter, s.recipientPseudonym(id, fire, openid)).Int()
+		openid, msgID, string(status), string(counter), s.recipientPseudonym(id, fire, openid)).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: template finish %s: %w", id, err)
 	}
