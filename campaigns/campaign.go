@@ -76,6 +76,9 @@ const (
 	// reaches only followers active in the last 48 h and has no
 	// idempotency key.
 	ChannelCustom Channel = "custom"
+	// ChannelSMS is one templated text message per mobile number of an SMS
+	// list, through the gateway of package sms; no idempotency key.
+	ChannelSMS Channel = "sms"
 )
 
 // CatchUp is what happens to fires missed while no replica was running.
@@ -109,6 +112,7 @@ type Audience struct {
 	Tags        []int64  `json:"tags,omitempty"`        // WeChat tag ids
 	Communities []string `json:"communities,omitempty"` // pufa community ids (from QR scenes)
 	OpenIDs     []string `json:"openids,omitempty"`
+	SMSList     string   `json:"sms_list,omitempty"` // channel sms: a list of residents' numbers (store/sms.go)
 }
 
 // Describe names the audience for staff, e.g. "全部关注者" or
@@ -131,6 +135,9 @@ func (a Audience) Describe() string {
 	if len(a.OpenIDs) > 0 {
 		parts = append(parts, fmt.Sprintf("指定 %d 个 openid", len(a.OpenIDs)))
 	}
+	if a.SMSList != "" {
+		parts = append(parts, "短信名单 "+a.SMSList)
+	}
 	if len(parts) == 0 {
 		return "无"
 	}
@@ -142,6 +149,14 @@ type Content struct {
 	Text     string    `json:"text,omitempty"`     // mass text, custom text
 	MediaID  string    `json:"media_id,omitempty"` // mass mpnews (a draft-box article)
 	Template *Template `json:"template,omitempty"` // template channel
+	SMS      *SMS      `json:"sms,omitempty"`      // sms channel
+}
+
+// SMS is a text message: a template the SMS provider approved and its
+// parameters (the provider adds the office's signature).
+type SMS struct {
+	Template string            `json:"template"`
+	Params   map[string]string `json:"params,omitempty"`
 }
 
 // Template is a template message.

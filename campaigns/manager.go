@@ -56,10 +56,13 @@ type Options struct {
 	Audience    AudienceSource
 	Previewer   Previewer
 	PreviewTo   PreviewRecipients // who may receive previews; nil = nobody
+	SMS         SMSSender         // the SMS gateway; nil = no sms channel
+	SMSNumbers  SMSNumbers        // the SMS lists (*store.Store); nil = no sms channel
 	Logger      *slog.Logger
 	Now         func() time.Time
 
-	Rate                 float64       // per-recipient messages/s shared by all replicas; 0 = unlimited
+	Rate                 float64       // per-recipient WeChat messages/s shared by all replicas; 0 = unlimited
+	SMSRate              float64       // text messages/s to the SMS gateway shared by all replicas; 0 = unlimited
 	Workers              int           // concurrent senders per run in this process; default 16
 	Lease                time.Duration // how long a claimed recipient stays in flight; default 30s
 	MaxConsecutiveErrors int           // auto-pause threshold; default 20, <0 never
@@ -333,26 +336,11 @@ func (m *Manager) Preview(ctx context.Context, id, openid, by string) (PreviewRe
 		m.log.WarnContext(ctx, "campaigns: preview refused: recipient not registered", slog.String("campaign", id), slog.String("by", by))
 		return PreviewResult{}, fmt.Errorf("%w: %s", ErrNotPreviewRecipient, openid)
 	}
-	switch c.Channel {
-	case ChannelMass:
-		if m.opts.Previewer == nil {
-			return PreviewResult{}, errors.New("campaigns: preview: no WeChat client")
-		}
-		if c.Content.MediaID != "" {
-			err = m.opts.Previewer.PreviewNews(ctx, openid, c.Content.MediaID)
-		} else {
-			err = m.opts.Previewer.Preview(ctx, openid, c.Content.Text)
-		}
-	case ChannelTemplate:
-		t := c.Content.Template
-		data := make(map[string]wechat.TemplateField, len(t.Fields))
-		for k, v := range t.Fields {
-			data[k] = wechat.TemplateField{Value: v}
-		}
-		_, err = m.opts.Sender.SendTemplate(ctx, wechat.TemplateMessage{ToUser: openid, TemplateID: t.ID, URL: t.URL, Data: data})
-	case ChannelCustom:
-		err = m.opts.Sender.SendText(ctx, openid, c.Content.Text)
+	ch, ok := channels[c.Channel]
+	if !ok {
+		return PreviewResult{}, fmt.Errorf("campaigns: preview %s: unknown channel %q", id, c.Channel)
 	}
+	err = ch.preview(ctx, m, c, openid)
 	if err != nil {
 		return PreviewResult{}, fmt.Errorf("campaigns: preview %s: %w", id, err)
 	}
@@ -459,8 +447,12 @@ func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.
 
 // runFire snapshots (or joins) a run and works on it in this process.
 func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire time.Time, opts RunOptions) (RunResult, error) {
-	if m.opts.Sender == nil {
-		return RunResult{}, errors.New("campaigns: no WeChat client to send with")
+	ch, ok := channels[def.Channel]
+	if !ok {
+		return RunResult{}, fmt.Errorf("campaigns: %s: unknown channel %q", def.ID, def.Channel)
+	}
+	if err := ch.ready(m); err != nil {
+		return RunResult{}, err
 	}
 	key := def.ID + "@" + strconv.FormatInt(fire.Unix(), 10)
 	m.mu.Lock()
@@ -507,7 +499,10 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 		def = stored // the run sends what it was started with
 	}
 	log.InfoContext(ctx, "campaigns: delivering", slog.String("channel", string(def.Channel)), slog.String("owner", m.owner))
-	d := &deliverer{m: m, def: def, fire: fire, opts: opts, log: log}
+	if ch, ok = channels[def.Channel]; !ok { // the stored snapshot names the channel that counts
+		return RunResult{}, fmt.Errorf("campaigns: %s: unknown channel %q", def.ID, def.Channel)
+	}
+	d := &deliverer{m: m, ch: ch, def: def, fire: fire, opts: opts, log: log}
 	res := d.work(ctx)
 	if counts, err := m.runStats(context.WithoutCancel(ctx), def.ID, fire); err == nil {
 		res.Counts = counts

@@ -112,7 +112,7 @@ func (m *Manager) Stats(ctx context.Context, id string) (Stats, error) {
 			return Stats{}, err
 		}
 		s.Runs = append(s.Runs, r)
-		if r.Channel != ChannelMass {
+		if !r.Channel.ReachByCallback() {
 			s.Reach.Total += r.Total
 			s.Reach.Filtered += r.Sent + r.Failed
 			s.Reach.Sent += r.Sent
@@ -234,26 +234,21 @@ func (m *Manager) DryRun(ctx context.Context, id string) (DryRun, error) {
 	if err != nil {
 		return DryRun{}, err
 	}
-	def := defOf(c)
-	d := DryRun{Channel: c.Channel}
-	a := c.Audience
-	if c.Channel == ChannelMass && (a.All || (len(a.Tags) == 1 && len(a.Communities) == 0 && len(a.OpenIDs) == 0)) {
-		d.Recipients, d.Requests = -1, 1
-		return d, nil
+	ch, ok := channels[c.Channel]
+	if !ok {
+		return DryRun{}, fmt.Errorf("campaigns: %s: unknown channel %q", id, c.Channel)
 	}
-	ids, err := m.resolve(ctx, def.Audience)
+	if ch.dryRun != nil {
+		return ch.dryRun(ctx, m, c)
+	}
+	ids, err := ch.recipients(ctx, m, c.Audience)
 	if err != nil {
 		return DryRun{}, err
 	}
-	d.Recipients = len(ids)
-	if c.Channel == ChannelMass {
-		d.Requests = len(splitBatches(ids))
-		d.Estimate = time.Duration(d.Requests) * time.Minute / massPerMinute
-		return d, nil
-	}
+	d := DryRun{Channel: c.Channel, Recipients: len(ids)}
 	d.Requests = len(ids)
-	if m.opts.Rate > 0 {
-		d.Estimate = time.Duration(float64(len(ids)) / m.opts.Rate * float64(time.Second))
+	if rate := ch.rate(&m.opts); rate > 0 {
+		d.Estimate = time.Duration(float64(len(ids)) / rate * float64(time.Second))
 	}
 	return d, nil
 }

@@ -73,6 +73,10 @@ import "strconv"
 //	campaign:{<id>}:run:<fire>:retry list    items to claim again before the queue
 //	campaign:{<id>}:run:<fire>:batches hash  mass batch n → its openids, newline-separated; deleted
 //	                                         when the run has finished
+//	sms:lists                        set     names of SMS lists (store/sms.go)
+//	sms:list:{<name>}                set     mobile numbers of residents who agreed to receive the
+//	                                         office's SMS; audience.sms_list of an sms campaign.
+//	                                         EraseSMSNumber removes a number from every list
 //	campaign:msg:<msg_id>            string  "<id> <fire> <kind>" of a WeChat msg_id, for reach
 //	                                         callbacks; 30 days TTL
 //	ratelimit:<name>                 string  GCRA theoretical arrival time (µs) of a rate shared
@@ -208,6 +212,8 @@ func (s *Store) keyRun(id string, fire int64) string {
 func (s *Store) keyCampaignMsg(msgID int64) string {
 	return s.key("campaign", "msg", strconv.FormatInt(msgID, 10))
 }
+func (s *Store) keySMSLists() string             { return s.key("sms", "lists") }
+func (s *Store) keySMSList(name string) string   { return s.key("sms", "list", tag(name)) }
 func (s *Store) keyRateLimit(name string) string { return s.key("ratelimit", name) }
 func (s *Store) keyMassQuota(day string) string  { return s.key("quota", "mass", day) }
 
