@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"config":   {"print the effective configuration (secrets masked)", runConfig},
 		"report":   {"publicity figures for a period: report --from --to --format md|csv|json|xlsx [--out FILE]", runReport},
 		"ledger":   {"offline activity ledger: ledger add|edit|list|history", runLedger},
+		"sms":      {"SMS lists of residents who agreed to text messages: sms add|lists|erase", runSMS},
 		"console":  {"staff console helpers: console hash|adduser|token", runConsole},
 	}
 }
