@@ -35,13 +35,18 @@
 //     key, so an interrupted recipient is recorded "u" (unknown: possibly
 //     sent) and skipped: at most once, because a resident who gets the same
 //     message twice is worse than a count that says "unknown".
+//   - sms: never resent, like custom: an SMS gateway has no idempotency key.
 //
-// Errors follow the same rule: an errcode answer means WeChat did not send,
-// so transient codes (-1, 45009, 45011, 45066) are retried with backoff and
-// permanent ones (43004 unsubscribed, 45015 outside the 48 h window, …) are
-// recorded per recipient and never retried; a timeout, a 5xx or a
+// What differs between channels (these windows, validation, the request,
+// how an error is read, previews) is one entry of the table in channel.go.
+//
+// Errors follow the same rule: an errcode answer (for SMS, the gateway's
+// code) means nothing was sent, so transient codes (-1, 45009, 45011,
+// 45066, Throttling.User) are retried with backoff and permanent ones
+// (43004 unsubscribed, 45015 outside the 48 h window, an invalid number, …)
+// are recorded per recipient and never retried; a timeout, a 5xx or a
 // connection lost mid-request is "maybe sent" and handled like a crash
-// (retried where idempotent, unknown for custom).
+// (retried where idempotent, unknown for custom and sms).
 //
 // A rate limit shared by all replicas (a GCRA in Redis) paces per-recipient
 // sends; mass requests are paced at 60 per minute. N consecutive failures
