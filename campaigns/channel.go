@@ -2,7 +2,6 @@ package campaigns
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -158,6 +157,3 @@ func formatInterval(d time.Duration) string {
 	}
 	return d.String()
 }
-
-// errNoClient means this process has no client for a campaign's channel.
-var errNoClient = errors.New("campaigns: no client for this channel")
