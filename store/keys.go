@@ -46,9 +46,9 @@ import "strconv"
 //	topics:<yyyymmdd>                zset    questions per topic (FAQ entry or law chapter) that day
 //	wxcache:<name>                   string  WeChat SDK cache entries (access token)
 //
-// Campaigns (store/campaigns.go). Every key of one campaign carries its id as
-// the hash tag {<id>}, so the Lua scripts that move a campaign, a fire or a
-// recipient run on one Cluster slot. <fire> is the fire time in Unix seconds.
+// Campaigns (store/campaigns.go, store/runs.go). Every key of one campaign
+// carries its id as the hash tag {<id>}, so the Lua scripts that move a
+// campaign, a fire or a recipient run on one Cluster slot. <fire> is the fire time in Unix seconds.
 //
 //	campaign:index                   set     ids of campaigns with recorded state
 //	campaign:{<id>}                  hash    lifecycle: state, approved_by/_at/_hash, last_fire,
@@ -64,7 +64,8 @@ import "strconv"
 //	campaign:{<id>}:run:<fire>:queue list    audience snapshot not yet claimed (openids or
 //	                                         mass items "all", "tag:<id>", "b:<n>")
 //	campaign:{<id>}:run:<fire>:status hash   per-recipient result: i:<ms> in flight, r retry,
-//	                                         s[:<msgid>] sent, f:<code> failed, u unknown,
+//	                                         s[:<msgid>] sent, f:<code> failed (errcode or the
+//	                                         SMS gateway's code), u unknown (see ItemStatus),
 //	                                         d delivered / b:<status> (TEMPLATESENDJOBFINISH);
 //	                                         by openid while the run goes on, then by "~" + a
 //	                                         keyed hash of campaign, fire and openid
