@@ -100,9 +100,20 @@ type RunOptions struct {
 	IgnoreQuietHours bool // staff sending by hand (or the demo) outside the quiet hours rule
 }
 
+// RunEnd is how a run ended for this process.
+type RunEnd string
+
+// Run ends. A run stopped by its campaign's state ends as that run state
+// (store.RunPaused, store.RunCancelled).
+const (
+	RunEndFinished    RunEnd = "finished"
+	RunEndInterrupted RunEnd = "interrupted" // ctx ended; the run is resumable
+	RunEndRunning     RunEnd = "running"     // this process already works on it
+)
+
 // RunResult is how a run ended for this process.
 type RunResult struct {
-	State   string // finished, paused, cancelled, or interrupted (ctx ended; resumable)
+	State   RunEnd // finished, paused, cancelled, or interrupted
 	Counts  RunStats
 	Stopped string // why it stopped, when not finished
 }
@@ -224,11 +235,11 @@ func (d *deliverer) work(ctx context.Context) RunResult {
 	}
 	wg.Wait()
 	close(results)
-	res := RunResult{State: "interrupted"}
+	res := RunResult{State: RunEndInterrupted}
 	for r := range results {
 		// "finished" from the worker that closed the run wins; then a stop
 		// reason; "interrupted" only if nothing else was seen.
-		if r.State == "finished" || res.State == "interrupted" {
+		if r.State == RunEndFinished || res.State == RunEndInterrupted {
 			res = r
 		}
 	}
@@ -243,13 +254,13 @@ func (d *deliverer) worker(ctx context.Context) RunResult {
 	}
 	for {
 		if ctx.Err() != nil {
-			return RunResult{State: "interrupted"}
+			return RunResult{State: RunEndInterrupted}
 		}
 		if !d.opts.IgnoreQuietHours {
 			if quiet, until := d.def.quiet().Quiet(d.m.now()); quiet {
 				d.log.InfoContext(ctx, "campaigns: quiet hours, waiting", slog.Time("until", until))
 				if sleep(ctx, until.Sub(d.m.now())) != nil {
-					return RunResult{State: "interrupted"}
+					return RunResult{State: RunEndInterrupted}
 				}
 				continue
 			}
@@ -263,17 +274,17 @@ func (d *deliverer) worker(ctx context.Context) RunResult {
 				wait = time.Second
 			}
 			if sleep(ctx, wait) != nil {
-				return RunResult{State: "interrupted"}
+				return RunResult{State: RunEndInterrupted}
 			}
 		}
 		c, err := st.ClaimRunItems(ctx, d.def.ID, d.fire, 1, d.m.opts.Lease, d.ch.retryWindow)
 		if err != nil {
 			if ctx.Err() != nil {
-				return RunResult{State: "interrupted"}
+				return RunResult{State: RunEndInterrupted}
 			}
 			d.log.WarnContext(ctx, "campaigns: claim", slog.String("campaign", d.def.ID), slog.Any("error", err))
 			if sleep(ctx, time.Second) != nil {
-				return RunResult{State: "interrupted"}
+				return RunResult{State: RunEndInterrupted}
 			}
 			continue
 		}
@@ -284,10 +295,10 @@ func (d *deliverer) worker(ctx context.Context) RunResult {
 			}
 		case store.ClaimWait, store.ClaimDrain:
 			if sleep(ctx, min(c.Wait, time.Second)) != nil {
-				return RunResult{State: "interrupted"}
+				return RunResult{State: RunEndInterrupted}
 			}
 		case store.ClaimStop:
-			return RunResult{State: c.State, Stopped: c.State}
+			return RunResult{State: RunEnd(c.State), Stopped: string(c.State)}
 		case store.ClaimFinished:
 			// Nothing sends for the run any more, so its records need no
 			// openid: they keep their statuses under pseudonyms. Should this
@@ -296,7 +307,7 @@ func (d *deliverer) worker(ctx context.Context) RunResult {
 				d.log.ErrorContext(ctx, "campaigns: run recipients keep their openids until the run expires",
 					slog.String("campaign", d.def.ID), slog.Any("err", err))
 			}
-			return RunResult{State: "finished"}
+			return RunResult{State: RunEndFinished}
 		}
 	}
 }

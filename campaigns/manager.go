@@ -458,7 +458,7 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 	m.mu.Lock()
 	if m.active[key] {
 		m.mu.Unlock()
-		return RunResult{State: "running", Stopped: "already running in this process"}, nil
+		return RunResult{State: RunEndRunning, Stopped: "already running in this process"}, nil
 	}
 	m.active[key] = true
 	m.mu.Unlock()
@@ -488,7 +488,7 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 			break
 		}
 		if err := sleep(ctx, 500*time.Millisecond); err != nil { // another replica is snapshotting
-			return RunResult{State: "interrupted"}, nil
+			return RunResult{State: RunEndInterrupted}, nil
 		}
 	}
 	run, err := m.opts.Store.Run(ctx, def.ID, fire)
@@ -507,10 +507,10 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 	if counts, err := m.runStats(context.WithoutCancel(ctx), def.ID, fire); err == nil {
 		res.Counts = counts
 	}
-	if res.State == "finished" {
+	if res.State == RunEndFinished {
 		m.completeRun(context.WithoutCancel(ctx), c, def.ID, fire)
 	}
-	log.InfoContext(ctx, "campaigns: run ended here", slog.String("state", res.State),
+	log.InfoContext(ctx, "campaigns: run ended here", slog.String("state", string(res.State)),
 		slog.Int64("sent", res.Counts.Sent), slog.Int64("failed", res.Counts.Failed), slog.Int64("unknown", res.Counts.Unknown))
 	return res, nil
 }

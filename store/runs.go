@@ -376,7 +376,7 @@ type RunClaim struct {
 	Kind  ClaimKind
 	Items []string
 	Wait  time.Duration
-	State string
+	State RunState // ClaimStop: the run's state
 }
 
 // claimItemsScript hands out the next recipients of a running run, marking
@@ -459,7 +459,7 @@ func (s *Store) ClaimRunItems(ctx context.Context, id string, fire time.Time, n 
 		ms, _ := strconv.ParseInt(res[1], 10, 64)
 		c.Wait = time.Duration(ms) * time.Millisecond
 	case ClaimStop:
-		c.State = res[1]
+		c.State = RunState(res[1])
 	case ClaimFinished:
 		// Per-recipient keys hold openids: keep them only for the reach
 		// statistics' retention.
