@@ -437,8 +437,21 @@ func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.
 	if !claim.Won {
 		return time.Time{}, RunResult{}, fmt.Errorf("campaigns: %s: fire %s is already taken; try again", id, fire.Format(time.RFC3339))
 	}
-	if err := m.setState(ctx, id, st, EvStart, "cli", "manual run", store.StateChange{Run: fire}); err != nil {
-		return time.Time{}, RunResult{}, err
+	// The fire is claimed now. The scheduler may take up a just-approved
+	// campaign (approved → scheduled) meanwhile; starting from the state
+	// found then is still this fire's start, so read it again rather than
+	// leave a claimed fire without a run.
+	for tries := 1; ; tries++ {
+		err := m.setState(ctx, id, st, EvStart, "cli", "manual run", store.StateChange{Run: fire})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrConflict) || tries == 3 {
+			return time.Time{}, RunResult{}, err
+		}
+		if st, err = m.Status(ctx, c); err != nil {
+			return time.Time{}, RunResult{}, err
+		}
 	}
 	m.audit(ctx, "cli", "campaign.send", id, "手动推送 "+fire.In(CST).Format("2006-01-02 15:04")+"；"+sendDetail(c))
 	res, err := m.runFire(ctx, c, defOf(c), fire, opts)
