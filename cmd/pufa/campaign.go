@@ -23,6 +23,7 @@ import (
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/metrics"
 	"github.com/pufa-dev/pufa/scheduler"
+	"github.com/pufa-dev/pufa/sms"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
 )
@@ -56,6 +57,15 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes
 		Rate: float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
 		MaxConsecutiveErrors: cfg.Campaigns.MaxConsecutiveErrors, AccountType: cfg.Campaigns.AccountType,
 		Lease: time.Duration(cfg.Campaigns.Lease),
+	}
+	opts.SMSNumbers, opts.SMSRate = st, float64(cfg.SMS.Rate)
+	if cfg.SMS.Endpoint != "" {
+		client, err := sms.New(sms.Options{Endpoint: cfg.SMS.Endpoint, AccessKeyID: cfg.SMS.AccessKeyID,
+			AccessKeySecret: cfg.SMS.AccessKeySecret, SignName: cfg.SMS.SignName})
+		if err != nil {
+			return nil, fmt.Errorf("sms gateway: %w", err)
+		}
+		opts.SMS = client
 	}
 	if wx != nil {
 		opts.Sender, opts.Audience, opts.Previewer = wx, wx, wx
