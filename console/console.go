@@ -55,13 +55,19 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Options configure the console. Store, Campaigns and Ledger are required.
+// Options configure the console. Store, Campaigns, Library and Ledger are
+// required.
 type Options struct {
 	Store       *store.Store
 	Campaigns   *campaigns.Manager
 	Ledger      *ledger.Ledger
 	Report      report.Sources // figures for the dashboard and the report download
-	CampaignDir string         // where drafts are written; "" = drafting disabled
+	// Library keeps the campaign definitions the form and imports write.
+	Library *campaigns.Library
+	// Tags lists WeChat tags for the audience picker; nil = no tag picker.
+	Tags TagLister
+	// Quizzes are the quizzes a campaign may link to (id and title).
+	Quizzes []Choice
 	Accounts    []Account
 	Tokens      []Token
 	SessionTTL  time.Duration // default 12h
@@ -95,8 +101,8 @@ type Server struct {
 
 // New checks opts, parses the templates and returns the console.
 func New(opts Options) (*Server, error) {
-	if opts.Store == nil || opts.Campaigns == nil || opts.Ledger == nil {
-		return nil, errors.New("console: Store, Campaigns and Ledger are required")
+	if opts.Store == nil || opts.Campaigns == nil || opts.Ledger == nil || opts.Library == nil {
+		return nil, errors.New("console: Store, Campaigns, Library and Ledger are required")
 	}
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 12 * time.Hour
@@ -143,6 +149,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/{$}", s.requirePage(RoleEditor, s.dashboard))
 	m.HandleFunc("GET /console/campaigns", s.requirePage(RoleEditor, s.campaignList))
 	m.HandleFunc("POST /console/campaigns", s.requirePage(RoleEditor, s.campaignCreate))
+	m.HandleFunc("GET /console/campaigns/new", s.requirePage(RoleEditor, s.campaignNew))
+	m.HandleFunc("POST /console/campaigns/import", s.requirePage(RoleEditor, s.campaignImport))
+	m.HandleFunc("GET /console/campaigns/{id}/export", s.requirePage(RoleEditor, s.campaignExport))
 	m.HandleFunc("GET /console/campaigns/{id}", s.requirePage(RoleEditor, s.campaignDetail))
 	m.HandleFunc("POST /console/campaigns/{id}/edit", s.requirePage(RoleEditor, s.campaignEdit))
 	m.HandleFunc("POST /console/campaigns/{id}/preview", s.requirePage(RoleEditor, s.campaignPreview))

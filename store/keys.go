@@ -97,6 +97,16 @@ import "strconv"
 //	console:preview                  hash    staff registered to receive campaign previews:
 //	                                         openid → JSON {name, added_by, added_at}
 //
+// Campaign definitions (store/campaigndefs.go), the one source of truth for
+// what each campaign sends; YAML files are imported into it. The keys share
+// the hash tag {defs} so a save and the version bump are one script.
+//
+//	campaigndef:{defs}               hash    campaign id → JSON CampaignDef: canonical YAML,
+//	                                         version, source (console|import|dir), source
+//	                                         file and its sha256, updated_by/_at
+//	campaigndef:{defs}:version       string  bumped by every save; readers poll it and reparse
+//	                                         the definitions when it moves
+//
 // Staff edits of the answer bank (问答库, store/bank.go), layered over the
 // bank shipped in the binary. The keys share the hash tag {edits}: a save
 // replaces the entry's edit, keeps the old one and bumps the version in one
@@ -223,6 +233,11 @@ func (s *Store) keyAccount(user string) string     { return s.key("console", "ac
 func (s *Store) keyAudit() string                  { return s.key("console", "audit") }
 
 func (s *Store) keyPreviewRecipients() string { return s.key("console", "preview") }
+
+// Campaign definitions.
+
+func (s *Store) keyCampaignDefs() string        { return s.key("campaigndef", tag("defs")) }
+func (s *Store) keyCampaignDefsVersion() string { return s.keyCampaignDefs() + ":version" }
 
 // Answer bank edits.
 

@@ -31,7 +31,8 @@ import (
 // exists.
 const embeddedSamples = "embedded:campaigns/samples"
 
-// definitions returns the loader of the campaign files named by dir.
+// definitions returns the loader of the campaign files named by dir, for
+// `campaign validate`: it checks files, not what Redis holds.
 func definitions(dir string) func() ([]*campaigns.Campaign, error) {
 	if dir == embeddedSamples {
 		return func() ([]*campaigns.Campaign, error) {
@@ -41,6 +42,25 @@ func definitions(dir string) func() ([]*campaigns.Campaign, error) {
 	return func() ([]*campaigns.Campaign, error) { return campaigns.LoadDir(dir) }
 }
 
+// newLibrary wires the campaign definitions kept in Redis, with
+// campaigns.dir read as their inbox (see campaigns.Library); the built-in
+// samples are imported once instead.
+func newLibrary(cfg config.Config, st *store.Store, logger *slog.Logger) (*campaigns.Library, error) {
+	dir := cfg.Campaigns.Dir
+	if dir == embeddedSamples {
+		dir = ""
+	}
+	lib := campaigns.NewLibrary(campaigns.LibraryOptions{Store: st, Dir: dir, Logger: logger})
+	if cfg.Campaigns.Dir == embeddedSamples {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := lib.Seed(ctx, campaigns.Samples(), "campaigns/samples"); err != nil {
+			return nil, fmt.Errorf("campaigns: built-in samples: %w", err)
+		}
+	}
+	return lib, nil
+}
+
 // newCampaigns wires the campaign manager; wx may be nil for commands that
 // only read state, m nil where nothing is scraped.
 func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, logger *slog.Logger, m *metrics.Metrics) (*campaigns.Manager, error) {
@@ -48,8 +68,12 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, logger 
 	if err != nil {
 		return nil, err
 	}
+	lib, err := newLibrary(cfg, st, logger)
+	if err != nil {
+		return nil, err
+	}
 	opts := campaigns.Options{
-		Store: st, Definitions: definitions(cfg.Campaigns.Dir), Logger: logger,
+		Store: st, Definitions: lib.Definitions, Logger: logger,
 		PreviewTo: console.PreviewList{Fixed: previews, Store: st},
 		Rate:      float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
 		MaxConsecutiveErrors: cfg.Campaigns.MaxConsecutiveErrors, AccountType: cfg.Campaigns.AccountType,

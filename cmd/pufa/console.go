@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
@@ -19,15 +20,17 @@ import (
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/metrics"
+	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/wechat"
 )
 
 // mountOps adds the staff console (/console/) to mux. quizzes may be nil:
 // quiz figures are then left out of the dashboard and report; bank may be
 // nil: the console then has no 问答库 page.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) error {
-	con, err := newConsole(cfg, st, camps, quizzes, bank, logger)
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, pickers formPickers, logger *slog.Logger) error {
+	con, err := newConsole(cfg, st, camps, quizzes, bank, pickers, logger)
 	if err != nil {
 		return err
 	}
@@ -49,7 +52,44 @@ func metricsHandler(cfg config.Metrics, obs *metrics.Metrics) (http.Handler, err
 	return mux, nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) (*console.Server, error) {
+// formPickers feed the campaign form's selects: the quizzes a campaign may
+// link to and the account's WeChat tags (nil without WeChat).
+type formPickers struct {
+	Quizzes []console.Choice
+	Tags    console.TagLister
+}
+
+// newFormPickers lists the quizzes of qs (nil = none) and reads tags via wx
+// (nil = no tag picker).
+func newFormPickers(qs *quiz.Service, wx *wechat.Client) formPickers {
+	var p formPickers
+	if qs != nil {
+		for _, q := range qs.Catalog().Quizzes() {
+			p.Quizzes = append(p.Quizzes, console.Choice{Value: q.ID, Label: q.Title})
+		}
+	}
+	if wx != nil {
+		p.Tags = wechatTags{wx}
+	}
+	return p
+}
+
+// wechatTags adapts the WeChat client to the form's tag picker.
+type wechatTags struct{ wx *wechat.Client }
+
+func (t wechatTags) TagChoices(ctx context.Context) ([]console.Choice, error) {
+	tags, err := t.wx.Tags(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wechat tags: %w", err)
+	}
+	out := make([]console.Choice, 0, len(tags))
+	for _, tg := range tags {
+		out = append(out, console.Choice{Value: strconv.FormatInt(tg.ID, 10), Label: fmt.Sprintf("%s（%d 人）", tg.Name, tg.Count)})
+	}
+	return out, nil
+}
+
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, pickers formPickers, logger *slog.Logger) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -66,13 +106,13 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
 	}
-	dir := cfg.Campaigns.Dir
-	if dir == embeddedSamples {
-		dir = "" // built-in samples are read-only: drafting needs a directory
+	lib, err := newLibrary(cfg, st, logger)
+	if err != nil {
+		return nil, err
 	}
 	return console.New(console.Options{
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
-		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
+		Library: lib, Tags: pickers.Tags, Quizzes: pickers.Quizzes, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
 	})
 }
