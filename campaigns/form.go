@@ -351,7 +351,7 @@ func zhFieldError(fe *FieldError) (field, msg string) {
 		if has("never fires") {
 			return "schedule", "按此周期，有效期内一次也不会发送"
 		}
-		if has("@every") {
+		if has("at least 1s") {
 			return "schedule", "间隔至少 1 秒"
 		}
 		return "schedule", "发送周期有误：请选择预设，或在“高级”中填写 5 段式 cron（分 时 日 月 周），如 0 10 * * 1"

@@ -58,19 +58,19 @@ var staticFS embed.FS
 // Options configure the console. Store, Campaigns, Library and Ledger are
 // required.
 type Options struct {
-	Store       *store.Store
-	Campaigns   *campaigns.Manager
-	Ledger      *ledger.Ledger
-	Report      report.Sources // figures for the dashboard and the report download
+	Store     *store.Store
+	Campaigns *campaigns.Manager
+	Ledger    *ledger.Ledger
+	Report    report.Sources // figures for the dashboard and the report download
 	// Library keeps the campaign definitions the form and imports write.
 	Library *campaigns.Library
 	// Tags lists WeChat tags for the audience picker; nil = no tag picker.
 	Tags TagLister
 	// Quizzes are the quizzes a campaign may link to (id and title).
-	Quizzes []Choice
-	Accounts    []Account
-	Tokens      []Token
-	SessionTTL  time.Duration // default 12h
+	Quizzes    []Choice
+	Accounts   []Account
+	Tokens     []Token
+	SessionTTL time.Duration // default 12h
 	// SecureCookie marks cookies Secure on every request. Without it they
 	// are Secure when the request came over HTTPS: TLS here, or a trusted
 	// proxy's X-Forwarded-Proto: https.

@@ -86,7 +86,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	}
 	e := &env{t: t, st: st, mgr: mgr, dir: dir, lib: lib}
 	e.opts = console.Options{Store: st, Campaigns: mgr, Ledger: ledger.New(st, nil),
-		Report:      report.Sources{Counters: st, Ledger: st, Followers: st, Campaigns: report.CampaignPushes{Campaigns: mgr, Mass: st}},
+		Report:  report.Sources{Counters: st, Ledger: st, Followers: st, Campaigns: report.CampaignPushes{Campaigns: mgr, Mass: st}},
 		Library: lib, Accounts: accounts, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }}
 	if o.console != nil {

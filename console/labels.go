@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -204,4 +205,17 @@ func wechatError(text string) string {
 		return fmt.Sprintf("%s（微信错误码 %d）", l, code)
 	}
 	return fmt.Sprintf("微信返回错误（错误码 %d），请联系技术人员", code)
+}
+
+// actionError tells staff why a lifecycle action was refused, in Chinese.
+func actionError(err error) string {
+	switch {
+	case errors.Is(err, campaigns.ErrTransition):
+		return "当前状态不允许此操作，请刷新页面"
+	case errors.Is(err, campaigns.ErrConflict):
+		return "活动状态刚刚变化，请刷新页面后重试"
+	case errors.Is(err, campaigns.ErrNotFound):
+		return "没有这个活动"
+	}
+	return wechatError(err.Error())
 }

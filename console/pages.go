@@ -32,11 +32,12 @@ var funcs = template.FuncMap{
 		}
 		return k
 	},
-	"percent": report.Percent,
+	"percent":      report.Percent,
 	"channelLabel": channelLabel,
 	"auditLabel":   auditLabel,
 	"stateLabel":   func(s string) string { return campaigns.State(s).Label() },
 	"has":          has,
+	"wechatError":  wechatError,
 	"weekdays": func() map[string]string {
 		return map[string]string{"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "0": "日"}
 	},
@@ -291,7 +292,7 @@ func (s *Server) campaignPreview(w http.ResponseWriter, r *http.Request) {
 		// WeChat's answer (e.g. the recipient does not follow the account)
 		// helps staff; the server's own paths do not.
 		s.log.Error("console preview failed", "campaign", id, "err", err)
-		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+s.userError(err))
+		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+wechatError(s.userError(err)))
 		return
 	}
 	back(w, r, "/console/campaigns/"+id, "msg", "预览已发送给 "+res.Name+"（内容 sha256:"+res.ContentHash+"）")
@@ -320,7 +321,7 @@ func (s *Server) campaignAction(action string) http.HandlerFunc {
 		id := r.PathValue("id")
 		u := userFrom(r.Context())
 		if err := s.changeCampaign(r, action, id, u); err != nil {
-			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+s.userError(err))
+			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+actionError(err))
 			return
 		}
 		if action != "approve" { // the manager audits approvals, with the content hash
