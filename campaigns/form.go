@@ -290,6 +290,18 @@ func zhFieldError(fe *FieldError) (field, msg string) {
 	m := fe.Msg
 	has := func(s string) bool { return strings.Contains(m, s) }
 	switch f := fe.Field; {
+	case f == "" && m == ErrFileConflict.Error():
+		return "form", "文件在导入后被修改，而该活动也已在工作台修改过：文件未采用（如要以文件为准，请在“导入活动文件”中上传它）"
+	case f == "" && strings.HasPrefix(m, "not valid YAML"):
+		return "form", "不是有效的活动文件（YAML 格式有误）"
+	case f == "":
+		return "form", "活动定义无法读取"
+	case m == "unknown field":
+		return "form", "有无法识别的项目“" + f + "”"
+	case m == "given twice":
+		return "form", "项目“" + f + "”重复出现"
+	case strings.HasPrefix(m, "expected ") || m == "list items must be plain values":
+		return "form", "项目“" + f + "”的格式不对"
 	case f == "id":
 		if has("required") {
 			return "id", "请填写活动编号"

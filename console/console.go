@@ -171,6 +171,7 @@ func (s *Server) routes() {
 	s.bankRoutes(m) // bank.go
 	m.HandleFunc("GET /console/preview-recipients", s.requirePage(RoleEditor, s.previewRecipients))
 	m.HandleFunc("POST /console/preview-recipients", s.requirePage(RoleApprover, s.previewRecipientAdd))
+	m.HandleFunc("POST /console/preview-recipients/code", s.requirePage(RoleEditor, s.previewBindCode))
 	m.HandleFunc("POST /console/preview-recipients/remove", s.requirePage(RoleApprover, s.previewRecipientRemove))
 
 	m.HandleFunc("GET /console/api/dashboard", s.requireAPI(RoleEditor, s.apiDashboard))

@@ -138,7 +138,7 @@ func formOf(r *http.Request) campaigns.Form {
 // (?theme=&year=).
 func (s *Server) campaignNew(w http.ResponseWriter, r *http.Request) {
 	d := formData{New: true, Editable: true, Form: campaigns.Form{Channel: string(campaigns.ChannelMass), Audience: "all",
-		Repeat: "once", CatchUp: string(campaigns.CatchUpOnce), QuietFrom: "21:30", QuietTo: "08:00"}}
+		Repeat: "once", Weekday: "1", MonthDay: "1", Clock: "10:00", CatchUp: string(campaigns.CatchUpOnce), QuietFrom: "21:30", QuietTo: "08:00"}}
 	s.fillChoices(r.Context(), &d)
 	s.page(w, r, http.StatusOK, "campaign_form", "新建活动", d)
 }

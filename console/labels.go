@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -218,4 +219,30 @@ func actionError(err error) string {
 		return "没有这个活动"
 	}
 	return wechatError(err.Error())
+}
+
+// definitionProblems tells staff, in Chinese, which stored definitions or
+// files of campaigns.dir are invalid or were not applied; files are named
+// by their base name only, never by the server's directories.
+func definitionProblems(err error) string {
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	var out []string
+	for _, e := range list {
+		var fe *campaigns.FieldError
+		if !errors.As(e, &fe) {
+			out = append(out, "活动文件读取失败")
+			continue
+		}
+		for _, msgs := range campaigns.FieldErrorsZh(fe) {
+			for _, m := range msgs {
+				out = append(out, filepath.Base(fe.File)+"："+m)
+			}
+		}
+	}
+	return strings.Join(out, "；")
 }

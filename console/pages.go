@@ -38,9 +38,10 @@ var funcs = template.FuncMap{
 	"stateLabel":   func(s string) string { return campaigns.State(s).Label() },
 	"has":          has,
 	"wechatError":  wechatError,
-	"weekdays": func() map[string]string {
-		return map[string]string{"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "0": "日"}
+	"weekdays": func() []Choice {
+		return []Choice{{"1", "一"}, {"2", "二"}, {"3", "三"}, {"4", "四"}, {"5", "五"}, {"6", "六"}, {"0", "日"}}
 	},
+
 	"formArgs": func(d formData, action, csrf string) formArgs { return formArgs{D: d, Action: action, CSRF: csrf} },
 	"runStateLabel": func(s string) string {
 		switch s {
@@ -262,7 +263,7 @@ func (s *Server) campaignList(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		d.Broken = s.userError(err) // invalid files: show them, keep the valid ones usable
+		d.Broken = definitionProblems(err) // invalid files: show them, keep the valid ones usable
 	}
 	d.Themes = s.themeChoices()[1:]
 	s.page(w, r, http.StatusOK, "campaigns", "宣传活动", d)
@@ -635,7 +636,7 @@ func (s *Server) previewRecipients(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.page(w, r, http.StatusOK, "preview_recipients", "预览名单", previewData{List: list})
+	s.page(w, r, http.StatusOK, "preview_recipients", "预览名单", bindData{previewData: previewData{List: list}})
 }
 
 func (s *Server) previewRecipientAdd(w http.ResponseWriter, r *http.Request) {

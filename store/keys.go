@@ -97,6 +97,12 @@ import "strconv"
 //	console:preview                  hash    staff registered to receive campaign previews:
 //	                                         openid → JSON {name, added_by, added_at}
 //
+// Staff binding (store/staffbind.go).
+//
+//	console:bind:<code>              string  JSON StaffBindCode: a one-time 6-digit code a staff
+//	                                         member sends to the account ("绑定 123456") to become
+//	                                         a preview recipient; 10 min TTL, deleted when used
+//
 // Campaign definitions (store/campaigndefs.go), the one source of truth for
 // what each campaign sends; YAML files are imported into it. The keys share
 // the hash tag {defs} so a save and the version bump are one script.
@@ -232,7 +238,8 @@ func (s *Store) keyLoginFail(user string) string   { return s.key("console", "fa
 func (s *Store) keyAccount(user string) string     { return s.key("console", "account", user) }
 func (s *Store) keyAudit() string                  { return s.key("console", "audit") }
 
-func (s *Store) keyPreviewRecipients() string { return s.key("console", "preview") }
+func (s *Store) keyPreviewRecipients() string        { return s.key("console", "preview") }
+func (s *Store) keyStaffBindCode(code string) string { return s.key("console", "bind", code) }
 
 // Campaign definitions.
 

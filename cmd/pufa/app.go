@@ -238,6 +238,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	// during a quiz is an answer, not a question), keyword rules, then the
 	// knowledge base, which answers every other text.
 	handlers.Register(router)
+	router.HandleText(bot.StaffBind{Binder: console.StaffBinder{Store: st}, Logger: logger}) // 绑定 <code> from the console's 预览名单
 	obs := metrics.New() // pufa's own registry, served at /metrics on metrics.addr
 	quizzes, err := newQuizzes(cfg.Quiz, kb.Corpus(), st, logger)
 	if err != nil {
