@@ -1,5 +1,6 @@
 // Package console is the staff web console of pufa, served under /console/:
-// a dashboard with charts, campaigns (draft from the calendar, edit,
+// a dashboard with charts, campaigns (a form in Chinese, draft from the
+// calendar, YAML import and export, staff binding for previews, edit,
 // preview, approve, pause, cancel, reach), the offline activity ledger, the
 // consultations inbox, the answer bank (问答库: review, edit, disable; see
 // bank.go), the annual report download and the audit log, plus a JSON API

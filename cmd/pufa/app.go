@@ -238,7 +238,8 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	// during a quiz is an answer, not a question), keyword rules, then the
 	// knowledge base, which answers every other text.
 	handlers.Register(router)
-	router.HandleText(bot.StaffBind{Binder: console.StaffBinder{Store: st}, Logger: logger}) // 绑定 <code> from the console's 预览名单
+	// 绑定 <code>: staff register their WeChat from the console's 预览名单.
+	router.HandleText(bot.StaffBind{Binder: console.StaffBinder{Store: st}, Logger: logger})
 	obs := metrics.New() // pufa's own registry, served at /metrics on metrics.addr
 	quizzes, err := newQuizzes(cfg.Quiz, kb.Corpus(), st, logger)
 	if err != nil {
