@@ -115,7 +115,13 @@ func (l *Library) Load(ctx context.Context) ([]*Campaign, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.refreshLocked(ctx); err != nil {
-		return nil, err
+		if l.version < 0 {
+			return nil, err
+		}
+		// Redis is failing over or unreachable: the definitions last read
+		// are still the best knowledge, as a file read was before. Anything
+		// that changes state needs Redis and fails on its own.
+		l.log.WarnContext(ctx, "campaigns: definitions not refreshed, using the last read", slog.Any("err", err))
 	}
 	return l.defs, errors.Join(l.bad, fileErr)
 }
