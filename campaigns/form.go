@@ -44,7 +44,16 @@ type Form struct {
 	Quiz                 string
 }
 
-const formTime = "2006-01-02T15:04"
+// formTimeOf writes t as a datetime-local value in China time, with
+// seconds only when it has some, so saving a form unchanged keeps the
+// definition (and its approval) as it was.
+func formTimeOf(t time.Time) string {
+	t = t.In(CST)
+	if t.Second() != 0 {
+		return t.Format("2006-01-02T15:04:05")
+	}
+	return t.Format("2006-01-02T15:04")
+}
 
 // FormOf fills a form from a campaign.
 func FormOf(c *Campaign) Form {
@@ -80,16 +89,16 @@ func FormOf(c *Campaign) Form {
 	}
 	switch {
 	case !c.Schedule.At.IsZero():
-		f.Repeat, f.At = "once", c.Schedule.At.In(CST).Format(formTime)
+		f.Repeat, f.At = "once", formTimeOf(c.Schedule.At)
 	case c.Schedule.Cron != "":
 		f.Repeat, f.Clock, f.Weekday, f.MonthDay = PresetOf(c.Schedule.Cron)
 		f.Cron = c.Schedule.Cron
 	}
 	if !c.Window.From.IsZero() {
-		f.WindowFrom = c.Window.From.In(CST).Format(formTime)
+		f.WindowFrom = formTimeOf(c.Window.From)
 	}
 	if !c.Window.To.IsZero() {
-		f.WindowTo = c.Window.To.In(CST).Format(formTime)
+		f.WindowTo = formTimeOf(c.Window.To)
 	}
 	if q := c.QuietHours; q.Set {
 		f.QuietFrom = fmt.Sprintf("%02d:%02d", q.From/60, q.From%60)

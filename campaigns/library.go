@@ -346,8 +346,9 @@ func (l *Library) importFile(ctx context.Context, name string, f fileState) erro
 }
 
 // CanonicalYAML renders c in the one form stored in Redis and exported:
-// fixed key order, times in China time with their offset. Parse of the
-// result gives back c (File aside).
+// fixed key order, times in RFC 3339 with the offset they were written
+// with. Parse of the result gives back c (File aside) with the same Hash, so
+// importing an approved campaign's file does not send it back to draft.
 func (c *Campaign) CanonicalYAML() []byte {
 	doc := mapping()
 	doc.add("id", scalar(c.ID))
@@ -404,7 +405,7 @@ func (c *Campaign) CanonicalYAML() []byte {
 	if !s.At.IsZero() || s.Cron != "" || s.Grace != 0 || s.CatchUp == CatchUpSkip {
 		sm := mapping()
 		if !s.At.IsZero() {
-			sm.add("at", scalar(s.At.In(CST).Format(time.RFC3339)))
+			sm.add("at", scalar(s.At.Format(time.RFC3339Nano)))
 		}
 		if s.Cron != "" {
 			sm.add("cron", scalar(s.Cron))
@@ -420,10 +421,10 @@ func (c *Campaign) CanonicalYAML() []byte {
 	if !c.Window.From.IsZero() || !c.Window.To.IsZero() {
 		wm := mapping()
 		if !c.Window.From.IsZero() {
-			wm.add("from", scalar(c.Window.From.In(CST).Format(time.RFC3339)))
+			wm.add("from", scalar(c.Window.From.Format(time.RFC3339Nano)))
 		}
 		if !c.Window.To.IsZero() {
-			wm.add("to", scalar(c.Window.To.In(CST).Format(time.RFC3339)))
+			wm.add("to", scalar(c.Window.To.Format(time.RFC3339Nano)))
 		}
 		doc.add("window", wm.Node)
 	}

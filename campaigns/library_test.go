@@ -129,3 +129,55 @@ func TestFormErrorsAreChineseByField(t *testing.T) {
 		}
 	}
 }
+
+// Storing a definition in canonical form keeps its approval hash: the
+// samples, calendar drafts and times written in UTC or with fractions.
+func TestCanonicalYAMLKeepsTheHash(t *testing.T) {
+	samples, err := campaigns.LoadFS(campaigns.Samples(), "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, theme := range campaigns.Themes() {
+		_, data, err := campaigns.DraftYAML(theme, 2027)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := campaigns.Parse(theme+".yaml", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples = append(samples, c)
+	}
+	utc, err := campaigns.Parse("utc.yaml", []byte("id: utc\ntitle: 协调世界时\nchannel: mass\naudience: {tags: [3, 1], openids: [oA, oB]}\n"+
+		"content: {text: \"  首行缩进\\n第二行\"}\nschedule: {at: \"2027-03-15T01:00:00.5Z\", catch_up: skip, grace: 90m}\n"+
+		"window: {from: \"2027-03-01\", to: \"2027-03-31T23:59:59+08:00\"}\nquiet_hours: {from: \"22:00\", to: \"07:00\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range append(samples, utc) {
+		again, err := campaigns.Parse(c.ID+".yaml", c.CanonicalYAML())
+		if err != nil {
+			t.Errorf("%s: canonical YAML does not parse: %v\n%s", c.ID, err, c.CanonicalYAML())
+			continue
+		}
+		if again.Hash() != c.Hash() || again.ContentHash() != c.ContentHash() || again.Title != c.Title || again.Quiz != c.Quiz {
+			t.Errorf("%s: canonical YAML changes the campaign:\n%s", c.ID, c.CanonicalYAML())
+		}
+	}
+}
+
+// A calendar draft saved through the form unchanged keeps its approval
+// hash (its window ends at 23:59:59).
+func TestFormOfADraftKeepsTheHash(t *testing.T) {
+	for _, theme := range campaigns.Themes() {
+		_, data, _ := campaigns.DraftYAML(theme, 2027)
+		c, err := campaigns.Parse(theme+".yaml", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _, errs := campaigns.FormOf(c).Check()
+		if errs != nil || again.Hash() != c.Hash() {
+			t.Errorf("%s: form changes the campaign: %v", theme, errs)
+		}
+	}
+}

@@ -228,7 +228,10 @@ func actionError(err error) string {
 	case errors.Is(err, campaigns.ErrNotFound):
 		return "没有这个活动"
 	}
-	return wechatError(err.Error())
+	if text := err.Error(); errcodeRe.MatchString(text) {
+		return wechatError(text)
+	}
+	return "请稍后再试；如仍失败，请联系技术人员"
 }
 
 // definitionProblems tells staff, in Chinese, which stored definitions or

@@ -293,7 +293,7 @@ func (s *Server) campaignPreview(w http.ResponseWriter, r *http.Request) {
 		// WeChat's answer (e.g. the recipient does not follow the account)
 		// helps staff; the server's own paths do not.
 		s.log.Error("console preview failed", "campaign", id, "err", err)
-		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+wechatError(s.userError(err)))
+		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+actionError(err))
 		return
 	}
 	back(w, r, "/console/campaigns/"+id, "msg", "预览已发送给 "+res.Name+"（内容 sha256:"+res.ContentHash+"）")
