@@ -207,6 +207,10 @@ func TestBrowserConsole(t *testing.T) {
 	if state := text("state"); state != "已审批" {
 		t.Errorf("form campaign state = %q", state)
 	}
+	run("see the campaign list", []chromedp.Action[V]{
+		chromedp.Navigate(base + "/console/campaigns"),
+		chromedp.WaitVisible(`//table[contains(., "社区法治讲座") and contains(., "群发消息")]`),
+	})
 	run("record an activity", []chromedp.Action[V]{
 		chromedp.Navigate(base + "/console/ledger"),
 		chromedp.WaitVisible(chromedp.ID("ledger-add")),
