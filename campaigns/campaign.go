@@ -4,11 +4,12 @@
 // official-account API with per-recipient checkpoints in Redis, and the
 // reach counts reported back by WeChat.
 //
-// Definitions (what, to whom, when) live in YAML files that staff edit;
-// everything that happens to a campaign (approval, state, fires, runs,
-// per-recipient results, counts) lives in Redis through package store. An
-// approval stores a hash of the definition, so editing an approved campaign
-// sends it back to draft.
+// Definitions (what, to whom, when) live in Redis (Library), written by the
+// console's form (Form) or imported from YAML files (Parse is the one
+// validator of both); everything that happens to a campaign (approval,
+// state, fires, runs, per-recipient results, counts) lives in Redis too,
+// through package store. An approval stores a hash of the definition, so
+// editing an approved campaign sends it back to draft.
 //
 // # Delivery guarantees
 //

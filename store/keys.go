@@ -118,6 +118,22 @@ import "strconv"
 //	<book>:{<id>}:history            list    earlier docs of the record, oldest first
 //	<book>:index                     zset    record ids scored by the record's date (Unix, China midnight)
 //
+// Staff binding (store/staffbind.go).
+//
+//	console:bind:<code>              string  JSON StaffBindCode: a one-time 6-digit code a staff
+//	                                         member sends to the account ("绑定 123456") to become
+//	                                         a preview recipient; 10 min TTL, deleted when used
+//
+// Campaign definitions (store/campaigndefs.go), the one source of truth for
+// what each campaign sends; YAML files are imported into it. The keys share
+// the hash tag {defs} so a save and the version bump are one script.
+//
+//	campaigndef:{defs}               hash    campaign id → JSON CampaignDef: canonical YAML,
+//	                                         version, source (console|import|dir), source
+//	                                         file and its sha256, updated_by/_at
+//	campaigndef:{defs}:version       string  bumped by every save; readers poll it and reparse
+//	                                         the definitions when it moves
+//
 // Staff edits of the answer bank (问答库, store/bank.go), layered over the
 // bank shipped in the binary. The keys share the hash tag {edits}: a save
 // replaces the entry's edit, keeps the old one and bumps the version in one
@@ -260,7 +276,13 @@ func (s *Store) keyLoginFail(user string) string   { return s.key("console", "fa
 func (s *Store) keyAccount(user string) string     { return s.key("console", "account", user) }
 func (s *Store) keyAudit() string                  { return s.key("console", "audit") }
 
-func (s *Store) keyPreviewRecipients() string { return s.key("console", "preview") }
+func (s *Store) keyPreviewRecipients() string        { return s.key("console", "preview") }
+func (s *Store) keyStaffBindCode(code string) string { return s.key("console", "bind", code) }
+
+// Campaign definitions.
+
+func (s *Store) keyCampaignDefs() string        { return s.key("campaigndef", tag("defs")) }
+func (s *Store) keyCampaignDefsVersion() string { return s.keyCampaignDefs() + ":version" }
 
 // Answer bank edits.
 
