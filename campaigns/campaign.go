@@ -4,11 +4,12 @@
 // official-account API with per-recipient checkpoints in Redis, and the
 // reach counts reported back by WeChat.
 //
-// Definitions (what, to whom, when) live in YAML files that staff edit;
-// everything that happens to a campaign (approval, state, fires, runs,
-// per-recipient results, counts) lives in Redis through package store. An
-// approval stores a hash of the definition, so editing an approved campaign
-// sends it back to draft.
+// Definitions (what, to whom, when) live in Redis (Library), written by the
+// console's form (Form) or imported from YAML files (Parse is the one
+// validator of both); everything that happens to a campaign (approval,
+// state, fires, runs, per-recipient results, counts) lives in Redis too,
+// through package store. An approval stores a hash of the definition, so
+// editing an approved campaign sends it back to draft.
 //
 // # Delivery guarantees
 //
@@ -35,13 +36,18 @@
 //     key, so an interrupted recipient is recorded "u" (unknown: possibly
 //     sent) and skipped: at most once, because a resident who gets the same
 //     message twice is worse than a count that says "unknown".
+//   - sms: never resent, like custom: an SMS gateway has no idempotency key.
 //
-// Errors follow the same rule: an errcode answer means WeChat did not send,
-// so transient codes (-1, 45009, 45011, 45066) are retried with backoff and
-// permanent ones (43004 unsubscribed, 45015 outside the 48 h window, …) are
-// recorded per recipient and never retried; a timeout, a 5xx or a
+// What differs between channels (these windows, validation, the request,
+// how an error is read, previews) is one entry of the table in channel.go.
+//
+// Errors follow the same rule: an errcode answer (for SMS, the gateway's
+// code) means nothing was sent, so transient codes (-1, 45009, 45011,
+// 45066, Throttling.User) are retried with backoff and permanent ones
+// (43004 unsubscribed, 45015 outside the 48 h window, an invalid number, …)
+// are recorded per recipient and never retried; a timeout, a 5xx or a
 // connection lost mid-request is "maybe sent" and handled like a crash
-// (retried where idempotent, unknown for custom).
+// (retried where idempotent, unknown for custom and sms).
 //
 // A rate limit shared by all replicas (a GCRA in Redis) paces per-recipient
 // sends; mass requests are paced at 60 per minute. N consecutive failures
@@ -78,6 +84,9 @@ const (
 	// reaches only followers active in the last 48 h and has no
 	// idempotency key.
 	ChannelCustom Channel = "custom"
+	// ChannelSMS is one templated text message per mobile number of an SMS
+	// list, through the gateway of package sms; no idempotency key.
+	ChannelSMS Channel = "sms"
 )
 
 // CatchUp is what happens to fires missed while no replica was running.
@@ -111,6 +120,7 @@ type Audience struct {
 	Tags        []int64  `json:"tags,omitempty"`        // WeChat tag ids
 	Communities []string `json:"communities,omitempty"` // pufa community ids (from QR scenes)
 	OpenIDs     []string `json:"openids,omitempty"`
+	SMSList     string   `json:"sms_list,omitempty"` // channel sms: a list of residents' numbers (store/sms.go)
 }
 
 // Describe names the audience for staff, e.g. "全部关注者" or
@@ -133,6 +143,9 @@ func (a Audience) Describe() string {
 	if len(a.OpenIDs) > 0 {
 		parts = append(parts, fmt.Sprintf("指定 %d 个 openid", len(a.OpenIDs)))
 	}
+	if a.SMSList != "" {
+		parts = append(parts, "短信名单 "+a.SMSList)
+	}
 	if len(parts) == 0 {
 		return "无"
 	}
@@ -144,6 +157,14 @@ type Content struct {
 	Text     string    `json:"text,omitempty"`     // mass text, custom text
 	MediaID  string    `json:"media_id,omitempty"` // mass mpnews (a draft-box article)
 	Template *Template `json:"template,omitempty"` // template channel
+	SMS      *SMS      `json:"sms,omitempty"`      // sms channel
+}
+
+// SMS is a text message: a template the SMS provider approved and its
+// parameters (the provider adds the office's signature).
+type SMS struct {
+	Template string            `json:"template"`
+	Params   map[string]string `json:"params,omitempty"`
 }
 
 // Template is a template message.

@@ -70,6 +70,17 @@ func TestOnlyApprovalLeavesDraftTowardsSending(t *testing.T) {
 	}
 }
 
+// smsGood is a valid SMS campaign: a provider-approved template sent to the
+// residents of a list who agreed to receive text messages.
+const smsGood = `
+id: sms-1
+title: 宪法宣传周短信
+channel: sms
+audience: {sms_list: agreed}
+content:
+  sms: {template: SMS_100001, params: {theme: 宪法宣传周}}
+`
+
 func TestValidationNamesFileAndField(t *testing.T) {
 	const good = `
 id: ok-1
@@ -84,11 +95,14 @@ content: {text: 你好}
 		want []string // substrings that must all appear
 	}{
 		{"valid", good, nil},
+		{"valid sms", smsGood, nil},
+		{"weekly mass", good + "schedule: {cron: \"0 10 * * 1\"}\n", nil},
+		{"weekly sms", smsGood + "schedule: {cron: \"0 10 * * 1\"}\n", nil},
 		{"unknown field", good + "colour: red\n", []string{"f.yaml: colour: unknown field (line 7)"}},
 		{"nested unknown", strings.Replace(good, "{text: 你好}", "{text: 你好, txt: x}", 1), []string{"content.txt: unknown field"}},
 		{"missing id and title", "channel: mass\naudience: {all: true}\ncontent: {text: a}\n", []string{"f.yaml: id: is required", "f.yaml: title: is required"}},
 		{"bad id", strings.Replace(good, "ok-1", "Bad_ID", 1), []string{"f.yaml: id:"}},
-		{"bad channel", strings.Replace(good, "channel: mass", "channel: sms", 1), []string{"channel: \"sms\" is not mass, template or custom"}},
+		{"bad channel", strings.Replace(good, "channel: mass", "channel: fax", 1), []string{"channel: \"fax\" is not custom, mass, sms or template"}},
 		{"audience all and tags", strings.Replace(good, "{all: true}", "{all: true, tags: [3]}", 1), []string{"audience: all: true cannot be combined"}},
 		{"audience nobody", strings.Replace(good, "{all: true}", "{}", 1), []string{"audience: selects nobody"}},
 		{"bad tag", strings.Replace(good, "{all: true}", "{tags: [abc]}", 1), []string{"audience.tags: \"abc\" is not a WeChat tag id"}},
@@ -116,6 +130,18 @@ content:
 		{"at outside window", good + "schedule: {at: \"2026-12-09 09:00\"}\nwindow: {from: \"2026-12-01\", to: \"2026-12-07\"}\n", []string{"schedule.at: 2026-12-09 09:00 is outside the window"}},
 		{"window reversed", good + "window: {from: \"2026-12-07\", to: \"2026-12-01\"}\n", []string{"window: from must be before to"}},
 		{"cron never in window", good + "schedule: {cron: \"0 9 31 2 *\"}\nwindow: {from: \"2026-12-01\", to: \"2026-12-07\"}\n", []string{"schedule.cron: never fires inside the window"}},
+		// A recurring schedule may not reach the same people more often than
+		// its channel allows (an accepted @every 1m once sent the same
+		// customer-service text to every follower each minute).
+		{"custom every minute", strings.Replace(good, "channel: mass", "channel: custom", 1) + "schedule: {cron: \"@every 1m\"}\n",
+			[]string{"f.yaml: schedule.cron: \"@every 1m\" 每 1 分钟推送一次，客服消息渠道两次推送至少相隔 1 天"}},
+		{"mass hourly", good + "schedule: {cron: \"0 * * * *\"}\n", []string{"schedule.cron: \"0 * * * *\" 每 1 小时推送一次，群发渠道两次推送至少相隔 1 天"}},
+		{"template twice a day", strings.Replace(strings.Replace(good, "channel: mass", "channel: template", 1), "{text: 你好}", "{template: {id: T, fields: {first: a}}}", 1) + "schedule: {cron: \"0 9,15 * * *\"}\n",
+			[]string{"schedule.cron: \"0 9,15 * * *\" 每 6 小时推送一次"}},
+		{"sms daily", smsGood + "schedule: {cron: \"@daily\"}\n", []string{"schedule.cron: \"@daily\" 每 1 天推送一次，短信渠道两次推送至少相隔 7 天"}},
+		{"sms needs its list and template", strings.Replace(good, "channel: mass", "channel: sms", 1),
+			[]string{"audience.sms_list: is required for channel sms", "content.sms: is required for channel sms", "audience: channel sms sends to audience.sms_list only"}},
+		{"sms list on a WeChat channel", strings.Replace(good, "{all: true}", "{all: true, sms_list: agreed}", 1), []string{"audience.sms_list: is for channel sms only"}},
 		{"at in quiet hours", good + "schedule: {at: \"2026-12-04 23:00\"}\nquiet_hours: {from: \"21:30\", to: \"08:00\"}\n", []string{"schedule.at: 23:00 falls in the quiet hours 21:30-08:00"}},
 		{"bad quiet hours", good + "quiet_hours: {from: \"25:00\", to: \"08:00\"}\n", []string{"quiet_hours.from: \"25:00\" is not a time of day"}},
 		{"scalar for mapping", strings.Replace(good, "{all: true}", "everyone", 1), []string{"audience: expected a mapping"}},
@@ -256,7 +282,7 @@ func TestNextFires(t *testing.T) {
 		{"CRON_TZ", "schedule: {cron: \"CRON_TZ=Asia/Shanghai 30 9 * * *\"}\n", "2026-12-04 09:30:00", "2026-12-05 09:30:00"},
 		{"CRON_TZ elsewhere", "schedule: {cron: \"CRON_TZ=UTC 0 1 * * *\"}\n", "2026-12-04 08:00:00", "2026-12-04 09:00:00"},
 		{"descriptor", "schedule: {cron: \"@daily\"}\n", "2026-12-04 08:00:00", "2026-12-05 00:00:00"},
-		{"every is epoch-anchored", "schedule: {cron: \"@every 10s\"}\n", "2026-12-04 08:00:03", "2026-12-04 08:00:10"},
+		{"every is epoch-anchored", "schedule: {cron: \"@every 24h\"}\n", "2026-12-04 08:00:03", "2026-12-05 08:00:00"},
 		{"window start", "schedule: {cron: \"0 9 * * *\"}\nwindow: {from: \"2026-12-10\"}\n", "2026-12-04 08:00:00", "2026-12-10 09:00:00"},
 		{"window end", "schedule: {cron: \"0 9 * * *\"}\nwindow: {to: \"2026-12-05 00:00\"}\n", "2026-12-04 09:00:00", ""},
 		{"one-shot", "schedule: {at: \"2026-12-04 09:00\"}\n", "2026-12-01 00:00:00", "2026-12-04 09:00:00"},

@@ -10,7 +10,6 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,43 +32,34 @@ type AudienceSource interface {
 
 // Store is what campaigns needs from package store.
 type Store interface {
-	Campaign(ctx context.Context, id string) (map[string]string, error)
+	Campaign(ctx context.Context, id string) (store.CampaignRecord, error)
 	CampaignIDs(ctx context.Context) ([]string, error)
 	SetCampaignState(ctx context.Context, id string, c store.StateChange) (bool, string, error)
-	SetCampaignFields(ctx context.Context, id string, fields map[string]string) error
+	SetCampaignPreview(ctx context.Context, id string, p store.Preview) error
 	CampaignLog(ctx context.Context, id string) ([]string, error)
 	ClaimFire(ctx context.Context, id string, at time.Time, mode string, older []time.Time) (store.FireClaim, error)
-	BeginRun(ctx context.Context, id string, fire time.Time, owner string, lease time.Duration, fields map[string]string) (string, error)
+	BeginRun(ctx context.Context, id string, fire time.Time, owner string, lease time.Duration, start store.RunStart) (string, error)
 	AppendRun(ctx context.Context, id string, fire time.Time, owner string, batches map[string]string, items []string) error
 	ReadyRun(ctx context.Context, id string, fire time.Time, owner string) (int, error)
-	Run(ctx context.Context, id string, fire time.Time) (map[string]string, error)
-	SetRunFields(ctx context.Context, id string, fire time.Time, fields map[string]string) error
+	Run(ctx context.Context, id string, fire time.Time) (store.RunRecord, error)
 	RunFires(ctx context.Context, id string) ([]time.Time, error)
 	RunBatch(ctx context.Context, id string, fire time.Time, n string) (string, error)
 	ClaimRunItems(ctx context.Context, id string, fire time.Time, n int, lease, retryWithin time.Duration) (store.RunClaim, error)
-	RecordRunItem(ctx context.Context, id string, fire time.Time, item, result, counter string, ok bool) (int64, bool, error)
+	RecordRunItem(ctx context.Context, id string, fire time.Time, item string, result store.ItemStatus) (int64, bool, error)
 	ReleaseRunItem(ctx context.Context, id string, fire time.Time, item string, notBefore time.Time) error
 	RenewRunItem(ctx context.Context, id string, fire time.Time, item string, lease time.Duration) (bool, error)
-	RunStatuses(ctx context.Context, id string, fire time.Time) (map[string]string, error)
-	ForgetRunRecipients(ctx context.Context, id string, fire time.Time) error
+	ForgetRunRecipients(ctx context.Context, id string, fire time.Time, people bool) error
 	IndexMsg(ctx context.Context, msgID int64, id string, fire time.Time, kind string) error
 	MsgCampaign(ctx context.Context, msgID int64) (string, time.Time, string, bool, error)
 	SetMassReach(ctx context.Context, id string, r store.MassReach) error
 	SubmitMass(ctx context.Context, id string, msgID int64, fire time.Time) error
 	MassReaches(ctx context.Context, id string) ([]store.MassReach, error)
-	TemplateFinished(ctx context.Context, id string, fire time.Time, openid string, msgID int64, status, counter string) (bool, error)
+	TemplateFinished(ctx context.Context, id string, fire time.Time, openid string, msgID int64, status store.ItemStatus) (bool, error)
 	TakeRate(ctx context.Context, name string, perSecond float64, burst, n int) (time.Duration, error)
 	ClaimMassQuota(ctx context.Context, day, holder string) (bool, string, error)
 	CommunityMembers(ctx context.Context, community string) ([]string, error)
 	Audit(ctx context.Context, e store.AuditEntry) error
 }
-
-// Run counters and item statuses.
-const (
-	cntSent    = "sent"
-	cntFailed  = "failed"
-	cntUnknown = "unknown"
-)
 
 const (
 	snapshotLease = 2 * time.Minute
@@ -110,9 +100,20 @@ type RunOptions struct {
 	IgnoreQuietHours bool // staff sending by hand (or the demo) outside the quiet hours rule
 }
 
+// RunEnd is how a run ended for this process.
+type RunEnd string
+
+// Run ends. A run stopped by its campaign's state ends as that run state
+// (store.RunPaused, store.RunCancelled).
+const (
+	RunEndFinished    RunEnd = "finished"
+	RunEndInterrupted RunEnd = "interrupted" // ctx ended; the run is resumable
+	RunEndRunning     RunEnd = "running"     // this process already works on it
+)
+
 // RunResult is how a run ended for this process.
 type RunResult struct {
-	State   string // finished, paused, cancelled, or interrupted (ctx ended; resumable)
+	State   RunEnd // finished, paused, cancelled, or interrupted
 	Counts  RunStats
 	Stopped string // why it stopped, when not finished
 }
@@ -120,6 +121,7 @@ type RunResult struct {
 // deliverer runs the workers of one run in this process.
 type deliverer struct {
 	m      *Manager
+	ch     *channel
 	def    runDef
 	fire   time.Time
 	opts   RunOptions
@@ -128,37 +130,23 @@ type deliverer struct {
 	quota  bool // the subscription account's daily mass send is ours
 }
 
-// snapshot fills a new run's queue: openids for per-recipient channels,
-// batches for mass. Only the snapshot owner calls it.
+// snapshot fills a new run's queue: recipients for per-recipient channels,
+// batches for batched ones. Only the snapshot owner calls it.
 func (m *Manager) snapshot(ctx context.Context, def runDef, fire time.Time) error {
-	a := def.Audience
-	batches := map[string]string{}
+	ch, ok := channels[def.Channel]
+	if !ok {
+		return fmt.Errorf("campaigns: %s: unknown channel %q", def.ID, def.Channel)
+	}
+	var batches map[string]string
 	var items []string
-	switch {
-	case def.Channel == ChannelMass && a.All:
-		batches["0"], items = "all", []string{"b:0"}
-	case def.Channel == ChannelMass && len(a.Tags) == 1 && len(a.Communities) == 0 && len(a.OpenIDs) == 0:
-		batches["0"], items = "tag:"+strconv.FormatInt(a.Tags[0], 10), []string{"b:0"}
-	default:
-		ids, err := m.resolve(ctx, a)
-		if err != nil {
-			return err
-		}
-		if def.Channel != ChannelMass {
-			items = ids
-			break
-		}
-		if m.opts.AccountType == AccountSubscription {
-			return fmt.Errorf("campaigns: %s: a subscription account can mass send only to all followers or one tag (mass/send by openid is for service accounts)", def.ID)
-		}
-		for i, b := range splitBatches(ids) {
-			k := strconv.Itoa(i)
-			batches[k] = "ids:" + strings.Join(b, "\n")
-			items = append(items, "b:"+k)
-		}
-		if len(items) == 0 {
-			return fmt.Errorf("campaigns: %s: mass send by openid needs at least 2 recipients, audience has %d", def.ID, len(ids))
-		}
+	var err error
+	if ch.batched {
+		batches, items, err = ch.plan(ctx, m, def)
+	} else {
+		items, err = ch.recipients(ctx, m, def.Audience)
+	}
+	if err != nil {
+		return err
 	}
 	if err := m.opts.Store.AppendRun(ctx, def.ID, fire, m.owner, batches, items); err != nil {
 		return err
@@ -172,8 +160,8 @@ func (m *Manager) snapshot(ctx context.Context, def runDef, fire time.Time) erro
 	return nil
 }
 
-// resolve lists the audience's openids, deduplicated, in a stable order.
-func (m *Manager) resolve(ctx context.Context, a Audience) ([]string, error) {
+// followers lists the audience's openids, deduplicated, in a stable order.
+func followers(ctx context.Context, m *Manager, a Audience) ([]string, error) {
 	if m.opts.Audience == nil {
 		return nil, errors.New("campaigns: no WeChat client to list followers")
 	}
@@ -237,7 +225,7 @@ func splitBatches(ids []string) [][]string {
 // work runs the workers of a ready run until it finishes, stops or ctx ends.
 func (d *deliverer) work(ctx context.Context) RunResult {
 	workers := d.m.opts.Workers
-	if d.def.Channel == ChannelMass {
+	if d.ch.batched {
 		workers = 1 // 60 requests a minute leave nothing to parallelise
 	}
 	var wg sync.WaitGroup
@@ -247,11 +235,11 @@ func (d *deliverer) work(ctx context.Context) RunResult {
 	}
 	wg.Wait()
 	close(results)
-	res := RunResult{State: "interrupted"}
+	res := RunResult{State: RunEndInterrupted}
 	for r := range results {
 		// "finished" from the worker that closed the run wins; then a stop
 		// reason; "interrupted" only if nothing else was seen.
-		if r.State == "finished" || res.State == "interrupted" {
+		if r.State == RunEndFinished || res.State == RunEndInterrupted {
 			res = r
 		}
 	}
@@ -260,46 +248,43 @@ func (d *deliverer) work(ctx context.Context) RunResult {
 
 func (d *deliverer) worker(ctx context.Context) RunResult {
 	st := d.m.opts.Store
-	retryWindow := time.Duration(0)
-	switch d.def.Channel {
-	case ChannelMass:
-		retryWindow = massRetryWindow
-	case ChannelTemplate:
-		retryWindow = templateRetryWindow
+	rate := 0.0
+	if d.ch.rate != nil {
+		rate = d.ch.rate(&d.m.opts)
 	}
 	for {
 		if ctx.Err() != nil {
-			return RunResult{State: "interrupted"}
+			return RunResult{State: RunEndInterrupted}
 		}
 		if !d.opts.IgnoreQuietHours {
 			if quiet, until := d.def.quiet().Quiet(d.m.now()); quiet {
 				d.log.InfoContext(ctx, "campaigns: quiet hours, waiting", slog.Time("until", until))
 				if sleep(ctx, until.Sub(d.m.now())) != nil {
-					return RunResult{State: "interrupted"}
+					return RunResult{State: RunEndInterrupted}
 				}
 				continue
 			}
 		}
 		// Pace before claiming: the claim-to-send window, in which a crash
 		// leaves an unknown, stays as short as one request.
-		if d.def.Channel != ChannelMass && d.m.opts.Rate > 0 {
-			wait, err := st.TakeRate(ctx, "campaigns", d.m.opts.Rate, max(1, int(d.m.opts.Rate/20)), 1)
+		if rate > 0 {
+			wait, err := st.TakeRate(ctx, d.ch.limiter, rate, max(1, int(rate/20)), 1)
 			if err != nil {
-				d.log.WarnContext(ctx, "campaigns: rate limit", slog.Any("error", err))
+				d.log.WarnContext(ctx, "campaigns: rate limit", slog.Any("err", err))
 				wait = time.Second
 			}
 			if sleep(ctx, wait) != nil {
-				return RunResult{State: "interrupted"}
+				return RunResult{State: RunEndInterrupted}
 			}
 		}
-		c, err := st.ClaimRunItems(ctx, d.def.ID, d.fire, 1, d.m.opts.Lease, retryWindow)
+		c, err := st.ClaimRunItems(ctx, d.def.ID, d.fire, 1, d.m.opts.Lease, d.ch.retryWindow)
 		if err != nil {
 			if ctx.Err() != nil {
-				return RunResult{State: "interrupted"}
+				return RunResult{State: RunEndInterrupted}
 			}
-			d.log.WarnContext(ctx, "campaigns: claim", slog.String("campaign", d.def.ID), slog.Any("error", err))
+			d.log.WarnContext(ctx, "campaigns: claim", slog.String("campaign", d.def.ID), slog.Any("err", err))
 			if sleep(ctx, time.Second) != nil {
-				return RunResult{State: "interrupted"}
+				return RunResult{State: RunEndInterrupted}
 			}
 			continue
 		}
@@ -310,19 +295,19 @@ func (d *deliverer) worker(ctx context.Context) RunResult {
 			}
 		case store.ClaimWait, store.ClaimDrain:
 			if sleep(ctx, min(c.Wait, time.Second)) != nil {
-				return RunResult{State: "interrupted"}
+				return RunResult{State: RunEndInterrupted}
 			}
 		case store.ClaimStop:
-			return RunResult{State: c.State, Stopped: c.State}
+			return RunResult{State: RunEnd(c.State), Stopped: string(c.State)}
 		case store.ClaimFinished:
 			// Nothing sends for the run any more, so its records need no
 			// openid: they keep their statuses under pseudonyms. Should this
 			// fail, the records keep openids until they expire with the run.
-			if err := st.ForgetRunRecipients(context.WithoutCancel(ctx), d.def.ID, d.fire); err != nil {
+			if err := st.ForgetRunRecipients(context.WithoutCancel(ctx), d.def.ID, d.fire, !d.ch.batched); err != nil {
 				d.log.ErrorContext(ctx, "campaigns: run recipients keep their openids until the run expires",
 					slog.String("campaign", d.def.ID), slog.Any("err", err))
 			}
-			return RunResult{State: "finished"}
+			return RunResult{State: RunEndFinished}
 		}
 	}
 }
@@ -330,48 +315,51 @@ func (d *deliverer) worker(ctx context.Context) RunResult {
 // send delivers one claimed item and records the outcome. It uses a context
 // detached from cancellation: once a request may be on its way, shutting
 // down waits for the answer and records it rather than leaving an unknown.
+//
+// An error the API answered means nothing was sent: transient ones are
+// retried with backoff, permanent ones recorded and never retried. An error
+// that may hide a send (timeout, 5xx, connection lost) is retried only on
+// channels with an idempotency key, and recorded unknown on the others.
 func (d *deliverer) send(parent context.Context, item string) {
 	ctx := context.WithoutCancel(parent)
 	st := d.m.opts.Store
 	for attempt := 1; ; attempt++ {
-		msgID, extra, err := d.sendOnce(ctx, item)
+		status, err := d.ch.send(ctx, d, item)
 		if err == nil {
-			d.record(ctx, item, d.okResult(item, msgID, extra), cntSent, true, nil)
+			d.record(ctx, item, status, nil)
 			return
 		}
-		code, isCode := wechat.ErrCode(err)
-		certain := notSent(err)
+		f := d.ch.classify(err, d.m.now())
 		switch {
-		case errors.Is(err, errQuotaUsed):
-			next := nextMidnight(d.m.now())
-			d.log.WarnContext(ctx, "campaigns: daily mass quota of the subscription account is used, holding the run",
-				slog.String("campaign", d.def.ID), slog.Time("until", next))
-			d.release(ctx, item, next)
+		case !f.holdUntil.IsZero():
+			d.log.WarnContext(ctx, "campaigns: quota used, holding the run",
+				slog.String("campaign", d.def.ID), slog.Time("until", f.holdUntil), slog.Any("err", err))
+			d.release(ctx, item, f.holdUntil)
 			return
-		case certain && wechat.IsPermanent(err):
-			d.record(ctx, item, failResult(code, isCode), cntFailed, false, err)
-			if isCode && accountLevel(code) {
-				d.m.autoPause(ctx, d.def.ID, d.fire, fmt.Sprintf("errcode %d affects every recipient", code))
+		case f.certain && f.permanent:
+			d.record(ctx, item, f.status, err)
+			if f.account != "" {
+				d.m.autoPause(ctx, d.def.ID, d.fire, f.account)
 			}
 			return
-		case !certain && d.def.Channel == ChannelCustom:
+		case !f.certain && d.ch.retryWindow == 0:
 			// No idempotency key: never risk a second copy.
-			d.record(ctx, item, "u", cntUnknown, false, err)
+			d.record(ctx, item, store.StatusUnknown, err)
 			return
 		case attempt >= maxAttempts:
-			if certain {
-				d.record(ctx, item, failResult(code, isCode), cntFailed, false, err)
+			if f.certain {
+				d.record(ctx, item, f.status, err)
 			} else {
-				d.record(ctx, item, "u", cntUnknown, false, err)
+				d.record(ctx, item, store.StatusUnknown, err)
 			}
 			return
 		}
 		// Transient (or maybe-sent and idempotent): back off and retry.
-		wait := wechat.RetryAfter(err, d.m.now())
+		wait := f.retryAfter
 		if wait > d.m.opts.Lease/2 {
 			// Too long to hold a claim: hand it back and hold the run.
-			d.log.InfoContext(ctx, "campaigns: WeChat asks to wait, holding the run",
-				slog.String("campaign", d.def.ID), slog.Int("errcode", code), slog.Duration("wait", wait))
+			d.log.InfoContext(ctx, "campaigns: the API asks to wait, holding the run",
+				slog.String("campaign", d.def.ID), slog.String("code", f.code), slog.Duration("wait", wait))
 			d.release(ctx, item, d.m.now().Add(wait))
 			return
 		}
@@ -380,11 +368,11 @@ func (d *deliverer) send(parent context.Context, item string) {
 			return // lost the claim: whoever holds it now records it
 		}
 		d.log.DebugContext(ctx, "campaigns: retrying", slog.String("campaign", d.def.ID), slog.Int("attempt", attempt),
-			slog.Int("errcode", code), slog.Duration("wait", wait))
+			slog.String("code", f.code), slog.Duration("wait", wait))
 		if sleep(parent, wait) != nil {
 			// Shutting down: the item was certainly not sent if certain,
 			// else it stays in flight and its lease decides.
-			if certain {
+			if f.certain {
 				d.release(ctx, item, time.Time{})
 			}
 			return
@@ -393,71 +381,6 @@ func (d *deliverer) send(parent context.Context, item string) {
 }
 
 var errQuotaUsed = errors.New("campaigns: daily mass send already used")
-
-// sendOnce makes one request for item.
-func (d *deliverer) sendOnce(ctx context.Context, item string) (msgID, extra int64, err error) {
-	c := d.def
-	switch c.Channel {
-	case ChannelTemplate:
-		t := c.Content.Template
-		data := make(map[string]wechat.TemplateField, len(t.Fields))
-		for k, v := range t.Fields {
-			data[k] = wechat.TemplateField{Value: v}
-		}
-		id, err := d.m.opts.Sender.SendTemplate(ctx, wechat.TemplateMessage{
-			ToUser: item, TemplateID: t.ID, URL: t.URL, Data: data,
-			ClientMsgID: wechat.ClientMsgID(c.ID, d.fire, 0),
-		})
-		return id, 0, err
-	case ChannelCustom:
-		return 0, 0, d.m.opts.Sender.SendText(ctx, item, c.Content.Text)
-	}
-	// Mass: one batch.
-	n := strings.TrimPrefix(item, "b:")
-	batch, err := strconv.Atoi(n)
-	if err != nil {
-		return 0, 0, fmt.Errorf("campaigns: bad mass item %q: %w", item, wechat.ErrInvalidRequest)
-	}
-	target, err := d.m.opts.Store.RunBatch(ctx, c.ID, d.fire, n)
-	if err != nil {
-		return 0, 0, err
-	}
-	req := wechat.MassRequest{ClientMsgID: wechat.ClientMsgID(c.ID, d.fire, batch)}
-	if c.Content.MediaID != "" {
-		req.MsgType, req.MediaID = wechat.MsgTypeMPNews, c.Content.MediaID
-	} else {
-		req.MsgType, req.Text = wechat.MsgTypeText, c.Content.Text
-	}
-	switch {
-	case target == "all":
-		req.ToAll = true
-	case strings.HasPrefix(target, "tag:"):
-		req.TagID, _ = strconv.ParseInt(strings.TrimPrefix(target, "tag:"), 10, 64)
-	default:
-		req.OpenIDs = strings.Split(strings.TrimPrefix(target, "ids:"), "\n")
-	}
-	if d.m.opts.AccountType == AccountSubscription {
-		if err := d.takeMassQuota(ctx); err != nil {
-			return 0, 0, err
-		}
-	}
-	wait, err := d.m.opts.Store.TakeRate(ctx, "mass", massPerMinute/60.0, 1, 1)
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := sleep(ctx, wait); err != nil {
-		return 0, 0, err
-	}
-	res, err := d.m.opts.Sender.MassSend(ctx, req)
-	if err != nil {
-		return 0, 0, err
-	}
-	if res.Duplicate {
-		d.log.InfoContext(ctx, "campaigns: mass batch was already submitted (45065), keeping its msg_id",
-			slog.String("campaign", c.ID), slog.Int("batch", batch), slog.Int64("msg_id", res.MsgID))
-	}
-	return res.MsgID, res.MsgDataID, nil
-}
 
 // takeMassQuota claims the subscription account's one mass send of the day
 // (China time) for this run; its batches all share it.
@@ -480,47 +403,18 @@ func (d *deliverer) takeMassQuota(ctx context.Context) error {
 	return nil
 }
 
-func (d *deliverer) okResult(item string, msgID, extra int64) string {
-	ctx := context.Background()
-	st := d.m.opts.Store
-	switch d.def.Channel {
-	case ChannelCustom:
-		return "s"
-	case ChannelTemplate:
-		if err := st.IndexMsg(ctx, msgID, d.def.ID, d.fire, string(ChannelTemplate)); err != nil {
-			d.log.WarnContext(ctx, "campaigns: index template msgid", slog.Any("error", err))
-		}
-		return "s:" + strconv.FormatInt(msgID, 10)
-	}
-	if err := st.IndexMsg(ctx, msgID, d.def.ID, d.fire, string(ChannelMass)); err != nil {
-		d.log.WarnContext(ctx, "campaigns: index mass msg_id", slog.Any("error", err))
-	}
-	if err := st.SubmitMass(ctx, d.def.ID, msgID, d.fire); err != nil {
-		d.log.WarnContext(ctx, "campaigns: record mass msg_id", slog.Any("error", err))
-	}
-	d.log.InfoContext(ctx, "campaigns: mass batch submitted", slog.String("campaign", d.def.ID),
-		slog.String("item", item), slog.Int64("msg_id", msgID), slog.Int64("msg_data_id", extra))
-	return "s:" + strconv.FormatInt(msgID, 10) + ":" + strconv.FormatInt(extra, 10)
-}
-
-func failResult(code int, isCode bool) string {
-	if isCode {
-		return "f:" + strconv.Itoa(code)
-	}
-	return "f:error"
-}
-
 // record stores an item's outcome; a run of consecutive failures pauses the
 // campaign. Openids are logged only at debug level.
-func (d *deliverer) record(ctx context.Context, item, result, counter string, ok bool, cause error) {
-	consec, recorded, err := d.m.opts.Store.RecordRunItem(ctx, d.def.ID, d.fire, item, result, counter, ok)
+func (d *deliverer) record(ctx context.Context, item string, result store.ItemStatus, cause error) {
+	ok := result.Outcome() == store.OutcomeSent
+	consec, recorded, err := d.m.opts.Store.RecordRunItem(ctx, d.def.ID, d.fire, item, result)
 	if err != nil {
-		d.log.ErrorContext(ctx, "campaigns: record outcome", slog.String("campaign", d.def.ID), slog.Any("error", err))
+		d.log.ErrorContext(ctx, "campaigns: record outcome", slog.String("campaign", d.def.ID), slog.Any("err", err))
 		return
 	}
 	if !ok {
 		d.log.DebugContext(ctx, "campaigns: recipient not sent", slog.String("campaign", d.def.ID),
-			slog.String("recipient", item), slog.String("result", result), slog.Any("error", cause))
+			slog.String("recipient", item), slog.String("result", string(result)), slog.Any("err", cause))
 	}
 	if !recorded || ok {
 		return
@@ -532,7 +426,7 @@ func (d *deliverer) record(ctx context.Context, item, result, counter string, ok
 
 func (d *deliverer) release(ctx context.Context, item string, notBefore time.Time) {
 	if err := d.m.opts.Store.ReleaseRunItem(ctx, d.def.ID, d.fire, item, notBefore); err != nil {
-		d.log.ErrorContext(ctx, "campaigns: release", slog.String("campaign", d.def.ID), slog.Any("error", err))
+		d.log.ErrorContext(ctx, "campaigns: release", slog.String("campaign", d.def.ID), slog.Any("err", err))
 	}
 }
 

@@ -213,7 +213,7 @@ func TestMassBatchesAreIdempotentByClientMsgID(t *testing.T) {
 	}
 	statuses, _ := e.st.RunStatuses(bg, "mass-all", fire)
 	for item, s := range statuses {
-		if !strings.HasPrefix(s, "s:") || strings.Count(s, ":") != 2 {
+		if _, ok := s.MsgID(); !ok || strings.Count(string(s), ":") != 2 {
 			t.Errorf("batch %s status %q, want s:<msg_id>:<msg_data_id>", item, s)
 		}
 	}
@@ -267,8 +267,7 @@ func TestTemplateReachCallbacks(t *testing.T) {
 	fire, _ := runNow(t, e, "tpl-all")
 	statuses := recipientStatuses(t, e, "tpl-all", fire, simFollowers(3)...)
 	msgID := func(o string) int64 {
-		var id int64
-		fmt.Sscanf(strings.TrimPrefix(statuses[o], "s:"), "%d", &id)
+		id, _ := statuses[o].MsgID()
 		return id
 	}
 	apply := func(o, status string) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	sdkutil "github.com/silenceper/wechat/v2/util"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
 	"github.com/pufa-dev/pufa/wechat/wxsim"
 )
@@ -185,12 +185,12 @@ func TestFaultsMidRun(t *testing.T) {
 			var ok, unknown int
 			for o, s := range statuses {
 				switch {
-				case s == "u":
+				case s == store.StatusUnknown:
 					unknown++
 					if n := len(e.sim.Inbox(o)); n != 0 {
 						t.Errorf("%s recorded unknown but has %d messages (the fault never delivers)", o, n)
 					}
-				case s == "s" || len(s) > 2 && s[:2] == "s:":
+				case s.Outcome() == store.OutcomeSent:
 					ok++
 					if n := len(e.sim.Inbox(o)); n != 1 {
 						t.Errorf("%s recorded %q, inbox has %d messages", o, s, n)
@@ -254,8 +254,7 @@ func runHeld(t *testing.T, e *env, id, kind string) (time.Time, campaigns.RunRes
 	if err != nil {
 		t.Fatal(err)
 	}
-	nb, _ := strconv.ParseInt(h["not_before"], 10, 64)
-	until := time.UnixMilli(nb)
+	until := h.HeldTill
 	now := time.Now()
 	cst := now.In(campaigns.CST)
 	midnight := time.Date(cst.Year(), cst.Month(), cst.Day()+1, 0, 0, 0, 0, campaigns.CST)
@@ -269,7 +268,7 @@ func runHeld(t *testing.T, e *env, id, kind string) (time.Time, campaigns.RunRes
 	// the first run reached (a slow machine sends fewer at once) must not
 	// hold the resumed run until tonight.
 	e.sim.SetFault(wxsim.Fault{})
-	if err := e.st.SetRunFields(bg, id, fire, map[string]string{"not_before": "0"}); err != nil {
+	if err := e.st.HoldRun(bg, id, fire, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	fire2, res := runNow(t, e, id)

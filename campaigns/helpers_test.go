@@ -191,9 +191,9 @@ content: {text: "国家安全教育日：发现线索请拨打12339。"}
 
 // recipientStatuses reads the run statuses of openids by openid: a finished
 // run keeps them under pseudonyms, which only the store can find.
-func recipientStatuses(t testing.TB, e *env, id string, fire time.Time, openids ...string) map[string]string {
+func recipientStatuses(t testing.TB, e *env, id string, fire time.Time, openids ...string) map[string]store.ItemStatus {
 	t.Helper()
-	out := make(map[string]string, len(openids))
+	out := make(map[string]store.ItemStatus, len(openids))
 	for _, o := range openids {
 		s, err := e.st.RunStatus(bg, id, fire, o)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/sms"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
 	"github.com/pufa-dev/pufa/wechat"
@@ -30,6 +31,7 @@ const (
 	helperPrefixEnv = "PUFA_CAMPAIGN_HELPER_PREFIX"
 	helperYAMLEnv   = "PUFA_CAMPAIGN_HELPER_YAML"
 	helperRateEnv   = "PUFA_CAMPAIGN_HELPER_RATE"
+	helperSMSEnv    = "PUFA_CAMPAIGN_HELPER_SMS" // the SMS gateway's URL, for sms campaigns
 )
 
 func helperMain() int {
@@ -47,10 +49,18 @@ func helperMain() int {
 		return fail(err)
 	}
 	rate, _ := strconv.ParseFloat(os.Getenv(helperRateEnv), 64)
-	m, err := campaigns.New(campaigns.Options{
+	opts := campaigns.Options{
 		Store: st, Definitions: func() ([]*campaigns.Campaign, error) { return []*campaigns.Campaign{c}, nil },
-		Sender: wx, Audience: wx, Logger: quietLogger(), Workers: 8, Lease: time.Second, Rate: rate,
-	})
+		Sender: wx, Audience: wx, Logger: quietLogger(), Workers: 8, Lease: time.Second, Rate: rate, SMSRate: rate,
+	}
+	if u := os.Getenv(helperSMSEnv); u != "" {
+		client, err := sms.New(sms.Options{Endpoint: u, AccessKeyID: smsKeyID, AccessKeySecret: smsKeySecret, SignName: smsSign})
+		if err != nil {
+			return fail(err)
+		}
+		opts.SMS, opts.SMSNumbers = client, st
+	}
+	m, err := campaigns.New(opts)
 	if err != nil {
 		return fail(err)
 	}

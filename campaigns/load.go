@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -53,9 +52,10 @@ const (
 
 var schema = map[string]nodeKind{
 	"id": kScalar, "title": kScalar, "theme": kScalar, "channel": kScalar, "quiz": kScalar,
-	"audience": kMap, "audience.all": kScalar, "audience.tags": kSeq, "audience.communities": kSeq, "audience.openids": kSeq,
+	"audience": kMap, "audience.all": kScalar, "audience.tags": kSeq, "audience.communities": kSeq, "audience.openids": kSeq, "audience.sms_list": kScalar,
 	"content": kMap, "content.text": kScalar, "content.media_id": kScalar,
 	"content.template": kMap, "content.template.id": kScalar, "content.template.url": kScalar, "content.template.fields": kFreeMap,
+	"content.sms": kMap, "content.sms.template": kScalar, "content.sms.params": kFreeMap,
 	"schedule": kMap, "schedule.at": kScalar, "schedule.cron": kScalar, "schedule.catch_up": kScalar, "schedule.grace": kScalar,
 	"window": kMap, "window.from": kScalar, "window.to": kScalar,
 	"quiet_hours": kMap, "quiet_hours.from": kScalar, "quiet_hours.to": kScalar,
@@ -191,18 +191,21 @@ func (p *parser) build() *Campaign {
 	if c.Title == "" {
 		p.bad("title", nil, "is required")
 	}
-	switch c.Channel {
-	case ChannelMass, ChannelTemplate, ChannelCustom:
-	case "":
-		p.bad("channel", nil, "is required: mass, template or custom")
-	default:
-		p.bad("channel", p.vals["channel"], "%q is not mass, template or custom", c.Channel)
+	ch, ok := channels[c.Channel]
+	switch {
+	case c.Channel == "":
+		p.bad("channel", nil, "is required: %s", channelNames())
+	case !ok:
+		p.bad("channel", p.vals["channel"], "%q is not %s", c.Channel, channelNames())
 	}
 	p.audience(c)
 	p.content(c)
+	if ch != nil && p.vals["content"] != nil {
+		ch.validate(p, c)
+	}
 	p.window(c)
 	p.quietHours(c)
-	p.schedule(c)
+	p.schedule(c, ch)
 	return c
 }
 
@@ -245,22 +248,17 @@ func (p *parser) audience(c *Campaign) {
 		}
 		a.OpenIDs = append(a.OpenIDs, n.Value)
 	}
+	a.SMSList = p.str("audience.sms_list")
 	some := len(a.Tags) > 0 || len(a.Communities) > 0 || len(a.OpenIDs) > 0
 	switch {
 	case p.vals["audience"] == nil:
-		p.bad("audience", nil, "is required: all: true, tags, communities or openids")
+		p.bad("audience", nil, "is required: all: true, tags, communities or openids (sms_list for channel sms)")
 	case a.All && some:
 		p.bad("audience", p.vals["audience"], "all: true cannot be combined with tags, communities or openids")
-	case !a.All && !some:
+	case !a.All && !some && a.SMSList == "":
 		p.bad("audience", p.vals["audience"], "selects nobody: set all: true, tags, communities or openids")
 	}
-	if c.Channel == ChannelMass && !a.All && len(a.Tags) == 0 && len(a.Communities) == 0 && len(a.OpenIDs) == 1 {
-		p.bad("audience.openids", p.vals["audience.openids"], "a mass send by openid needs at least 2 recipients")
-	}
 }
-
-// maxTextBytes is WeChat's limit for a customer-service text message.
-const maxTextBytes = 2048
 
 func (p *parser) content(c *Campaign) {
 	ct := &c.Content
@@ -274,48 +272,16 @@ func (p *parser) content(c *Campaign) {
 			}
 		}
 	}
-	if p.vals["content"] == nil {
-		p.bad("content", nil, "is required")
-		return
-	}
-	switch c.Channel {
-	case ChannelMass:
-		if (ct.Text == "") == (ct.MediaID == "") {
-			p.bad("content", p.vals["content"], "a mass send needs exactly one of text and media_id (a draft-box article)")
-		}
-		if ct.Template != nil {
-			p.bad("content.template", p.vals["content.template"], "only for channel template")
-		}
-	case ChannelTemplate:
-		t := ct.Template
-		if t == nil {
-			p.bad("content.template", nil, "is required for channel template (id, fields, optional url)")
-			break
-		}
-		if t.ID == "" {
-			p.bad("content.template.id", nil, "is required (the template_id from the MP console)")
-		}
-		if len(t.Fields) == 0 {
-			p.bad("content.template.fields", nil, "is required: the template's variables, e.g. first, keyword1, remark")
-		}
-		if t.URL != "" {
-			if u, err := url.Parse(t.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				p.bad("content.template.url", p.vals["content.template.url"], "%q is not an http(s) URL", t.URL)
+	if p.vals["content.sms"] != nil {
+		ct.SMS = &SMS{Template: p.str("content.sms.template"), Params: map[string]string{}}
+		if n := p.vals["content.sms.params"]; n != nil {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				ct.SMS.Params[n.Content[i].Value] = n.Content[i+1].Value
 			}
 		}
-		if ct.Text != "" || ct.MediaID != "" {
-			p.bad("content", p.vals["content"], "channel template sends content.template only; remove text and media_id")
-		}
-	case ChannelCustom:
-		if ct.Text == "" {
-			p.bad("content.text", nil, "is required for channel custom")
-		}
-		if ct.MediaID != "" || ct.Template != nil {
-			p.bad("content", p.vals["content"], "channel custom sends text only")
-		}
 	}
-	if c.Channel != ChannelMass && len(ct.Text) > maxTextBytes {
-		p.bad("content.text", p.vals["content.text"], "%d bytes, WeChat allows %d", len(ct.Text), maxTextBytes)
+	if p.vals["content"] == nil {
+		p.bad("content", nil, "is required")
 	}
 }
 
@@ -358,7 +324,7 @@ func (p *parser) quietHours(c *Campaign) {
 	c.QuietHours = q
 }
 
-func (p *parser) schedule(c *Campaign) {
+func (p *parser) schedule(c *Campaign, ch *channel) {
 	s := &c.Schedule
 	s.At = p.time("schedule.at")
 	s.Cron = p.str("schedule.cron")
@@ -390,6 +356,13 @@ func (p *parser) schedule(c *Campaign) {
 		if d, ok := spec.(cron.ConstantDelaySchedule); ok && d.Delay < time.Second {
 			p.bad("schedule.cron", p.vals["schedule.cron"], "@every needs at least 1s")
 			return
+		}
+		if ch != nil {
+			if gap := minGap(spec); gap > 0 && gap < ch.minInterval {
+				p.bad("schedule.cron", p.vals["schedule.cron"], "%q 每 %s推送一次，%s渠道两次推送至少相隔 %s（每次都发给同一批人）",
+					s.Cron, formatInterval(gap), ch.label, formatInterval(ch.minInterval))
+				return
+			}
 		}
 		s.spec = spec
 		if !c.Window.To.IsZero() && c.Next(time.Unix(0, 0)).IsZero() {

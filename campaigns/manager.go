@@ -57,10 +57,13 @@ type Options struct {
 	Previewer   Previewer
 	PreviewTo   PreviewRecipients // who may receive previews; nil = nobody
 	Quizzes     QuizCatalog       // checks quiz: before approval (quizref.go); nil = unchecked
+	SMS         SMSSender         // the SMS gateway; nil = no sms channel
+	SMSNumbers  SMSNumbers        // the SMS lists (*store.Store); nil = no sms channel
 	Logger      *slog.Logger
 	Now         func() time.Time
 
-	Rate                 float64       // per-recipient messages/s shared by all replicas; 0 = unlimited
+	Rate                 float64       // per-recipient WeChat messages/s shared by all replicas; 0 = unlimited
+	SMSRate              float64       // text messages/s to the SMS gateway shared by all replicas; 0 = unlimited
 	Workers              int           // concurrent senders per run in this process; default 16
 	Lease                time.Duration // how long a claimed recipient stays in flight; default 30s
 	MaxConsecutiveErrors int           // auto-pause threshold; default 20, <0 never
@@ -156,40 +159,30 @@ type Status struct {
 	stored string // the state string in Redis, "" when none
 }
 
-func unixField(h map[string]string, k string) time.Time {
-	n, err := strconv.ParseInt(h[k], 10, 64)
-	if err != nil || n == 0 {
-		return time.Time{}
+func statusOf(r store.CampaignRecord) Status {
+	st := Status{
+		State: State(r.State), stored: r.State, ApprovedBy: r.ApprovedBy, ApprovedAt: r.ApprovedAt,
+		LastFire: r.LastFire, Fires: r.Fires, MissedFires: r.MissedFires, Run: r.Run, PauseReason: r.PauseReason,
 	}
-	return time.Unix(n, 0)
-}
-
-func intField(h map[string]string, k string) int64 {
-	n, _ := strconv.ParseInt(h[k], 10, 64)
-	return n
+	if st.State == "" {
+		st.State = Draft
+	}
+	return st
 }
 
 // Status reads c's state. An approved (not yet running) campaign whose file
 // changed since approval goes back to draft here: an approval covers
 // exactly the content a person saw.
 func (m *Manager) Status(ctx context.Context, c *Campaign) (Status, error) {
-	h, err := m.opts.Store.Campaign(ctx, c.ID)
+	rec, err := m.opts.Store.Campaign(ctx, c.ID)
 	if err != nil {
 		return Status{}, err
 	}
-	st := Status{
-		State: State(h["state"]), stored: h["state"], ApprovedBy: h["approved_by"],
-		ApprovedAt: unixField(h, "approved_at"), LastFire: unixField(h, "last_fire"),
-		Fires: intField(h, "fires"), MissedFires: intField(h, "missed_fires"),
-		Run: unixField(h, "run"), PauseReason: h["pause_reason"],
-	}
-	if st.State == "" {
-		st.State = Draft
-	}
-	if hash := h["approved_hash"]; hash != "" && hash != c.Hash() {
+	st := statusOf(rec)
+	if hash := rec.ApprovedHash; hash != "" && hash != c.Hash() {
 		switch st.State {
 		case Approved, Scheduled, Paused, Missed:
-			err := m.setState(ctx, c.ID, st, EvEdit, "pufa", "definition changed after approval", nil)
+			err := m.setState(ctx, c.ID, st, EvEdit, "pufa", "definition changed after approval", store.StateChange{})
 			if err != nil && !errors.Is(err, ErrConflict) {
 				return st, err
 			}
@@ -205,25 +198,17 @@ func (m *Manager) Status(ctx context.Context, c *Campaign) (Status, error) {
 }
 
 // setState applies event to a campaign found in st, atomically: it fails
-// with ErrConflict if the state changed since st was read.
-func (m *Manager) setState(ctx context.Context, id string, st Status, ev Event, by, note string, fields map[string]string, run ...runChange) error {
+// with ErrConflict if the state changed since st was read. c carries what
+// the transition sets besides the state (approval, pause reason, run).
+func (m *Manager) setState(ctx context.Context, id string, st Status, ev Event, by, note string, c store.StateChange) error {
 	to, err := Transition(st.State, ev)
 	if err != nil {
 		return fmt.Errorf("%s: %w", id, err)
 	}
 	now := m.now()
-	if fields == nil {
-		fields = map[string]string{}
-	}
-	fields["state_at"] = strconv.FormatInt(now.Unix(), 10)
-	c := store.StateChange{
-		From: st.stored, To: string(to), Fields: fields,
-		Log: strings.Join([]string{strconv.FormatInt(now.Unix(), 10), string(st.State), string(to), string(ev), by,
-			strings.ReplaceAll(note, "|", "/")}, "|"),
-	}
-	for _, r := range run {
-		c.RunFire, c.RunState = r.fire.Unix(), r.state
-	}
+	c.From, c.To, c.At = st.stored, string(to), now
+	c.Log = strings.Join([]string{strconv.FormatInt(now.Unix(), 10), string(st.State), string(to), string(ev), by,
+		strings.ReplaceAll(note, "|", "/")}, "|")
 	ok, found, err := m.opts.Store.SetCampaignState(ctx, id, c)
 	if err != nil {
 		return err
@@ -237,11 +222,6 @@ func (m *Manager) setState(ctx context.Context, id string, st Status, ev Event, 
 	m.log.InfoContext(ctx, "campaigns: state", slog.String("campaign", id), slog.String("from", string(st.State)),
 		slog.String("to", string(to)), slog.String("event", string(ev)), slog.String("by", by))
 	return nil
-}
-
-type runChange struct {
-	fire  time.Time
-	state string
 }
 
 // Approve records that by approved c's current content; only an approved
@@ -262,8 +242,8 @@ func (m *Manager) Approve(ctx context.Context, id, by string) error {
 		return err
 	}
 	now := m.now()
-	err = m.setState(ctx, id, st, EvApprove, by, "hash "+c.Hash(), map[string]string{
-		"approved_by": by, "approved_at": strconv.FormatInt(now.Unix(), 10), "approved_hash": c.Hash(),
+	err = m.setState(ctx, id, st, EvApprove, by, "hash "+c.Hash(), store.StateChange{
+		Approval: &store.Approval{By: by, At: now, Hash: c.Hash()},
 	})
 	if err == nil {
 		m.audit(ctx, by, "campaign.approve", id, sendDetail(c))
@@ -278,7 +258,8 @@ func (m *Manager) Pause(ctx context.Context, id, by, reason string) error {
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvPause, by, reason, map[string]string{"pause_reason": reason}, runChange{st.Run, "paused"})
+	return m.setState(ctx, id, st, EvPause, by, reason,
+		store.StateChange{PauseReason: &reason, RunFire: st.Run, RunState: store.RunPaused})
 }
 
 // Resume continues a paused campaign; an interrupted run continues where it
@@ -288,7 +269,9 @@ func (m *Manager) Resume(ctx context.Context, id, by string) error {
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvResume, by, "", map[string]string{"pause_reason": ""}, runChange{st.Run, "running"})
+	cleared := ""
+	return m.setState(ctx, id, st, EvResume, by, "",
+		store.StateChange{PauseReason: &cleared, RunFire: st.Run, RunState: store.RunRunning})
 }
 
 // Cancel stops a campaign for good.
@@ -297,7 +280,7 @@ func (m *Manager) Cancel(ctx context.Context, id, by string) error {
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvCancel, by, "", nil, runChange{st.Run, "cancelled"})
+	return m.setState(ctx, id, st, EvCancel, by, "", store.StateChange{RunFire: st.Run, RunState: store.RunCancelled})
 }
 
 func (m *Manager) load(ctx context.Context, id string) (*Campaign, Status, error) {
@@ -316,18 +299,19 @@ func (m *Manager) autoPause(ctx context.Context, id string, fire time.Time, reas
 	if err != nil {
 		// The file may be gone; pause from the stored state alone.
 		c = &Campaign{ID: id}
-		h, herr := m.opts.Store.Campaign(ctx, id)
+		rec, herr := m.opts.Store.Campaign(ctx, id)
 		if herr != nil {
-			m.log.ErrorContext(ctx, "campaigns: auto-pause", slog.String("campaign", id), slog.Any("error", herr))
+			m.log.ErrorContext(ctx, "campaigns: auto-pause", slog.String("campaign", id), slog.Any("err", herr))
 			return
 		}
-		st = Status{State: State(h["state"]), stored: h["state"]}
+		st = statusOf(rec)
 	}
 	if st.State != Running {
 		return
 	}
-	err = m.setState(ctx, c.ID, st, EvPause, "pufa", "auto-pause: "+reason,
-		map[string]string{"pause_reason": "auto-pause: " + reason}, runChange{fire, "paused"})
+	why := "auto-pause: " + reason
+	err = m.setState(ctx, c.ID, st, EvPause, "pufa", why,
+		store.StateChange{PauseReason: &why, RunFire: fire, RunState: store.RunPaused})
 	if err == nil {
 		m.log.WarnContext(ctx, "campaigns: auto-paused", slog.String("campaign", id), slog.String("reason", reason))
 	}
@@ -356,34 +340,17 @@ func (m *Manager) Preview(ctx context.Context, id, openid, by string) (PreviewRe
 		m.log.WarnContext(ctx, "campaigns: preview refused: recipient not registered", slog.String("campaign", id), slog.String("by", by))
 		return PreviewResult{}, fmt.Errorf("%w: %s", ErrNotPreviewRecipient, openid)
 	}
-	switch c.Channel {
-	case ChannelMass:
-		if m.opts.Previewer == nil {
-			return PreviewResult{}, errors.New("campaigns: preview: no WeChat client")
-		}
-		if c.Content.MediaID != "" {
-			err = m.opts.Previewer.PreviewNews(ctx, openid, c.Content.MediaID)
-		} else {
-			err = m.opts.Previewer.Preview(ctx, openid, c.Content.Text)
-		}
-	case ChannelTemplate:
-		t := c.Content.Template
-		data := make(map[string]wechat.TemplateField, len(t.Fields))
-		for k, v := range t.Fields {
-			data[k] = wechat.TemplateField{Value: v}
-		}
-		_, err = m.opts.Sender.SendTemplate(ctx, wechat.TemplateMessage{ToUser: openid, TemplateID: t.ID, URL: t.URL, Data: data})
-	case ChannelCustom:
-		err = m.opts.Sender.SendText(ctx, openid, c.Content.Text)
+	ch, ok := channels[c.Channel]
+	if !ok {
+		return PreviewResult{}, fmt.Errorf("campaigns: preview %s: unknown channel %q", id, c.Channel)
 	}
+	err = ch.preview(ctx, m, c, openid)
 	if err != nil {
 		return PreviewResult{}, fmt.Errorf("campaigns: preview %s: %w", id, err)
 	}
 	res := PreviewResult{OpenID: openid, Name: name, ContentHash: c.ContentHash()}
 	m.audit(ctx, by, "campaign.preview", id, fmt.Sprintf("接收人：%s（%s）；内容 sha256:%s", name, openid, res.ContentHash))
-	return res, m.opts.Store.SetCampaignFields(ctx, id, map[string]string{
-		"previewed_by": by, "previewed_at": strconv.FormatInt(m.now().Unix(), 10), "previewed_hash": c.Hash(),
-	})
+	return res, m.opts.Store.SetCampaignPreview(ctx, id, store.Preview{By: by, At: m.now(), Hash: c.Hash()})
 }
 
 // audit appends to the staff audit log (the console's). Previews,
@@ -413,7 +380,7 @@ func (m *Manager) Start(ctx context.Context, id string, fire time.Time) (RunResu
 		return RunResult{}, fmt.Errorf("campaigns: %s is %s: fire %s not started", id, st.State, fire.Format(time.RFC3339))
 	}
 	err = m.setState(ctx, id, st, EvStart, "scheduler", "fire "+fire.In(CST).Format(time.RFC3339),
-		map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)})
+		store.StateChange{Run: fire})
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -431,7 +398,7 @@ func (m *Manager) Join(ctx context.Context, id string, fire time.Time, opts RunO
 	}
 	if st.State != Running {
 		if err := m.setState(ctx, id, st, EvStart, "scheduler", "resume run "+fire.In(CST).Format(time.RFC3339),
-			map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
+			store.StateChange{Run: fire}); err != nil {
 			return RunResult{}, err
 		}
 	}
@@ -447,15 +414,15 @@ func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.
 		return time.Time{}, RunResult{}, err
 	}
 	if !st.Run.IsZero() {
-		h, err := m.opts.Store.Run(ctx, id, st.Run)
+		run, err := m.opts.Store.Run(ctx, id, st.Run)
 		if err != nil {
 			return time.Time{}, RunResult{}, err
 		}
-		switch h["state"] {
-		case "running":
+		switch run.State {
+		case store.RunRunning:
 			res, err := m.Join(ctx, id, st.Run, opts)
 			return st.Run, res, err
-		case "paused":
+		case store.RunPaused:
 			return time.Time{}, RunResult{}, fmt.Errorf("campaigns: %s is paused (%s): run `pufa campaign resume %s` first", id, st.PauseReason, id)
 		}
 	}
@@ -474,9 +441,21 @@ func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.
 	if !claim.Won {
 		return time.Time{}, RunResult{}, fmt.Errorf("campaigns: %s: fire %s is already taken; try again", id, fire.Format(time.RFC3339))
 	}
-	if err := m.setState(ctx, id, st, EvStart, "cli", "manual run",
-		map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
-		return time.Time{}, RunResult{}, err
+	// The fire is claimed now. The scheduler may take up a just-approved
+	// campaign (approved → scheduled) meanwhile; starting from the state
+	// found then is still this fire's start, so read it again rather than
+	// leave a claimed fire without a run.
+	for tries := 1; ; tries++ {
+		err := m.setState(ctx, id, st, EvStart, "cli", "manual run", store.StateChange{Run: fire})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrConflict) || tries == 3 {
+			return time.Time{}, RunResult{}, err
+		}
+		if st, err = m.Status(ctx, c); err != nil {
+			return time.Time{}, RunResult{}, err
+		}
 	}
 	m.audit(ctx, "cli", "campaign.send", id, "手动推送 "+fire.In(CST).Format("2006-01-02 15:04")+"；"+sendDetail(c))
 	res, err := m.runFire(ctx, c, defOf(c), fire, opts)
@@ -485,14 +464,18 @@ func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.
 
 // runFire snapshots (or joins) a run and works on it in this process.
 func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire time.Time, opts RunOptions) (RunResult, error) {
-	if m.opts.Sender == nil {
-		return RunResult{}, errors.New("campaigns: no WeChat client to send with")
+	ch, ok := channels[def.Channel]
+	if !ok {
+		return RunResult{}, fmt.Errorf("campaigns: %s: unknown channel %q", def.ID, def.Channel)
+	}
+	if err := ch.ready(m); err != nil {
+		return RunResult{}, err
 	}
 	key := def.ID + "@" + strconv.FormatInt(fire.Unix(), 10)
 	m.mu.Lock()
 	if m.active[key] {
 		m.mu.Unlock()
-		return RunResult{State: "running", Stopped: "already running in this process"}, nil
+		return RunResult{State: RunEndRunning, Stopped: "already running in this process"}, nil
 	}
 	m.active[key] = true
 	m.mu.Unlock()
@@ -504,10 +487,8 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 
 	log := m.log.With(slog.String("campaign", def.ID), slog.Int64("fire", fire.Unix()))
 	for {
-		begin, err := m.opts.Store.BeginRun(ctx, def.ID, fire, m.owner, snapshotLease, map[string]string{
-			"def": encodeDef(def), "channel": string(def.Channel), "state": "running",
-			"started_at": strconv.FormatInt(m.now().Unix(), 10), "fire": strconv.FormatInt(fire.Unix(), 10),
-		})
+		begin, err := m.opts.Store.BeginRun(ctx, def.ID, fire, m.owner, snapshotLease,
+			store.RunStart{Def: encodeDef(def), Channel: string(def.Channel), Started: m.now()})
 		if err != nil {
 			return RunResult{}, err
 		}
@@ -524,26 +505,29 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 			break
 		}
 		if err := sleep(ctx, 500*time.Millisecond); err != nil { // another replica is snapshotting
-			return RunResult{State: "interrupted"}, nil
+			return RunResult{State: RunEndInterrupted}, nil
 		}
 	}
-	h, err := m.opts.Store.Run(ctx, def.ID, fire)
+	run, err := m.opts.Store.Run(ctx, def.ID, fire)
 	if err != nil {
 		return RunResult{}, err
 	}
-	if stored, err := decodeDef(h["def"]); err == nil {
+	if stored, err := decodeDef(run.Def); err == nil {
 		def = stored // the run sends what it was started with
 	}
 	log.InfoContext(ctx, "campaigns: delivering", slog.String("channel", string(def.Channel)), slog.String("owner", m.owner))
-	d := &deliverer{m: m, def: def, fire: fire, opts: opts, log: log}
+	if ch, ok = channels[def.Channel]; !ok { // the stored snapshot names the channel that counts
+		return RunResult{}, fmt.Errorf("campaigns: %s: unknown channel %q", def.ID, def.Channel)
+	}
+	d := &deliverer{m: m, ch: ch, def: def, fire: fire, opts: opts, log: log}
 	res := d.work(ctx)
 	if counts, err := m.runStats(context.WithoutCancel(ctx), def.ID, fire); err == nil {
 		res.Counts = counts
 	}
-	if res.State == "finished" {
+	if res.State == RunEndFinished {
 		m.completeRun(context.WithoutCancel(ctx), c, def.ID, fire)
 	}
-	log.InfoContext(ctx, "campaigns: run ended here", slog.String("state", res.State),
+	log.InfoContext(ctx, "campaigns: run ended here", slog.String("state", string(res.State)),
 		slog.Int64("sent", res.Counts.Sent), slog.Int64("failed", res.Counts.Failed), slog.Int64("unknown", res.Counts.Unknown))
 	return res, nil
 }
@@ -551,21 +535,21 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 // completeRun moves a campaign whose run finished on: back to scheduled
 // when further fires remain, else finished.
 func (m *Manager) completeRun(ctx context.Context, c *Campaign, id string, fire time.Time) {
-	h, err := m.opts.Store.Campaign(ctx, id)
+	rec, err := m.opts.Store.Campaign(ctx, id)
 	if err != nil {
-		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("error", err))
+		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("err", err))
 		return
 	}
-	st := Status{State: State(h["state"]), stored: h["state"]}
-	if st.State != Running || h["run"] != strconv.FormatInt(fire.Unix(), 10) {
+	st := statusOf(rec)
+	if st.State != Running || rec.Run.Unix() != fire.Unix() {
 		return
 	}
 	ev := EvFinish
 	if c != nil && c.Recurring() && !c.Next(fire).IsZero() {
 		ev = EvComplete
 	}
-	if err := m.setState(ctx, id, st, ev, "pufa", "run "+fire.In(CST).Format(time.RFC3339)+" done", nil); err != nil && !errors.Is(err, ErrConflict) {
-		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("error", err))
+	if err := m.setState(ctx, id, st, ev, "pufa", "run "+fire.In(CST).Format(time.RFC3339)+" done", store.StateChange{}); err != nil && !errors.Is(err, ErrConflict) {
+		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("err", err))
 	}
 }
 
@@ -592,12 +576,12 @@ func (m *Manager) Plans(ctx context.Context) ([]Plan, error) {
 		}
 		p := Plan{Campaign: c, State: st.State, Since: st.ApprovedAt, LastFire: st.LastFire, RunFire: st.Run}
 		if !st.Run.IsZero() {
-			h, err := m.opts.Store.Run(ctx, c.ID, st.Run)
+			run, err := m.opts.Store.Run(ctx, c.ID, st.Run)
 			if err != nil {
 				return nil, err
 			}
-			p.RunActive = h["state"] == "running"
-			p.RunDone = h["state"] == "finished" && st.State == Running
+			p.RunActive = run.State == store.RunRunning
+			p.RunDone = run.State == store.RunFinished && st.State == Running
 		}
 		out = append(out, p)
 	}
@@ -610,7 +594,7 @@ func (m *Manager) MarkScheduled(ctx context.Context, id string) error {
 	if err != nil || st.State != Approved {
 		return err
 	}
-	return m.setState(ctx, id, st, EvSchedule, "scheduler", "", nil)
+	return m.setState(ctx, id, st, EvSchedule, "scheduler", "", store.StateChange{})
 }
 
 // MarkMissed records that a one-shot campaign's fire came too late to send.
@@ -619,7 +603,7 @@ func (m *Manager) MarkMissed(ctx context.Context, id string, fire time.Time, why
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvMiss, "scheduler", fmt.Sprintf("fire %s: %s", fire.In(CST).Format(time.RFC3339), why), nil)
+	return m.setState(ctx, id, st, EvMiss, "scheduler", fmt.Sprintf("fire %s: %s", fire.In(CST).Format(time.RFC3339), why), store.StateChange{})
 }
 
 // MarkFinished records that a campaign has no fire left (its window closed).
@@ -628,7 +612,7 @@ func (m *Manager) MarkFinished(ctx context.Context, id, why string) error {
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvFinish, "scheduler", why, nil)
+	return m.setState(ctx, id, st, EvFinish, "scheduler", why, store.StateChange{})
 }
 
 // CompleteStale finishes the state change of a run whose finishing worker

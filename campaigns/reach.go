@@ -67,16 +67,15 @@ type Stats struct {
 }
 
 func (m *Manager) runStats(ctx context.Context, id string, fire time.Time) (RunStats, error) {
-	h, err := m.opts.Store.Run(ctx, id, fire)
+	r, err := m.opts.Store.Run(ctx, id, fire)
 	if err != nil {
 		return RunStats{}, err
 	}
 	return RunStats{
-		Fire: fire, State: h["state"], Channel: Channel(h["channel"]),
-		Total: intField(h, "total"), Done: intField(h, "done"), Sent: intField(h, cntSent),
-		Failed: intField(h, cntFailed), Unknown: intField(h, cntUnknown), Resent: intField(h, "requeued"),
-		Started: unixField(h, "started_at"), Finished: unixField(h, "finished_at"),
-		Delivered: intField(h, "delivered"), Blocked: intField(h, "blocked"), AsyncFailed: intField(h, "async_failed"),
+		Fire: fire, State: string(r.State), Channel: Channel(r.Channel),
+		Total: r.Total, Done: r.Done, Sent: r.Sent, Failed: r.Failed, Unknown: r.Unknown, Resent: r.Requeued,
+		Started: r.Started, Finished: r.Finished,
+		Delivered: r.Delivered, Blocked: r.Blocked, AsyncFailed: r.AsyncFailed,
 	}, nil
 }
 
@@ -113,7 +112,7 @@ func (m *Manager) Stats(ctx context.Context, id string) (Stats, error) {
 			return Stats{}, err
 		}
 		s.Runs = append(s.Runs, r)
-		if r.Channel != ChannelMass {
+		if !r.Channel.ReachByCallback() {
 			s.Reach.Total += r.Total
 			s.Reach.Filtered += r.Sent + r.Failed
 			s.Reach.Sent += r.Sent
@@ -203,20 +202,20 @@ func (m *Manager) TemplateFinished(ctx context.Context, msgID int64, openid, sta
 		m.log.DebugContext(ctx, "campaigns: TEMPLATESENDJOBFINISH for an unknown msgid", slog.Int64("msg_id", msgID))
 		return nil
 	}
-	newStatus, counter := "d", "delivered"
+	newStatus := store.StatusDelivered
 	switch s := strings.ToLower(strings.TrimSpace(status)); {
 	case s == "success":
 	case strings.Contains(s, "block"):
-		newStatus, counter = "b:block", "blocked"
+		newStatus = store.StatusBlocked
 	default:
-		newStatus, counter = "b:failed", "async_failed"
+		newStatus = store.StatusAsyncFailed
 	}
-	changed, err := m.opts.Store.TemplateFinished(ctx, id, fire, openid, msgID, newStatus, counter)
+	changed, err := m.opts.Store.TemplateFinished(ctx, id, fire, openid, msgID, newStatus)
 	if err != nil {
 		return fmt.Errorf("campaigns: template reach %s: %w", id, err)
 	}
 	if changed {
-		m.log.DebugContext(ctx, "campaigns: template reach", slog.String("campaign", id), slog.String("status", counter))
+		m.log.DebugContext(ctx, "campaigns: template reach", slog.String("campaign", id), slog.String("status", string(newStatus)))
 	}
 	return nil
 }
@@ -235,26 +234,21 @@ func (m *Manager) DryRun(ctx context.Context, id string) (DryRun, error) {
 	if err != nil {
 		return DryRun{}, err
 	}
-	def := defOf(c)
-	d := DryRun{Channel: c.Channel}
-	a := c.Audience
-	if c.Channel == ChannelMass && (a.All || (len(a.Tags) == 1 && len(a.Communities) == 0 && len(a.OpenIDs) == 0)) {
-		d.Recipients, d.Requests = -1, 1
-		return d, nil
+	ch, ok := channels[c.Channel]
+	if !ok {
+		return DryRun{}, fmt.Errorf("campaigns: %s: unknown channel %q", id, c.Channel)
 	}
-	ids, err := m.resolve(ctx, def.Audience)
+	if ch.dryRun != nil {
+		return ch.dryRun(ctx, m, c)
+	}
+	ids, err := ch.recipients(ctx, m, c.Audience)
 	if err != nil {
 		return DryRun{}, err
 	}
-	d.Recipients = len(ids)
-	if c.Channel == ChannelMass {
-		d.Requests = len(splitBatches(ids))
-		d.Estimate = time.Duration(d.Requests) * time.Minute / massPerMinute
-		return d, nil
-	}
+	d := DryRun{Channel: c.Channel, Recipients: len(ids)}
 	d.Requests = len(ids)
-	if m.opts.Rate > 0 {
-		d.Estimate = time.Duration(float64(len(ids)) / m.opts.Rate * float64(time.Second))
+	if rate := ch.rate(&m.opts); rate > 0 {
+		d.Estimate = time.Duration(float64(len(ids)) / rate * float64(time.Second))
 	}
 	return d, nil
 }

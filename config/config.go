@@ -33,6 +33,7 @@ type Config struct {
 	Bot       Bot       `yaml:"bot"`
 	Knowledge Knowledge `yaml:"knowledge"`
 	Campaigns Campaigns `yaml:"campaigns"`
+	SMS       SMS       `yaml:"sms"`
 	Quiz      Quiz      `yaml:"quiz"`
 	Console   Console   `yaml:"console"`
 	// Communities configures the community registry's QR posters.
@@ -104,6 +105,16 @@ type Campaigns struct {
 	MaxConsecutiveErrors int      `yaml:"max_consecutive_errors"`
 	Grace                Duration `yaml:"grace"`
 	Lease                Duration `yaml:"lease"`
+}
+
+// SMS configures the text-message gateway of the campaigns' sms channel
+// (package sms); an empty endpoint leaves the channel without a gateway.
+type SMS struct {
+	Endpoint        string `yaml:"endpoint"`
+	AccessKeyID     string `yaml:"access_key_id"`
+	AccessKeySecret string `yaml:"access_key_secret"` // from PUFA_SMS_ACCESS_KEY_SECRET, not the file
+	SignName        string `yaml:"sign_name"`
+	Rate            int    `yaml:"rate"`
 }
 
 // Quiz configures the legal-knowledge quizzes in the chat.
@@ -189,6 +200,7 @@ func Default() Config {
 		Knowledge: Knowledge{Laws: "default"},
 		Campaigns: Campaigns{Dir: "campaigns", AccountType: "service", Rate: 100, Workers: 16,
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
+		SMS:         SMS{Rate: 20},
 		Quiz:        Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
 		Console:     Console{SessionTTL: Duration(12 * time.Hour), SecureCookie: true},
 		Communities: Communities{PosterFont: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"},
@@ -427,6 +439,7 @@ func (c Config) Validate() error {
 	if c.Campaigns.Dir == "" {
 		bad("campaigns.dir", "must not be empty")
 	}
+	c.SMS.validate(bad)
 	if a := c.Campaigns.AccountType; a != "service" && a != "subscription" {
 		bad("campaigns.account_type", "%q is not service or subscription", a)
 	}
@@ -562,4 +575,32 @@ func (c Config) YAML() ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// validate checks the SMS gateway keys: all or nothing, since a half
+// configured gateway would fail only at the first send of a campaign.
+func (s SMS) validate(bad func(key, format string, args ...any)) {
+	if s.Rate < 0 || s.Rate > 1000 {
+		bad("sms.rate", "%d is outside 0..1000 messages a second (0 = no limit) / 每秒短信条数应在 0 到 1000 之间", s.Rate)
+	}
+	if s.Endpoint == "" {
+		for key, v := range map[string]string{"sms.access_key_id": s.AccessKeyID, "sms.access_key_secret": s.AccessKeySecret, "sms.sign_name": s.SignName} {
+			if v != "" {
+				bad(key, "is set but sms.endpoint is empty / 未配置短信网关地址 sms.endpoint")
+			}
+		}
+		return
+	}
+	if u, err := url.Parse(s.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		bad("sms.endpoint", "%q is not an http(s) URL without credentials / 短信网关地址应为 http(s) 网址", s.Endpoint)
+	}
+	if s.AccessKeyID == "" {
+		bad("sms.access_key_id", "is required with sms.endpoint / 请填写短信网关的 AccessKey ID")
+	}
+	if s.AccessKeySecret == "" {
+		bad("sms.access_key_secret", "is required with sms.endpoint: set PUFA_SMS_ACCESS_KEY_SECRET / 请通过环境变量 PUFA_SMS_ACCESS_KEY_SECRET 设置")
+	}
+	if strings.TrimSpace(s.SignName) == "" {
+		bad("sms.sign_name", "is required with sms.endpoint: the signature (签名) the provider approved / 请填写已审核通过的短信签名")
+	}
 }

@@ -133,6 +133,11 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"trusted proxy not a CIDR", "http:\n  trusted_proxies: [nginx]\n", nil, "http.trusted_proxies"},
 		{"preview recipient without a name", "console:\n  preview_recipients: [oStaff0001]\n", nil, "console.preview_recipients"},
 		{"preview recipient not an openid", "console:\n  preview_recipients: [\"o staff:张三\"]\n", nil, "console.preview_recipients"},
+		{"sms endpoint not a URL", "sms:\n  endpoint: sms.example.com\n  access_key_id: k\n  sign_name: 街道\n", []string{"PUFA_SMS_ACCESS_KEY_SECRET=s"}, "sms.endpoint"},
+		{"sms endpoint without secret", "sms:\n  endpoint: https://sms.example.com\n  access_key_id: k\n  sign_name: 街道\n", nil, "sms.access_key_secret"},
+		{"sms endpoint without sign name", "sms:\n  endpoint: https://sms.example.com\n  access_key_id: k\n", []string{"PUFA_SMS_ACCESS_KEY_SECRET=s"}, "sms.sign_name"},
+		{"sms key without endpoint", "sms:\n  access_key_id: k\n", nil, "sms.access_key_id"},
+		{"sms rate negative", "sms:\n  rate: -1\n", nil, "sms.rate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,13 +239,14 @@ func TestMaskedHidesEverySecret(t *testing.T) {
 	cfg.Console.Accounts = []string{"alice:approver:" + bcrypt}
 	cfg.Console.APITokens = []string{"ci:editor:" + tokenSum}
 	cfg.Metrics.User, cfg.Metrics.PasswordSHA256 = "prom", metricPw
+	cfg.SMS.Endpoint, cfg.SMS.AccessKeySecret = "https://gw:gw-pw@sms.example", "sms-key-secret"
 	b, err := cfg.Masked().YAML()
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := string(b)
 	for _, secret := range []string{"app-secret-value", "token-value", "ABCDEFG", "proxy-pw", "redis-pw",
-		bcrypt, "$2a$", tokenSum, metricPw, "pseudonym-key"} {
+		bcrypt, "$2a$", tokenSum, metricPw, "pseudonym-key", "sms-key-secret", "gw-pw"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("masked config shows %q:\n%s", secret, out)
 		}
@@ -288,5 +294,17 @@ func TestErrorsDoNotEchoSecrets(t *testing.T) {
 				t.Errorf("error %q does not name %s", err, tt.wantKey)
 			}
 		})
+	}
+}
+
+// The SMS gateway loads with its secret from the environment only.
+func TestSMSGatewaySecretFromEnvironment(t *testing.T) {
+	p := writeFile(t, "sms:\n  endpoint: https://sms.example.com\n  access_key_id: LTAI1\n  sign_name: 某某街道办事处\n")
+	cfg, err := Load(p, []string{"PUFA_SMS_ACCESS_KEY_SECRET=s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SMS.AccessKeySecret != "s3cret" || cfg.SMS.SignName != "某某街道办事处" || cfg.SMS.Rate != 20 {
+		t.Errorf("sms %+v", cfg.SMS)
 	}
 }

@@ -16,12 +16,13 @@ const masked = "********"
 func (c Config) Masked() Config {
 	m := c
 	for _, s := range []*string{&m.WeChat.AppSecret, &m.WeChat.Token, &m.WeChat.EncodingAESKey,
-		&m.Redis.Password, &m.Redis.PseudonymKey, &m.Metrics.PasswordSHA256} {
+		&m.Redis.Password, &m.Redis.PseudonymKey, &m.Metrics.PasswordSHA256, &m.SMS.AccessKeySecret} {
 		if *s != "" {
 			*s = masked
 		}
 	}
 	m.WeChat.APIBase = redactURL(c.WeChat.APIBase)
+	m.SMS.Endpoint = redactURL(c.SMS.Endpoint)
 	m.Redis.Addrs = mapStrings(c.Redis.Addrs, redactURL)
 	m.Console.Accounts = mapStrings(c.Console.Accounts, maskEntry)
 	m.Console.APITokens = mapStrings(c.Console.APITokens, maskEntry)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,11 +15,14 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 )
+
+var codeRe = regexp.MustCompile(`\d{6}`)
 
 // chromiumPath finds Debian's chromium. Outside CI a machine without it
 // skips the test; in CI (scripts/test.sh installs it) its absence fails.
@@ -58,6 +62,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("lang", "zh-CN"), // a clerk's browser: Chinese date and time pickers
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
@@ -132,13 +137,26 @@ func TestBrowserConsole(t *testing.T) {
 	if flash := text("flash"); !strings.Contains(flash, "草稿") {
 		t.Errorf("create flash = %q", flash)
 	}
-	run("register a preview recipient", []chromedp.Action[V]{
+	run("bind a staff member's WeChat", []chromedp.Action[V]{
 		chromedp.Navigate(base + "/console/preview-recipients"),
-		chromedp.WaitVisible(chromedp.ID("preview-add")),
-		chromedp.SendKeys(chromedp.ID("r-name"), "张三"),
-		chromedp.SendKeys(chromedp.ID("r-openid"), "oStaffBrowser01"),
-		chromedp.Click(chromedp.ID("preview-add-save")),
-		chromedp.WaitVisible(`//p[@id="flash" and contains(., "已登记预览接收人")]`),
+		chromedp.WaitVisible(chromedp.ID("bind-form")),
+		chromedp.SetValue(chromedp.ID("bind-name"), "张三"),
+		chromedp.Click(chromedp.ID("bind-start")),
+		chromedp.WaitVisible(chromedp.ID("bind-code")),
+	})
+	code := codeRe.FindString(text("bind-code"))
+	if code == "" {
+		t.Fatalf("no code shown: %q", text("bind-code"))
+	}
+	// The staff member sends "绑定 <code>" from WeChat; the bot binds them.
+	bind := bot.StaffBind{Binder: console.StaffBinder{Store: e.st}}
+	reply, ok, err := bind.HandleText(ctx, &bot.Message{MsgType: bot.TypeText, Text: "绑定 " + code, FromUserName: "oStaffBrowser01"})
+	if err != nil || !ok || !strings.Contains(reply.Text, "绑定成功") {
+		t.Fatalf("bot reply to the code: %q %v %v", reply.Text, ok, err)
+	}
+	run("see the bound staff member", []chromedp.Action[V]{
+		chromedp.Navigate(base + "/console/preview-recipients"),
+		chromedp.WaitVisible(`//table[@id="preview-list" and contains(., "张三")]`),
 	})
 	run("preview to registered staff", []chromedp.Action[V]{
 		chromedp.Navigate(base + "/console/campaigns/" + campaignID),
@@ -157,6 +175,42 @@ func TestBrowserConsole(t *testing.T) {
 	if state := text("state"); state != "已审批" {
 		t.Errorf("campaign state after approval = %q", state)
 	}
+	formID := fmt.Sprintf("lecture-%d", year)
+	at := fmt.Sprintf("%d-12-04T", year)
+	run("create a campaign with the form", []chromedp.Action[V]{
+		chromedp.Navigate(base + "/console/campaigns/new"),
+		chromedp.WaitVisible(chromedp.ID("campaign-form")),
+		chromedp.SendKeys(chromedp.ID("f-id"), formID),
+		chromedp.SendKeys(chromedp.ID("f-title"), "社区法治讲座"),
+		chromedp.SetValue(chromedp.ID("f-text"), "本周六上午九点，社区法律服务站开放咨询。"),
+		chromedp.SetValue(chromedp.ID("f-at"), at+"22:30"),
+		chromedp.Click(chromedp.ID("save-campaign")),
+		chromedp.WaitVisible(chromedp.ID("error")),
+	})
+	if errs := text("campaign-form"); !strings.Contains(errs, "免打扰时段") {
+		t.Errorf("form errors: %q", errs)
+	}
+	kept, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("f-text")))
+	if err != nil || kept != "本周六上午九点，社区法律服务站开放咨询。" {
+		t.Errorf("typed text after the error: %q %v", kept, err)
+	}
+	run("fix it and save", []chromedp.Action[V]{
+		chromedp.SetValue(chromedp.ID("f-at"), at+"10:00"),
+		chromedp.Click(chromedp.ID("save-campaign")),
+		chromedp.WaitVisible(`//p[@id="flash" and contains(., "已保存")]`),
+	})
+	run("approve the form's campaign", []chromedp.Action[V]{
+		chromedp.Click(chromedp.ID("approve")),
+		chromedp.WaitVisible(`//p[@id="flash" and contains(., "已审核通过")]`),
+		chromedp.WaitVisible(`//ul[@id="timeline" and contains(., "审核通过")]`),
+	})
+	if state := text("state"); state != "已审批" {
+		t.Errorf("form campaign state = %q", state)
+	}
+	run("see the campaign list", []chromedp.Action[V]{
+		chromedp.Navigate(base + "/console/campaigns"),
+		chromedp.WaitVisible(`//table[contains(., "社区法治讲座") and contains(., "群发消息")]`),
+	})
 	run("record an activity", []chromedp.Action[V]{
 		chromedp.Navigate(base + "/console/ledger"),
 		chromedp.WaitVisible(chromedp.ID("ledger-add")),

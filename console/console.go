@@ -1,5 +1,6 @@
 // Package console is the staff web console of pufa, served under /console/:
-// a dashboard with charts, campaigns (draft from the calendar, edit,
+// a dashboard with charts, campaigns (a form in Chinese, draft from the
+// calendar, YAML import and export, staff binding for previews, edit,
 // preview, approve, pause, cancel, reach), the offline activity ledger, the
 // consultations inbox, the answer bank (问答库: review, edit, disable; see
 // bank.go), the annual report download and the audit log, plus a JSON API
@@ -57,16 +58,22 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Options configure the console. Store, Campaigns and Ledger are required.
+// Options configure the console. Store, Campaigns, Library and Ledger are
+// required.
 type Options struct {
-	Store       *store.Store
-	Campaigns   *campaigns.Manager
-	Ledger      *ledger.Ledger
-	Report      report.Sources // figures for the dashboard and the report download
-	CampaignDir string         // where drafts are written; "" = drafting disabled
-	Accounts    []Account
-	Tokens      []Token
-	SessionTTL  time.Duration // default 12h
+	Store     *store.Store
+	Campaigns *campaigns.Manager
+	Ledger    *ledger.Ledger
+	Report    report.Sources // figures for the dashboard and the report download
+	// Library keeps the campaign definitions the form and imports write.
+	Library *campaigns.Library
+	// Tags lists WeChat tags for the audience picker; nil = no tag picker.
+	Tags TagLister
+	// Quizzes are the quizzes a campaign may link to (id and title).
+	Quizzes    []Choice
+	Accounts   []Account
+	Tokens     []Token
+	SessionTTL time.Duration // default 12h
 	// SecureCookie marks cookies Secure on every request. Without it they
 	// are Secure when the request came over HTTPS: TLS here, or a trusted
 	// proxy's X-Forwarded-Proto: https.
@@ -91,8 +98,8 @@ type Options struct {
 	Posters *communities.Posters
 	// Mediation is the dispute and legal-aid ledger; nil = no pages.
 	Mediation *ledger.Mediation
-	// Quizzes are the quizzes of the 网上答题 pages; nil = no pages.
-	Quizzes Quizzes
+	// QuizPages are the quizzes of the 网上答题 pages; nil = no pages.
+	QuizPages QuizPages
 	// ReportYear is the year the dashboard and the report page open on;
 	// 0 = the current year. The demo opens on the year it seeded.
 	ReportYear int
@@ -111,8 +118,8 @@ type Server struct {
 
 // New checks opts, parses the templates and returns the console.
 func New(opts Options) (*Server, error) {
-	if opts.Store == nil || opts.Campaigns == nil || opts.Ledger == nil {
-		return nil, errors.New("console: Store, Campaigns and Ledger are required")
+	if opts.Store == nil || opts.Campaigns == nil || opts.Ledger == nil || opts.Library == nil {
+		return nil, errors.New("console: Store, Campaigns, Library and Ledger are required")
 	}
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 12 * time.Hour
@@ -159,6 +166,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/{$}", s.requirePage(RoleEditor, s.dashboard))
 	m.HandleFunc("GET /console/campaigns", s.requirePage(RoleEditor, s.campaignList))
 	m.HandleFunc("POST /console/campaigns", s.requirePage(RoleEditor, s.campaignCreate))
+	m.HandleFunc("GET /console/campaigns/new", s.requirePage(RoleEditor, s.campaignNew))
+	m.HandleFunc("POST /console/campaigns/import", s.requirePage(RoleEditor, s.campaignImport))
+	m.HandleFunc("GET /console/campaigns/{id}/export", s.requirePage(RoleEditor, s.campaignExport))
 	m.HandleFunc("GET /console/campaigns/{id}", s.requirePage(RoleEditor, s.campaignDetail))
 	m.HandleFunc("POST /console/campaigns/{id}/edit", s.requirePage(RoleEditor, s.campaignEdit))
 	m.HandleFunc("POST /console/campaigns/{id}/preview", s.requirePage(RoleEditor, s.campaignPreview))
@@ -182,6 +192,7 @@ func (s *Server) routes() {
 	s.quizRoutes(m)      // quizzes.go
 	m.HandleFunc("GET /console/preview-recipients", s.requirePage(RoleEditor, s.previewRecipients))
 	m.HandleFunc("POST /console/preview-recipients", s.requirePage(RoleApprover, s.previewRecipientAdd))
+	m.HandleFunc("POST /console/preview-recipients/code", s.requirePage(RoleEditor, s.previewBindCode))
 	m.HandleFunc("POST /console/preview-recipients/remove", s.requirePage(RoleApprover, s.previewRecipientRemove))
 
 	m.HandleFunc("GET /console/api/dashboard", s.requireAPI(RoleEditor, s.apiDashboard))

@@ -39,6 +39,7 @@ type env struct {
 	st      *store.Store
 	mgr     *campaigns.Manager
 	dir     string
+	lib     *campaigns.Library
 	opts    console.Options                // what the running console was built with
 	handler atomic.Pointer[console.Server] // swapped by restart
 	skew    atomic.Int64                   // nanoseconds added to the console's clock
@@ -66,7 +67,9 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	t.Helper()
 	st := storetest.New(t)
 	dir := t.TempDir()
-	mo := campaigns.Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Definitions: func() ([]*campaigns.Campaign, error) { return campaigns.LoadDir(dir) }}
+	// Definitions live in Redis; dir is campaigns.dir, read as their inbox.
+	lib := campaigns.NewLibrary(campaigns.LibraryOptions{Store: st, Dir: dir, Logger: slog.New(slog.DiscardHandler)})
+	mo := campaigns.Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Definitions: lib.Definitions}
 	if o.campaigns != nil {
 		o.campaigns(&mo)
 	}
@@ -82,13 +85,13 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, mgr: mgr, dir: dir}
+	e := &env{t: t, st: st, mgr: mgr, dir: dir, lib: lib}
 	reg := communities.New(st, nil)
 	e.opts = console.Options{Store: st, Campaigns: mgr, Ledger: ledger.New(st, nil).WithCommunities(reg),
 		Communities: reg, Mediation: ledger.NewMediation(st, reg, nil),
-		Posters:     &communities.Posters{Registry: reg, API: &fakeQRAPI{}, Cache: st, Office: "东湖街道办事处"},
-		Report:      report.Sources{Counters: st, Ledger: st, Followers: st, Campaigns: report.CampaignPushes{Campaigns: mgr, Mass: st}},
-		CampaignDir: dir, Accounts: accounts, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Posters: &communities.Posters{Registry: reg, API: &fakeQRAPI{}, Cache: st, Office: "东湖街道办事处"},
+		Report:  report.Sources{Counters: st, Ledger: st, Followers: st, Campaigns: report.CampaignPushes{Campaigns: mgr, Mass: st}},
+		Library: lib, Accounts: accounts, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }}
 	if o.console != nil {
 		o.console(&e.opts)

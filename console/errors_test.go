@@ -136,7 +136,7 @@ func TestCampaignErrorsHideServerPaths(t *testing.T) {
 	if !strings.Contains(body, "broken.yaml") {
 		t.Errorf("campaign list does not name the broken file")
 	}
-	resp, _ := c.post("/console/campaigns/"+id+"/edit", url.Values{"csrf": {c.csrf}, "yaml": {"id: " + id + "\nchannel: carrier-pigeon\n"}})
+	resp, _ := c.upload("/console/campaigns/import", id+".yaml", []byte("id: "+id+"\nchannel: carrier-pigeon\n"))
 	loc, _ := url.QueryUnescape(resp.Header.Get("Location"))
 	leaks("edit error", loc)
 	if !strings.Contains(loc, "err=") || !strings.Contains(loc, id+".yaml") {

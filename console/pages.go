@@ -7,8 +7,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +34,32 @@ var funcs = template.FuncMap{
 	},
 	"percent": report.Percent,
 	// ratio writes a share (0..1) as a percentage.
-	"ratio": func(v float64) string { return report.Percent(v * 100) },
+	"ratio":        func(v float64) string { return report.Percent(v * 100) },
+	"channelLabel": channelLabel,
+	"auditLabel":   auditLabel,
+	"stateLabel":   func(s string) string { return campaigns.State(s).Label() },
+	"has":          has,
+	"wechatError":  wechatError,
+	"weekdays": func() []Choice {
+		return []Choice{{"1", "一"}, {"2", "二"}, {"3", "三"}, {"4", "四"}, {"5", "五"}, {"6", "六"}, {"0", "日"}}
+	},
+
+	"formArgs": func(d formData, action, csrf string) formArgs { return formArgs{D: d, Action: action, CSRF: csrf} },
+	"runStateLabel": func(s string) string {
+		switch s {
+		case "running":
+			return "推送中"
+		case "finished":
+			return "已完成"
+		case "interrupted":
+			return "已中断"
+		case "paused":
+			return "已暂停"
+		case "cancelled":
+			return "已取消"
+		}
+		return "处理中"
+	},
 	// clip shortens a resident's text in a list, so a flood of long
 	// messages cannot make a page huge; the API pages carry the full text.
 	"clip": func(s string) string {
@@ -61,13 +84,13 @@ var funcs = template.FuncMap{
 }
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
-var pageNames = []string{"dashboard", "campaigns", "campaign", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry",
+var pageNames = []string{"dashboard", "campaigns", "campaign", "campaign_form", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry",
 	"articles", "article", "communities", "community", "disputes", "dispute", "legal_aid", "legal_aid_entry", "quizzes", "quiz"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/campaign_fields.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("console: template %s: %w", name, err)
 		}
@@ -246,7 +269,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 type campaignsData struct {
 	List   []campaigns.Stats
 	Pager  pager
-	Themes []campaigns.Observance
+	Themes []themeChoice
 	Year   int
 	Draft  bool // drafting enabled
 	Broken string
@@ -254,151 +277,17 @@ type campaignsData struct {
 
 func (s *Server) campaignList(w http.ResponseWriter, r *http.Request) {
 	list, err := s.opts.Campaigns.List(r.Context())
-	d := campaignsData{Year: s.opts.Now().In(chinatime.Zone).Year(), Draft: s.opts.CampaignDir != "", Pager: pageOf(r)}
+	d := campaignsData{Year: s.opts.Now().In(chinatime.Zone).Year(), Draft: true, Pager: pageOf(r)}
 	d.List = pageSlice(&d.Pager, list)
 	if err != nil {
 		if list == nil {
 			s.fail(w, r, err)
 			return
 		}
-		d.Broken = s.userError(err) // invalid files: show them, keep the valid ones usable
+		d.Broken = definitionProblems(err) // invalid files: show them, keep the valid ones usable
 	}
-	cal := campaigns.Calendar()
-	for _, t := range campaigns.Themes() {
-		d.Themes = append(d.Themes, cal[t])
-	}
+	d.Themes = s.themeChoices()[1:]
 	s.page(w, r, http.StatusOK, "campaigns", "宣传活动", d)
-}
-
-func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
-	if s.opts.CampaignDir == "" {
-		back(w, r, "/console/campaigns", "err", "未配置可写的活动目录（campaigns.dir），无法新建")
-		return
-	}
-	year, err := strconv.Atoi(r.PostFormValue("year"))
-	if err != nil || year < 2000 || year > 2100 {
-		back(w, r, "/console/campaigns", "err", "年份无效")
-		return
-	}
-	id, data, err := campaigns.DraftYAML(r.PostFormValue("theme"), year)
-	if err != nil {
-		back(w, r, "/console/campaigns", "err", "无法生成草稿："+s.userError(err))
-		return
-	}
-	path := filepath.Join(s.opts.CampaignDir, id+".yaml")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, os.ErrExist) {
-		back(w, r, "/console/campaigns/"+id, "err", "该活动已存在，可直接编辑")
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	_, werr := f.Write(data)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		s.fail(w, r, werr)
-		return
-	}
-	s.audit(r.Context(), u.Name, "campaign.create", id, r.PostFormValue("theme"))
-	back(w, r, "/console/campaigns/"+id, "msg", "已从日历生成草稿，请检查内容后提交审核")
-}
-
-type campaignData struct {
-	Stats      campaigns.Stats
-	Def        *campaigns.Campaign
-	YAML       string
-	Editable   bool
-	Recipients []previewEntry // who may receive a preview
-	Runs       []campaigns.RunStats
-	RunPager   pager
-}
-
-func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	def, err := s.opts.Campaigns.Get(id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st, err := s.opts.Campaigns.Stats(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d := campaignData{Stats: st, Def: def, RunPager: pageOf(r)}
-	// A recurring campaign gathers a run per fire: newest first, a page at a time.
-	runs := make([]campaigns.RunStats, len(st.Runs))
-	for i, run := range st.Runs {
-		runs[len(runs)-1-i] = run
-	}
-	d.Runs = pageSlice(&d.RunPager, runs)
-	if d.Recipients, err = s.previews.all(r.Context()); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if b, err := os.ReadFile(def.File); err == nil {
-		d.YAML = string(b)
-		switch st.State {
-		case campaigns.Draft, campaigns.Approved, campaigns.Scheduled, campaigns.Paused:
-			d.Editable = true
-		}
-	}
-	s.page(w, r, http.StatusOK, "campaign", def.Title, d)
-}
-
-func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	u := userFrom(r.Context())
-	def, err := s.opts.Campaigns.Get(id)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	// Content may change only while the lifecycle allows an edit: a
-	// running, cancelled or finished campaign is history, and its file
-	// must keep saying what was sent.
-	st, err := s.opts.Campaigns.Stats(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if _, err := campaigns.Transition(st.State, campaigns.EvEdit); err != nil {
-		back(w, r, "/console/campaigns/"+id, "err", "活动"+st.State.Label()+"，不能再修改内容")
-		return
-	}
-	data := []byte(strings.ReplaceAll(r.PostFormValue("yaml"), "\r\n", "\n"))
-	// Parsed under its file name alone: messages name the file, not the
-	// server's directories.
-	parsed, err := campaigns.Parse(filepath.Base(def.File), data)
-	if err != nil {
-		back(w, r, "/console/campaigns/"+id, "err", "内容有误，未保存："+s.userError(err))
-		return
-	}
-	if parsed.ID != def.ID {
-		back(w, r, "/console/campaigns/"+id, "err", "不能修改活动编号（id）")
-		return
-	}
-	if err := s.opts.Campaigns.CheckQuiz(parsed); err != nil {
-		back(w, r, "/console/campaigns/"+id, "err", "内容有误，未保存："+s.userError(err))
-		return
-	}
-	// Write beside and rename, so the scheduler never reads half a file.
-	tmp := def.File + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := os.Rename(tmp, def.File); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.audit(r.Context(), u.Name, "campaign.edit", id, "")
-	back(w, r, "/console/campaigns/"+id, "msg", "已保存。已审核的活动修改后需重新审核。")
 }
 
 // campaignPreview sends a preview to a registered staff member; the
@@ -425,7 +314,7 @@ func (s *Server) campaignPreview(w http.ResponseWriter, r *http.Request) {
 		// WeChat's answer (e.g. the recipient does not follow the account)
 		// helps staff; the server's own paths do not.
 		s.log.Error("console preview failed", "campaign", id, "err", err)
-		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+s.userError(err))
+		back(w, r, "/console/campaigns/"+id, "err", "预览发送失败："+actionError(err))
 		return
 	}
 	back(w, r, "/console/campaigns/"+id, "msg", "预览已发送给 "+res.Name+"（内容 sha256:"+res.ContentHash+"）")
@@ -454,7 +343,7 @@ func (s *Server) campaignAction(action string) http.HandlerFunc {
 		id := r.PathValue("id")
 		u := userFrom(r.Context())
 		if err := s.changeCampaign(r, action, id, u); err != nil {
-			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+s.userError(err))
+			back(w, r, "/console/campaigns/"+id, "err", actionLabels[action]+"失败："+actionError(err))
 			return
 		}
 		if action != "approve" { // the manager audits approvals, with the content hash
@@ -773,7 +662,7 @@ func (s *Server) previewRecipients(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.page(w, r, http.StatusOK, "preview_recipients", "预览名单", previewData{List: list})
+	s.page(w, r, http.StatusOK, "preview_recipients", "预览名单", bindData{previewData: previewData{List: list}})
 }
 
 func (s *Server) previewRecipientAdd(w http.ResponseWriter, r *http.Request) {

@@ -15,15 +15,15 @@ import (
 	"github.com/pufa-dev/pufa/quiz"
 )
 
-// Quizzes is what the quiz pages read (implemented by *quiz.Service).
-type Quizzes interface {
+// QuizPages is what the quiz pages read (implemented by *quiz.Service).
+type QuizPages interface {
 	Catalog() *quiz.Catalog
 	Stats(ctx context.Context, quizID string) (quiz.Stats, error)
 	Certificates(ctx context.Context, quizID string) ([]quiz.Certificate, error)
 }
 
 func (s *Server) quizRoutes(m *http.ServeMux) {
-	if s.opts.Quizzes == nil {
+	if s.opts.QuizPages == nil {
 		return
 	}
 	m.HandleFunc("GET /console/quizzes", s.requirePage(RoleEditor, s.quizList))
@@ -51,9 +51,9 @@ func (s *Server) quizList(w http.ResponseWriter, r *http.Request) {
 	now := s.opts.Now()
 	var rows []quizRow
 	// Newest window first: the quiz staff ask about is usually the latest.
-	qs := s.opts.Quizzes.Catalog().Quizzes()
+	qs := s.opts.QuizPages.Catalog().Quizzes()
 	for i := len(qs) - 1; i >= 0; i-- {
-		st, err := s.opts.Quizzes.Stats(r.Context(), qs[i].ID)
+		st, err := s.opts.QuizPages.Stats(r.Context(), qs[i].ID)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -69,12 +69,12 @@ type quizDetailData struct {
 }
 
 func (s *Server) quizDetail(w http.ResponseWriter, r *http.Request) {
-	qz := s.opts.Quizzes.Catalog().Quiz(r.PathValue("id"))
+	qz := s.opts.QuizPages.Catalog().Quiz(r.PathValue("id"))
 	if qz == nil {
 		http.Error(w, "没有这个答题", http.StatusNotFound)
 		return
 	}
-	st, err := s.opts.Quizzes.Stats(r.Context(), qz.ID)
+	st, err := s.opts.QuizPages.Stats(r.Context(), qz.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -94,12 +94,12 @@ func (s *Server) quizDetail(w http.ResponseWriter, r *http.Request) {
 // CSV a spreadsheet opens. Residents appear masked, as everywhere in the
 // console; the export is audited, as it lists residents.
 func (s *Server) quizCertificates(w http.ResponseWriter, r *http.Request) {
-	qz := s.opts.Quizzes.Catalog().Quiz(r.PathValue("id"))
+	qz := s.opts.QuizPages.Catalog().Quiz(r.PathValue("id"))
 	if qz == nil {
 		http.Error(w, "没有这个答题", http.StatusNotFound)
 		return
 	}
-	certs, err := s.opts.Quizzes.Certificates(r.Context(), qz.ID)
+	certs, err := s.opts.QuizPages.Certificates(r.Context(), qz.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -55,7 +55,7 @@ func quizEnv(t *testing.T) *env {
 			{Rank: 1, Resident: "居民（尾号2222）", Community: "幸福社区", Right: 10, Questions: 10, Score: 100, Finished: finished},
 			{Rank: 2, Resident: "居民（尾号1111）", Community: "=HYPERLINK(1)", Right: 7, Questions: 10, Score: 70, Finished: finished},
 		}}
-	return newEnvWith(t, envOptions{console: func(o *console.Options) { o.Quizzes = fq }})
+	return newEnvWith(t, envOptions{console: func(o *console.Options) { o.QuizPages = fq }})
 }
 
 func TestQuizPages(t *testing.T) {

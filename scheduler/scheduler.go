@@ -353,6 +353,6 @@ func (s *Scheduler) spawn(ctx context.Context, id string, fire time.Time, join b
 			return
 		}
 		s.log.InfoContext(ctx, "scheduler: run returned", slog.String("campaign", id), slog.Time("fire", fire),
-			slog.String("state", res.State))
+			slog.String("state", string(res.State)))
 	})
 }

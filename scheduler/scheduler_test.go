@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -100,18 +99,12 @@ func (f *fakeCampaigns) Plans(ctx context.Context) ([]campaigns.Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		var last time.Time
-		if n, _ := strconv.ParseInt(h["last_fire"], 10, 64); n > 0 {
-			last = time.Unix(n, 0)
-		}
+		last := h.LastFire
 		s := f.state[c.ID]
 		if s == "" {
 			s = campaigns.Scheduled
 		}
-		var run time.Time // the latest run, shared by the replicas in Redis as the manager keeps it
-		if n, _ := strconv.ParseInt(h["run"], 10, 64); n > 0 {
-			run = time.Unix(n, 0)
-		}
+		run := h.Run // the latest run, shared by the replicas in Redis as the manager keeps it
 		out = append(out, campaigns.Plan{Campaign: c, State: s, Since: f.approved, LastFire: last, RunFire: run})
 	}
 	return out, nil
@@ -121,8 +114,14 @@ func (f *fakeCampaigns) Start(ctx context.Context, id string, fire time.Time) (c
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.starts = append(f.starts, fmt.Sprintf("%s@%d", id, fire.Unix()))
-	if err := f.st.SetCampaignFields(ctx, id, map[string]string{"run": strconv.FormatInt(fire.Unix(), 10)}); err != nil {
+	// Record the run as the manager does; the fake keeps its lifecycle
+	// state in memory, so the stored state stays what it was.
+	rec, err := f.st.Campaign(ctx, id)
+	if err != nil {
 		return campaigns.RunResult{}, err
+	}
+	if ok, _, err := f.st.SetCampaignState(ctx, id, store.StateChange{From: rec.State, To: rec.State, Run: fire}); err != nil || !ok {
+		return campaigns.RunResult{}, fmt.Errorf("record run: %v %w", ok, err)
 	}
 	return campaigns.RunResult{State: "finished"}, nil
 }
@@ -186,23 +185,23 @@ func newReplica(t *testing.T, st *store.Store, clock scheduler.Clock, approved t
 
 func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// Two replicas on one Redis run an @every 10s campaign for 35 s of (fake)
-// time, ticking every second: the fires at :10, :20 and :30 each happen
-// exactly once.
+// Two replicas on one Redis run a daily (@every 24h, the shortest a channel
+// allows) campaign for three days of (fake) time, ticking every ten
+// minutes: the fires of each day happen exactly once.
 func TestTwoReplicasFireEachTimeOnce(t *testing.T) {
 	st := storetest.New(t)
-	start := cst("2026-12-04 09:00:00")
-	clock := &fakeClock{now: start.Add(time.Second)}
-	c := campaign(t, "every10", `{cron: "@every 10s"}`)
+	start := cst("2026-12-04 07:50:00") // @every is epoch-anchored: 08:00 China time
+	clock := &fakeClock{now: start}
+	c := campaign(t, "every24h", `{cron: "@every 24h"}`)
 	a := newReplica(t, st, clock, start, c)
 	b := newReplica(t, st, clock, start, c)
 	ctx, cancel := context.WithCancel(bg)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.s.Run(ctx) })
 	wg.Go(func() { b.s.Run(ctx) })
-	for range 35 {
+	for range 3 * 24 * 6 {
 		clock.waitFor(t, 2)
-		clock.Advance(time.Second)
+		clock.Advance(10 * time.Minute)
 	}
 	clock.waitFor(t, 2)
 	cancel()
@@ -211,30 +210,36 @@ func TestTwoReplicasFireEachTimeOnce(t *testing.T) {
 	all := append(a.c.started(), b.c.started()...)
 	slices.Sort(all)
 	want := []string{
-		fmt.Sprintf("every10@%d", start.Add(10*time.Second).Unix()),
-		fmt.Sprintf("every10@%d", start.Add(20*time.Second).Unix()),
-		fmt.Sprintf("every10@%d", start.Add(30*time.Second).Unix()),
+		fmt.Sprintf("every24h@%d", cst("2026-12-04 08:00:00").Unix()),
+		fmt.Sprintf("every24h@%d", cst("2026-12-05 08:00:00").Unix()),
+		fmt.Sprintf("every24h@%d", cst("2026-12-06 08:00:00").Unix()),
 	}
 	if !slices.Equal(all, want) {
 		t.Errorf("fires = %v (a %v, b %v), want %v", all, a.c.started(), b.c.started(), want)
 	}
-	h, _ := st.Campaign(bg, "every10")
-	if h["fires"] != "3" || h["missed_fires"] != "" {
-		t.Errorf("counters %v", h)
+	h, _ := st.Campaign(bg, "every24h")
+	if h.Fires != 3 || h.MissedFires != 0 {
+		t.Errorf("counters %+v", h)
 	}
 	t.Logf("replica a fired %d, replica b fired %d", len(a.c.started()), len(b.c.started()))
 }
 
-// The same with the wall clock, under PUFA_REALTIME_TEST=1 (35 s).
+// The same with the wall clock, under PUFA_REALTIME_TEST=1 (35 s). No
+// channel may recur within seconds, so the fires are three one-shot
+// campaigns 10 s apart.
 func TestTwoReplicasRealTime(t *testing.T) {
 	if os.Getenv("PUFA_REALTIME_TEST") == "" {
 		t.Skip("set PUFA_REALTIME_TEST=1 to run the 35-second real-time test")
 	}
 	st := storetest.New(t)
-	c := campaign(t, "every10rt", `{cron: "@every 10s"}`)
 	now := time.Now()
-	a := newReplica(t, st, nil, now, c)
-	b := newReplica(t, st, nil, now, c)
+	var cs []*campaigns.Campaign
+	for i := 1; i <= 3; i++ {
+		at := now.Truncate(time.Second).Add(time.Duration(10*i) * time.Second).Format(time.RFC3339)
+		cs = append(cs, campaign(t, fmt.Sprintf("rt%d", i), `{at: "`+at+`"}`))
+	}
+	a := newReplica(t, st, nil, now, cs...)
+	b := newReplica(t, st, nil, now, cs...)
 	ctx, cancel := context.WithTimeout(bg, 35*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -242,7 +247,7 @@ func TestTwoReplicasRealTime(t *testing.T) {
 	wg.Go(func() { b.s.Run(ctx) })
 	wg.Wait()
 	all := append(a.c.started(), b.c.started()...)
-	want := int((now.Add(35*time.Second).Unix())/10 - now.Unix()/10)
+	want := len(cs)
 	seen := map[string]bool{}
 	for _, f := range all {
 		if seen[f] {
@@ -306,7 +311,7 @@ func TestCatchUpPolicies(t *testing.T) {
 				t.Errorf("starts %v, want %v", starts, want)
 			}
 			h, _ := st.Campaign(bg, "c1")
-			if got, _ := strconv.Atoi(h["missed_fires"]); got != tt.missed {
+			if got := int(h.MissedFires); got != tt.missed {
 				t.Errorf("missed_fires %d, want %d", got, tt.missed)
 			}
 			if tt.wantState != "" {

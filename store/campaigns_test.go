@@ -46,20 +46,24 @@ func TestClaimFireOnceAndSuperseded(t *testing.T) {
 		t.Errorf("skip claim %+v %v, want 3 missed (2 older + itself)", c, err)
 	}
 	h, _ := st.Campaign(ctx, "c")
-	if h["fires"] != "2" || h["missed_fires"] != "3" || h["last_fire"] != "1800000040" {
-		t.Errorf("campaign hash %v", h)
+	if h.Fires != 2 || h.MissedFires != 3 || h.LastFire.Unix() != 1800000040 {
+		t.Errorf("campaign record %+v", h)
 	}
 }
 
 func TestCampaignStateCompareAndSet(t *testing.T) {
 	st := storetest.New(t)
-	ok, found, err := st.SetCampaignState(ctx, "c", store.StateChange{From: "", To: "approved", Log: "1|draft|approved|approve|张三|", Fields: map[string]string{"approved_by": "张三"}})
+	ok, found, err := st.SetCampaignState(ctx, "c", store.StateChange{From: "", To: "approved", Log: "1|draft|approved|approve|张三|",
+		Approval: &store.Approval{By: "张三", At: time.Unix(1_800_000_000, 0), Hash: "h1"}})
 	if err != nil || !ok || found != "" {
 		t.Fatalf("first transition: %v %q %v", ok, found, err)
 	}
 	ok, found, _ = st.SetCampaignState(ctx, "c", store.StateChange{From: "", To: "approved"})
 	if ok || found != "approved" {
 		t.Errorf("stale transition applied: %v %q", ok, found)
+	}
+	if h, _ := st.Campaign(ctx, "c"); h.State != "approved" || h.ApprovedBy != "张三" || h.ApprovedHash != "h1" || h.ApprovedAt.Unix() != 1_800_000_000 {
+		t.Errorf("record after approval %+v", h)
 	}
 	ids, _ := st.CampaignIDs(ctx)
 	log, _ := st.CampaignLog(ctx, "c")
@@ -71,7 +75,7 @@ func TestCampaignStateCompareAndSet(t *testing.T) {
 // newRun creates a ready run with the given items.
 func newRun(t *testing.T, st *store.Store, fire time.Time, items ...string) {
 	t.Helper()
-	if b, err := st.BeginRun(ctx, "c", fire, "owner-a", time.Minute, map[string]string{"state": "running"}); err != nil || b != store.RunBeginNew {
+	if b, err := st.BeginRun(ctx, "c", fire, "owner-a", time.Minute, store.RunStart{Channel: "custom"}); err != nil || b != store.RunBeginNew {
 		t.Fatalf("begin: %q %v", b, err)
 	}
 	if err := st.AppendRun(ctx, "c", fire, "owner-a", nil, items); err != nil {
@@ -85,17 +89,17 @@ func newRun(t *testing.T, st *store.Store, fire time.Time, items ...string) {
 func TestRunSnapshotOwnership(t *testing.T) {
 	st := storetest.New(t)
 	fire := time.Unix(1_800_000_000, 0)
-	if b, _ := st.BeginRun(ctx, "c", fire, "a", 100*time.Millisecond, nil); b != store.RunBeginNew {
+	if b, _ := st.BeginRun(ctx, "c", fire, "a", 100*time.Millisecond, store.RunStart{}); b != store.RunBeginNew {
 		t.Fatalf("a: %s", b)
 	}
-	if b, _ := st.BeginRun(ctx, "c", fire, "b", time.Minute, nil); b != store.RunBeginBusy {
+	if b, _ := st.BeginRun(ctx, "c", fire, "b", time.Minute, store.RunStart{}); b != store.RunBeginBusy {
 		t.Errorf("b while a snapshots: %s", b)
 	}
 	if err := st.AppendRun(ctx, "c", fire, "a", map[string]string{"0": "all"}, []string{"x"}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(150 * time.Millisecond) // a's lease lapses (a crashed)
-	if b, _ := st.BeginRun(ctx, "c", fire, "b", time.Minute, nil); b != store.RunBeginNew {
+	if b, _ := st.BeginRun(ctx, "c", fire, "b", time.Minute, store.RunStart{}); b != store.RunBeginNew {
 		t.Fatalf("b after a's lease: %s", b)
 	}
 	if err := st.AppendRun(ctx, "c", fire, "a", nil, []string{"late"}); !errors.Is(err, store.ErrSnapshotLost) {
@@ -107,7 +111,7 @@ func TestRunSnapshotOwnership(t *testing.T) {
 	if n, err := st.ReadyRun(ctx, "c", fire, "b"); n != 2 || err != nil {
 		t.Errorf("ready %d %v: a's partial snapshot must be dropped", n, err)
 	}
-	if b, _ := st.BeginRun(ctx, "c", fire, "a", time.Minute, nil); b != store.RunBeginReady {
+	if b, _ := st.BeginRun(ctx, "c", fire, "a", time.Minute, store.RunStart{}); b != store.RunBeginReady {
 		t.Errorf("after ready: %s", b)
 	}
 	fires, _ := st.RunFires(ctx, "c")
@@ -132,10 +136,10 @@ func TestRunClaimsRecordsAndLapsedLeases(t *testing.T) {
 	if c.Kind != store.ClaimItems || !slices.Equal(c.Items, []string{"o1", "o2"}) {
 		t.Fatalf("first claim %+v", c)
 	}
-	if _, rec, _ := st.RecordRunItem(ctx, "c", fire, "o1", "s", "sent", true); !rec {
+	if _, rec, _ := st.RecordRunItem(ctx, "c", fire, "o1", store.StatusSent); !rec {
 		t.Error("o1 not recorded")
 	}
-	if _, rec, _ := st.RecordRunItem(ctx, "c", fire, "o1", "s", "sent", true); rec {
+	if _, rec, _ := st.RecordRunItem(ctx, "c", fire, "o1", store.StatusSent); rec {
 		t.Error("o1 recorded twice")
 	}
 	// o2's holder dies. Its lease lapses; with no retry window it becomes
@@ -148,7 +152,7 @@ func TestRunClaimsRecordsAndLapsedLeases(t *testing.T) {
 	if c := claim(time.Minute, 0); c.Kind != store.ClaimDrain {
 		t.Errorf("with o3 in flight: %+v", c)
 	}
-	if consec, _, _ := st.RecordRunItem(ctx, "c", fire, "o3", "f:43004", "failed", false); consec != 1 {
+	if consec, _, _ := st.RecordRunItem(ctx, "c", fire, "o3", store.StatusFailedCode(43004)); consec != 1 {
 		t.Errorf("consecutive failures %d", consec)
 	}
 	if c := claim(time.Minute, 0); c.Kind != store.ClaimFinished {
@@ -158,8 +162,8 @@ func TestRunClaimsRecordsAndLapsedLeases(t *testing.T) {
 		t.Errorf("after finish %+v", c)
 	}
 	h, _ := st.Run(ctx, "c", fire)
-	if h["total"] != "4" || h["done"] != "3" || h["sent"] != "1" || h["failed"] != "1" || h["unknown"] != "1" {
-		t.Errorf("run counters %v", h)
+	if h.Total != 4 || h.Done != 3 || h.Sent != 1 || h.Failed != 1 || h.Unknown != 1 || h.State != store.RunFinished {
+		t.Errorf("run counters %+v", h)
 	}
 	statuses, _ := st.RunStatuses(ctx, "c", fire)
 	if statuses["o2"] != "u" || statuses["o3"] != "f:43004" {
@@ -185,15 +189,15 @@ func TestLapsedLeaseWithinRetryWindowIsResent(t *testing.T) {
 		t.Errorf("after the lapse %+v, want o1 again (idempotent channel) and o2", c)
 	}
 	// The slow first holder reports after all: recorded once.
-	if _, rec, _ := st.RecordRunItem(ctx, "c", fire, "o1", "s:1", "sent", true); !rec {
+	if _, rec, _ := st.RecordRunItem(ctx, "c", fire, "o1", store.StatusSentMsg(1)); !rec {
 		t.Error("first report lost")
 	}
-	if _, rec, _ := st.RecordRunItem(ctx, "c", fire, "o1", "s:2", "sent", true); rec {
+	if _, rec, _ := st.RecordRunItem(ctx, "c", fire, "o1", store.StatusSentMsg(2)); rec {
 		t.Error("second report counted")
 	}
 	h, _ := st.Run(ctx, "c", fire)
-	if h["sent"] != "1" || h["requeued"] != "1" {
-		t.Errorf("run %v", h)
+	if h.Sent != 1 || h.Requeued != 1 {
+		t.Errorf("run %+v", h)
 	}
 }
 
@@ -209,7 +213,12 @@ func TestReleaseHoldsTheRun(t *testing.T) {
 	if c.Kind != store.ClaimWait || c.Wait < 59*time.Minute {
 		t.Errorf("held run: %+v", c)
 	}
-	st.SetRunFields(ctx, "c", fire, map[string]string{"not_before": "0"})
+	if h, _ := st.Run(ctx, "c", fire); h.HeldTill.Before(time.Now().Add(59 * time.Minute)) {
+		t.Errorf("hold %v, want about an hour", h.HeldTill)
+	}
+	if err := st.HoldRun(ctx, "c", fire, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
 	if c, _ := st.ClaimRunItems(ctx, "c", fire, 1, time.Minute, 0); !slices.Equal(c.Items, []string{"o1"}) {
 		t.Errorf("released item not handed out again: %+v", c)
 	}
@@ -308,14 +317,14 @@ func TestFinishedRunForgetsOpenids(t *testing.T) {
 	if c := claim(3, time.Minute); !slices.Equal(c.Items, []string{"o_res_2", "o_res_3", "o_res_4"}) {
 		t.Fatalf("claim %+v", c)
 	}
-	st.RecordRunItem(ctx, "c", fire, "o_res_2", "s:1002", "sent", true)
-	st.RecordRunItem(ctx, "c", fire, "o_res_3", "f:43004", "failed", false)
-	st.RecordRunItem(ctx, "c", fire, "o_res_4", "s:1004", "sent", true)
+	st.RecordRunItem(ctx, "c", fire, "o_res_2", store.StatusSentMsg(1002))
+	st.RecordRunItem(ctx, "c", fire, "o_res_3", store.StatusFailedCode(43004))
+	st.RecordRunItem(ctx, "c", fire, "o_res_4", store.StatusSentMsg(1004))
 	if c := claim(1, time.Minute); c.Kind != store.ClaimFinished {
 		t.Fatalf("claim %+v, want finished", c)
 	}
 	for range 2 { // a second call changes nothing
-		if err := st.ForgetRunRecipients(ctx, "c", fire); err != nil {
+		if err := st.ForgetRunRecipients(ctx, "c", fire, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -329,25 +338,26 @@ func TestFinishedRunForgetsOpenids(t *testing.T) {
 		}
 	}
 	// WeChat's reports and the stalled sender come after the run ended.
-	if ok, err := st.TemplateFinished(ctx, "c", fire, "o_res_2", 1002, "d", "delivered"); err != nil || !ok {
+	if ok, err := st.TemplateFinished(ctx, "c", fire, "o_res_2", 1002, store.StatusDelivered); err != nil || !ok {
 		t.Errorf("template report after the run: %v %v", ok, err)
 	}
-	if ok, _ := st.TemplateFinished(ctx, "c", fire, "o_res_2", 1002, "d", "delivered"); ok {
+	if ok, _ := st.TemplateFinished(ctx, "c", fire, "o_res_2", 1002, store.StatusDelivered); ok {
 		t.Error("a repeated report counted twice")
 	}
-	if _, rec, err := st.RecordRunItem(ctx, "c", fire, "o_res_1", "s:1001", "sent", true); err != nil || !rec {
+	if _, rec, err := st.RecordRunItem(ctx, "c", fire, "o_res_1", store.StatusSentMsg(1001)); err != nil || !rec {
 		t.Errorf("late record of the reaped o_res_1: %v %v", rec, err)
 	}
-	want := map[string]string{"o_res_1": "s:1001", "o_res_2": "d", "o_res_3": "f:43004", "o_res_4": "s:1004"}
+	want := map[string]store.ItemStatus{"o_res_1": "s:1001", "o_res_2": "d", "o_res_3": "f:43004", "o_res_4": "s:1004"}
 	for o, w := range want {
 		if got, err := st.RunStatus(ctx, "c", fire, o); err != nil || got != w {
 			t.Errorf("status of %s: %q %v, want %q", o, got, err, w)
 		}
 	}
 	run, _ := st.Run(ctx, "c", fire)
-	for k, v := range map[string]string{"done": "4", "sent": "3", "failed": "1", "unknown": "0", "delivered": "1"} {
-		if run[k] != v {
-			t.Errorf("run %s = %q, want %q", k, run[k], v)
+	for k, v := range map[string][2]int64{"done": {run.Done, 4}, "sent": {run.Sent, 3}, "failed": {run.Failed, 1},
+		"unknown": {run.Unknown, 0}, "delivered": {run.Delivered, 1}} {
+		if v[0] != v[1] {
+			t.Errorf("run %s = %d, want %d", k, v[0], v[1])
 		}
 	}
 	// Another run's pseudonyms differ: runs cannot be linked by them.
@@ -355,11 +365,11 @@ func TestFinishedRunForgetsOpenids(t *testing.T) {
 	next := fire.Add(time.Hour)
 	newRunWithID(t, st, "c", next, "o_res_2")
 	st.ClaimRunItems(ctx, "c", next, 1, time.Minute, 0)
-	st.RecordRunItem(ctx, "c", next, "o_res_2", "s:1", "sent", true)
+	st.RecordRunItem(ctx, "c", next, "o_res_2", store.StatusSentMsg(1))
 	if c, _ := st.ClaimRunItems(ctx, "c", next, 1, time.Minute, 0); c.Kind != store.ClaimFinished {
 		t.Fatalf("second run: %+v", c)
 	}
-	if err := st.ForgetRunRecipients(ctx, "c", next); err != nil {
+	if err := st.ForgetRunRecipients(ctx, "c", next, true); err != nil {
 		t.Fatal(err)
 	}
 	nextStatuses, _ := st.RunStatuses(ctx, "c", next)
@@ -375,7 +385,7 @@ func TestFinishedRunForgetsOpenids(t *testing.T) {
 func TestFinishedMassRunForgetsItsBatches(t *testing.T) {
 	st := storetest.New(t)
 	fire := time.Unix(1_800_000_000, 0)
-	if b, err := st.BeginRun(ctx, "m", fire, "owner", time.Minute, map[string]string{"state": "running", "channel": "mass"}); err != nil || b != store.RunBeginNew {
+	if b, err := st.BeginRun(ctx, "m", fire, "owner", time.Minute, store.RunStart{Channel: "mass"}); err != nil || b != store.RunBeginNew {
 		t.Fatalf("begin %q %v", b, err)
 	}
 	must(t, st.AppendRun(ctx, "m", fire, "owner", map[string]string{"0": "o_res_1\no_res_2"}, []string{"b:0"}))
@@ -383,11 +393,11 @@ func TestFinishedMassRunForgetsItsBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.ClaimRunItems(ctx, "m", fire, 1, time.Minute, 0)
-	st.RecordRunItem(ctx, "m", fire, "b:0", "s:77:88", "sent", true)
+	st.RecordRunItem(ctx, "m", fire, "b:0", store.StatusSentMass(77, 88))
 	if c, _ := st.ClaimRunItems(ctx, "m", fire, 1, time.Minute, 0); c.Kind != store.ClaimFinished {
 		t.Fatalf("claim %+v", c)
 	}
-	must(t, st.ForgetRunRecipients(ctx, "m", fire))
+	must(t, st.ForgetRunRecipients(ctx, "m", fire, false))
 	if n := st.Client().Exists(ctx, st.Prefix()+"campaign:{m}:run:1800000000:batches").Val(); n != 0 {
 		t.Error("the batches' openids survived the run")
 	}
@@ -399,7 +409,7 @@ func TestFinishedMassRunForgetsItsBatches(t *testing.T) {
 // newRunWithID is newRun for campaign id.
 func newRunWithID(t *testing.T, st *store.Store, id string, fire time.Time, items ...string) {
 	t.Helper()
-	if b, err := st.BeginRun(ctx, id, fire, "owner-a", time.Minute, map[string]string{"state": "running"}); err != nil || b != store.RunBeginNew {
+	if b, err := st.BeginRun(ctx, id, fire, "owner-a", time.Minute, store.RunStart{}); err != nil || b != store.RunBeginNew {
 		t.Fatalf("begin: %q %v", b, err)
 	}
 	if err := st.AppendRun(ctx, id, fire, "owner-a", nil, items); err != nil {

@@ -417,7 +417,7 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 	fire := t1
 
 	ok, found, err := st.SetCampaignState(ctx, id, store.StateChange{From: "", To: "approved",
-		Log: "1|draft|approved|approve|张三|", Fields: map[string]string{"approved_by": "张三"}})
+		Log: "1|draft|approved|approve|张三|", Approval: &store.Approval{By: "张三", At: t1, Hash: "h1"}})
 	if err != nil || !ok || found != "" {
 		t.Fatalf("approve: %v %q %v", ok, found, err)
 	}
@@ -444,10 +444,10 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 	}
 
 	// The audience snapshot: owned by one replica, then ready for all.
-	if b, err := st.BeginRun(ctx, id, fire, "replica-a", time.Minute, map[string]string{"state": "running", "channel": "template"}); err != nil || b != store.RunBeginNew {
+	if b, err := st.BeginRun(ctx, id, fire, "replica-a", time.Minute, store.RunStart{Channel: "template"}); err != nil || b != store.RunBeginNew {
 		t.Fatalf("begin: %q %v", b, err)
 	}
-	if b, _ := st.BeginRun(ctx, id, fire, "replica-b", time.Minute, nil); b != store.RunBeginBusy {
+	if b, _ := st.BeginRun(ctx, id, fire, "replica-b", time.Minute, store.RunStart{}); b != store.RunBeginBusy {
 		t.Errorf("second replica while the first snapshots: %q", b)
 	}
 	must(t, st.AppendRun(ctx, id, fire, "replica-a", map[string]string{"0": "o1\no2"}, []string{"o1", "o2"}))
@@ -458,7 +458,7 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 	if n, err := st.ReadyRun(ctx, id, fire, "replica-a"); err != nil || n != 4 {
 		t.Fatalf("ready: %d %v", n, err)
 	}
-	if b, _ := st.BeginRun(ctx, id, fire, "replica-b", time.Minute, nil); b != store.RunBeginReady {
+	if b, _ := st.BeginRun(ctx, id, fire, "replica-b", time.Minute, store.RunStart{}); b != store.RunBeginReady {
 		t.Errorf("after ready: %q", b)
 	}
 	if b, err := st.RunBatch(ctx, id, fire, "0"); err != nil || b != "o1\no2" {
@@ -476,10 +476,10 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 	if c := claim(2); c.Kind != store.ClaimItems || !slices.Equal(c.Items, []string{"o1", "o2"}) {
 		t.Fatalf("first claim %+v", c)
 	}
-	if _, rec, _ := st.RecordRunItem(ctx, id, fire, "o1", "s:1001", "sent", true); !rec {
+	if _, rec, _ := st.RecordRunItem(ctx, id, fire, "o1", store.StatusSentMsg(1001)); !rec {
 		t.Error("o1 not recorded")
 	}
-	if _, rec, _ := st.RecordRunItem(ctx, id, fire, "o1", "s:1001", "sent", true); rec {
+	if _, rec, _ := st.RecordRunItem(ctx, id, fire, "o1", store.StatusSentMsg(1001)); rec {
 		t.Error("o1 recorded twice")
 	}
 	if ok, err := st.RenewRunItem(ctx, id, fire, "o2", time.Minute); err != nil || !ok {
@@ -493,29 +493,29 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 	if c := claim(1); c.Kind != store.ClaimWait || c.Wait < 59*time.Minute {
 		t.Errorf("held run: %+v", c)
 	}
-	must(t, st.SetRunFields(ctx, id, fire, map[string]string{"not_before": "0"}))
+	must(t, st.HoldRun(ctx, id, fire, time.Time{}))
 
 	// Pausing the campaign pauses its run in the same script.
-	if ok, _, err := st.SetCampaignState(ctx, id, store.StateChange{From: "approved", To: "paused", RunFire: fire.Unix(), RunState: "paused"}); err != nil || !ok {
+	if ok, _, err := st.SetCampaignState(ctx, id, store.StateChange{From: "approved", To: "paused", RunFire: fire, RunState: store.RunPaused}); err != nil || !ok {
 		t.Fatalf("pause: %v %v", ok, err)
 	}
 	if c := claim(1); c.Kind != store.ClaimStop || c.State != "paused" {
 		t.Errorf("paused run: %+v", c)
 	}
-	if ok, _, err := st.SetCampaignState(ctx, id, store.StateChange{From: "paused", To: "approved", RunFire: fire.Unix(), RunState: "running"}); err != nil || !ok {
+	if ok, _, err := st.SetCampaignState(ctx, id, store.StateChange{From: "paused", To: "approved", RunFire: fire, RunState: store.RunRunning}); err != nil || !ok {
 		t.Fatalf("resume: %v %v", ok, err)
 	}
 	if c := claim(5); c.Kind != store.ClaimItems || !slices.Equal(c.Items, []string{"o2", "o3", "o4"}) {
 		t.Fatalf("after resume %+v, want the released o2 first", c)
 	}
-	if consec, _, _ := st.RecordRunItem(ctx, id, fire, "o2", "f:43004", "failed", false); consec != 1 {
+	if consec, _, _ := st.RecordRunItem(ctx, id, fire, "o2", store.StatusFailedCode(43004)); consec != 1 {
 		t.Errorf("consecutive failures %d, want 1", consec)
 	}
-	st.RecordRunItem(ctx, id, fire, "o3", "s:1003", "sent", true)
+	st.RecordRunItem(ctx, id, fire, "o3", store.StatusSentMsg(1003))
 	if c := claim(5); c.Kind != store.ClaimDrain {
 		t.Errorf("with o4 in flight: %+v", c)
 	}
-	if consec, _, _ := st.RecordRunItem(ctx, id, fire, "o4", "s:1004", "sent", true); consec != 0 {
+	if consec, _, _ := st.RecordRunItem(ctx, id, fire, "o4", store.StatusSentMsg(1004)); consec != 0 {
 		t.Errorf("a success must reset the failure streak, got %d", consec)
 	}
 	if c := claim(5); c.Kind != store.ClaimFinished {
@@ -532,18 +532,17 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 		want   bool
 	}{{"o3", 1003, true}, {"o3", 1003, false}, {"o1", 9999, false}, {"o1", 1001, true}}
 	for _, r := range reports {
-		if ok, err := st.TemplateFinished(ctx, id, fire, r.openid, r.msgID, "d", "delivered"); err != nil || ok != r.want {
+		if ok, err := st.TemplateFinished(ctx, id, fire, r.openid, r.msgID, store.StatusDelivered); err != nil || ok != r.want {
 			t.Errorf("template finish %s/%d: %v %v, want %v", r.openid, r.msgID, ok, err, r.want)
 		}
 	}
 	run, _ := st.Run(ctx, id, fire)
-	for k, v := range map[string]string{"total": "4", "done": "4", "sent": "3", "failed": "1", "delivered": "2", "state": "finished", "channel": "template"} {
-		if run[k] != v {
-			t.Errorf("run %s = %q, want %q (run %v)", k, run[k], v, run)
-		}
+	if run.Total != 4 || run.Done != 4 || run.Sent != 3 || run.Failed != 1 || run.Delivered != 2 ||
+		run.State != store.RunFinished || run.Channel != "template" {
+		t.Errorf("run %+v, want 4 total and done, 3 sent, 1 failed, 2 delivered, finished template", run)
 	}
 	statuses, err := st.RunStatuses(ctx, id, fire)
-	wantStatuses := map[string]string{"o1": "d", "o2": "f:43004", "o3": "d", "o4": "s:1004"}
+	wantStatuses := map[string]store.ItemStatus{"o1": "d", "o2": "f:43004", "o3": "d", "o4": "s:1004"}
 	if err != nil || len(statuses) != len(wantStatuses) {
 		t.Errorf("statuses %v %v, want %v", statuses, err, wantStatuses)
 	}
@@ -556,7 +555,7 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 		t.Errorf("per-recipient statuses kept %v after the run, want ~90 days", ttl)
 	}
 	// The finished run forgets its openids; statuses are found by openid still.
-	must(t, st.ForgetRunRecipients(ctx, id, fire))
+	must(t, st.ForgetRunRecipients(ctx, id, fire, true))
 	if raw, _ := st.RunStatuses(ctx, id, fire); len(raw) != len(wantStatuses) || raw["o1"] != "" {
 		t.Errorf("statuses after forgetting %v, want %d under pseudonyms", raw, len(wantStatuses))
 	}
@@ -566,10 +565,9 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 		}
 	}
 	h, _ := st.Campaign(ctx, id)
-	for k, v := range map[string]string{"state": "approved", "approved_by": "张三", "fires": "2", "missed_fires": "3", "last_fire": "1800000040", "reach_delivered": "2"} {
-		if h[k] != v {
-			t.Errorf("campaign %s = %q, want %q (hash %v)", k, h[k], v, h)
-		}
+	if h.State != "approved" || h.ApprovedBy != "张三" || h.Fires != 2 || h.MissedFires != 3 ||
+		h.LastFire.Unix() != 1800000040 || h.Delivered != 2 {
+		t.Errorf("campaign %+v, want approved by 张三, 2 fires, 3 missed, last 1800000040, 2 delivered", h)
 	}
 	if log, _ := st.CampaignLog(ctx, id); len(log) != 1 {
 		t.Errorf("log %v, want the one logged transition", log)
@@ -581,7 +579,7 @@ func campaignLifecycle(t *testing.T, st *store.Store, id string) {
 
 func clusterLapsedLease(t *testing.T, st *store.Store) {
 	id, fire := campaignIDs()[1], time.Unix(1_800_000_000, 0)
-	if b, err := st.BeginRun(ctx, id, fire, "a", time.Minute, map[string]string{"state": "running"}); err != nil || b != store.RunBeginNew {
+	if b, err := st.BeginRun(ctx, id, fire, "a", time.Minute, store.RunStart{}); err != nil || b != store.RunBeginNew {
 		t.Fatalf("begin: %q %v", b, err)
 	}
 	must(t, st.AppendRun(ctx, id, fire, "a", nil, []string{"o1", "o2"}))
@@ -614,13 +612,13 @@ func clusterLapsedLease(t *testing.T, st *store.Store) {
 	if !slices.Equal(got, []string{"o2", "o1"}) {
 		t.Errorf("claimed %v, want o2 then the lapsed o1", got)
 	}
-	if _, rec, _ := st.RecordRunItem(ctx, id, fire, "o1", "s:1", "sent", true); !rec {
+	if _, rec, _ := st.RecordRunItem(ctx, id, fire, "o1", store.StatusSentMsg(1)); !rec {
 		t.Error("the slow first holder's report was lost")
 	}
-	if _, rec, _ := st.RecordRunItem(ctx, id, fire, "o1", "s:2", "sent", true); rec {
+	if _, rec, _ := st.RecordRunItem(ctx, id, fire, "o1", store.StatusSentMsg(2)); rec {
 		t.Error("the second report counted")
 	}
-	if h, _ := st.Run(ctx, id, fire); h["sent"] != "1" || h["requeued"] != "1" {
+	if h, _ := st.Run(ctx, id, fire); h.Sent != 1 || h.Requeued != 1 {
 		t.Errorf("run %v", h)
 	}
 }

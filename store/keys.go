@@ -46,9 +46,9 @@ import "strconv"
 //	topics:<yyyymmdd>                zset    questions per topic (FAQ entry or law chapter) that day
 //	wxcache:<name>                   string  WeChat SDK cache entries (access token)
 //
-// Campaigns (store/campaigns.go). Every key of one campaign carries its id as
-// the hash tag {<id>}, so the Lua scripts that move a campaign, a fire or a
-// recipient run on one Cluster slot. <fire> is the fire time in Unix seconds.
+// Campaigns (store/campaigns.go, store/runs.go). Every key of one campaign
+// carries its id as the hash tag {<id>}, so the Lua scripts that move a
+// campaign, a fire or a recipient run on one Cluster slot. <fire> is the fire time in Unix seconds.
 //
 //	campaign:index                   set     ids of campaigns with recorded state
 //	campaign:{<id>}                  hash    lifecycle: state, approved_by/_at/_hash, last_fire,
@@ -64,7 +64,8 @@ import "strconv"
 //	campaign:{<id>}:run:<fire>:queue list    audience snapshot not yet claimed (openids or
 //	                                         mass items "all", "tag:<id>", "b:<n>")
 //	campaign:{<id>}:run:<fire>:status hash   per-recipient result: i:<ms> in flight, r retry,
-//	                                         s[:<msgid>] sent, f:<code> failed, u unknown,
+//	                                         s[:<msgid>] sent, f:<code> failed (errcode or the
+//	                                         SMS gateway's code), u unknown (see ItemStatus),
 //	                                         d delivered / b:<status> (TEMPLATESENDJOBFINISH);
 //	                                         by openid while the run goes on, then by "~" + a
 //	                                         keyed hash of campaign, fire and openid
@@ -73,6 +74,10 @@ import "strconv"
 //	campaign:{<id>}:run:<fire>:retry list    items to claim again before the queue
 //	campaign:{<id>}:run:<fire>:batches hash  mass batch n → its openids, newline-separated; deleted
 //	                                         when the run has finished
+//	sms:lists                        set     names of SMS lists (store/sms.go)
+//	sms:list:{<name>}                set     mobile numbers of residents who agreed to receive the
+//	                                         office's SMS; audience.sms_list of an sms campaign.
+//	                                         EraseSMSNumber removes a number from every list
 //	campaign:msg:<msg_id>            string  "<id> <fire> <kind>" of a WeChat msg_id, for reach
 //	                                         callbacks; 30 days TTL
 //	ratelimit:<name>                 string  GCRA theoretical arrival time (µs) of a rate shared
@@ -117,6 +122,22 @@ import "strconv"
 //	<book>:{<id>}                    hash    doc (the record as JSON), version
 //	<book>:{<id>}:history            list    earlier docs of the record, oldest first
 //	<book>:index                     zset    record ids scored by the record's date (Unix, China midnight)
+//
+// Staff binding (store/staffbind.go).
+//
+//	console:bind:<code>              string  JSON StaffBindCode: a one-time 6-digit code a staff
+//	                                         member sends to the account ("绑定 123456") to become
+//	                                         a preview recipient; 10 min TTL, deleted when used
+//
+// Campaign definitions (store/campaigndefs.go), the one source of truth for
+// what each campaign sends; YAML files are imported into it. The keys share
+// the hash tag {defs} so a save and the version bump are one script.
+//
+//	campaigndef:{defs}               hash    campaign id → JSON CampaignDef: canonical YAML,
+//	                                         version, source (console|import|dir), source
+//	                                         file and its sha256, updated_by/_at
+//	campaigndef:{defs}:version       string  bumped by every save; readers poll it and reparse
+//	                                         the definitions when it moves
 //
 // Staff edits of the answer bank (问答库, store/bank.go), layered over the
 // bank shipped in the binary. The keys share the hash tag {edits}: a save
@@ -248,6 +269,8 @@ func (s *Store) keyRun(id string, fire int64) string {
 func (s *Store) keyCampaignMsg(msgID int64) string {
 	return s.key("campaign", "msg", strconv.FormatInt(msgID, 10))
 }
+func (s *Store) keySMSLists() string             { return s.key("sms", "lists") }
+func (s *Store) keySMSList(name string) string   { return s.key("sms", "list", tag(name)) }
 func (s *Store) keyRateLimit(name string) string { return s.key("ratelimit", name) }
 func (s *Store) keyMassQuota(day string) string  { return s.key("quota", "mass", day) }
 
@@ -262,7 +285,13 @@ func (s *Store) keyLoginFail(user string) string   { return s.key("console", "fa
 func (s *Store) keyAccount(user string) string     { return s.key("console", "account", user) }
 func (s *Store) keyAudit() string                  { return s.key("console", "audit") }
 
-func (s *Store) keyPreviewRecipients() string { return s.key("console", "preview") }
+func (s *Store) keyPreviewRecipients() string        { return s.key("console", "preview") }
+func (s *Store) keyStaffBindCode(code string) string { return s.key("console", "bind", code) }
+
+// Campaign definitions.
+
+func (s *Store) keyCampaignDefs() string        { return s.key("campaigndef", tag("defs")) }
+func (s *Store) keyCampaignDefsVersion() string { return s.keyCampaignDefs() + ":version" }
 
 // Answer bank edits.
 

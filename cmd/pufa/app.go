@@ -242,7 +242,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger, console
 	if err != nil {
 		return nil, err
 	}
-	router, err := newRouter(handlers, quizzes.WithAnswers(obs), keywords, &bot.Answerer{KB: kb, Log: st, Logger: logger})
+	router, err := newRouter(handlers, bot.StaffBind{Binder: console.StaffBinder{Store: st}, Logger: logger}, quizzes.WithAnswers(obs), keywords, &bot.Answerer{KB: kb, Log: st, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +279,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger, console
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, quizzes, bank, wx, logger, consoleOpts...); err != nil { // /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, quizzes, bank, wx, newFormPickers(quizzes, wx), logger, consoleOpts...); err != nil { // /console/ (console.go)
 		return nil, err
 	}
 	mh, err := metricsHandler(cfg.Metrics, obs)
@@ -294,9 +294,11 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger, console
 // answer, not a question), keyword rules, then the knowledge base, which
 // answers every other text and, having no InstantText, must come last
 // (Router.Check).
-func newRouter(handlers *bot.Handlers, quizzes *quiz.Service, keywords *bot.Keywords, kb *bot.Answerer) (*bot.Router, error) {
+func newRouter(handlers *bot.Handlers, bind bot.StaffBind, quizzes *quiz.Service, keywords *bot.Keywords, kb *bot.Answerer) (*bot.Router, error) {
 	router := bot.NewRouter(bot.HandlerFunc(handlers.HandleFallback))
 	handlers.Register(router)
+	// 绑定 <code>: staff register their WeChat from the console's 预览名单.
+	router.HandleText(bind)
 	quizzes.Register(router)
 	router.HandleText(keywords)
 	router.HandleText(kb)

@@ -23,6 +23,7 @@ import (
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/metrics"
 	"github.com/pufa-dev/pufa/scheduler"
+	"github.com/pufa-dev/pufa/sms"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
 )
@@ -32,7 +33,8 @@ import (
 // exists.
 const embeddedSamples = "embedded:campaigns/samples"
 
-// definitions returns the loader of the campaign files named by dir.
+// definitions returns the loader of the campaign files named by dir, for
+// `campaign validate`: it checks files, not what Redis holds.
 func definitions(dir string) func() ([]*campaigns.Campaign, error) {
 	if dir == embeddedSamples {
 		return func() ([]*campaigns.Campaign, error) {
@@ -40,6 +42,25 @@ func definitions(dir string) func() ([]*campaigns.Campaign, error) {
 		}
 	}
 	return func() ([]*campaigns.Campaign, error) { return campaigns.LoadDir(dir) }
+}
+
+// newLibrary wires the campaign definitions kept in Redis, with
+// campaigns.dir read as their inbox (see campaigns.Library); the built-in
+// samples are imported once instead.
+func newLibrary(cfg config.Config, st *store.Store, logger *slog.Logger) (*campaigns.Library, error) {
+	dir := cfg.Campaigns.Dir
+	if dir == embeddedSamples {
+		dir = ""
+	}
+	lib := campaigns.NewLibrary(campaigns.LibraryOptions{Store: st, Dir: dir, Logger: logger})
+	if cfg.Campaigns.Dir == embeddedSamples {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := lib.Seed(ctx, campaigns.Samples(), "campaigns/samples"); err != nil {
+			return nil, fmt.Errorf("campaigns: built-in samples: %w", err)
+		}
+	}
+	return lib, nil
 }
 
 // newCampaigns wires the campaign manager; wx may be nil for commands that
@@ -50,12 +71,25 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes
 	if err != nil {
 		return nil, err
 	}
+	lib, err := newLibrary(cfg, st, logger)
+	if err != nil {
+		return nil, err
+	}
 	opts := campaigns.Options{
-		Store: st, Definitions: definitions(cfg.Campaigns.Dir), Logger: logger,
+		Store: st, Definitions: lib.Definitions, Logger: logger,
 		PreviewTo: console.PreviewList{Fixed: previews, Store: st}, Quizzes: quizzes,
 		Rate: float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
 		MaxConsecutiveErrors: cfg.Campaigns.MaxConsecutiveErrors, AccountType: cfg.Campaigns.AccountType,
 		Lease: time.Duration(cfg.Campaigns.Lease),
+	}
+	opts.SMSNumbers, opts.SMSRate = st, float64(cfg.SMS.Rate)
+	if cfg.SMS.Endpoint != "" {
+		client, err := sms.New(sms.Options{Endpoint: cfg.SMS.Endpoint, AccessKeyID: cfg.SMS.AccessKeyID,
+			AccessKeySecret: cfg.SMS.AccessKeySecret, SignName: cfg.SMS.SignName})
+		if err != nil {
+			return nil, fmt.Errorf("sms gateway: %w", err)
+		}
+		opts.SMS = client
 	}
 	if wx != nil {
 		opts.Sender, opts.Audience, opts.Previewer = wx, wx, wx
@@ -163,6 +197,8 @@ const campaignUsage = `usage: pufa campaign <command> [flags]
 commands:
   new --theme THEME --year YEAR   draft a campaign from the legal-publicity calendar (no theme: list themes)
   validate [FILE...]              check campaign files (default: every file in campaigns.dir)
+  import DIR|FILE [--by NAME]     store YAML files' definitions in Redis, replacing those of the same id
+  export DIR                      write every definition kept in Redis as DIR/<id>.yaml
   list [--json]                   campaigns with state, next fire and counts
   stats ID [--json]               one campaign: state, runs, reach, log
   approve ID --by NAME            approve the current content (required before anything is sent)
@@ -186,6 +222,10 @@ func runCampaign(ctx context.Context, args []string, stdout io.Writer) error {
 		return campaignNew(fs, cf, args, stdout)
 	case "validate":
 		return campaignValidate(fs, cf, args, stdout)
+	case "import":
+		return campaignImport(ctx, fs, cf, args, stdout)
+	case "export":
+		return campaignExport(ctx, fs, cf, args, stdout)
 	case "list":
 		return campaignList(ctx, fs, cf, args, stdout)
 	case "stats":
@@ -635,4 +675,86 @@ func showProgress(ctx context.Context, mgr *campaigns.Manager, id string, w io.W
 		}
 		drawn = true
 	}
+}
+
+// openLibrary connects to Redis and returns the campaign definitions.
+func (cf *campaignFlags) openLibrary(cfg config.Config) (*campaigns.Library, func(), error) {
+	st, err := openStore(cfg.Redis)
+	if err != nil {
+		return nil, nil, err
+	}
+	lib, err := newLibrary(cfg, st, newLogger(cfg.Log, os.Stderr))
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return lib, func() { st.Close() }, nil
+}
+
+func campaignImport(ctx context.Context, fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
+	by := fs.String("by", currentUser(), "who imports")
+	cfg, pos, err := cf.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("campaign import: want one DIR or FILE")
+	}
+	files := []string{pos[0]}
+	if info, err := os.Stat(pos[0]); err != nil {
+		return fmt.Errorf("campaign import: %w", err)
+	} else if info.IsDir() {
+		files = nil
+		for _, pat := range []string{"*.yaml", "*.yml"} {
+			m, _ := filepath.Glob(filepath.Join(pos[0], pat))
+			files = append(files, m...)
+		}
+	}
+	lib, closeFn, err := cf.openLibrary(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	var problems error
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			problems = errors.Join(problems, err)
+			continue
+		}
+		c, isNew, err := lib.Import(ctx, f, data, *by)
+		if err != nil {
+			problems = errors.Join(problems, err)
+			continue
+		}
+		verb := "replaced"
+		if isNew {
+			verb = "imported"
+		}
+		fmt.Fprintf(stdout, "%s %s (%s)\n", verb, c.ID, f)
+	}
+	if problems != nil {
+		return fmt.Errorf("campaign import:\n%w", problems)
+	}
+	return nil
+}
+
+func campaignExport(ctx context.Context, fs *flag.FlagSet, cf *campaignFlags, args []string, stdout io.Writer) error {
+	cfg, pos, err := cf.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("campaign export: want one DIR")
+	}
+	lib, closeFn, err := cf.openLibrary(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	names, err := lib.Export(ctx, pos[0])
+	for _, n := range names {
+		fmt.Fprintf(stdout, "wrote %s\n", n)
+	}
+	return err
 }

@@ -323,3 +323,27 @@ func TestCampaignQuizMustExist(t *testing.T) {
 		t.Errorf("approve of a campaign naming a real quiz: %s", out)
 	}
 }
+
+// Export writes what Redis holds; import brings files back, and the
+// definitions survive the files being deleted.
+func TestCampaignImportExportCommands(t *testing.T) {
+	e := newCLIEnv(t, 2, "")
+	e.must("new", "--theme", "constitution-week", "--year", "2026")
+	out := t.TempDir()
+	if got := e.must("export", out); !strings.Contains(got, "constitution-week-2026.yaml") {
+		t.Fatalf("export: %s", got)
+	}
+	os.RemoveAll(e.dir)
+	if got := e.must("list"); !strings.Contains(got, "constitution-week-2026") {
+		t.Errorf("definition lost with its file:\n%s", got)
+	}
+	exported := filepath.Join(out, "constitution-week-2026.yaml")
+	b, _ := os.ReadFile(exported)
+	os.WriteFile(filepath.Join(out, "other.yaml"), bytes.Replace(b, []byte("id: constitution-week-2026"), []byte("id: other-2026"), 1), 0o600)
+	if got := e.must("import", out, "--by", "张三"); !strings.Contains(got, "imported other-2026") || !strings.Contains(got, "replaced constitution-week-2026") {
+		t.Errorf("import: %s", got)
+	}
+	if got := e.must("list"); !strings.Contains(got, "other-2026") {
+		t.Errorf("imported campaign not listed:\n%s", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/pufa-dev/pufa/articles"
@@ -31,8 +32,8 @@ import (
 // quiz figures are then left out of the dashboard and report; bank may be
 // nil: the console then has no 问答库 page; wx may be nil: articles are then
 // written and kept but not synced to WeChat, and communities get no QR codes.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, wx *wechat.Client, logger *slog.Logger, adjust ...func(*console.Options)) error {
-	con, err := newConsole(cfg, st, camps, quizzes, bank, wx, logger, adjust...)
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, wx *wechat.Client, pickers formPickers, logger *slog.Logger, adjust ...func(*console.Options)) error {
+	con, err := newConsole(cfg, st, camps, quizzes, bank, wx, pickers, logger, adjust...)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,44 @@ func metricsHandler(cfg config.Metrics, obs *metrics.Metrics) (http.Handler, err
 	return mux, nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, wx *wechat.Client, logger *slog.Logger, adjust ...func(*console.Options)) (*console.Server, error) {
+// formPickers feed the campaign form's selects: the quizzes a campaign may
+// link to and the account's WeChat tags (nil without WeChat).
+type formPickers struct {
+	Quizzes []console.Choice
+	Tags    console.TagLister
+}
+
+// newFormPickers lists the quizzes of qs (nil = none) and reads tags via wx
+// (nil = no tag picker).
+func newFormPickers(qs *quiz.Service, wx *wechat.Client) formPickers {
+	var p formPickers
+	if qs != nil {
+		for _, q := range qs.Catalog().Quizzes() {
+			p.Quizzes = append(p.Quizzes, console.Choice{Value: q.ID, Label: q.Title})
+		}
+	}
+	if wx != nil {
+		p.Tags = wechatTags{wx}
+	}
+	return p
+}
+
+// wechatTags adapts the WeChat client to the form's tag picker.
+type wechatTags struct{ wx *wechat.Client }
+
+func (t wechatTags) TagChoices(ctx context.Context) ([]console.Choice, error) {
+	tags, err := t.wx.Tags(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wechat tags: %w", err)
+	}
+	out := make([]console.Choice, 0, len(tags))
+	for _, tg := range tags {
+		out = append(out, console.Choice{Value: strconv.FormatInt(tg.ID, 10), Label: fmt.Sprintf("%s（%d 人）", tg.Name, tg.Count)})
+	}
+	return out, nil
+}
+
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, wx *wechat.Client, pickers formPickers, logger *slog.Logger, adjust ...func(*console.Options)) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -71,9 +109,9 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
 	}
-	dir := cfg.Campaigns.Dir
-	if dir == embeddedSamples {
-		dir = "" // built-in samples are read-only: drafting needs a directory
+	lib, err := newLibrary(cfg, st, logger)
+	if err != nil {
+		return nil, err
 	}
 	var pub articles.Publisher
 	registry := communities.New(st, nil)
@@ -85,13 +123,13 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	}
 	// Interfaces get nil itself, not a nil *quiz.Service, when there are no quizzes.
 	var quizFigures report.QuizStats
-	var quizPages console.Quizzes
+	var quizPages console.QuizPages
 	if quizzes != nil {
 		quizFigures, quizPages = report.QuizFigures{Service: quizzes}, quizzes
 	}
 	opts := console.Options{
-		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil).WithCommunities(registry), Report: reportSources(st, camps, quizFigures), Quizzes: quizPages,
-		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
+		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil).WithCommunities(registry), Report: reportSources(st, camps, quizFigures), QuizPages: quizPages,
+		Library: lib, Tags: pickers.Tags, Quizzes: pickers.Quizzes, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
 		Articles:    articles.New(st, pub, nil, logger),
 		Communities: registry, Posters: posters, Mediation: ledger.NewMediation(st, registry, nil),

@@ -17,6 +17,7 @@ import (
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/demo"
+	"github.com/pufa-dev/pufa/sms/smssim"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat/wxsim"
 )
@@ -100,6 +101,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// plays the staff member, so the console's 发送预览 works in the demo.
 	cfg.Console.PreviewRecipients = []string{"o_sim_000001:演示工作人员"}
 	cfg.Quiz.Dir = demoQuizzes // the 宪法 quiz, open from now on
+	// The SMS gateway simulator answers at /sms/ on the simulator's listener.
+	cfg.SMS = config.SMS{Endpoint: "http://" + simL.Addr().String() + "/sms", AccessKeyID: demoSMSKeyID,
+		AccessKeySecret: demoSMSSecret, SignName: demoSMSSign, Rate: cfg.SMS.Rate}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -130,7 +134,10 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// callbacks come back to pufa.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
+	simMux := http.NewServeMux()
+	simMux.Handle("/sms/", demoSMSGateway())
+	simMux.Handle("/", sim)
+	simSrv := &http.Server{Handler: simMux, ReadHeaderTimeout: 5 * time.Second}
 	simDone := make(chan error, 1)
 	go func() {
 		simDone <- serveUntil(ctx, simSrv, simL, 5*time.Second)
@@ -179,4 +186,24 @@ Press Ctrl-C to stop.
 		err = errors.Join(err, fmt.Errorf("demo: simulator: %w", simErr))
 	}
 	return err
+}
+
+// The demo's SMS gateway account, signature and template (see smssim).
+const (
+	demoSMSKeyID    = "demo-sms-key"
+	demoSMSSecret   = "demo-sms-secret"
+	demoSMSSign     = "演示街道办事处"
+	demoSMSTemplate = "SMS_DEMO_001"
+)
+
+// demoSMSGateway is the simulated SMS gateway: one approved template
+// (${theme} is the campaign's theme), a typical gateway's per-number limits.
+func demoSMSGateway() *smssim.Server {
+	return smssim.New(smssim.Options{
+		AccessKeyID: demoSMSKeyID, AccessKeySecret: demoSMSSecret, SignNames: []string{demoSMSSign},
+		Templates: map[string]smssim.Template{
+			demoSMSTemplate: {Text: "${theme}：尊法学法守法用法，详情请关注本街道微信公众号。", Params: []string{"theme"}, Approved: true},
+		},
+		Limits: smssim.DefaultLimits,
+	})
 }

@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"report":    {"publicity figures for a period: report --from --to --format md|csv|json|xlsx [--out FILE]", runReport},
 		"ledger":    {"offline activity ledger: ledger add|edit|list|history", runLedger},
 		"community": {"community registry: community list, community import (migrate ids seen before the registry)", runCommunity},
+		"sms":       {"SMS lists of residents who agreed to text messages: sms add|lists|erase", runSMS},
 		"console":   {"staff console helpers: console hash|adduser|token", runConsole},
 	}
 }

@@ -412,7 +412,7 @@ func (s *Server) postPublishFinish(ctx context.Context, job *publishJob) {
 	}
 	x.b.WriteString("</article_detail></PublishEventInfo>")
 	if _, err := s.Deliver(ctx, x.end()); err != nil {
-		s.log.Warn("wxsim: PUBLISHJOBFINISH callback failed", slog.String("publish_id", job.id), slog.Any("error", err))
+		s.log.Warn("wxsim: PUBLISHJOBFINISH callback failed", slog.String("publish_id", job.id), slog.Any("err", err))
 	}
 }
 

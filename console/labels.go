@@ -1,0 +1,263 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
+	"github.com/pufa-dev/pufa/validation"
+)
+
+// Choice is one option of a select: the value sent and the label shown.
+type Choice struct {
+	Value, Label string
+}
+
+// channelChoices are the channels the form offers, in order; a channel
+// added later (图文) is one more entry here.
+var channelChoices = []Choice{
+	{string(campaigns.ChannelMass), "群发消息"},
+	{string(campaigns.ChannelTemplate), "模板消息"},
+	{string(campaigns.ChannelCustom), "客服消息（仅48小时内互动过的关注者）"},
+}
+
+// channelLabel names a channel for staff.
+func channelLabel(c campaigns.Channel) string {
+	switch c {
+	case campaigns.ChannelMass:
+		return "群发消息"
+	case campaigns.ChannelTemplate:
+		return "模板消息"
+	case campaigns.ChannelCustom:
+		return "客服消息"
+	}
+	return "其他渠道"
+}
+
+// auditActions name every action string written to the audit log.
+var auditActions = map[string]string{
+	"login":                    "登录",
+	"logout":                   "退出登录",
+	"account.put":              "设置账号",
+	"account.delete":           "删除账号",
+	"account.unlock":           "解除登录限制",
+	"campaign.create":          "新建活动",
+	"campaign.edit":            "修改活动",
+	"campaign.import":          "导入活动",
+	"campaign.approve":         "审核通过",
+	"campaign.pause":           "暂停活动",
+	"campaign.resume":          "恢复活动",
+	"campaign.cancel":          "取消活动",
+	"campaign.preview":         "发送预览",
+	"campaign.send":            "开始推送",
+	"ledger.add":               "登记台账",
+	"ledger.edit":              "修改台账",
+	"consultation.status":      "更新咨询状态",
+	"preview_recipient.add":    "登记预览接收人",
+	"preview_recipient.remove": "移除预览接收人",
+	"preview_recipient.bind":   "微信绑定预览接收人",
+	"bank.edit":                "修改问答",
+	"bank.create":              "新增问答",
+	"bank.review":              "审核问答",
+	"bank.disable":             "停用问答",
+	"bank.enable":              "启用问答",
+}
+
+func auditLabel(action string) string {
+	if l, ok := auditActions[action]; ok {
+		return l
+	}
+	return "其他操作"
+}
+
+// eventLabels say what a state change was, for the timeline.
+var eventLabels = map[campaigns.Event]string{
+	campaigns.EvApprove:  "审核通过",
+	campaigns.EvEdit:     "修改了内容，退回草稿",
+	campaigns.EvSchedule: "排入推送计划",
+	campaigns.EvStart:    "开始推送",
+	campaigns.EvComplete: "本期推送完成",
+	campaigns.EvFinish:   "活动结束",
+	campaigns.EvPause:    "暂停",
+	campaigns.EvResume:   "恢复",
+	campaigns.EvCancel:   "取消",
+	campaigns.EvMiss:     "错过发送时间",
+}
+
+// timeline renders the state log ("unix|from|to|event|by|note") as
+// sentences: "11月28日 10:02 张三 审核通过".
+func timeline(log []string) []string {
+	out := make([]string, 0, len(log))
+	for _, l := range log {
+		f := strings.SplitN(l, "|", 6)
+		if len(f) < 5 {
+			continue
+		}
+		unix, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		when := time.Unix(unix, 0).In(chinatime.Zone).Format("1月2日 15:04")
+		by := f[4]
+		switch by {
+		case "pufa", "scheduler", "":
+			by = "系统"
+		}
+		what, ok := eventLabels[campaigns.Event(f[3])]
+		if !ok {
+			what = "状态变为" + campaigns.State(f[2]).Label()
+		}
+		s := when + " " + by + " " + what
+		if len(f) == 6 {
+			if note := noteLabel(f[5]); note != "" {
+				s += "（" + note + "）"
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// noteLabel keeps a note that is already Chinese (a pause reason typed by
+// staff) and drops the machine's English ones (hashes, internal reasons).
+func noteLabel(note string) string {
+	if note == "" || !hasHan(note) {
+		return ""
+	}
+	return note
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if r >= 0x4e00 && r <= 0x9fff {
+			return true
+		}
+	}
+	return false
+}
+
+// Action is a lifecycle button of the campaign page.
+type Action struct {
+	Name, Label string
+	Approver    bool // only approvers may
+	Danger      bool
+}
+
+// lifecycleActions in the order shown, with the event each asks for.
+var lifecycleActions = []struct {
+	Action
+	ev campaigns.Event
+}{
+	{Action{"approve", "审核通过", true, false}, campaigns.EvApprove},
+	{Action{"resume", "恢复", true, false}, campaigns.EvResume},
+	{Action{"pause", "暂停", false, false}, campaigns.EvPause},
+	{Action{"cancel", "取消活动", true, true}, campaigns.EvCancel},
+}
+
+// allowedActions are the buttons the state machine allows in state st for
+// a user who is (or is not) an approver.
+func allowedActions(st campaigns.State, approver bool) []Action {
+	var out []Action
+	for _, a := range lifecycleActions {
+		if a.Approver && !approver {
+			continue
+		}
+		if _, err := campaigns.Transition(st, a.ev); err == nil {
+			out = append(out, a.Action)
+		}
+	}
+	return out
+}
+
+// wechatErrors say what a clerk should do about WeChat's common errcodes.
+var wechatErrors = map[int]string{
+	-1:    "微信系统繁忙，请稍后再试",
+	40001: "公众号凭证（AppSecret）无效或已过期，请联系技术人员检查配置",
+	40003: "接收人 openid 无效：请确认对方关注的是本公众号，或让其重新绑定",
+	40007: "图文素材编号（media_id）无效：请在公众平台素材库中核对，或重新选择图文",
+	40014: "公众号凭证无效，请联系技术人员检查配置",
+	40037: "模板ID无效：请在公众平台“模板消息”中核对模板ID",
+	40130: "按 openid 群发至少需要 2 位接收人",
+	42001: "公众号凭证已过期，系统会自动更新；如持续出现请联系技术人员",
+	43019: "对方已将公众号拉黑，无法发送",
+	44004: "发送内容为空，请填写正文",
+	41030: "模板消息的跳转页面无效",
+	43004: "对方未关注本公众号，无法发送；请其先关注",
+	45009: "今日接口调用次数已超过限制，请明天再试或联系技术人员",
+	45011: "发送过于频繁，请稍后再试",
+	45015: "对方超过48小时未与公众号互动，客服消息发不出去；请改用群发或模板消息",
+	45028: "本月群发配额已用完，请下月再发或改用其他渠道",
+	45047: "客服消息下行条数超过上限，请等待对方再次互动",
+	45065: "相同内容24小时内已群发过，不会重复发送",
+	45066: "重复发送过快，请1分钟后再试",
+	45067: "群发编号过长，请联系技术人员",
+	47001: "发送内容格式有误，请检查正文或模板字段",
+	48003: "公众号尚未同意群发协议：请管理员在公众平台“群发功能”中同意后再发",
+	47003: "模板参数不准确：请核对模板字段名和每项内容的长度",
+	48001: "公众号未获得该接口权限（如未认证），请联系管理员",
+	50005: "对方已取消关注或未关注本公众号",
+}
+
+var errcodeRe = regexp.MustCompile(`errcode[=: ]+(-?\d+)`)
+
+// wechatError rewrites a WeChat errcode in an error text as what the clerk
+// should do; other text is returned as is.
+func wechatError(text string) string {
+	m := errcodeRe.FindStringSubmatch(text)
+	if m == nil {
+		return text
+	}
+	code, _ := strconv.Atoi(m[1])
+	if l, ok := wechatErrors[code]; ok {
+		return fmt.Sprintf("%s（微信错误码 %d）", l, code)
+	}
+	return fmt.Sprintf("微信返回错误（错误码 %d），请联系技术人员", code)
+}
+
+// actionError tells staff why a lifecycle action was refused, in Chinese.
+func actionError(err error) string {
+	switch {
+	case errors.Is(err, campaigns.ErrTransition):
+		return "当前状态不允许此操作，请刷新页面"
+	case errors.Is(err, campaigns.ErrConflict):
+		return "活动状态刚刚变化，请刷新页面后重试"
+	case errors.Is(err, campaigns.ErrNotFound):
+		return "没有这个活动"
+	}
+	if text := err.Error(); errcodeRe.MatchString(text) {
+		return wechatError(text)
+	}
+	return "请稍后再试；如仍失败，请联系技术人员"
+}
+
+// definitionProblems tells staff, in Chinese, which stored definitions or
+// files of campaigns.dir are invalid or were not applied; files are named
+// by their base name only, never by the server's directories.
+func definitionProblems(err error) string {
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	var out []string
+	for _, e := range list {
+		var fe *validation.Problem
+		if !errors.As(e, &fe) {
+			out = append(out, "活动文件读取失败")
+			continue
+		}
+		for _, msgs := range campaigns.FieldErrorsZh(fe) {
+			for _, m := range msgs {
+				out = append(out, filepath.Base(fe.File)+"："+m)
+			}
+		}
+	}
+	return strings.Join(out, "；")
+}
