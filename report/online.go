@@ -13,7 +13,7 @@ import (
 )
 
 // channelSMS is the SMS channel's name in campaign runs.
-const channelSMS = "sms"
+const channelSMS = string(campaigns.ChannelSMS)
 
 // ReadSource gives the 阅读量 WeChat counted for what one campaign run sent
 // (implemented by RunReads over *store.Store).
