@@ -59,6 +59,7 @@ type Store interface {
 	ClaimMassQuota(ctx context.Context, day, holder string) (bool, string, error)
 	CommunityMembers(ctx context.Context, community string) ([]string, error)
 	Audit(ctx context.Context, e store.AuditEntry) error
+	ArchiveRun(ctx context.Context, a store.ArchivedRun) error
 }
 
 const (

@@ -84,6 +84,10 @@ import "strconv"
 //	                                         by all replicas
 //	quota:mass:<yyyymmdd>            string  subscription accounts: "<id> <fire>" that used the
 //	                                         day's one mass send; 2 days TTL
+//	campaign:archive                 hash    "<id> <fire>" → JSON ArchivedRun: title, theme, channel,
+//	                                         quiz and times of every run as it started; never
+//	                                         expires (store/archive.go), the report's only list
+//	                                         of runs
 //	campaign:{<id>}:reads            hash    "<fire> <yyyy-mm-dd>" → JSON ArticleRead: WeChat's
 //	                                         read figures of one run on one day; never expire
 //	followers:<yyyymmdd>             hash    the account's followers that day from WeChat's user
@@ -259,6 +263,7 @@ func (s *Store) keyCampaignFire(id string, fire int64) string {
 }
 func (s *Store) keyCampaignRuns(id string) string { return s.keyCampaign(id) + ":runs" }
 func (s *Store) keyCampaignMass(id string) string { return s.keyCampaign(id) + ":mass" }
+func (s *Store) keyCampaignArchive() string { return s.key("campaign", "archive") }
 func (s *Store) keyCampaignReads(id string) string {
 	return s.keyCampaign(id) + ":reads"
 }

@@ -128,7 +128,7 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 		quizFigures, quizPages = report.QuizFigures{Service: quizzes}, quizzes
 	}
 	opts := console.Options{
-		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil).WithCommunities(registry), Report: reportSources(st, camps, quizFigures), QuizPages: quizPages,
+		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil).WithCommunities(registry), Report: reportSources(st, quizFigures), QuizPages: quizPages,
 		Library: lib, Tags: pickers.Tags, Quizzes: pickers.Quizzes, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
 		Articles:    articles.New(st, pub, nil, logger),

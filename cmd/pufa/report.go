@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,15 +20,15 @@ import (
 	"github.com/pufa-dev/pufa/wechat"
 )
 
-// reportSources wires the report to the store, the campaign manager and
-// the quizzes; a nil quiz leaves quizzes out of the report.
-func reportSources(st *store.Store, mgr *campaigns.Manager, quiz report.QuizStats) report.Sources {
+// reportSources wires the report to the store and the quizzes; a nil quiz
+// leaves quizzes out of the report.
+func reportSources(st *store.Store, quiz report.QuizStats) report.Sources {
 	registry := communities.New(st, nil)
 	src := report.Sources{Counters: st, Ledger: st, Followers: st, Quiz: quiz, Communities: registry,
 		Reads: report.StoredReads{Store: st}, FollowerSummary: st, Mediation: ledger.NewMediation(st, registry, nil)}
-	if mgr != nil {
-		src.Campaigns = report.CampaignPushes{Campaigns: mgr, Mass: st}
-	}
+	// Pushes come from the run archive alone: a definition moved or deleted
+	// since never changes a past year.
+	src.Campaigns = report.ArchivedPushes{Store: st}
 	return src
 }
 
@@ -89,6 +90,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	archivePastRuns(ctx, mgr, logger)
 	corpus, err := configuredCorpus(cfg.Knowledge)
 	if err != nil {
 		return err
@@ -97,7 +99,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := report.Build(ctx, reportSources(st, mgr, report.QuizFigures{Service: quizzes}), f, t)
+	r, err := report.Build(ctx, reportSources(st, report.QuizFigures{Service: quizzes}), f, t)
 	if err != nil {
 		return err
 	}
@@ -117,4 +119,16 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s, %s to %s)\n", *out, *format, r.From, r.To)
 	return nil
+}
+
+// archivePastRuns archives runs from before the run archive existed; the
+// report lists only archived runs. A failure is logged: the runs archived
+// when they ran are there anyway.
+func archivePastRuns(ctx context.Context, mgr *campaigns.Manager, logger *slog.Logger) {
+	n, err := mgr.ArchivePastRuns(ctx)
+	if err != nil {
+		logger.Error("archiving past campaign runs", "err", err)
+		return
+	}
+	logger.Debug("past campaign runs archived", "runs", n)
 }
