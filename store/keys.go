@@ -263,7 +263,7 @@ func (s *Store) keyCampaignFire(id string, fire int64) string {
 }
 func (s *Store) keyCampaignRuns(id string) string { return s.keyCampaign(id) + ":runs" }
 func (s *Store) keyCampaignMass(id string) string { return s.keyCampaign(id) + ":mass" }
-func (s *Store) keyCampaignArchive() string { return s.key("campaign", "archive") }
+func (s *Store) keyCampaignArchive() string       { return s.key("campaign", "archive") }
 func (s *Store) keyCampaignReads(id string) string {
 	return s.keyCampaign(id) + ":reads"
 }
