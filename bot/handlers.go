@@ -84,9 +84,6 @@ const (
 	// consultAsk follows consultAccepted when the resident named no
 	// question: their next message joins the case as its question.
 	consultAsk = "\n请用一条消息写下您想咨询的问题（发生了什么、您想怎么解决），工作人员会一并看到。"
-	// consultJoined answers 转人工 while the resident's case is open.
-	consultJoined = "您的人工咨询（编号 %s）正在办理中，您发送的内容已转给工作人员，请耐心等待回复，无需重复发送“转人工”。\n" +
-		"如情况紧急，请拨打公共法律服务热线 12348；遇到人身危险请立即拨打 110。"
 )
 
 // consultCommand is the 转人工 text handler.
@@ -128,7 +125,7 @@ func (h *Handlers) consult(ctx context.Context, m *Message) (Reply, bool, error)
 	// stalled, so go straight to recording, which fails and says so, rather
 	// than spend the reply's time on reads that fail too.
 	req := store.ConsultRequest{OpenID: m.FromUserName, Question: question, At: h.now(),
-		DailyLimit: h.ConsultDailyLimit, JoinOpen: true}
+		DailyLimit: h.ConsultDailyLimit}
 	if m.SessionKnown {
 		if question == "" {
 			q, err := h.Residents.LastQuestion(ctx, m.FromUserName)
@@ -154,10 +151,6 @@ func (h *Handlers) consult(ctx context.Context, m *Message) (Reply, bool, error)
 	if res.Limited {
 		h.logger().Info("consultation over the daily limit, not recorded")
 		return Reply{Text: consultLimited}, true, nil
-	}
-	if res.Joined {
-		h.logger().Info("consultation joined the open case", "consultation", res.ID)
-		return Reply{Text: strings.Replace(consultJoined, "%s", res.ID, 1)}, true, nil
 	}
 	h.logger().Info("consultation requested", "consultation", res.ID)
 	text := strings.Replace(consultAccepted, "%s", res.ID, 1)

@@ -101,17 +101,12 @@ type ConsultRequest struct {
 	Community  string
 	// Transcript is the conversation so far, kept with the case.
 	Transcript []CaseMessage
-	// JoinOpen returns the resident's open case (not closed) instead of
-	// opening another; the message itself is already in it
-	// (RecordConversation).
-	JoinOpen bool
 }
 
 // ConsultResult is the outcome of RequestConsultation.
 type ConsultResult struct {
 	ID      string // the consultation recorded; "" when Limited
 	Limited bool   // the resident reached DailyLimit today: nothing was recorded
-	Joined  bool   // ID is the resident's open case, JoinOpen asked for it
 }
 
 // RequestConsultation records a request for a human unless the resident
@@ -119,7 +114,9 @@ type ConsultResult struct {
 // annual report's 转人工 人次) counts a resident once a day however many they
 // make. The per-day count is kept under a keyed hash of the openid, so that
 // unfollowing and following again neither resets the limit nor counts the
-// resident twice, and it holds no openid.
+// resident twice, and it holds no openid. The new case becomes the
+// resident's open case, which their next messages join; one still open
+// stays as it is (the daily limit bounds how many a resident opens).
 func (s *Store) RequestConsultation(ctx context.Context, r ConsultRequest) (ConsultResult, error) {
 	dayKey := s.keyConsultDay(Day(r.At))
 	n := s.async.HIncrBy(ctx, dayKey, s.pseudonym("consult day", r.OpenID), 1)
@@ -127,22 +124,8 @@ func (s *Store) RequestConsultation(ctx context.Context, r ConsultRequest) (Cons
 	if err := wait(n, exp); err != nil {
 		return ConsultResult{}, fmt.Errorf("store: add consultation: %w", err)
 	}
-	if n.Val() == 1 {
-		if err := s.rdb.HIncrBy(ctx, s.keyStats(Day(r.At)), MetricConsultations, 1).Err(); err != nil {
-			return ConsultResult{}, fmt.Errorf("store: add consultation: %w", err)
-		}
-	}
 	if r.DailyLimit > 0 && n.Val() > int64(r.DailyLimit) {
 		return ConsultResult{Limited: true}, nil
-	}
-	if r.JoinOpen {
-		id, err := s.OpenCase(ctx, r.OpenID)
-		if err != nil {
-			return ConsultResult{}, err
-		}
-		if id != "" {
-			return ConsultResult{ID: id, Joined: true}, nil
-		}
 	}
 	seq, err := s.hot.Incr(ctx, s.keyConsultSeq()).Result()
 	if err != nil {
@@ -167,6 +150,9 @@ func (s *Store) RequestConsultation(ctx context.Context, r ConsultRequest) (Cons
 		a.ZAdd(ctx, s.keyConsultIndex(), redis.Z{Score: float64(r.At.Unix()), Member: id}),
 		a.SAdd(ctx, s.keyUserConsults(r.OpenID), id),
 		a.Set(ctx, s.keyUserCase(r.OpenID), id, 0),
+	}
+	if n.Val() == 1 {
+		cmds = append(cmds, a.HIncrBy(ctx, s.keyStats(Day(r.At)), MetricConsultations, 1))
 	}
 	if err := wait(cmds...); err != nil {
 		return ConsultResult{}, fmt.Errorf("store: add consultation: %w", err)
@@ -228,25 +214,6 @@ func cutRunes(s string, max int, mark string) string {
 		keep--
 	}
 	return s
-}
-
-// OpenCase returns the id of the resident's case that is not closed, or "".
-func (s *Store) OpenCase(ctx context.Context, openid string) (string, error) {
-	id, err := s.rdb.Get(ctx, s.keyUserCase(openid)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: open case: %w", err)
-	}
-	st, err := s.rdb.HGet(ctx, s.keyConsult(id), "status").Result()
-	if errors.Is(err, redis.Nil) || st == CaseClosed {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: open case: %w", err)
-	}
-	return id, nil
 }
 
 // RecordConversation keeps a message to or from a resident in their recent

@@ -279,7 +279,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, bank, logger); err != nil { // /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, bank, wx, logger); err != nil { // /console/ (console.go)
 		return nil, err
 	}
 	mh, err := metricsHandler(cfg.Metrics, obs)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/cases"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/ledger"
@@ -25,9 +26,10 @@ import (
 
 // mountOps adds the staff console (/console/) to mux. quizzes may be nil:
 // quiz figures are then left out of the dashboard and report; bank may be
-// nil: the console then has no 问答库 page.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) error {
-	con, err := newConsole(cfg, st, camps, quizzes, bank, logger)
+// nil: the console then has no 问答库 page. wx sends clerks' replies to
+// residents' cases.
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, wx cases.Sender, logger *slog.Logger) error {
+	con, err := newConsole(cfg, st, camps, quizzes, bank, wx, logger)
 	if err != nil {
 		return err
 	}
@@ -49,7 +51,7 @@ func metricsHandler(cfg config.Metrics, obs *metrics.Metrics) (http.Handler, err
 	return mux, nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, logger *slog.Logger) (*console.Server, error) {
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, wx cases.Sender, logger *slog.Logger) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -74,6 +76,11 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil), Report: reportSources(st, camps, quizzes),
 		CampaignDir: dir, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
+		// Sender answers cases; Referrer (mediation and legal-aid records,
+		// the ledger) and CommunityName (the community registry) are wired
+		// when those land: until then a hand-off only changes the case's
+		// status and communities show their QR scene ids.
+		Sender: wx, CaseSLA: time.Duration(cfg.Console.CaseSLA),
 	})
 }
 
