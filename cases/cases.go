@@ -444,7 +444,7 @@ func MaskOpenID(openid string) string {
 	}
 	r := []rune(openid)
 	if len(r) <= 8 {
-		return string(r[:min(2, len(r))]) + "****"
+		return string(r[:min(1, len(r))]) + "****"
 	}
 	return string(r[:4]) + "****" + string(r[len(r)-4:])
 }
