@@ -97,8 +97,11 @@ func age(d time.Duration) string {
 // 48-hour countdown.
 func durationText(d time.Duration) string {
 	h, m := int(d.Hours()), int(d.Minutes())%60
-	if h == 0 {
+	switch {
+	case h == 0:
 		return fmt.Sprintf("%d 分钟", m)
+	case m == 0:
+		return fmt.Sprintf("%d 小时", h)
 	}
 	return fmt.Sprintf("%d 小时 %d 分钟", h, m)
 }
