@@ -133,6 +133,8 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"trusted proxy not a CIDR", "http:\n  trusted_proxies: [nginx]\n", nil, "http.trusted_proxies"},
 		{"preview recipient without a name", "console:\n  preview_recipients: [oStaff0001]\n", nil, "console.preview_recipients"},
 		{"preview recipient not an openid", "console:\n  preview_recipients: [\"o staff:张三\"]\n", nil, "console.preview_recipients"},
+		{"case SLA too short", "console:\n  case_sla: 1m\n", nil, "console.case_sla"},
+		{"case SLA too long", "console:\n  case_sla: 2000h\n", nil, "console.case_sla"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
