@@ -35,8 +35,13 @@ type Transcribed struct {
 // opening the 48-hour window.
 var interactions = map[string]bool{"subscribe": true, "scan": true, "click": true, "view": true}
 
-// Handle records m, handles it and records the reply.
+// Handle records m, handles it and records the reply. Without a known
+// session the endpoint could not reach Redis: nothing could be kept, and
+// trying would only hold the reply, so m is just handled.
 func (t *Transcribed) Handle(ctx context.Context, m *Message) (Reply, error) {
+	if !m.SessionKnown {
+		return t.Handler.Handle(ctx, m)
+	}
 	at := time.Now()
 	if t.Now != nil {
 		at = t.Now()

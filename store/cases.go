@@ -298,7 +298,9 @@ func (s *Store) appendCase(ctx context.Context, id string, m CaseMessage) (bool,
 	if m.From == FromResident {
 		question, resident = m.Text, "1"
 	}
-	n, err := caseAppendScript.Run(ctx, s.rdb, []string{s.keyConsult(id)}, line, caseLogMax, question, resident, m.At.Unix()).Int()
+	// On the callback path: the fast client, which fails quickly when
+	// Redis stalls rather than hold the resident's reply.
+	n, err := caseAppendScript.Run(ctx, s.hot, []string{s.keyConsult(id)}, line, caseLogMax, question, resident, m.At.Unix()).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: case %s: %w", id, err)
 	}
@@ -334,7 +336,7 @@ func (s *Store) AddCaseMessage(ctx context.Context, id string, m CaseMessage) er
 
 // Transcript returns the resident's recent messages, oldest first.
 func (s *Store) Transcript(ctx context.Context, openid string) ([]CaseMessage, error) {
-	raw, err := s.rdb.LRange(ctx, s.keyUserTranscript(openid), 0, -1).Result()
+	raw, err := s.hot.LRange(ctx, s.keyUserTranscript(openid), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: transcript: %w", err)
 	}
