@@ -23,6 +23,7 @@ import (
 type simCases struct {
 	*env
 	sim     *wxsim.Server
+	simURL  string
 	simSkew *atomic.Int64
 }
 
@@ -54,7 +55,7 @@ func newSimCases(t *testing.T) *simCases {
 		o.Sender = wx
 		o.CommunityName = func(id string) string { return map[string]string{"xingfu": "幸福社区"}[id] }
 	}})
-	return &simCases{env: e, sim: sim, simSkew: skew}
+	return &simCases{env: e, sim: sim, simURL: api.URL, simSkew: skew}
 }
 
 // ask is a resident writing to the account and asking for a person, as
@@ -134,6 +135,16 @@ func TestReplyReachesTheResidentInTheSimulator(t *testing.T) {
 	}
 	if took := time.Since(sent); took > time.Second {
 		t.Errorf("reply took %v to reach the resident", took)
+	}
+	// The resident simulator's page reads its inbox from /sim/api/inbox.
+	resp, err := http.Get(s.simURL + "/sim/api/inbox?openid=" + o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(inbox), `"kind":"custom","content":"可以先向劳动保障监察部门投诉。"`) {
+		t.Errorf("/sim/ inbox lacks the reply: %s", inbox)
 	}
 	_, page = c.get("/console/consultations/" + id)
 	if !strings.Contains(page, `id="case-status">已答复`) || !strings.Contains(page, "工作人员 ed") {
