@@ -153,6 +153,9 @@ func TestReplyReachesTheResidentInTheSimulator(t *testing.T) {
 	if len(s.audited("case.reply", id)) != 1 || len(s.audited("case.status", id)) != 1 {
 		t.Error("reply and status change not in the audit log")
 	}
+	if _, audit := c.get("/console/audit"); !strings.Contains(audit, "回复咨询") || !strings.Contains(audit, "新 → 已答复") {
+		t.Error("the audit page does not show the reply and the status change")
+	}
 }
 
 // TestReplyAfter48HoursIsRefused: past the window the console refuses in

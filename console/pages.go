@@ -47,6 +47,29 @@ var funcs = template.FuncMap{
 		return string(r[:keep]) + fmt.Sprintf("…（共 %d 字，已截断）", len(r))
 	},
 	"statusLabel": cases.Label,
+	// auditLabel names an audited action for staff; an action without a
+	// name here shows as recorded.
+	"auditLabel": func(action string) string {
+		if l, ok := auditLabels[action]; ok {
+			return l
+		}
+		if change, ok := strings.CutPrefix(action, "bank."); ok && changeLabels[change] != "" {
+			return "问答库" + changeLabels[change]
+		}
+		return action
+	},
+}
+
+var auditLabels = map[string]string{
+	"login": "登录", "logout": "退出",
+	"campaign.create": "新建活动", "campaign.edit": "修改活动", "campaign.preview": "发送预览",
+	"campaign.approve": "审核通过活动", "campaign.pause": "暂停活动", "campaign.resume": "恢复活动",
+	"campaign.cancel": "取消活动", "campaign.send": "推送活动",
+	"ledger.add": "登记台账", "ledger.edit": "修改台账",
+	"preview_recipient.add": "登记预览接收人", "preview_recipient.remove": "移除预览接收人",
+	"account.put": "设置账号", "account.delete": "删除账号", "account.unlock": "解锁账号",
+	"case.reply": "回复咨询", "case.call": "记录电话回复", "case.status": "改变咨询状态",
+	"case.assign": "指派咨询", "case.category": "咨询分类", "case.handoff": "咨询转出",
 }
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
