@@ -122,9 +122,10 @@ const erasedText = "（用户已取消关注，内容已删除）"
 // consultation records stay for the office's count but lose the openid,
 // the question text and the conversation; the resident's transcript,
 // open-case pointer and last-message time go with the user's keys; quiz
-// progress and leaderboard entries are deleted while quiz aggregates stay; the replies kept for WeChat's retries are deleted,
-// but not a claim still pending (the unsubscribe's own, whose reply holds
-// nothing of the resident). What a finished campaign run kept is under
+// progress and leaderboard entries are deleted while quiz aggregates stay;
+// the replies kept for WeChat's retries are deleted, but not a claim still
+// pending (the unsubscribe's own, whose reply holds nothing of the
+// resident). What a finished campaign run kept is under
 // pseudonyms already (ForgetRunRecipients).
 func (s *Store) EraseUser(ctx context.Context, openid string) error {
 	community, err := s.UserCommunity(ctx, openid)
