@@ -165,6 +165,7 @@ type caseData struct {
 	WindowEnd  time.Time
 	Answerable bool
 	CanSend    bool // a WeChat client is wired
+	Erased     bool // the resident unfollowed: nobody to reply to
 	Reply      string
 	CallAt     string
 	CallText   string
@@ -216,6 +217,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	d.Categories = cases.Categories
 	d.Staff = s.staff(userFrom(r.Context()).Name)
 	d.CanSend = s.opts.Sender != nil
+	d.Erased = c.OpenID == ""
 	d.Answerable = c.Status != store.CaseClosed
 	left, err := s.cases.Window(r.Context(), c)
 	if err != nil {
@@ -225,6 +227,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	if left > 0 {
 		d.Window, d.WindowEnd = durationText(left), now.Add(left)
 	}
+	d.Answerable = d.Answerable && !d.Erased
 	d.CanReply = d.Answerable && left > 0 && d.CanSend
 	if d.CallAt == "" {
 		d.CallAt = now.In(cst).Format("2006-01-02 15:04")
