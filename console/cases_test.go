@@ -204,3 +204,27 @@ func TestReplyAfter48HoursIsRefused(t *testing.T) {
 		t.Errorf("after the call: %s", cs.Status)
 	}
 }
+
+// TestUnfollowedResidentsCaseOffersNoReply: after erasure the case stays
+// for the office's figures, says why it cannot be answered and offers no
+// reply or call; it can still be closed.
+func TestUnfollowedResidentsCaseOffersNoReply(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id, err := e.st.AddConsultation(ctx, "oGoneResident0000000000001", "欠薪", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.EraseUser(ctx, "oGoneResident0000000000001"); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	c.login("ed", "editor-pass")
+	_, page := c.get("/console/consultations/" + id)
+	if !strings.Contains(page, "已取消关注公众号") || strings.Contains(page, `id="case-reply"`) || strings.Contains(page, `id="case-call"`) {
+		t.Error("an erased resident's case offers a reply or a call")
+	}
+	if !strings.Contains(page, "改为已办结") {
+		t.Error("an erased resident's case cannot be closed")
+	}
+}
