@@ -20,6 +20,7 @@ type Residents interface {
 	SetLastQuestion(ctx context.Context, openid, question string) error
 	LastQuestion(ctx context.Context, openid string) (string, error)
 	RequestConsultation(ctx context.Context, r store.ConsultRequest) (store.ConsultResult, error)
+	Transcript(ctx context.Context, openid string) ([]store.CaseMessage, error)
 	Incr(ctx context.Context, at time.Time, metric string) error
 }
 
@@ -88,7 +89,9 @@ const (
 	// ones are registered, and more would only queue the same person again.
 	consultLimited = "您的人工咨询已经登记，工作人员会在工作时间尽快回复您，请耐心等待，无需重复发送。\n" +
 		"如情况紧急，请拨打公共法律服务热线 12348；遇到人身危险请立即拨打 110。"
-	noQuestion = "（未填写问题）"
+	// consultAsk follows consultAccepted when the resident named no
+	// question: their next message joins the case as its question.
+	consultAsk = "\n请用一条消息写下您想咨询的问题（发生了什么、您想怎么解决），工作人员会一并看到。"
 )
 
 // consultCommand is the 转人工 text handler.
@@ -128,20 +131,27 @@ func (h *Handlers) consult(ctx context.Context, m *Message) (Reply, bool, error)
 	}
 	// Without a known session the dedup claim failed: Redis is down or
 	// stalled, so go straight to recording, which fails and says so, rather
-	// than spend the reply's time on a read that fails too.
-	if question == "" && m.SessionKnown {
-		q, err := h.Residents.LastQuestion(ctx, m.FromUserName)
-		if err != nil {
-			h.logger().Warn("reading last question", "err", err)
+	// than spend the reply's time on reads that fail too.
+	req := store.ConsultRequest{OpenID: m.FromUserName, Question: question, At: h.now(),
+		DailyLimit: h.ConsultDailyLimit}
+	if m.SessionKnown {
+		if question == "" {
+			q, err := h.Residents.LastQuestion(ctx, m.FromUserName)
+			if err != nil {
+				h.logger().Warn("reading last question", "err", err)
+			}
+			req.Question = q
 		}
-		question = q
-	}
-	if question == "" {
-		question = noQuestion
+		var err error
+		if req.Transcript, err = h.Residents.Transcript(ctx, m.FromUserName); err != nil {
+			h.logger().Warn("reading transcript", "err", err)
+		}
+		if req.Community, err = h.Residents.UserCommunity(ctx, m.FromUserName); err != nil {
+			h.logger().Warn("reading community", "err", err)
+		}
 	}
 	// The store cuts the text to store.ConsultMaxRunes.
-	res, err := h.Residents.RequestConsultation(ctx, store.ConsultRequest{OpenID: m.FromUserName, Question: question,
-		At: h.now(), DailyLimit: h.ConsultDailyLimit})
+	res, err := h.Residents.RequestConsultation(ctx, req)
 	if err != nil {
 		h.logger().Error("consultation not recorded", "err", err)
 		return Reply{Text: consultFailed}, true, nil
@@ -151,7 +161,11 @@ func (h *Handlers) consult(ctx context.Context, m *Message) (Reply, bool, error)
 		return Reply{Text: consultLimited}, true, nil
 	}
 	h.logger().Info("consultation requested", "consultation", res.ID)
-	return Reply{Text: strings.Replace(consultAccepted, "%s", res.ID, 1)}, true, nil
+	text := strings.Replace(consultAccepted, "%s", res.ID, 1)
+	if req.Question == "" {
+		text += consultAsk
+	}
+	return Reply{Text: text}, true, nil
 }
 
 func (h *Handlers) subscribe(ctx context.Context, m *Message) (Reply, error) {

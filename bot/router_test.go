@@ -198,7 +198,7 @@ func TestConsultationRecordsQuestion(t *testing.T) {
 	}{
 		{"inline question", "", "转人工：房东不退押金", "房东不退押金"},
 		{"previous question", "工伤怎么认定", "转人工", "工伤怎么认定"},
-		{"bare 人工", "", "人工", noQuestion},
+		{"bare 人工: the case waits for the resident's next message", "", "人工", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -133,6 +133,9 @@ type Console struct {
 	// PreviewRecipients are staff who may receive campaign previews, as
 	// "openid:显示名", besides those approvers register in the console.
 	PreviewRecipients []string `yaml:"preview_recipients"`
+	// CaseSLA is how long a 转人工 case may wait for an answer (新 or
+	// 处理中) before the 咨询 inbox shows it overdue.
+	CaseSLA Duration `yaml:"case_sla"`
 }
 
 // Communities configures what a community's QR poster prints.
@@ -202,7 +205,7 @@ func Default() Config {
 			MaxConsecutiveErrors: 20, Grace: Duration(time.Hour), Lease: Duration(30 * time.Second)},
 		SMS:         SMS{Rate: 20},
 		Quiz:        Quiz{IdleTimeout: Duration(30 * time.Minute), RepeatWindow: Duration(2 * time.Second)},
-		Console:     Console{SessionTTL: Duration(12 * time.Hour), SecureCookie: true},
+		Console:     Console{SessionTTL: Duration(12 * time.Hour), SecureCookie: true, CaseSLA: Duration(24 * time.Hour)},
 		Communities: Communities{PosterFont: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"},
 		Metrics:     Metrics{Addr: "127.0.0.1:9464", Allow: []string{"127.0.0.0/8", "::1/128"}},
 		Log:         Log{Level: "info", Format: "text"},
@@ -494,6 +497,9 @@ func (c Config) Validate() error {
 	}
 	if d := time.Duration(c.Console.SessionTTL); d < 5*time.Minute {
 		bad("console.session_ttl", "%s is below 5m", d)
+	}
+	if d := time.Duration(c.Console.CaseSLA); d < 10*time.Minute || d > 30*24*time.Hour {
+		bad("console.case_sla", "%s is not between 10m and 720h (咨询超时时限应在 10 分钟到 30 天之间)", d)
 	}
 	if a := c.Metrics.Addr; a != "" {
 		if _, _, err := net.SplitHostPort(a); err != nil {

@@ -138,6 +138,8 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"sms endpoint without sign name", "sms:\n  endpoint: https://sms.example.com\n  access_key_id: k\n", []string{"PUFA_SMS_ACCESS_KEY_SECRET=s"}, "sms.sign_name"},
 		{"sms key without endpoint", "sms:\n  access_key_id: k\n", nil, "sms.access_key_id"},
 		{"sms rate negative", "sms:\n  rate: -1\n", nil, "sms.rate"},
+		{"case SLA too short", "console:\n  case_sla: 1m\n", nil, "console.case_sla"},
+		{"case SLA too long", "console:\n  case_sla: 2000h\n", nil, "console.case_sla"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/cases"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
@@ -203,31 +204,41 @@ func (s *Server) apiLedgerEdit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, e)
 }
 
-// apiConsultation hides the openid: integrations get the request, not the person.
+// apiConsultation hides the openid: integrations get the case, a masked
+// resident, not the person.
 type apiConsultation struct {
-	ID       string    `json:"id"`
-	Question string    `json:"question"`
-	Status   string    `json:"status"`
-	Created  time.Time `json:"created"`
+	ID        string    `json:"id"`
+	Resident  string    `json:"resident"`
+	Community string    `json:"community"`
+	Question  string    `json:"question"`
+	Category  string    `json:"category"`
+	Assignee  string    `json:"assignee"`
+	Status    string    `json:"status"`
+	Overdue   bool      `json:"overdue"`
+	Created   time.Time `json:"created"`
 }
 
 func (s *Server) apiConsultations(w http.ResponseWriter, r *http.Request) {
-	d, err := s.consultPage(r)
+	d, err := s.casePage(r)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
 	d.Pager.setHeaders(w)
-	out := make([]apiConsultation, 0, len(d.List))
-	for _, c := range d.List {
-		out = append(out, apiConsultation{ID: c.ID, Question: c.Question, Status: c.Status, Created: c.Created})
+	out := make([]apiConsultation, 0, len(d.Rows))
+	for _, c := range d.Rows {
+		out = append(out, apiConsultation{ID: c.ID, Resident: c.Resident, Community: c.Community, Question: c.Asked,
+			Category: c.Category, Assignee: c.Assignee, Status: c.Status, Overdue: c.Overdue, Created: c.Created})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
+// apiConsultationStatus moves a case as the transition table allows;
+// answered is set by a reply or a recorded call only.
 func (s *Server) apiConsultationStatus(w http.ResponseWriter, r *http.Request) {
 	var b struct {
 		Status string `json:"status"`
+		From   string `json:"from"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&b); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "body: "+err.Error())
@@ -235,16 +246,32 @@ func (s *Server) apiConsultationStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	u := userFrom(r.Context())
-	if !validStatus(b.Status) {
-		writeJSONError(w, http.StatusUnprocessableEntity, "状态只能是 new、answered 或 closed")
+	err := s.cases.SetStatus(r.Context(), id, u.Name, b.From, b.Status)
+	var rf *cases.Refused
+	switch {
+	case errors.Is(err, cases.ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, "no such consultation")
+		return
+	case errors.Is(err, cases.ErrTransition):
+		writeJSONError(w, http.StatusConflict, refusalText(err))
+		return
+	case errors.As(err, &rf):
+		writeJSONError(w, http.StatusUnprocessableEntity, rf.Message)
+		return
+	case err != nil:
+		s.apiFail(w, r, err)
 		return
 	}
-	if err := s.st.SetConsultationStatus(r.Context(), id, b.Status); err != nil {
-		s.apiError(w, r, err, "consultation")
-		return
-	}
-	s.audit(r.Context(), u.Name, "consultation.status", id, b.Status)
 	writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": b.Status})
+}
+
+// refusalText is a refusal's message.
+func refusalText(err error) string {
+	var rf *cases.Refused
+	if errors.As(err, &rf) {
+		return rf.Message
+	}
+	return err.Error()
 }
 
 func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {

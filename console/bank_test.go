@@ -69,10 +69,14 @@ func newBankEnvWith(t *testing.T, now func() time.Time, o envOptions) *bankEnv {
 	if now == nil {
 		now = func() time.Time { return bankNow }
 	}
-	c, err := console.New(console.Options{Store: e.st, Campaigns: e.mgr, Ledger: ledger.New(e.st, nil),
+	opts := console.Options{Store: e.st, Campaigns: e.mgr, Ledger: ledger.New(e.st, nil),
 		Report:  report.Sources{Counters: e.st, Ledger: e.st, Followers: e.st, Campaigns: report.CampaignPushes{Campaigns: e.mgr, Mass: e.st}},
 		Library: e.lib, Accounts: accounts, Logger: quiet, Now: now, Bank: bank,
-		Communities: e.opts.Communities, Posters: e.opts.Posters, Mediation: e.opts.Mediation})
+		Communities: e.opts.Communities, Posters: e.opts.Posters, Mediation: e.opts.Mediation}
+	if o.console != nil {
+		o.console(&opts)
+	}
+	c, err := console.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

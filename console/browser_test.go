@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,10 +49,11 @@ func chromiumPath(t *testing.T) string {
 func TestBrowserConsole(t *testing.T) {
 	bin := chromiumPath(t)
 	fp := &fakePreviewer{}
+	wx := &fakeSender{}
 	be := newBankEnvWith(t, time.Now, envOptions{campaigns: func(o *campaigns.Options) {
 		o.Previewer = fp
 		o.PreviewTo = console.PreviewList{Store: o.Store.(*store.Store)}
-	}})
+	}, console: func(o *console.Options) { o.Sender = wx }})
 	e := be.env
 	downloads := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
@@ -113,6 +115,13 @@ func TestBrowserConsole(t *testing.T) {
 	run := func(name string, actions []chromedp.Action[V]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
+			if shots != "" {
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				if png, serr := chromedp.Run(sctx, chromedp.FullScreenshot(100)); serr == nil {
+					_ = os.WriteFile(filepath.Join(shots, "FAILED-"+strings.ReplaceAll(name, " ", "-")+".png"), png, 0o644)
+				}
+				cancel()
+			}
 			t.Fatalf("%s: %v", name, err)
 		}
 		if shots == "" {
@@ -228,6 +237,7 @@ func TestBrowserConsole(t *testing.T) {
 	if err != nil || st.ApprovedBy != "ap" {
 		t.Errorf("stored campaign: %+v, %v", st, err)
 	}
+	answerCase(t, ctx, e, wx, run)
 	browseBank(t, ctx, be)
 
 	// Download the XLSX report through the browser.
@@ -292,6 +302,13 @@ func browseBank(t *testing.T, ctx context.Context, e *bankEnv) {
 	run := func(name string, actions ...chromedp.Action[V]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
+			if shots != "" {
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				if png, serr := chromedp.Run(sctx, chromedp.FullScreenshot(100)); serr == nil {
+					_ = os.WriteFile(filepath.Join(shots, "FAILED-"+strings.ReplaceAll(name, " ", "-")+".png"), png, 0o644)
+				}
+				cancel()
+			}
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
@@ -369,4 +386,67 @@ func browseBank(t *testing.T, ctx context.Context, e *bankEnv) {
 		shoot("bank-new", 1280),
 	)
 	run("back to the full width", chromedp.EmulateViewport(1280, 900))
+}
+
+// fakeSender is the WeChat client of the browser test: it keeps what a
+// clerk sent (the simulator's path is TestReplyReachesTheResidentInTheSimulator).
+type fakeSender struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (f *fakeSender) SendText(_ context.Context, openid, content string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, openid+": "+content)
+	return nil
+}
+
+// answerCase opens the 咨询 inbox, a case with its conversation, answers
+// it and sees it 已答复.
+func answerCase(t *testing.T, ctx context.Context, e *env, wx *fakeSender, run func(string, []chromedp.Action[chromedp.Void])) {
+	t.Helper()
+	bg := context.Background()
+	now := time.Now()
+	const o = "oBrowserResident0000000000001"
+	for _, m := range []store.CaseMessage{
+		{At: now.Add(-20 * time.Minute), From: store.FromResident, Text: "公司三个月没发工资了"},
+		{At: now.Add(-20 * time.Minute), From: store.FromBot, Text: "用人单位应当按时足额支付劳动报酬……"},
+		{At: now.Add(-19 * time.Minute), From: store.FromResident, Text: "转人工"},
+	} {
+		if _, err := e.st.RecordConversation(bg, o, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, _ := e.st.Transcript(bg, o)
+	r, err := e.st.RequestConsultation(bg, store.ConsultRequest{OpenID: o, Question: "公司三个月没发工资了", At: now.Add(-19 * time.Minute), Community: "xingfu", Transcript: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An older bare 转人工, overdue, for the list.
+	if _, err := e.st.RequestConsultation(bg, store.ConsultRequest{OpenID: "oBrowserResident0000000000002", At: now.Add(-30 * time.Hour),
+		Transcript: []store.CaseMessage{{At: now.Add(-30 * time.Hour), From: store.FromResident, Text: "楼上漏水物业不管"}, {At: now.Add(-30 * time.Hour), From: store.FromResident, Text: "转人工"}}}); err != nil {
+		t.Fatal(err)
+	}
+	run("open the consultations inbox", []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(e.srv.URL + "/console/consultations"),
+		chromedp.WaitVisible(chromedp.ID("case-filter")),
+		chromedp.WaitVisible(`//tr[contains(@class, "overdue")]//td[contains(., "楼上漏水物业不管")]`),
+	})
+	run("open a case", []chromedp.Action[chromedp.Void]{
+		chromedp.Click(`//a[@href="/console/consultations/` + r.ID + `" and contains(., "公司三个月没发工资了")]`),
+		chromedp.WaitVisible(chromedp.ID("reply-text")),
+		chromedp.WaitVisible(`//ol[@id="conversation"]//li[contains(., "用人单位应当按时足额支付劳动报酬")]`),
+	})
+	run("answer the case", []chromedp.Action[chromedp.Void]{
+		chromedp.SendKeys(chromedp.ID("reply-text"), "您可以向劳动保障监察部门投诉，也可以申请劳动仲裁。"),
+		chromedp.Click(chromedp.ID("reply-send")),
+		chromedp.WaitVisible(`//p[@id="flash" and contains(., "回复已发送给居民")]`),
+		chromedp.WaitVisible(`//span[@id="case-status" and contains(., "已答复")]`),
+	})
+	wx.mu.Lock()
+	defer wx.mu.Unlock()
+	if len(wx.sent) != 1 || wx.sent[0] != o+": 您可以向劳动保障监察部门投诉，也可以申请劳动仲裁。" {
+		t.Errorf("sent %q", wx.sent)
+	}
 }

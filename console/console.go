@@ -46,6 +46,7 @@ import (
 
 	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/cases"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/report"
@@ -98,6 +99,15 @@ type Options struct {
 	Posters *communities.Posters
 	// Mediation is the dispute and legal-aid ledger; nil = no pages.
 	Mediation *ledger.Mediation
+	// Sender sends a clerk's reply to a resident (wechat.Client); nil = the
+	// case page offers only a recorded phone call.
+	Sender cases.Sender
+	// Referrer records a case handed to mediation or legal aid (the
+	// ledger); nil = the hand-off only changes the case's status.
+	Referrer cases.Referrer
+	// CaseSLA is how long a case may wait for an answer before the inbox
+	// shows it overdue (console.case_sla); default cases.DefaultSLA.
+	CaseSLA time.Duration
 	// QuizPages are the quizzes of the 网上答题 pages; nil = no pages.
 	QuizPages QuizPages
 	// ReportYear is the year the dashboard and the report page open on;
@@ -114,6 +124,7 @@ type Server struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	dummy    []byte
+	cases    *cases.Service
 }
 
 // New checks opts, parses the templates and returns the console.
@@ -139,6 +150,8 @@ func New(opts Options) (*Server, error) {
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
+	s.cases = &cases.Service{Store: opts.Store, Sender: opts.Sender, Referrer: opts.Referrer,
+		Logger: s.log, Now: opts.Now}
 	s.routes()
 	return s, nil
 }
@@ -181,7 +194,12 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /console/ledger/{id}", s.requirePage(RoleEditor, s.ledgerDetail))
 	m.HandleFunc("POST /console/ledger/{id}", s.requirePage(RoleEditor, s.ledgerEdit))
 	m.HandleFunc("GET /console/consultations", s.requirePage(RoleEditor, s.consultations))
-	m.HandleFunc("POST /console/consultations/{id}", s.requirePage(RoleEditor, s.consultationStatus))
+	m.HandleFunc("GET /console/consultations/{id}", s.requirePage(RoleEditor, s.caseDetail))
+	m.HandleFunc("POST /console/consultations/{id}/reply", s.requirePage(RoleEditor, s.caseReply))
+	m.HandleFunc("POST /console/consultations/{id}/call", s.requirePage(RoleEditor, s.caseCall))
+	m.HandleFunc("POST /console/consultations/{id}/status", s.requirePage(RoleEditor, s.caseStatus))
+	m.HandleFunc("POST /console/consultations/{id}/assign", s.requirePage(RoleEditor, s.caseAssign))
+	m.HandleFunc("POST /console/consultations/{id}/category", s.requirePage(RoleEditor, s.caseCategory))
 	m.HandleFunc("GET /console/report", s.requirePage(RoleEditor, s.reportPage))
 	m.HandleFunc("GET /console/report/download", s.requirePage(RoleEditor, s.reportDownload))
 	m.HandleFunc("GET /console/audit", s.requirePage(RoleEditor, s.auditPage))

@@ -221,7 +221,7 @@ func TestNothingWithoutLogin(t *testing.T) {
 			t.Errorf("GET %s without login: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
-	for _, p := range []string{"/console/ledger", "/console/campaigns", "/console/campaigns/x/approve", "/console/consultations/1", "/console/logout"} {
+	for _, p := range []string{"/console/ledger", "/console/campaigns", "/console/campaigns/x/approve", "/console/consultations/1/status", "/console/consultations/1/reply", "/console/logout"} {
 		if resp, _ := c.post(p, url.Values{"csrf": {"00"}}); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("POST %s without login: %d", p, resp.StatusCode)
 		}
@@ -471,13 +471,18 @@ func TestConsultationsInbox(t *testing.T) {
 	c := e.client()
 	c.login("ed", "editor-pass")
 	_, body := c.get("/console/consultations?status=new")
-	if !strings.Contains(body, "欠薪怎么办") || !strings.Contains(body, "待处理") {
-		t.Fatalf("inbox lacks the request")
+	if !strings.Contains(body, "欠薪怎么办") || !strings.Contains(body, ">新<") || strings.Contains(body, "o1") {
+		t.Fatalf("inbox lacks the request, or shows the openid")
 	}
-	if resp, _ := c.post("/console/consultations/"+id, url.Values{"csrf": {c.csrf}, "status": {"answered"}}); resp.StatusCode != http.StatusSeeOther {
+	// 已答复 is no button: only a reply or a recorded call answers a case.
+	resp, body := c.post("/console/consultations/"+id+"/status", url.Values{"csrf": {c.csrf}, "from": {"new"}, "status": {"answered"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "只能通过回复居民或记录电话回复") {
+		t.Fatalf("marking answered without answering: %d", resp.StatusCode)
+	}
+	if resp, _ := c.post("/console/consultations/"+id+"/status", url.Values{"csrf": {c.csrf}, "from": {"new"}, "status": {"closed"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status change: %d", resp.StatusCode)
 	}
-	code, raw := e.api("GET", "/console/api/consultations?status=answered", editorToken, nil)
+	code, raw := e.api("GET", "/console/api/consultations?status=closed", editorToken, nil)
 	if code != 200 || !strings.Contains(string(raw), "欠薪怎么办") || strings.Contains(string(raw), "o1") {
 		t.Errorf("api consultations: %d %s", code, raw)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/cases"
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
@@ -70,21 +71,11 @@ var funcs = template.FuncMap{
 		}
 		return string(r[:keep]) + fmt.Sprintf("…（共 %d 字，已截断）", len(r))
 	},
-	"statusLabel": func(s string) string {
-		switch s {
-		case "new":
-			return "待处理"
-		case "answered":
-			return "已答复"
-		case "closed":
-			return "已关闭"
-		}
-		return s
-	},
+	"statusLabel": cases.Label,
 }
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
-var pageNames = []string{"dashboard", "campaigns", "campaign", "campaign_form", "ledger", "ledger_entry", "consultations", "report", "audit", "preview_recipients", "bank", "bank_entry",
+var pageNames = []string{"dashboard", "campaigns", "campaign", "campaign_form", "ledger", "ledger_entry", "consultations", "case", "report", "audit", "preview_recipients", "bank", "bank_entry",
 	"articles", "article", "communities", "community", "disputes", "dispute", "legal_aid", "legal_aid_entry", "quizzes", "quiz"}
 
 func (s *Server) parseTemplates() error {
@@ -220,7 +211,7 @@ func (s *Server) dashboardFigures(r *http.Request) (dashboardData, error) {
 	if err != nil {
 		return dashboardData{}, err
 	}
-	d.NewConsults = counts["new"]
+	d.NewConsults = counts[store.CaseNew] + counts[store.CaseWorking]
 	return d, nil
 }
 
@@ -511,58 +502,6 @@ func (s *Server) ledgerEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r.Context(), u.Name, "ledger.edit", id, fmt.Sprintf("version %d", v))
 	back(w, r, "/console/ledger/"+id, "msg", fmt.Sprintf("已保存（第 %d 版）", v))
-}
-
-// Consultations.
-
-type consultData struct {
-	Status string
-	List   []store.Consultation
-	Pager  pager
-}
-
-// consultPage reads the page of consultations r asks for, newest first.
-func (s *Server) consultPage(r *http.Request) (consultData, error) {
-	d := consultData{Status: r.URL.Query().Get("status"), Pager: pageOf(r)}
-	if d.Status != "" && !validStatus(d.Status) {
-		d.Status = ""
-	}
-	var err error
-	d.List, d.Pager.Total, err = s.st.ConsultationPage(r.Context(), d.Status, d.Pager.Offset(), d.Pager.PerPage)
-	return d, err
-}
-
-func (s *Server) consultations(w http.ResponseWriter, r *http.Request) {
-	d, err := s.consultPage(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.page(w, r, http.StatusOK, "consultations", "咨询收件箱", d)
-}
-
-// validStatus reports whether s is a consultation status.
-func validStatus(s string) bool { return s == "new" || s == "answered" || s == "closed" }
-
-func (s *Server) consultationStatus(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	u := userFrom(r.Context())
-	status := r.PostFormValue("status")
-	if !validStatus(status) {
-		back(w, r, "/console/consultations", "err", "未保存：状态只能是待处理、已答复或已关闭")
-		return
-	}
-	err := s.st.SetConsultationStatus(r.Context(), id, status)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.audit(r.Context(), u.Name, "consultation.status", id, status)
-	back(w, r, "/console/consultations", "msg", "咨询 #"+id+" 状态已更新")
 }
 
 // Report.

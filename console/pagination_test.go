@@ -19,7 +19,7 @@ import (
 func rows(body string, re *regexp.Regexp) int { return len(re.FindAllString(body, -1)) }
 
 var (
-	consultRow = regexp.MustCompile(`<form method="post" action="/console/consultations/\d+"`)
+	consultRow = regexp.MustCompile(`<td><a href="/console/consultations/\d+">\d+</a></td>`)
 	auditRow   = regexp.MustCompile(`<tr><td>\d{4}-\d\d-\d\d \d\d:\d\d</td>`)
 	ledgerRow  = regexp.MustCompile(`<a href="/console/ledger/\d+">`)
 )

@@ -30,8 +30,12 @@ import (
 //	Subscribe, SetCommunity         separate commands on the user's and the community's slots
 //	AddConsultation,
 //	RequestConsultation             pipelines over consult:day:<day>, then consult:*,
-//	                                user:{openid}:consults and stats:<day>
-//	SetConsultationStatus           consultStatusScript
+//	                                user:{openid}:consults, user:{openid}:case and stats:<day>
+//	SetConsultationStatus, MoveCase caseStatusScript on consult:<id>, then compareAndDeleteScript
+//	                                on user:{openid}:case when closed
+//	RecordConversation              pipeline over user:{openid}:*, then caseAppendScript on consult:<id>
+//	AddCaseMessage, SetCaseFields   caseAppendScript / caseFieldScript on consult:<id>, then the
+//	                                transcript's pipeline
 //	RecordQuestion                  pipeline on the auto-pipeliner over user:{openid}:*, stats and topics
 //	SetMore                         MULTI on user:{openid}:more
 //	UserExists                      EXISTS over every user:{openid}* key
@@ -831,6 +835,19 @@ func clusterConsole(t *testing.T, st *store.Store) {
 	cs, _ := st.Consultations(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	if len(cs) != 1 || cs[0].Status != "answered" || cs[0].OpenID != residents()[2] {
 		t.Errorf("consultations %+v", cs)
+	}
+	// A case's conversation, fields and status cross the resident's and
+	// the case's slots.
+	joined, err := st.RecordConversation(ctx, residents()[2], store.CaseMessage{At: time.Now(), From: store.FromResident, Text: "还有问题"})
+	must(t, err)
+	must(t, st.AddCaseMessage(ctx, id, store.CaseMessage{At: time.Now(), From: store.FromStaff, By: "ed", Text: "答复"}))
+	must(t, st.SetCaseFields(ctx, id, nil, ptr("其他"), time.Now()))
+	must(t, st.MoveCase(ctx, store.CaseMove{ID: id, From: store.CaseWorking, To: store.CaseAnswered, At: time.Now()}))
+	if c, err := st.Case(ctx, id); err != nil || joined != id || len(c.Messages) != 2 || c.Category != "其他" || c.Status != store.CaseAnswered {
+		t.Errorf("case on Cluster: joined %q, %+v, %v", joined, c, err)
+	}
+	if tr, err := st.Transcript(ctx, residents()[2]); err != nil || len(tr) != 2 {
+		t.Errorf("transcript on Cluster %+v, %v", tr, err)
 	}
 	clusterConsolePages(t, st)
 }

@@ -18,7 +18,14 @@ import "strconv"
 //	                                         (timestamp, nonce, signature) may carry: set NX by
 //	                                         its first delivery, kept until the timestamp leaves
 //	                                         wechat.max_clock_skew (24 h when the check is off)
-//	user:{<openid>}                  hash    profile: community, subscribed_at
+//	user:{<openid>}                  hash    profile: community, subscribed_at, last_in (unix time of
+//	                                         the resident's last message or event: WeChat's 48-hour
+//	                                         customer-service window runs from it)
+//	user:{<openid>}:transcript       list    the resident's recent messages and the replies, JSON
+//	                                         store.CaseMessage, last TranscriptMax, 72 h TTL; copied
+//	                                         into a case when it opens
+//	user:{<openid>}:case             string  id of the resident's case not yet closed, whose
+//	                                         conversation their next messages join
 //	user:{<openid>}:last             string  last question asked (for 转人工), 1 day TTL
 //	user:{<openid>}:consults         set     ids of the user's consultation requests
 //	user:{<openid>}:more             hash    "更多" cursor: q (the question), next (offset), 1 h TTL
@@ -32,10 +39,14 @@ import "strconv"
 //	                                         erasure can find them in the quizzes' slots
 //	community:<id>:followers         set     openids of current followers from that community
 //	consult:seq                      string  last consultation id issued
-//	consult:<id>                     hash    one consultation request: openid, question (at most
-//	                                         ConsultMaxRunes), status (new|answered|closed),
-//	                                         created; expires bot.consult_retention after it is
-//	                                         answered or closed
+//	consult:<id>                     hash    one consultation (a case): openid, question (at most
+//	                                         ConsultMaxRunes), status (new|working|answered|closed|
+//	                                         mediation|legal_aid), created, updated, community,
+//	                                         category, assignee, log (the conversation, one JSON
+//	                                         CaseMessage a line, last 60); expires
+//	                                         bot.consult_retention after it is answered, closed
+//	                                         or handed over; records from before cases hold the
+//	                                         first four fields only
 //	consult:index                    zset    consultation ids scored by creation time; ids whose
 //	                                         record expired are dropped when listed
 //	consult:day:<yyyymmdd>           hash    requests that day per resident, under a keyed hash of
@@ -126,6 +137,7 @@ import "strconv"
 //	<book>:{<id>}                    hash    doc (the record as JSON), version
 //	<book>:{<id>}:history            list    earlier docs of the record, oldest first
 //	<book>:index                     zset    record ids scored by the record's date (Unix, China midnight)
+//	<book>:source:<source>           string  id of the record made from <source> (e.g. case:12), set before the record
 //
 // Staff binding (store/staffbind.go).
 //
@@ -214,6 +226,8 @@ func (s *Store) keyUserLast(openid string) string       { return s.keyUser(openi
 func (s *Store) keyUserConsults(openid string) string {
 	return s.keyUser(openid) + ":consults"
 }
+func (s *Store) keyUserTranscript(openid string) string { return s.keyUser(openid) + ":transcript" }
+func (s *Store) keyUserCase(openid string) string       { return s.keyUser(openid) + ":case" }
 func (s *Store) keyCommunityFollowers(id string) string { return s.key("community", id, "followers") }
 func (s *Store) keyConsultSeq() string                  { return s.key("consult", "seq") }
 func (s *Store) keyConsult(id string) string            { return s.key("consult", id) }
@@ -226,7 +240,8 @@ func (s *Store) keyWXCache(name string) string          { return s.key("wxcache"
 // deletes them all. A package that adds per-user state adds its key here.
 func (s *Store) userKeys(openid string) []string {
 	return []string{s.keyUser(openid), s.keyUserLast(openid), s.keyUserConsults(openid), s.keyUserMore(openid),
-		s.keyUserQuiz(openid), s.keyUserQuizzes(openid), s.keyUserContext(openid), s.keyUserChoices(openid)}
+		s.keyUserQuiz(openid), s.keyUserQuizzes(openid), s.keyUserContext(openid), s.keyUserChoices(openid),
+		s.keyUserTranscript(openid), s.keyUserCase(openid)}
 }
 
 func (s *Store) keyUserContext(openid string) string { return s.keyUser(openid) + ":context" }
@@ -335,3 +350,9 @@ func (s *Store) keyBookRecord(b book, id string) string {
 }
 func (s *Store) keyBookHistory(b book, id string) string { return s.keyBookRecord(b, id) + ":history" }
 func (s *Store) keyBookIndex(b book) string              { return s.key(string(b), "index") }
+
+// keyBookSource maps what a record was made from (e.g. a consultation case
+// handed to mediation) to the record's id, so a retried hand-off records once.
+func (s *Store) keyBookSource(b book, source string) string {
+	return s.key(string(b), "source", source)
+}

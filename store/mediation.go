@@ -162,6 +162,60 @@ func (s *Store) history(ctx context.Context, b book, id string) ([]string, error
 	return raw, nil
 }
 
+// addRecordOnce is addRecord for a record made from source (e.g.
+// "case:12"): however often it is called, and wherever a call was cut off,
+// source gets one record. The id is reserved under source first; a retry
+// finds it and writes the record if the cut-off call had not.
+func (s *Store) addRecordOnce(ctx context.Context, b book, source, date string, doc func(id string) any) (id string, created bool, err error) {
+	day, err := ledgerDay(date)
+	if err != nil {
+		return "", false, err
+	}
+	seq, err := s.rdb.Incr(ctx, s.keyBookSeq(b)).Result()
+	if err != nil {
+		return "", false, fmt.Errorf("store: add %s: %w", b, err)
+	}
+	fresh := strconv.FormatInt(seq, 10)
+	ok, err := s.rdb.SetNX(ctx, s.keyBookSource(b, source), fresh, 0).Result()
+	if err != nil {
+		return "", false, fmt.Errorf("store: add %s from %s: %w", b, source, err)
+	}
+	id = fresh
+	if !ok {
+		if id, err = s.rdb.Get(ctx, s.keyBookSource(b, source)).Result(); err != nil {
+			return "", false, fmt.Errorf("store: add %s from %s: %w", b, source, err)
+		}
+	}
+	raw, err := json.Marshal(doc(id))
+	if err != nil {
+		return "", false, fmt.Errorf("store: add %s: %w", b, err)
+	}
+	// HSETNX: a record already written (and perhaps edited since) stays;
+	// the version goes first so that a doc never stands without one.
+	if err := s.rdb.HSetNX(ctx, s.keyBookRecord(b, id), "version", 1).Err(); err != nil {
+		return "", false, fmt.Errorf("store: add %s: %w", b, err)
+	}
+	created, err = s.rdb.HSetNX(ctx, s.keyBookRecord(b, id), "doc", raw).Result()
+	if err != nil {
+		return "", false, fmt.Errorf("store: add %s: %w", b, err)
+	}
+	if err := s.rdb.ZAdd(ctx, s.keyBookIndex(b), redis.Z{Score: float64(day.Unix()), Member: id}).Err(); err != nil {
+		return "", false, fmt.Errorf("store: add %s: %w", b, err)
+	}
+	return id, created, nil
+}
+
+// AddDisputeOnce stores the dispute made from source once (see
+// addRecordOnce); created is false when source already had its record.
+func (s *Store) AddDisputeOnce(ctx context.Context, source string, d Dispute) (string, bool, error) {
+	return s.addRecordOnce(ctx, bookDisputes, source, d.Date, func(id string) any { d.ID, d.Version = id, 0; return d })
+}
+
+// AddLegalAidOnce stores the referral made from source once.
+func (s *Store) AddLegalAidOnce(ctx context.Context, source string, l LegalAidReferral) (string, bool, error) {
+	return s.addRecordOnce(ctx, bookLegalAid, source, l.Date, func(id string) any { l.ID, l.Version = id, 0; return l })
+}
+
 // AddDispute stores a new dispute and returns its id.
 func (s *Store) AddDispute(ctx context.Context, d Dispute) (string, error) {
 	return s.addRecord(ctx, bookDisputes, d.Date, func(id string) any { d.ID, d.Version = id, 0; return d })

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -89,13 +87,31 @@ func (s *Store) UserExists(ctx context.Context, openid string) (bool, error) {
 	return n > 0, nil
 }
 
+// anonymiseConsultScript drops what a consultation holds of the resident
+// (openid, nickname, question, conversation) when the resident is erased,
+// if the record still exists: one past its retention must not come back as
+// a stub without an expiry. The office keeps the case's community,
+// category, status and dates for its figures.
+// KEYS[1] consultation hash. ARGV[1] text standing in for the question.
+var anonymiseConsultScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'openid', '', 'question', ARGV[1])
+redis.call('HDEL', KEYS[1], 'nickname', 'log')
+return 1
+`)
+
+// erasedText stands in for what an erased resident wrote.
+const erasedText = "（用户已取消关注，内容已删除）"
+
 // EraseUser deletes every piece of personal data held about a resident, as
 // the platform requires on unsubscribe. Aggregate counters are kept;
-// consultation records stay for the office's count but lose the openid and
-// the question text; quiz progress and leaderboard entries are deleted while
-// quiz aggregates stay; the replies kept for WeChat's retries are deleted,
-// but not a claim still pending (the unsubscribe's own, whose reply holds
-// nothing of the resident). What a finished campaign run kept is under
+// consultation records stay for the office's count but lose the openid,
+// the question text and the conversation; the resident's transcript,
+// open-case pointer and last-message time go with the user's keys; quiz
+// progress and leaderboard entries are deleted while quiz aggregates stay;
+// the replies kept for WeChat's retries are deleted, but not a claim still
+// pending (the unsubscribe's own, whose reply holds nothing of the
+// resident). What a finished campaign run kept is under
 // pseudonyms already (ForgetRunRecipients).
 func (s *Store) EraseUser(ctx context.Context, openid string) error {
 	community, err := s.UserCommunity(ctx, openid)
@@ -114,7 +130,7 @@ func (s *Store) EraseUser(ctx context.Context, openid string) error {
 	for _, id := range ids {
 		// Only where the record still exists: one past its retention must
 		// not come back as a stub without an expiry.
-		err := anonymiseConsultScript.Run(ctx, s.rdb, []string{s.keyConsult(id)}, "（用户已取消关注，内容已删除）").Err()
+		err := anonymiseConsultScript.Run(ctx, s.rdb, []string{s.keyConsult(id)}, erasedText).Err()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return fmt.Errorf("store: erase user consultation %s: %w", id, err)
 		}
@@ -131,131 +147,4 @@ func (s *Store) EraseUser(ctx context.Context, openid string) error {
 		return fmt.Errorf("store: erase user: %w", err)
 	}
 	return nil
-}
-
-// Consultation is a resident's request to talk to a person (转人工).
-type Consultation struct {
-	ID       string
-	OpenID   string
-	Question string
-	Status   string // new, answered, closed
-	Created  time.Time
-}
-
-// ConsultMaxRunes bounds the text of a consultation, mark included: a
-// question for staff fits in far less, and the inbox shows every one whole.
-const ConsultMaxRunes = 500
-
-// consultCut ends a consultation text cut at ConsultMaxRunes.
-const consultCut = "…（内容过长，已截断）"
-
-// DefaultConsultRetention is how long an answered or closed consultation is
-// kept when Options.ConsultRetention is not set: a year covers a follow-up
-// question and the annual report's review, whose figures come from the daily
-// counters, which stay.
-const DefaultConsultRetention = 365 * 24 * time.Hour
-
-// consultDayTTL keeps a China day's per-resident consultation counts until
-// that day is surely over.
-const consultDayTTL = 48 * time.Hour
-
-// ConsultRequest is a resident's request for a human (转人工).
-type ConsultRequest struct {
-	OpenID     string
-	Question   string // cut to ConsultMaxRunes
-	At         time.Time
-	DailyLimit int // requests recorded per resident and China day; 0 = no limit
-}
-
-// ConsultResult is the outcome of RequestConsultation.
-type ConsultResult struct {
-	ID      string // the consultation recorded; "" when Limited
-	Limited bool   // the resident reached DailyLimit today: nothing was recorded
-}
-
-// RequestConsultation records a request for a human unless the resident
-// already made DailyLimit of them today. The day's consultation counter (the
-// annual report's 转人工 人次) counts a resident once a day however many they
-// make. The per-day count is kept under a keyed hash of the openid, so that
-// unfollowing and following again neither resets the limit nor counts the
-// resident twice, and it holds no openid.
-func (s *Store) RequestConsultation(ctx context.Context, r ConsultRequest) (ConsultResult, error) {
-	dayKey := s.keyConsultDay(Day(r.At))
-	n := s.async.HIncrBy(ctx, dayKey, s.pseudonym("consult day", r.OpenID), 1)
-	exp := s.async.Expire(ctx, dayKey, consultDayTTL)
-	if err := wait(n, exp); err != nil {
-		return ConsultResult{}, fmt.Errorf("store: add consultation: %w", err)
-	}
-	if r.DailyLimit > 0 && n.Val() > int64(r.DailyLimit) {
-		return ConsultResult{Limited: true}, nil
-	}
-	seq, err := s.hot.Incr(ctx, s.keyConsultSeq()).Result()
-	if err != nil {
-		return ConsultResult{}, fmt.Errorf("store: add consultation: %w", err)
-	}
-	id := strconv.FormatInt(seq, 10)
-	a := s.async
-	cmds := []redis.Cmder{
-		a.HSet(ctx, s.keyConsult(id), "openid", r.OpenID, "question", cutRunes(r.Question, ConsultMaxRunes, consultCut),
-			"status", "new", "created", r.At.Unix()),
-		a.ZAdd(ctx, s.keyConsultIndex(), redis.Z{Score: float64(r.At.Unix()), Member: id}),
-		a.SAdd(ctx, s.keyUserConsults(r.OpenID), id),
-	}
-	if n.Val() == 1 {
-		cmds = append(cmds, a.HIncrBy(ctx, s.keyStats(Day(r.At)), MetricConsultations, 1))
-	}
-	if err := wait(cmds...); err != nil {
-		return ConsultResult{}, fmt.Errorf("store: add consultation: %w", err)
-	}
-	return ConsultResult{ID: id}, nil
-}
-
-// AddConsultation records a request for a human with no daily limit, as
-// RequestConsultation does otherwise.
-func (s *Store) AddConsultation(ctx context.Context, openid, question string, at time.Time) (string, error) {
-	r, err := s.RequestConsultation(ctx, ConsultRequest{OpenID: openid, Question: question, At: at})
-	return r.ID, err
-}
-
-// cutRunes returns s, or its beginning and mark within max runes.
-func cutRunes(s string, max int, mark string) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	keep := max - utf8.RuneCountInString(mark)
-	for i := range s {
-		if keep == 0 {
-			return s[:i] + mark
-		}
-		keep--
-	}
-	return s
-}
-
-// Consultations lists requests created in [from, to), oldest first.
-func (s *Store) Consultations(ctx context.Context, from, to time.Time) ([]Consultation, error) {
-	ids, err := s.rdb.ZRangeByScore(ctx, s.keyConsultIndex(), &redis.ZRangeBy{
-		Min: strconv.FormatInt(from.Unix(), 10), Max: "(" + strconv.FormatInt(to.Unix(), 10),
-	}).Result()
-	if err != nil {
-		return nil, fmt.Errorf("store: consultations: %w", err)
-	}
-	out := make([]Consultation, 0, len(ids))
-	for _, id := range ids {
-		h, err := s.rdb.HGetAll(ctx, s.keyConsult(id)).Result()
-		if err != nil {
-			return nil, fmt.Errorf("store: consultation %s: %w", id, err)
-		}
-		if len(h) == 0 {
-			// Past its retention: the index forgets it too.
-			if err := s.rdb.ZRem(ctx, s.keyConsultIndex(), id).Err(); err != nil {
-				return nil, fmt.Errorf("store: consultation %s: %w", id, err)
-			}
-			continue
-		}
-		created, _ := strconv.ParseInt(h["created"], 10, 64)
-		out = append(out, Consultation{ID: id, OpenID: h["openid"], Question: h["question"],
-			Status: h["status"], Created: time.Unix(created, 0)})
-	}
-	return out, nil
 }

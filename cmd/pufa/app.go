@@ -261,7 +261,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger, console
 		Mode:         bot.Mode(cfg.WeChat.EffectiveMode()),
 		MaxClockSkew: time.Duration(cfg.WeChat.MaxClockSkew), Deadline: time.Duration(cfg.Bot.ReplyDeadline),
 		DedupTTL: time.Duration(cfg.Bot.DedupTTL),
-		Handler:  router, Dedup: st, Late: wx, Counter: st, Observer: obs, Logger: logger,
+		Handler:  &bot.Transcribed{Handler: router, Log: st, Logger: logger}, Dedup: st, Late: wx, Counter: st, Observer: obs, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

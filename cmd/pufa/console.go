@@ -17,6 +17,7 @@ import (
 
 	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/cases"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/console"
@@ -115,9 +116,11 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	}
 	var pub articles.Publisher
 	registry := communities.New(st, nil)
+	mediation := ledger.NewMediation(st, registry, nil)
 	var posters *communities.Posters
+	var sender cases.Sender // a nil *wechat.Client must stay a nil interface
 	if wx != nil {
-		pub = articlePublisher{wx}
+		pub, sender = articlePublisher{wx}, wx
 		posters = &communities.Posters{Registry: registry, API: wx, Cache: st, FontPath: cfg.Communities.PosterFont,
 			Office: cfg.Communities.OfficeName}
 	}
@@ -132,7 +135,8 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 		Library: lib, Tags: pickers.Tags, Quizzes: pickers.Quizzes, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
 		Articles:    articles.New(st, pub, nil, logger),
-		Communities: registry, Posters: posters, Mediation: ledger.NewMediation(st, registry, nil),
+		Communities: registry, Posters: posters, Mediation: mediation,
+		Sender: sender, Referrer: ledger.CaseReferrals{Mediation: mediation, Store: st}, CaseSLA: time.Duration(cfg.Console.CaseSLA),
 	}
 	for _, f := range adjust {
 		f(&opts)

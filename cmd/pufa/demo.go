@@ -111,6 +111,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		AppID: demoAppID, AppSecret: demoSecret, Token: demoToken, EncodingAESKey: aesKey,
 		Mode: simMode, CallbackURL: "http://" + pufaL.Addr().String() + "/wechat",
 		Followers: *followers, Logger: logger.With("component", "wxsim"),
+		// As WeChat does: a clerk's reply to a case needs the resident's
+		// message within 48 hours.
+		EnforceCustomWindow: true,
 	})
 	if err != nil {
 		return fmt.Errorf("demo: simulator: %w", err)

@@ -37,6 +37,7 @@ func runWXSim(ctx context.Context, args []string, stdout io.Writer) error {
 	sim, err := wxsim.New(wxsim.Options{
 		AppID: *appID, AppSecret: *appSecret, Token: *token, EncodingAESKey: *aesKey,
 		Mode: wxsim.Mode(*mode), CallbackURL: *callback, Followers: *followers, Logger: logger,
+		EnforceCustomWindow: true,
 	})
 	if err != nil {
 		return err
