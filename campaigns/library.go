@@ -375,6 +375,9 @@ func (c *Campaign) CanonicalYAML() []byte {
 	if len(c.Audience.OpenIDs) > 0 {
 		a.add("openids", seq(c.Audience.OpenIDs))
 	}
+	if c.Audience.SMSList != "" {
+		a.add("sms_list", scalar(c.Audience.SMSList))
+	}
 	doc.add("audience", a.Node)
 	ct := mapping()
 	if c.Content.Text != "" {
@@ -400,6 +403,23 @@ func (c *Campaign) CanonicalYAML() []byte {
 		}
 		tm.add("fields", fm.Node)
 		ct.add("template", tm.Node)
+	}
+	if m := c.Content.SMS; m != nil {
+		sm := mapping()
+		sm.add("template", scalar(m.Template))
+		if len(m.Params) > 0 {
+			keys := make([]string, 0, len(m.Params))
+			for k := range m.Params {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			pm := mapping()
+			for _, k := range keys {
+				pm.add(k, scalar(m.Params[k]))
+			}
+			sm.add("params", pm.Node)
+		}
+		ct.add("sms", sm.Node)
 	}
 	doc.add("content", ct.Node)
 	s := c.Schedule

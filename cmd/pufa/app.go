@@ -108,6 +108,8 @@ type service struct {
 	campaigns *campaigns.Manager   // see campaign.go
 	scheduler *scheduler.Scheduler // started by serveHTTP
 	bank      *console.BankSync    // staff edits of the answer bank; polled by serveHTTP (bank.go)
+	wx        *wechat.Client       // the demo seeds campaigns through it (seed.go)
+	quizzes   *quiz.Service
 }
 
 // newKnowledge builds the knowledge base: the configured embedded laws plus
@@ -286,7 +288,8 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger, console
 	if err != nil {
 		return nil, err
 	}
-	return &service{endpoint: ep, router: router, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched, bank: bank}, nil
+	return &service{endpoint: ep, router: router, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched, bank: bank,
+		wx: wx, quizzes: quizzes}, nil
 }
 
 // newRouter wires the resident bot's text handlers. Order is priority:

@@ -66,7 +66,7 @@ func newLibrary(cfg config.Config, st *store.Store, logger *slog.Logger) (*campa
 // newCampaigns wires the campaign manager; wx may be nil for commands that
 // only read state, quizzes nil for those that approve nothing, m nil where
 // nothing is scraped.
-func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes campaigns.QuizCatalog, logger *slog.Logger, m *metrics.Metrics) (*campaigns.Manager, error) {
+func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes campaigns.QuizCatalog, logger *slog.Logger, m *metrics.Metrics, adjust ...func(*campaigns.Options)) (*campaigns.Manager, error) {
 	previews, err := console.ParsePreviewRecipients(cfg.Console.PreviewRecipients)
 	if err != nil {
 		return nil, err
@@ -96,6 +96,9 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes
 		if m != nil {
 			opts.Sender = metrics.Sender{Next: wx, Metrics: m}
 		}
+	}
+	for _, f := range adjust {
+		f(&opts)
 	}
 	return campaigns.New(opts)
 }

@@ -133,8 +133,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	svc.handler = withDemoCampaigns(svc.handler, svc.campaigns, logger)
 
-	// Serve first: seeding sends campaigns through the simulator, whose
-	// callbacks come back to pufa.
+	// The simulator serves first: seeding sends campaigns through it. pufa
+	// serves after seeding (seedDemo says why); its listener is open, so
+	// the simulator's callbacks wait for it.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	simMux := http.NewServeMux()
@@ -146,16 +147,13 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		simDone <- serveUntil(ctx, simSrv, simL, 5*time.Second)
 		cancel()
 	}()
-	svcDone := make(chan error, 1)
-	go func() {
-		svcDone <- svc.serveHTTP(ctx, pufaL, metricsL, logger)
-		cancel()
-	}()
 	seeded := ""
 	if !*empty {
-		if err := seedDemo(ctx, svc, st, seedYear, *followers, logger); err != nil {
+		if err := seedDemo(ctx, cfg, svc, st, seedYear, *followers, logger); err != nil {
 			cancel()
-			return errors.Join(err, <-svcDone, <-simDone)
+			pufaL.Close()
+			metricsL.Close()
+			return errors.Join(err, <-simDone)
 		}
 		seeded = fmt.Sprintf(`
 Seeded: the year %[1]d (followers in 5 communities, campaigns with reads, quizzes, consultations,
@@ -163,6 +161,12 @@ the ledger). The console opens on it; its report: http://%[2]s/console/report?fr
 (--empty starts with no data.)
 `, seedYear, pufaL.Addr())
 	}
+
+	svcDone := make(chan error, 1)
+	go func() {
+		svcDone <- svc.serveHTTP(ctx, pufaL, metricsL, logger)
+		cancel()
+	}()
 
 	fmt.Fprintf(stdout, `pufa demo is running (embedded Redis, simulated WeChat, %[4]s mode).
 
