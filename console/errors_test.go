@@ -246,7 +246,7 @@ func TestCampaignQuizMustExistInTheConsole(t *testing.T) {
 		t.Error("the refused form was saved")
 	}
 
-	file := "id: other-2027\ntitle: t\nchannel: mass\naudience: {all: true}\ncontent: {text: 回复答题}\nquiz: criminal-law\n"+
+	file := "id: other-2027\ntitle: t\nchannel: mass\naudience: {all: true}\ncontent: {text: 回复答题}\nquiz: criminal-law\n" +
 		"window: {from: 2027-12-01, to: 2027-12-07}\nschedule: {at: 2027-12-04T10:00:00+08:00}\n"
 	resp, _ = c.upload("/console/campaigns/import", "other.yaml", []byte(file))
 	if loc, _ := url.QueryUnescape(resp.Header.Get("Location")); !strings.Contains(loc, "未导入") || !strings.Contains(loc, "关联答题不存在") {
