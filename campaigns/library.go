@@ -53,10 +53,11 @@ const (
 // Deleting a file never deletes a definition, so the report does not depend
 // on a file still existing.
 type Library struct {
-	st  DefinitionStore
-	dir string
-	log *slog.Logger
-	now func() time.Time
+	st      DefinitionStore
+	dir     string
+	quizzes QuizCatalog
+	log     *slog.Logger
+	now     func() time.Time
 
 	mu      sync.Mutex
 	version int64 // of the cached set; -1 = nothing cached
@@ -77,10 +78,14 @@ type fileState struct {
 
 // LibraryOptions configure a Library; Store is required.
 type LibraryOptions struct {
-	Store  DefinitionStore
-	Dir    string // campaigns.dir, imported as described on Library; "" = none
-	Logger *slog.Logger
-	Now    func() time.Time
+	Store DefinitionStore
+	Dir   string // campaigns.dir, imported as described on Library; "" = none
+	// Quizzes checks a definition's quiz: on every save and import (nil =
+	// unchecked), so no path stores a campaign that sends residents to a
+	// quiz that does not exist.
+	Quizzes QuizCatalog
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // NewLibrary returns a Library.
@@ -91,7 +96,7 @@ func NewLibrary(opts LibraryOptions) *Library {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Library{st: opts.Store, dir: opts.Dir, log: opts.Logger, now: opts.Now, version: -1, files: map[string]fileState{}}
+	return &Library{st: opts.Store, dir: opts.Dir, quizzes: opts.Quizzes, log: opts.Logger, now: opts.Now, version: -1, files: map[string]fileState{}}
 }
 
 // definitionTimeout bounds one refresh made for a caller without a context
@@ -186,6 +191,9 @@ var ErrExists = errors.New("campaigns: a campaign with this id exists")
 func (l *Library) Save(ctx context.Context, name string, data []byte, seen int64, source, by string) (*Campaign, error) {
 	c, err := Parse(name, data)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckQuiz(c, l.quizzes); err != nil {
 		return nil, err
 	}
 	rec := store.CampaignDef{ID: c.ID, YAML: string(c.CanonicalYAML()), Source: source, UpdatedBy: by, UpdatedAt: l.now()}
@@ -303,6 +311,9 @@ func (l *Library) readFile(n string) (fileState, error) {
 	sum := sha256.Sum256(data)
 	f = fileState{size: info.Size(), mod: info.ModTime(), hash: hex.EncodeToString(sum[:])}
 	f.c, f.err = Parse(path, data)
+	if f.err == nil {
+		f.err = CheckQuiz(f.c, l.quizzes)
+	}
 	if f.err == nil {
 		f.canon = f.c.CanonicalYAML()
 	}

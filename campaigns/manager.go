@@ -366,7 +366,7 @@ func (m *Manager) audit(ctx context.Context, by, action, id, detail string) {
 
 // sendDetail is the audit text of an approval or a send: who receives what.
 func sendDetail(c *Campaign) string {
-	return fmt.Sprintf("渠道：%s；接收对象：%s；内容 sha256:%s", c.Channel, c.Audience.Describe(), c.ContentHash())
+	return fmt.Sprintf("渠道：%s；接收对象：%s；内容 sha256:%s", c.Channel.Label(), c.Audience.Describe(), c.ContentHash())
 }
 
 // Start runs fire of campaign id, which the caller (the scheduler) has

@@ -14,6 +14,7 @@ import (
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/validation"
 )
 
 // TagLister lists the account's WeChat tags for the audience picker
@@ -208,6 +209,10 @@ func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, f campaigns.Fo
 	case errors.Is(err, store.ErrVersion):
 		again(http.StatusConflict, nil, "未保存：该活动已被他人修改，请打开最新内容后重新编辑")
 		return
+	case errors.As(err, new(*validation.Problem)):
+		// Checks beyond the form's own, such as a quiz that does not exist.
+		again(http.StatusUnprocessableEntity, campaigns.FieldErrorsZh(err), "未保存：请按提示修改标红的项目")
+		return
 	case err != nil:
 		s.fail(w, r, err)
 		return
@@ -332,6 +337,14 @@ func (s *Server) campaignImport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if _, _, err := s.opts.Library.Import(r.Context(), name, data, u.Name); err != nil {
+		if errors.As(err, new(*validation.Problem)) {
+			var msgs []string
+			for _, m := range campaigns.FieldErrorsZh(err) {
+				msgs = append(msgs, m...)
+			}
+			back(w, r, "/console/campaigns", "err", "文件 "+name+" 有误，未导入："+strings.Join(msgs, "；"))
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}

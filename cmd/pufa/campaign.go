@@ -52,7 +52,13 @@ func newLibrary(cfg config.Config, st *store.Store, logger *slog.Logger) (*campa
 	if dir == embeddedSamples {
 		dir = ""
 	}
-	lib := campaigns.NewLibrary(campaigns.LibraryOptions{Store: st, Dir: dir, Logger: logger})
+	// Every process checks quiz: the same way, whatever the command, so an
+	// inbox file is never imported by one command and refused by another.
+	quizzes, err := quizCatalog(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("campaigns: quizzes: %w", err)
+	}
+	lib := campaigns.NewLibrary(campaigns.LibraryOptions{Store: st, Dir: dir, Quizzes: quizzes, Logger: logger})
 	if cfg.Campaigns.Dir == embeddedSamples {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
