@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/bot"
+	"github.com/pufa-dev/pufa/cases"
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
@@ -65,6 +66,8 @@ type Deps struct {
 	Registry  Registry
 	Mediation Mediation
 	Campaigns CampaignRunner // nil = no campaigns seeded
+	Cases     cases.Store    // nil = consultations only, no case work
+	Referrer  cases.Referrer // cases handed to mediation or legal aid
 	SMS       SMSLists       // nil = no SMS campaign
 	Quizzes   *quiz.Catalog  // must hold the year's quizzes (Quizzes)
 	Logger    *slog.Logger
@@ -224,7 +227,7 @@ func Seed(ctx context.Context, deps Deps, year int, plan Plan, followers []strin
 		{"campaigns", s.seedCampaigns},
 		{"follower summary", s.seedFollowerDays},
 		{"questions", s.seedQuestions},
-		{"consultations", s.seedConsultations},
+		{"consultations", s.seedCases},
 		{"ledger", s.seedLedger},
 		{"quizzes", s.seedQuizzes},
 	}

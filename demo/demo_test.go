@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pufa-dev/pufa/cases"
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/demo"
@@ -42,7 +43,8 @@ func seeded(t *testing.T) (report.Report, *store.Store) {
 	}
 	registry := communities.New(st, nil)
 	mediation := ledger.NewMediation(st, registry, nil)
-	deps := demo.Deps{Store: st, Ledger: ledger.New(st, nil).WithCommunities(registry), Registry: registry, Mediation: mediation, Quizzes: cat}
+	deps := demo.Deps{Store: st, Ledger: ledger.New(st, nil).WithCommunities(registry), Registry: registry, Mediation: mediation, Quizzes: cat,
+		Cases: st, Referrer: ledger.CaseReferrals{Mediation: mediation, Store: st}}
 	if err := demo.Seed(ctx, deps, year, demo.DefaultPlan(year), demo.Followers(200)); err != nil {
 		t.Fatal(err)
 	}
@@ -178,5 +180,29 @@ func TestSeededCommunitiesAreTheRegistrysNames(t *testing.T) {
 	}
 	if sum != 180 {
 		t.Errorf("followers with a community %d, want 180 of 200 (every tenth came without a QR code)", sum)
+	}
+}
+
+// The inbox opens with a case in every status, each with its conversation.
+func TestSeededInboxHasACaseInEveryStatus(t *testing.T) {
+	_, st := seeded(t)
+	list, _, err := st.CasePage(context.Background(), store.CaseFilter{}, 0, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byStatus := map[string]int{}
+	for _, c := range list {
+		if c.Created.Year() == year {
+			continue // last year's, answered and closed
+		}
+		byStatus[c.Status]++
+		if len(c.Messages) < 4 {
+			t.Errorf("case %s has %d messages, want the conversation", c.ID, len(c.Messages))
+		}
+	}
+	for _, s := range cases.Statuses {
+		if byStatus[s] == 0 {
+			t.Errorf("no case in status %s (%v)", cases.Label(s), byStatus)
+		}
 	}
 }

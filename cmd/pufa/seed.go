@@ -31,8 +31,10 @@ func seedDemo(ctx context.Context, cfg config.Config, svc *service, st *store.St
 		return err
 	}
 	registry := communities.New(st, nil)
+	mediation := ledger.NewMediation(st, registry, nil)
 	deps := demo.Deps{Store: st, Ledger: ledger.New(st, nil).WithCommunities(registry), Registry: registry,
-		Mediation: ledger.NewMediation(st, registry, nil), Campaigns: runner, SMS: st, Quizzes: cat, Logger: logger}
+		Mediation: mediation, Campaigns: runner, SMS: st, Quizzes: cat, Logger: logger,
+		Cases: st, Referrer: ledger.CaseReferrals{Mediation: mediation, Store: st}}
 	if err := demo.Seed(ctx, deps, year, demo.DefaultPlan(year), demo.Followers(followers)); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
