@@ -16,6 +16,7 @@ import (
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
+	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 )
@@ -34,6 +35,16 @@ var funcs = template.FuncMap{
 		return k
 	},
 	"percent": report.Percent,
+	// answer writes a quiz answer as residents type it: 对/错 for true/false.
+	"answer": func(a string) string {
+		switch a {
+		case quiz.True:
+			return "对"
+		case quiz.False:
+			return "错"
+		}
+		return a
+	},
 	// ratio writes a share (0..1) as a percentage.
 	"ratio":        func(v float64) string { return report.Percent(v * 100) },
 	"channelLabel": channelLabel,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/chinatime"
+	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/quiz"
 )
 
@@ -79,6 +80,14 @@ func (s *Server) quizDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	dir, err := s.directory(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for i := range st.Communities {
+		st.Communities[i].Community = dir.Name(st.Communities[i].Community)
+	}
 	var labels []string
 	var values []int64
 	for _, c := range st.Communities {
@@ -104,13 +113,18 @@ func (s *Server) quizCertificates(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	dir, err := s.directory(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var b bytes.Buffer
 	b.WriteString("\ufeff") // so Excel reads the Chinese as UTF-8
 	cw := csv.NewWriter(&b)
 	rows := [][]string{{"证书编号", "答题", "名次", "居民", "社区", "答对题数", "题数", "得分", "完成时间"}}
 	for i, c := range certs {
 		rows = append(rows, []string{
-			fmt.Sprintf("%s-%04d", qz.ID, i+1), qz.Title, strconv.Itoa(c.Rank), c.Resident, csvText(c.Community),
+			fmt.Sprintf("%s-%04d", qz.ID, i+1), qz.Title, strconv.Itoa(c.Rank), c.Resident, csvText(communityName(dir, c.Community)),
 			strconv.Itoa(c.Right), strconv.Itoa(c.Questions), strconv.FormatFloat(c.Score, 'f', -1, 64),
 			c.Finished.In(chinatime.Zone).Format("2006-01-02 15:04"),
 		})
@@ -133,4 +147,12 @@ func csvText(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// communityName is a community id's registry name; "" stays "".
+func communityName(dir communities.Directory, id string) string {
+	if id == "" {
+		return ""
+	}
+	return dir.Name(id)
 }
