@@ -86,6 +86,7 @@ var auditActions = map[string]string{
 	"dispute.edit":             "修改矛盾纠纷",
 	"legal_aid.add":            "登记法律援助转介",
 	"legal_aid.edit":           "修改法律援助转介",
+	"quiz.certificates":        "导出答题证书名单",
 }
 
 func auditLabel(action string) string {
