@@ -213,9 +213,9 @@ func writeMarkdown(w io.Writer, r Report) error {
 		}
 	}
 	if len(r.Pushes) > 0 {
-		b.WriteString("\n## 线上推送\n\n| 时间 | 活动 | 渠道 | 触达（人次） |\n|---|---|---|---:|\n")
+		b.WriteString("\n## 线上推送\n\n| 时间 | 活动 | 渠道 | 触达（人次） | 阅读量 |\n|---|---|---|---:|---:|\n")
 		for _, p := range r.Pushes {
-			fmt.Fprintf(&b, "| %s | %s | %s | %d |\n", fmtTime(p.Fire), mdCell(p.Title), p.Channel, p.Reach)
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d |\n", fmtTime(p.Fire), mdCell(p.Title), channelLabel(p.Channel), p.Reach, p.Reads)
 		}
 	}
 	if len(r.Quizzes) > 0 {
@@ -281,6 +281,16 @@ func writeCSV(w io.Writer, r Report) error {
 	for _, t := range r.TopTopics {
 		rows = append(rows, []string{"热点问题", t.Topic, "次数", n(t.Count)})
 	}
+	for _, th := range r.Themes {
+		dim := th.Name + "（" + th.From + "至" + th.To + "）"
+		for _, f := range []struct {
+			label string
+			v     int64
+		}{{"推送（期）", th.Pushes}, {"触达（人次）", th.Reach}, {"阅读量", th.Reads}, {"短信（条）", th.SMS},
+			{"线下活动（场）", th.Activities}, {"活动参与（人次）", th.ActivityParticipants}} {
+			rows = append(rows, []string{"主题活动", dim, f.label, n(f.v)})
+		}
+	}
 	rows = append(rows, []string{"综述", "", "段落", r.Paragraph})
 	for _, row := range rows {
 		for i := range row {
@@ -302,6 +312,7 @@ const (
 	SheetQuizzes     = "网上答题"
 	SheetBot         = "智能问答"
 	SheetLedger      = "线下活动台账"
+	SheetThemes      = "主题活动"
 )
 
 // writeXLSX writes a summary sheet (period, paragraph, totals) and one
@@ -313,7 +324,7 @@ func writeXLSX(w io.Writer, r Report) error {
 		return fmt.Errorf("report: xlsx: %w", err)
 	}
 	sheets := map[string][][]any{}
-	order := []string{SheetSummary, SheetMonths, SheetCommunities, SheetPushes, SheetQuizzes, SheetBot, SheetLedger}
+	order := []string{SheetSummary, SheetMonths, SheetCommunities, SheetPushes, SheetThemes, SheetQuizzes, SheetBot, SheetLedger}
 
 	num := func(m metric, fg Figures) any {
 		s := m.value(fg)
@@ -361,11 +372,21 @@ func writeXLSX(w io.Writer, r Report) error {
 	}
 	sheets[SheetCommunities] = rows
 
-	rows = [][]any{{"时间", "活动编号", "活动", "渠道", "触达（人次）"}}
+	rows = [][]any{{"时间", "活动编号", "活动", "渠道", "触达（人次）", "阅读量"}}
 	for _, p := range r.Pushes {
-		rows = append(rows, []any{fmtTime(p.Fire), p.Campaign, p.Title, p.Channel, p.Reach})
+		rows = append(rows, []any{fmtTime(p.Fire), p.Campaign, p.Title, channelLabel(p.Channel), p.Reach, p.Reads})
 	}
 	sheets[SheetPushes] = rows
+
+	rows = [][]any{{"主题", "开始", "结束", "推送（期）", "触达（人次）", "阅读量", "短信（条）", "线下活动（场）", "活动参与（人次）", "期间答题"}}
+	for _, th := range r.Themes {
+		var qs []string
+		for _, q := range th.Quizzes {
+			qs = append(qs, fmt.Sprintf("%s（参与%d人次）", q.Title, q.Participants))
+		}
+		rows = append(rows, []any{th.Name, th.From, th.To, th.Pushes, th.Reach, th.Reads, th.SMS, th.Activities, th.ActivityParticipants, strings.Join(qs, "；")})
+	}
+	sheets[SheetThemes] = rows
 
 	rows = [][]any{{"开始", "编号", "答题", "参与（人次）", "完成", "答题数", "答对", "正确率", "平均分"}}
 	for _, q := range r.Quizzes {

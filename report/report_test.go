@@ -227,7 +227,7 @@ func TestXLSXCells(t *testing.T) {
 		t.Fatalf("xlsx does not open: %v", err)
 	}
 	defer f.Close()
-	wantSheets := []string{report.SheetSummary, report.SheetMonths, report.SheetCommunities, report.SheetPushes,
+	wantSheets := []string{report.SheetSummary, report.SheetMonths, report.SheetCommunities, report.SheetPushes, report.SheetThemes,
 		report.SheetQuizzes, report.SheetBot, report.SheetLedger}
 	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(wantSheets, ",") {
 		t.Errorf("sheets = %v, want %v", got, wantSheets)
