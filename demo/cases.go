@@ -73,7 +73,8 @@ func (s *seeder) seedCases(ctx context.Context, p Plan) error {
 	for i, status := range inbox {
 		at := real.Add(-time.Duration(len(inbox)-i) * 7 * time.Hour)
 		t := consultText[(i+3)%len(consultText)]
-		openid := s.followers[(len(s.followers)-1-i+len(s.followers))%len(s.followers)]
+		n := len(s.followers)
+		openid := s.followers[((n-1-i)%n+n)%n] // the newest followers
 		id, err := s.openCase(ctx, openid, t.question, at)
 		if err != nil {
 			return err

@@ -108,7 +108,6 @@ func disputeSection(r Report) Section {
 		}
 		c.add(total, "%s", txt)
 	}
-	c.add(t.Answered, "通过公众号智能解答群众法律问题%d个", t.Answered)
 	p1 := c.text(lead)
 
 	var m sentence
@@ -253,9 +252,9 @@ func themeSentence(th Theme) string {
 	c.add(th.Activities, "开展线下宣传活动%d场", th.Activities)
 	c.add(th.ActivityParticipants, "参与群众%d人次", th.ActivityParticipants)
 	for _, q := range th.Quizzes {
-		txt := fmt.Sprintf("组织“%s”%d人次参与", q.Title, q.Participants)
+		txt := fmt.Sprintf("组织%s，参与%d人次", quoted(q.Title), q.Participants)
 		if q.Completions > 0 {
-			txt += fmt.Sprintf("、%d人次完成", q.Completions)
+			txt += fmt.Sprintf("、完成%d人次", q.Completions)
 			if q.AverageScore > 0 {
 				txt += "、平均得分" + score(q.AverageScore) + "分"
 			}
@@ -263,6 +262,12 @@ func themeSentence(th Theme) string {
 		c.add(q.Participants, "%s", txt)
 	}
 	return c.text(fmt.Sprintf("%s（%s）期间，", th.Name, dateSpan(th.From, th.To)))
+}
+
+// quoted puts a title in Chinese double quotes, turning the double quotes
+// inside it to single ones, as nested quotes are written in Chinese.
+func quoted(title string) string {
+	return "“" + strings.NewReplacer("“", "‘", "”", "’").Replace(title) + "”"
 }
 
 // dateSpan is "12月1日至12月7日", or one date when from = to.
@@ -312,7 +317,7 @@ func onlineSection(r Report) Section {
 	if t.Quizzes > 0 {
 		names := make([]string, 0, len(r.Quizzes))
 		for _, qz := range r.Quizzes {
-			names = append(names, "“"+qz.Title+"”")
+			names = append(names, quoted(qz.Title))
 		}
 		txt := fmt.Sprintf("组织%s等网上法律知识答题%d场", strings.Join(names, "、"), t.Quizzes)
 		if len(r.Quizzes) == 1 {

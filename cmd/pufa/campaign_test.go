@@ -214,7 +214,7 @@ func TestCampaignConfigErrorsNameTheKey(t *testing.T) {
 }
 
 func TestDemoSendsSampleCampaigns(t *testing.T) {
-	urls, done, stop := startCommand(t, "demo", "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--followers", "12")
+	urls, done, stop := startCommand(t, "demo", "--empty", "--addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--followers", "12")
 	sim := strings.TrimSuffix(urlWith(t, urls, "/sim/"), "/sim/")
 	list := urlWith(t, urls, "/demo/campaigns")
 	base := strings.TrimSuffix(list, "/campaigns")

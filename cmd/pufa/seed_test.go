@@ -157,7 +157,7 @@ func TestDemoSeedsTheSeedReportsYear(t *testing.T) {
 	sentences := []string{"接待群众法律咨询525人次", "排查调处矛盾纠纷85件，调解成功85件，涉及金额64余万元",
 		"累计开展各种法治宣传活动108场", "悬挂宣传横幅98条", "LED屏滚动播放法治标语1200条", "发放宣传资料35000份",
 		"发送普法短信150000条", "开展法治培训28场、培训1050人次", "宪法宣传周（12月1日至12月7日）期间", "民法典宣传月（5月1日至5月31日）期间",
-		fmt.Sprintf("%d年“宪法宣传周”宪法知识考核", year)}
+		fmt.Sprintf("组织“%d年‘宪法宣传周’宪法知识考核”，参与168人次、完成152人次", year)}
 	md := string(download(report.FormatMarkdown))
 	docx := docxText(t, download(report.FormatDocx))
 	for _, s := range sentences {
