@@ -188,7 +188,10 @@ func allowedActions(st campaigns.State, approver bool) []Action {
 		if a.Approver && !approver {
 			continue
 		}
-		if _, err := campaigns.Transition(st, a.ev); err == nil {
+		// The state machine lets an approved campaign be approved again
+		// (recording the newer approver); a clerk sees 审核通过 only where
+		// it changes the state.
+		if to, err := campaigns.Transition(st, a.ev); err == nil && (to != st || a.ev != campaigns.EvApprove) {
 			out = append(out, a.Action)
 		}
 	}
