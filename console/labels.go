@@ -37,7 +37,7 @@ func channelLabel(c campaigns.Channel) string {
 	case campaigns.ChannelCustom:
 		return "客服消息"
 	}
-	return "其他渠道"
+	return c.Label() // the channel table's own label (短信, …)
 }
 
 // auditActions name every action string written to the audit log.
