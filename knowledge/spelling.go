@@ -52,6 +52,15 @@ var residentSpellings = map[string]string{
 	"坐牢": "判刑", "蹲监狱": "判刑", "吃牢饭": "判刑",
 	"告他": "起诉他", "告她": "起诉她", "打官司": "起诉",
 	"网贷": "网络借款",
+	// Family words: residents write 爸妈 and 兄妹 where wordings and statutes
+	// write 父母 and 兄弟姐妹; one spelling lets the one meet the other.
+	"爸妈": "父母", "爹妈": "父母", "爸爸": "父亲", "老爸": "父亲", "妈妈": "母亲", "老妈": "母亲",
+	"我爸": "我父亲", "我妈": "我母亲", "他爸": "他父亲", "他妈": "他母亲", "她爸": "她父亲", "她妈": "她母亲",
+	"兄妹": "兄弟姐妹", "姐弟": "兄弟姐妹", "过世": "去世",
+	"老人家": "老年人", "老人": "老年人",
+	// Everyday words for what the statutes name otherwise.
+	"房子": "房屋", "取现": "取钱", "五险": "社保", "车祸": "交通事故",
+	"酒驾": "饮酒后驾驶", "醉驾": "醉酒驾驶", "跑路": "逃匿", "小三": "第三者",
 	// What residents call the limitation period of a debt.
 	"欠条多久过期": "欠条诉讼时效多久", "借条多久过期": "借条诉讼时效多久",
 	"欠条过期": "欠条过了诉讼时效", "借条过期": "借条过了诉讼时效",
