@@ -70,6 +70,11 @@ var residentSpellings = map[string]string{
 	// Everyday words for what the statutes name otherwise.
 	"房子": "房屋", "取现": "取钱", "五险": "社保", "车祸": "交通事故",
 	"酒驾": "饮酒后驾驶", "醉驾": "醉酒驾驶", "跑路": "逃匿", "小三": "第三者",
+	// Courtesies carry nothing to match and dilute a short question's
+	// terms; they are dropped (a message that is only a courtesy is answered
+	// by the keyword rules before it gets here).
+	"我想咨询一下": "", "想咨询一下": "", "咨询一下": "", "请问一下": "", "麻烦问一下": "", "麻烦问下": "",
+	"问一下": "", "请问": "", "您好": "", "你好": "", "谢谢您": "", "谢谢你": "", "谢谢了": "", "谢谢": "",
 	// What residents call the limitation period of a debt.
 	"欠条多久过期": "欠条诉讼时效多久", "借条多久过期": "借条诉讼时效多久",
 	"欠条过期": "欠条过了诉讼时效", "借条过期": "借条过了诉讼时效",

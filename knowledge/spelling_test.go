@@ -17,6 +17,8 @@ func TestResidentSpellings(t *testing.T) {
 		{"爸妈都走了没留遗瞩", "父母都去世了没留遗嘱"},
 		{"老伴走了", "配偶去世了"},
 		{"工伤认证要多久", "工伤认定要多久"},
+		{"您好，我想咨询一下，老板拖欠工资怎么办 谢谢", "，，老板拖欠工资怎么办 "},
+		{"法律咨询去哪", "法律咨询去哪"},
 	} {
 		if got := sp.fix(c.in); got != c.want {
 			t.Errorf("fix(%q) = %q, want %q", c.in, got, c.want)
