@@ -165,18 +165,7 @@ func (s *Store) LedgerEntries(ctx context.Context, from, to string) ([]LedgerEnt
 	if err != nil {
 		return nil, fmt.Errorf("store: ledger entries: %w", err)
 	}
-	out := make([]LedgerEntry, 0, len(ids))
-	for _, id := range ids {
-		e, err := s.LedgerEntry(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return readEach(ctx, ids, s.LedgerEntry)
 }
 
 // LedgerPage returns up to limit entries dated in [from, to], latest date

@@ -242,16 +242,22 @@ func (s *Store) Disputes(ctx context.Context, from, to string) ([]Dispute, error
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Dispute, 0, len(ids))
+	return readEach(ctx, ids, s.Dispute)
+}
+
+// readEach reads the record of each id with one, in order; a record gone
+// since its id was listed is left out.
+func readEach[T any](ctx context.Context, ids []string, one func(context.Context, string) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(ids))
 	for _, id := range ids {
-		d, err := s.Dispute(ctx, id)
+		rec, err := one(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, d)
+		out = append(out, rec)
 	}
 	return out, nil
 }
@@ -297,16 +303,5 @@ func (s *Store) LegalAids(ctx context.Context, from, to string) ([]LegalAidRefer
 	if err != nil {
 		return nil, err
 	}
-	out := make([]LegalAidReferral, 0, len(ids))
-	for _, id := range ids {
-		l, err := s.LegalAid(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, nil
+	return readEach(ctx, ids, s.LegalAid)
 }
