@@ -187,21 +187,11 @@ func (s *Server) renderDispute(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	id := r.PathValue("id")
-	e, err := s.opts.Mediation.Dispute(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	e, mf, dir, ok := mediationRecord(s, w, r, id, s.opts.Mediation.Dispute)
+	if !ok {
 		return
 	}
 	h, err := s.opts.Mediation.DisputeHistory(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	mf, dir, err := s.mediationForm(r, "", "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -217,6 +207,27 @@ func (s *Server) renderDispute(w http.ResponseWriter, r *http.Request, status in
 		msg = r.URL.Query().Get("err")
 	}
 	s.pageError(w, r, status, "dispute", "纠纷 #"+id, d, msg)
+}
+
+// mediationRecord reads record id with read, and what the record's page
+// needs besides; false when the response is written (404 for no such
+// record).
+func mediationRecord[T any](s *Server, w http.ResponseWriter, r *http.Request, id string, read func(context.Context, string) (T, error)) (T, mediationForm, communities.Directory, bool) {
+	e, err := read(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		http.NotFound(w, r)
+		return e, mediationForm{}, communities.Directory{}, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return e, mediationForm{}, communities.Directory{}, false
+	}
+	mf, dir, err := s.mediationForm(r, "", "")
+	if err != nil {
+		s.fail(w, r, err)
+		return e, mediationForm{}, communities.Directory{}, false
+	}
+	return e, mf, dir, true
 }
 
 func (s *Server) disputeEdit(w http.ResponseWriter, r *http.Request) {
@@ -361,18 +372,8 @@ func (s *Server) renderLegalAid(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	id := r.PathValue("id")
-	e, err := s.opts.Mediation.LegalAid(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	mf, dir, err := s.mediationForm(r, "", "")
-	if err != nil {
-		s.fail(w, r, err)
+	e, mf, dir, ok := mediationRecord(s, w, r, id, s.opts.Mediation.LegalAid)
+	if !ok {
 		return
 	}
 	d := legalAidData{mediationForm: mf, Entry: legalAidRow{LegalAid: e, CommunityName: dir.Name(e.Community)}, Version: e.Version,

@@ -151,19 +151,9 @@ func (s *Store) LedgerEntry(ctx context.Context, id string) (LedgerEntry, error)
 // LedgerEntries lists entries dated in [from, to] (yyyy-mm-dd, inclusive),
 // by date then id.
 func (s *Store) LedgerEntries(ctx context.Context, from, to string) ([]LedgerEntry, error) {
-	f, err := ledgerDay(from)
+	ids, err := s.datedIDs(ctx, s.keyLedgerIndex(), from, to, "ledger entries")
 	if err != nil {
 		return nil, err
-	}
-	t, err := ledgerDay(to)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := s.rdb.ZRangeByScore(ctx, s.keyLedgerIndex(), &redis.ZRangeBy{
-		Min: strconv.FormatInt(f.Unix(), 10), Max: strconv.FormatInt(t.Unix(), 10),
-	}).Result()
-	if err != nil {
-		return nil, fmt.Errorf("store: ledger entries: %w", err)
 	}
 	return readEach(ctx, ids, s.LedgerEntry)
 }

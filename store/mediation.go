@@ -136,6 +136,13 @@ func (s *Store) record(ctx context.Context, b book, id string, out any) (int64, 
 
 // recordIDs lists the ids of b's records dated in [from, to], by date then id.
 func (s *Store) recordIDs(ctx context.Context, b book, from, to string) ([]string, error) {
+	return s.datedIDs(ctx, s.keyBookIndex(b), from, to, string(b)+" list")
+}
+
+// datedIDs lists the members of a date index (scored by the day's Unix
+// time) dated in [from, to], by date then id; what names the list in the
+// error.
+func (s *Store) datedIDs(ctx context.Context, index, from, to, what string) ([]string, error) {
 	f, err := ledgerDay(from)
 	if err != nil {
 		return nil, err
@@ -144,11 +151,11 @@ func (s *Store) recordIDs(ctx context.Context, b book, from, to string) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.rdb.ZRangeByScore(ctx, s.keyBookIndex(b), &redis.ZRangeBy{
+	ids, err := s.rdb.ZRangeByScore(ctx, index, &redis.ZRangeBy{
 		Min: strconv.FormatInt(f.Unix(), 10), Max: strconv.FormatInt(t.Unix(), 10),
 	}).Result()
 	if err != nil {
-		return nil, fmt.Errorf("store: %s list: %w", b, err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return ids, nil
 }
