@@ -113,7 +113,22 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// readUpload reads the multipart field "media" both upload APIs take.
+// readImage reads the image both upload APIs take in the multipart field
+// "media": at most limit bytes, of a type in exts. It returns the bytes and
+// their content type.
+func readImage(r *http.Request, limit int, exts map[string]string) (data []byte, contentType string, e *apiError) {
+	name, data, e := readUpload(r, limit)
+	if e != nil {
+		return nil, "", e
+	}
+	ct, e := imageType(name, data, exts)
+	if e != nil {
+		return nil, "", e
+	}
+	return data, ct, nil
+}
+
+// readUpload reads the multipart field "media".
 func readUpload(r *http.Request, limit int) (name string, data []byte, e *apiError) {
 	// The whole request may exceed the limit a little (headers, boundary).
 	r.Body = http.MaxBytesReader(nil, r.Body, int64(limit)+1<<20)
@@ -162,11 +177,7 @@ var (
 )
 
 func (s *Server) handleUploadImg(r *http.Request) any {
-	name, data, e := readUpload(r, maxUploadImg)
-	if e != nil {
-		return *e
-	}
-	ct, e := imageType(name, data, uploadImgTypes)
+	data, ct, e := readImage(r, maxUploadImg, uploadImgTypes)
 	if e != nil {
 		return *e
 	}
@@ -184,11 +195,7 @@ func (s *Server) handleAddMaterial(r *http.Request) any {
 		// The simulator keeps images only, the one type pufa uploads.
 		return errResp(40004, "invalid media type")
 	}
-	name, data, e := readUpload(r, maxImageMaterial)
-	if e != nil {
-		return *e
-	}
-	ct, e := imageType(name, data, materialTypes)
+	data, ct, e := readImage(r, maxImageMaterial, materialTypes)
 	if e != nil {
 		return *e
 	}
