@@ -174,6 +174,15 @@ import "strconv"
 //	                                         name, added_by, added_at, wechat_url (uploadimg),
 //	                                         media_id (permanent material, covers)
 //
+// Reading and follower figures from WeChat's data cube (store/reads.go),
+// fetched by the daily statistics job; never personal, never expire.
+//
+//	campaign:{<id>}:reads            hash    fire (unix s) → JSON ArticleReads: the article a run
+//	                                         mass-sent, its msg_data_ids, figures per day and total
+//	reads:index                      zset    "<id> <fire>" of every run with an ArticleReads,
+//	                                         scored by fire (unix s), for the report by month
+//	followers:days                   hash    yyyymmdd → JSON FollowerDay (total, new, cancelled)
+//
 // A run's per-recipient keys hold openids only while it runs: the claim and
 // record scripts need them to send each recipient once. When it has
 // finished, ForgetRunRecipients renames its statuses to pseudonyms and
@@ -316,6 +325,12 @@ func (s *Store) keyArticleCampaigns(id string) string { return s.keyArticle(id) 
 func (s *Store) keyArticleSyncLock(id string) string  { return s.keyArticle(id) + ":synclock" }
 func (s *Store) keyArticleIndex() string              { return s.key("article", "index") }
 func (s *Store) keyArticleImage(id string) string     { return s.key("article", "image", tag(id)) }
+
+// Data-cube figures.
+
+func (s *Store) keyCampaignReads(id string) string { return s.keyCampaign(id) + ":reads" }
+func (s *Store) keyReadsIndex() string             { return s.key("reads", "index") }
+func (s *Store) keyFollowerDays() string           { return s.key("followers", "days") }
 
 // Community registry and the mediation / legal-aid record books.
 
