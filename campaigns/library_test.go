@@ -62,7 +62,7 @@ func TestFormRoundTrip(t *testing.T) {
 		{ID: "a", Title: "一次", Channel: "mass", Audience: "all", Text: "正文", Repeat: "once", At: "2027-12-04T10:00", CatchUp: "once",
 			WindowFrom: "2027-12-01T00:00", WindowTo: "2027-12-07T23:59", QuietFrom: "21:30", QuietTo: "08:00", Quiz: "constitution"},
 		{ID: "b", Title: "每周", Theme: "civil-code-month", Channel: "template", Audience: "tags", Tags: []string{"101", "102"},
-			TemplateID: "TPL", TemplateURL: "https://example.org/x", TemplateFields: "thing1=民法典\ntime2=5月1日",
+			TemplateID: "TPL", TemplateURL: "https://example.org/x", TemplateFields: "thing1=民法典\ntime2=2027年5月1日 10:00",
 			Repeat: "weekly", Clock: "10:00", Weekday: "1", CatchUp: "skip", Grace: "2h0m0s"},
 		{ID: "c", Title: "每月", Channel: "custom", Audience: "communities", Communities: []string{"幸福社区"}, Text: "多行\n正文",
 			Repeat: "monthly", Clock: "09:30", MonthDay: "1", CatchUp: "once"},

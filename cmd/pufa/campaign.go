@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/pufa-dev/pufa/articles"
 	"io"
 	"log/slog"
 	"net/http"
@@ -91,6 +92,13 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes
 		}
 		opts.SMS = client
 	}
+	// Articles are read (for approvals) even where nothing talks to WeChat.
+	var pub articles.Publisher
+	if wx != nil {
+		pub = articlePublisher{wx}
+		opts.Publisher, opts.Notices = wx, wx
+	}
+	opts.Articles = articles.New(st, pub, nil, logger)
 	if wx != nil {
 		opts.Sender, opts.Audience, opts.Previewer = wx, wx, wx
 		if m != nil {

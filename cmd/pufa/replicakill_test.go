@@ -54,7 +54,7 @@ audience: {all: true}
 content:
   template:
     id: TPL-kill
-    fields: {first: 宪法宣传周, remark: 尊法学法守法用法}
+    fields: {thing1: 宪法宣传周, thing2: 尊法学法守法用法}
 schedule:
   at: `+at+"\n"), 0o600)
 	prefix := fmt.Sprintf("killtest%d:", time.Now().UnixNano())
