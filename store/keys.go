@@ -182,6 +182,8 @@ import "strconv"
 //	reads:index                      zset    "<id> <fire>" of every run with an ArticleReads,
 //	                                         scored by fire (unix s), for the report by month
 //	followers:days                   hash    yyyymmdd → JSON FollowerDay (total, new, cancelled)
+//	job:<name>:<period>              string  fire-once claim of one run of a scheduled job (the
+//	                                         daily data-cube fetch: job:datacube:<yyyymmdd>); 3 days TTL
 //
 // A run's per-recipient keys hold openids only while it runs: the claim and
 // record scripts need them to send each recipient once. When it has
@@ -331,6 +333,7 @@ func (s *Store) keyArticleImage(id string) string     { return s.key("article", 
 func (s *Store) keyCampaignReads(id string) string { return s.keyCampaign(id) + ":reads" }
 func (s *Store) keyReadsIndex() string             { return s.key("reads", "index") }
 func (s *Store) keyFollowerDays() string           { return s.key("followers", "days") }
+func (s *Store) keyJob(name, period string) string { return s.key("job", name, period) }
 
 // Community registry and the mediation / legal-aid record books.
 

@@ -241,3 +241,14 @@ func (s *Store) FollowerSummary(ctx context.Context, from, to time.Time) (Follow
 	}
 	return sum, nil
 }
+
+// ClaimJob claims one run of a scheduled job (name, e.g. "datacube", and
+// the period it covers, e.g. a day) for this replica: true for exactly one
+// caller across replicas. The claim expires after ttl.
+func (s *Store) ClaimJob(ctx context.Context, name, period string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keyJob(name, period), time.Now().Unix(), ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: claim job %s %s: %w", name, period, err)
+	}
+	return ok, nil
+}

@@ -138,9 +138,17 @@ func (s *service) startScheduler(ctx context.Context) (stop func()) {
 		defer close(done)
 		s.scheduler.Run(ctx)
 	}()
+	cubeDone := make(chan struct{})
+	go func() {
+		defer close(cubeDone)
+		if s.datacube != nil {
+			s.datacube.Run(ctx)
+		}
+	}()
 	return func() {
 		cancel()
 		<-done
+		<-cubeDone
 	}
 }
 
