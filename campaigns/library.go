@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -375,6 +377,9 @@ func (c *Campaign) CanonicalYAML() []byte {
 	if len(c.Audience.OpenIDs) > 0 {
 		a.add("openids", seq(c.Audience.OpenIDs))
 	}
+	if c.Audience.SMSList != "" {
+		a.add("sms_list", scalar(c.Audience.SMSList))
+	}
 	doc.add("audience", a.Node)
 	ct := mapping()
 	if c.Content.Text != "" {
@@ -382,6 +387,21 @@ func (c *Campaign) CanonicalYAML() []byte {
 	}
 	if c.Content.MediaID != "" {
 		ct.add("media_id", scalar(c.Content.MediaID))
+	}
+	if c.Content.Article != "" {
+		ct.add("article", scalar(c.Content.Article))
+	}
+	if m := c.Content.SMS; m != nil {
+		sm := mapping()
+		sm.add("template", scalar(m.Template))
+		if len(m.Params) > 0 {
+			pm := mapping()
+			for _, k := range slices.Sorted(maps.Keys(m.Params)) {
+				pm.add(k, scalar(m.Params[k]))
+			}
+			sm.add("params", pm.Node)
+		}
+		ct.add("sms", sm.Node)
 	}
 	if t := c.Content.Template; t != nil {
 		tm := mapping()

@@ -154,6 +154,17 @@ func TestCanonicalYAMLKeepsTheHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	others := []string{
+		"id: sms\ntitle: 短信\nchannel: sms\naudience: {sms_list: elders}\ncontent: {sms: {template: SMS_1, params: {b: 二, a: 一}}}\n",
+		"id: art\ntitle: 图文\nchannel: article\naudience: {all: true}\ncontent: {article: \"7\"}\n",
+	}
+	for _, doc := range others {
+		c, err := campaigns.Parse("other.yaml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples = append(samples, c)
+	}
 	for _, c := range append(samples, utc) {
 		again, err := campaigns.Parse(c.ID+".yaml", c.CanonicalYAML())
 		if err != nil {
