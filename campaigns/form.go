@@ -25,6 +25,7 @@ type Form struct {
 	OpenIDs     []string // kept from a file; the form shows their count only
 
 	Text, MediaID string
+	Article       string // article, publish: the article's id
 	TemplateID    string
 	TemplateURL   string
 	// TemplateFields are "name=value" lines.
@@ -61,7 +62,7 @@ func formTimeOf(t time.Time) string {
 func FormOf(c *Campaign) Form {
 	f := Form{ID: c.ID, Title: c.Title, Theme: c.Theme, Channel: string(c.Channel), Quiz: c.Quiz,
 		Communities: c.Audience.Communities, OpenIDs: c.Audience.OpenIDs,
-		Text: c.Content.Text, MediaID: c.Content.MediaID, CatchUp: string(c.Schedule.CatchUp)}
+		Text: c.Content.Text, MediaID: c.Content.MediaID, Article: c.Content.Article, CatchUp: string(c.Schedule.CatchUp)}
 	for _, t := range c.Audience.Tags {
 		f.Tags = append(f.Tags, strconv.FormatInt(t, 10))
 	}
@@ -199,7 +200,11 @@ func (f Form) ToYAML() []byte {
 	ct := mapping()
 	text := strings.TrimSpace(strings.ReplaceAll(f.Text, "\r\n", "\n"))
 	switch Channel(f.Channel) {
-	case ChannelTemplate:
+	case ChannelArticle, ChannelPublish:
+		if tr(f.Article) != "" {
+			ct.add("article", scalar(tr(f.Article)))
+		}
+	case ChannelTemplate, ChannelNotice:
 		tm := mapping()
 		tm.add("id", scalar(tr(f.TemplateID)))
 		if tr(f.TemplateURL) != "" {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,8 @@ type formData struct {
 	Version    int64
 	Themes     []themeChoice
 	Channels   []Choice
+	Help       []Choice // what each channel does
+	Articles   []Choice // the office's articles, newest first
 	Tags       []Choice
 	TagsErr    string
 	Comms      []Choice
@@ -76,7 +79,23 @@ func (s *Server) themeChoices() []themeChoice {
 }
 
 func (s *Server) fillChoices(ctx context.Context, d *formData) {
-	d.Themes, d.Channels = s.themeChoices(), channelChoices
+	d.Themes, d.Channels, d.Help = s.themeChoices(), channelChoices, channelHelp
+	if s.opts.Articles != nil {
+		list, _, err := s.opts.Articles.Search(ctx, "", 0, 200)
+		if err != nil {
+			s.log.Warn("campaign form: articles", "err", err)
+		}
+		for _, a := range list {
+			at := a.UpdatedAt
+			if at.IsZero() {
+				at = a.CreatedAt
+			}
+			d.Articles = append(d.Articles, Choice{a.ID, a.Title + "（" + at.In(chinatime.Zone).Format("01-02 15:04") + " 保存）"})
+		}
+	}
+	if d.Form.Article != "" && !hasChoice(d.Articles, d.Form.Article) {
+		d.Articles = append(d.Articles, Choice{d.Form.Article, "图文 " + d.Form.Article + "（已不存在）"})
+	}
 	if s.opts.Tags != nil {
 		tags, err := s.opts.Tags.TagChoices(ctx)
 		if err != nil {
@@ -126,7 +145,7 @@ func formOf(r *http.Request) campaigns.Form {
 	return campaigns.Form{
 		ID: v.Get("id"), Title: v.Get("title"), Theme: v.Get("theme"), Channel: v.Get("channel"),
 		Audience: v.Get("audience"), Communities: v["communities"], Tags: v["tags"], OpenIDs: v["openids"],
-		Text: v.Get("text"), MediaID: v.Get("media_id"),
+		Text: v.Get("text"), MediaID: v.Get("media_id"), Article: v.Get("article"),
 		TemplateID: v.Get("template_id"), TemplateURL: v.Get("template_url"), TemplateFields: v.Get("template_fields"),
 		Repeat: v.Get("repeat"), At: v.Get("at"), Clock: v.Get("clock"), Weekday: v.Get("weekday"),
 		MonthDay: v.Get("month_day"), Cron: v.Get("cron"), CatchUp: v.Get("catch_up"), Grace: v.Get("grace"),
@@ -138,8 +157,9 @@ func formOf(r *http.Request) campaigns.Form {
 // campaignNew shows an empty form, or one drafted from the calendar
 // (?theme=&year=).
 func (s *Server) campaignNew(w http.ResponseWriter, r *http.Request) {
-	d := formData{New: true, Editable: true, Form: campaigns.Form{Channel: string(campaigns.ChannelMass), Audience: "all",
-		Repeat: "once", Weekday: "1", MonthDay: "1", Clock: "10:00", CatchUp: string(campaigns.CatchUpOnce), QuietFrom: "21:30", QuietTo: "08:00"}}
+	d := formData{New: true, Editable: true, Form: campaigns.Form{Channel: string(campaigns.ChannelArticle), Audience: "all",
+		Article: r.URL.Query().Get("article"),
+		Repeat:  "once", Weekday: "1", MonthDay: "1", Clock: "10:00", CatchUp: string(campaigns.CatchUpOnce), QuietFrom: "21:30", QuietTo: "08:00"}}
 	s.fillChoices(r.Context(), &d)
 	s.page(w, r, http.StatusOK, "campaign_form", "新建活动", d)
 }
@@ -231,6 +251,10 @@ type campaignData struct {
 	Recipients []previewEntry // who may receive a preview
 	Runs       []campaigns.RunStats
 	RunPager   pager
+	// Reads are the data cube's figures of each run that mass-sent an
+	// article, newest first; Article names the campaign's article.
+	Reads   []store.ArticleReads
+	Article *store.Article
 }
 
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
@@ -261,6 +285,16 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 	if d.Recipients, err = s.previews.all(ctx); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if d.Reads, err = s.st.ArticleReads(ctx, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	slices.Reverse(d.Reads)
+	if def.Content.Article != "" && s.opts.Articles != nil {
+		if a, err := s.opts.Articles.Get(ctx, def.Content.Article); err == nil {
+			d.Article = &a
+		}
 	}
 	rec, _, err := s.opts.Library.Stored(ctx, id)
 	if err != nil {

@@ -56,6 +56,14 @@ type ArticleReads struct {
 	FetchedAt time.Time        `json:"fetched_at,omitzero"`
 }
 
+// AsOf is the last day the figures cover, "" before the first fetch.
+func (r ArticleReads) AsOf() string {
+	if len(r.Days) == 0 {
+		return ""
+	}
+	return r.Days[len(r.Days)-1].Day
+}
+
 // RecordArticleSend notes an article mass send of a run (msgDataID from
 // WeChat's answer), keeping figures already fetched; calling it again
 // with the same msg_data_id changes nothing.
