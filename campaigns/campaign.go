@@ -37,6 +37,11 @@
 //     sent) and skipped: at most once, because a resident who gets the same
 //     message twice is worse than a count that says "unknown".
 //   - sms: never resent, like custom: an SMS gateway has no idempotency key.
+//   - article: a mass send of an article's draft, resent like mass. The
+//     draft is synced when the run is snapshotted, never by a send, so a
+//     crash between the sync and the send leaves only a draft.
+//   - publish, notice: never resent: freepublish/submit and
+//     subscribe/bizsend have no idempotency key.
 //
 // What differs between channels (these windows, validation, the request,
 // how an error is read, previews) is one entry of the table in channel.go.

@@ -30,8 +30,8 @@ import (
 // campaigns, scheduler, WeChat client, simulator and the data-cube job.
 type testClock struct{ ns atomic.Int64 }
 
-func (c *testClock) Now() time.Time                       { return time.Unix(0, c.ns.Load()) }
-func (c *testClock) set(t time.Time)                      { c.ns.Store(t.UnixNano()) }
+func (c *testClock) Now() time.Time                     { return time.Unix(0, c.ns.Load()) }
+func (c *testClock) set(t time.Time)                    { c.ns.Store(t.UnixNano()) }
 func (*testClock) After(time.Duration) <-chan time.Time { return make(chan time.Time) } // ticks are driven by hand
 
 // wxArticles is articles.Publisher over the WeChat client, as cmd/pufa
