@@ -301,7 +301,7 @@ func TestPublishChannelPublishesWithoutPushing(t *testing.T) {
 // template; the others are refused by WeChat (43101) and recorded failed,
 // never retried.
 func TestNoticeChannelReachesSubscribersOnly(t *testing.T) {
-	const followers = 6
+	const followers = 40 // more refusals than MaxConsecutiveErrors (20): they do not pause it
 	e := newEnv(t, envOpts{followers: followers, files: []string{`
 id: notice
 title: 订阅通知

@@ -63,6 +63,10 @@ type channel struct {
 	send func(ctx context.Context, d *deliverer, item string) (store.ItemStatus, error)
 	// classify reads a send error.
 	classify func(err error, now time.Time) failure
+	// refusal, when set, tells a failure the channel expects of some
+	// recipients (a notice to a resident who did not subscribe) from one
+	// that something is wrong: refusals never pause the campaign.
+	refusal func(status store.ItemStatus) bool
 	// preview sends the content to one registered staff member.
 	preview func(ctx context.Context, m *Manager, c *Campaign, openid string) error
 }

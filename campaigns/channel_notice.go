@@ -38,6 +38,9 @@ var noticeChannel = &channel{
 		return store.StatusSent, nil
 	},
 	classify: classifyWeChat,
+	// Most followers of an audience may not have subscribed: 43101 is
+	// their answer, not a fault, and must not pause the campaign.
+	refusal: func(s store.ItemStatus) bool { return s == store.StatusFailedCode(codeNotSubscribed) },
 	preview: func(ctx context.Context, m *Manager, c *Campaign, openid string) error {
 		if m.opts.Notices == nil {
 			return errors.New("campaigns: preview: no WeChat client")
@@ -45,6 +48,10 @@ var noticeChannel = &channel{
 		return m.opts.Notices.SendSubscribeMessage(ctx, noticeMessage(c.Content.Template, openid))
 	},
 }
+
+// codeNotSubscribed is bizsend's answer for a resident who has not
+// subscribed to the template (or refused it).
+const codeNotSubscribed = 43101
 
 func noticeMessage(t *Template, openid string) wechat.SubscribeMessage {
 	return wechat.SubscribeMessage{ToUser: openid, TemplateID: t.ID, Page: t.URL, Data: t.Fields}

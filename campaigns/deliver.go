@@ -419,7 +419,7 @@ func (d *deliverer) record(ctx context.Context, item string, result store.ItemSt
 		d.log.DebugContext(ctx, "campaigns: recipient not sent", slog.String("campaign", d.def.ID),
 			slog.String("recipient", item), slog.String("result", string(result)), slog.Any("err", cause))
 	}
-	if !recorded || ok {
+	if !recorded || ok || (d.ch.refusal != nil && d.ch.refusal(result)) {
 		return
 	}
 	if limit := d.m.opts.MaxConsecutiveErrors; limit > 0 && consec >= int64(limit) {
