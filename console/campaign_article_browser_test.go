@@ -180,9 +180,8 @@ func TestBrowserArticleCampaign(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("a-digest"), "12月4日是国家宪法日，一起读宪法第三十三条。"),
 		chromedp.SetUploadFiles(chromedp.ID("cover-file"), []string{cover}),
 		chromedp.WaitVisible(chromedp.ID("cover-img")),
-		chromedp.SendKeys(chromedp.ID("a-body"), "每年12月4日是国家宪法日。\n\n"),
-		chromedp.Click(chromedp.ID("tb-citation")),
-		chromedp.SendKeys(chromedp.ID("a-body"), "《中华人民共和国宪法》第三十三条"),
+		chromedp.SendKeys(chromedp.ID("a-body"), "每年12月4日是国家宪法日。\n\n"+
+			"::: 《中华人民共和国宪法》第三十三条\n中华人民共和国公民在法律面前一律平等。\n:::"),
 		chromedp.Click(chromedp.ID("article-save")),
 		chromedp.WaitVisible(`//p[@id="flash" and contains(., "已保存图文")]`),
 	)
@@ -193,14 +192,15 @@ func TestBrowserArticleCampaign(t *testing.T) {
 	articleID := list[0].ID
 
 	run("make the campaign",
-		chromedp.Navigate(base+"/console/campaigns/new"),
+		chromedp.Click(chromedp.ID("article-new-campaign")), // from the saved article's page
 		chromedp.WaitVisible(chromedp.ID("campaign-form")),
 		chromedp.WaitVisible(`//li[@data-channel="article" and contains(., "占用群发次数")]`),
 		chromedp.SendKeys(chromedp.ID("f-id"), "xfz-2026"),
 		chromedp.SendKeys(chromedp.ID("f-title"), "宪法宣传周图文推送"),
 		chromedp.SetValue(chromedp.ID("f-theme"), "constitution-week"),
-		chromedp.SetValue(chromedp.ID("f-article"), articleID),
 		chromedp.SetValue(chromedp.ID("f-at"), "2026-12-01T10:01"),
+		// The article came selected with the link; the channel is 群发图文 by default.
+		chromedp.WaitReady(`//select[@id="f-article"]/option[@selected and @value="`+articleID+`"]`),
 		chromedp.Click(chromedp.ID("save-campaign")),
 		chromedp.WaitVisible(`//p[@id="flash" and contains(., "已保存草稿")]`),
 	)
