@@ -450,10 +450,11 @@ func TestRunInQuietHoursSaysWhenItContinues(t *testing.T) {
 		done <- res
 	}()
 	var run campaigns.RunStats
+	var stats campaigns.Stats
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		st, err := e.m.Stats(bg, "custom-all")
 		if err == nil && len(st.Runs) == 1 && st.Runs[0].Total == 3 {
-			run = st.Runs[0]
+			run, stats = st.Runs[0], st
 			break
 		}
 		if time.Now().After(deadline) {
@@ -461,8 +462,8 @@ func TestRunInQuietHoursSaysWhenItContinues(t *testing.T) {
 		}
 	}
 	want := time.Date(2026, 12, 5, 8, 0, 0, 0, campaigns.CST)
-	if !run.QuietUntil.Equal(want) || run.Sent != 0 {
-		t.Errorf("run %+v: want waiting until %v with nothing sent", run, want)
+	if !run.QuietUntil.Equal(want) || run.Sent != 0 || !stats.QuietUntil().Equal(want) {
+		t.Errorf("run %+v (campaign waits until %v): want waiting until %v with nothing sent", run, stats.QuietUntil(), want)
 	}
 	cancel()
 	if res := <-done; res.State != campaigns.RunEndInterrupted {

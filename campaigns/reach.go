@@ -69,6 +69,17 @@ type Stats struct {
 	Log         []string   `json:"log,omitempty"`
 }
 
+// QuietUntil is when the quiet hours end that the campaign's unfinished
+// run is waiting for (zero when none waits).
+func (s Stats) QuietUntil() time.Time {
+	for _, r := range s.Runs {
+		if !r.QuietUntil.IsZero() {
+			return r.QuietUntil
+		}
+	}
+	return time.Time{}
+}
+
 func (m *Manager) runStats(ctx context.Context, id string, fire time.Time) (RunStats, error) {
 	r, err := m.opts.Store.Run(ctx, id, fire)
 	if err != nil {
