@@ -66,39 +66,76 @@ func (r ArticleReads) AsOf() string {
 
 // RecordArticleSend notes an article mass send of a run (msgDataID from
 // WeChat's answer), keeping figures already fetched; calling it again
-// with the same msg_data_id changes nothing.
+// with the same msg_data_id changes nothing. Batches of one run sent by
+// two replicas at once both end up in MsgDataIDs.
 func (s *Store) RecordArticleSend(ctx context.Context, r ArticleReads, msgDataID int64) error {
-	old, ok, err := s.articleReads(ctx, r.Campaign, r.Fire)
-	if err != nil {
-		return err
-	}
-	if ok {
-		if slices.Contains(old.MsgDataIDs, msgDataID) {
-			return nil
+	return s.updateArticleReads(ctx, r.Campaign, r.Fire, func(old ArticleReads, found bool) ArticleReads {
+		if !found {
+			old = r
+			old.MsgDataIDs = nil
 		}
-		old.MsgDataIDs = append(old.MsgDataIDs, msgDataID)
-		r = old
-	} else {
-		r.MsgDataIDs = []int64{msgDataID}
-	}
-	return s.PutArticleReads(ctx, r)
+		if !slices.Contains(old.MsgDataIDs, msgDataID) {
+			old.MsgDataIDs = append(old.MsgDataIDs, msgDataID)
+		}
+		return old
+	})
 }
 
 // PutArticleReads stores a run's article figures and indexes the run by
-// its fire time. The two keys sit in different slots: the record is
-// written first, and a reader skips index entries without one.
+// its fire time. msg_data_ids recorded meanwhile by a send are kept.
 func (s *Store) PutArticleReads(ctx context.Context, r ArticleReads) error {
-	b, err := json.Marshal(r)
+	return s.updateArticleReads(ctx, r.Campaign, r.Fire, func(old ArticleReads, found bool) ArticleReads {
+		for _, id := range old.MsgDataIDs {
+			if !slices.Contains(r.MsgDataIDs, id) {
+				r.MsgDataIDs = append(r.MsgDataIDs, id)
+			}
+		}
+		return r
+	})
+}
+
+// updateArticleReads changes one run's record with change, optimistically
+// (WATCH on the campaign's reads hash, retried when another writer got
+// there first), then indexes the run by its fire time. The index sits in
+// another slot: the record is written first, and a reader skips index
+// entries without one.
+func (s *Store) updateArticleReads(ctx context.Context, campaign string, fire time.Time, change func(old ArticleReads, found bool) ArticleReads) error {
+	key, field := s.keyCampaignReads(campaign), strconv.FormatInt(fire.Unix(), 10)
+	var err error
+	for range 20 {
+		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			var old ArticleReads
+			v, err := tx.HGet(ctx, key, field).Result()
+			found := err == nil
+			switch {
+			case errors.Is(err, redis.Nil):
+			case err != nil:
+				return err
+			default:
+				if err := json.Unmarshal([]byte(v), &old); err != nil {
+					return err
+				}
+			}
+			b, err := json.Marshal(change(old, found))
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.HSet(ctx, key, field, b)
+				return nil
+			})
+			return err
+		}, key)
+		if !errors.Is(err, redis.TxFailedErr) {
+			break
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("store: article reads %s: %w", r.Campaign, err)
+		return fmt.Errorf("store: article reads %s: %w", campaign, err)
 	}
-	fire := strconv.FormatInt(r.Fire.Unix(), 10)
-	if err := s.rdb.HSet(ctx, s.keyCampaignReads(r.Campaign), fire, b).Err(); err != nil {
-		return fmt.Errorf("store: article reads %s: %w", r.Campaign, err)
-	}
-	m := redis.Z{Score: float64(r.Fire.Unix()), Member: r.Campaign + " " + fire}
+	m := redis.Z{Score: float64(fire.Unix()), Member: campaign + " " + field}
 	if err := s.rdb.ZAdd(ctx, s.keyReadsIndex(), m).Err(); err != nil {
-		return fmt.Errorf("store: article reads index %s: %w", r.Campaign, err)
+		return fmt.Errorf("store: article reads index %s: %w", campaign, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,9 +11,10 @@ import (
 	"github.com/pufa-dev/pufa/store/storetest"
 )
 
-func TestArticleReads(t *testing.T) {
+func TestArticleReads(t *testing.T) { articleReads(t, storetest.New(t)) }
+
+func articleReads(t *testing.T, st *store.Store) {
 	ctx := context.Background()
-	st := storetest.New(t)
 	nov := time.Date(2026, 11, 28, 10, 0, 0, 0, chinatime.Zone)
 	dec := time.Date(2026, 12, 4, 10, 0, 0, 0, chinatime.Zone)
 	send := store.ArticleReads{Campaign: "xfz", Fire: nov, ArticleID: "3", Title: "宪法宣传周", SentAt: nov}
@@ -71,9 +73,10 @@ func TestArticleReads(t *testing.T) {
 	}
 }
 
-func TestFollowerSummary(t *testing.T) {
+func TestFollowerSummary(t *testing.T) { followerSummary(t, storetest.New(t)) }
+
+func followerSummary(t *testing.T, st *store.Store) {
 	ctx := context.Background()
-	st := storetest.New(t)
 	days := []store.FollowerDay{
 		{Day: "2026-11-26", Total: 100, New: 3, Cancelled: 1},
 		{Day: "2026-11-27", Total: 104, New: 5, Cancelled: 1},
@@ -92,5 +95,40 @@ func TestFollowerSummary(t *testing.T) {
 	want := store.FollowerSummary{From: "2026-11-26", To: "2026-11-27", Total: 104, New: 8, Cancelled: 2}
 	if sum.From != want.From || sum.To != want.To || sum.Total != want.Total || sum.New != want.New || sum.Cancelled != want.Cancelled || len(sum.Days) != 2 {
 		t.Errorf("FollowerSummary = %+v, want %+v and 2 days", sum, want)
+	}
+}
+
+// Two replicas sending batches of one run at once both record their
+// msg_data_ids, and a fetch writing figures meanwhile loses neither.
+func TestArticleSendsRecordedConcurrently(t *testing.T) {
+	articleSendsConcurrently(t, storetest.New(t))
+}
+
+func articleSendsConcurrently(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	fire := time.Date(2026, 12, 4, 10, 0, 0, 0, chinatime.Zone)
+	base := store.ArticleReads{Campaign: "xfz", Fire: fire, Title: "宪法宣传周"}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				if err := st.RecordArticleSend(ctx, base, int64(100*w+i)); err != nil {
+					t.Error(err)
+				}
+				if w == 0 && i%3 == 0 {
+					if err := st.PutArticleReads(ctx, store.ArticleReads{Campaign: "xfz", Fire: fire, Title: "宪法宣传周", Total: store.ArticleFigures{Reads: i}}); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rs, err := st.ArticleReads(ctx, "xfz")
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("ArticleReads = %+v, %v", rs, err)
+	}
+	if n := len(rs[0].MsgDataIDs); n != 40 {
+		t.Errorf("%d msg_data_ids recorded, want all 40", n)
 	}
 }
