@@ -128,9 +128,9 @@ func TestArticleCampaignSendsTheArticleOnceAndNotesItForReads(t *testing.T) {
 	if len(inbox) != 1 || len(inbox[0].Cards) != 1 || inbox[0].Cards[0].Title != "宪法宣传周：公民在法律面前一律平等" {
 		t.Errorf("a follower's inbox: %+v, want the article's card", inbox)
 	}
-	reads, err := e.st.ArticleReads(bg, id)
+	reads, err := e.st.ArticleSends(bg, id)
 	if err != nil || len(reads) != 1 || !reads[0].Fire.Equal(fire) || len(reads[0].MsgDataIDs) != 1 || reads[0].Title != "宪法宣传周：公民在法律面前一律平等" {
-		t.Fatalf("ArticleReads = %+v, %v: the send is noted with its msg_data_id", reads, err)
+		t.Fatalf("ArticleSends = %+v, %v: the send is noted with its msg_data_id", reads, err)
 	}
 	if used, _ := e.st.ArticleCampaigns(bg, reads[0].ArticleID); len(used) != 1 || used[0] != id {
 		t.Errorf("the article's campaigns = %v", used)
@@ -209,7 +209,7 @@ func TestArticleSendAnsweredTooLateIsNotSentTwice(t *testing.T) {
 	if n := e.sim.Stats().APICalls["/cgi-bin/message/mass/sendall"]; n != 2 {
 		t.Errorf("%d sendall requests, want the lost one and its repeat", n)
 	}
-	if reads, _ := e.st.ArticleReads(bg, id); len(reads) != 1 || len(reads[0].MsgDataIDs) != 1 {
+	if reads, _ := e.st.ArticleSends(bg, id); len(reads) != 1 || len(reads[0].MsgDataIDs) != 1 {
 		t.Errorf("reads record %+v: the repeat names the same send", reads)
 	}
 }

@@ -216,7 +216,7 @@ func sendArticle(ctx context.Context, d *deliverer, item string) (store.ItemStat
 	bg := context.WithoutCancel(ctx)
 	// The send is done: a failure to note it for the reading statistics is
 	// logged, not retried.
-	r := store.ArticleReads{Campaign: d.def.ID, Fire: d.fire, ArticleID: a.ID, Title: a.Title, SentAt: d.m.now()}
+	r := store.ArticleSend{Campaign: d.def.ID, Fire: d.fire, ArticleID: a.ID, Title: a.Title, SentAt: d.m.now()}
 	if err := d.m.opts.Store.RecordArticleSend(bg, r, res.MsgDataID); err != nil {
 		d.log.WarnContext(ctx, "campaigns: article send not noted for reading statistics", slog.Any("err", err))
 	}

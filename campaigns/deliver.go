@@ -59,9 +59,9 @@ type Store interface {
 	ClaimMassQuota(ctx context.Context, day, holder string) (bool, string, error)
 	CommunityMembers(ctx context.Context, community string) ([]string, error)
 	Audit(ctx context.Context, e store.AuditEntry) error
-	RecordArticleSend(ctx context.Context, r store.ArticleReads, msgDataID int64) error
+	ArchiveRun(ctx context.Context, a store.ArchivedRun) error
+	RecordArticleSend(ctx context.Context, r store.ArticleSend, msgDataID int64) error
 	AddArticleCampaign(ctx context.Context, id, campaign string) error
-	ArticleReads(ctx context.Context, campaign string) ([]store.ArticleReads, error)
 }
 
 const (

@@ -425,6 +425,9 @@ func zhFieldError(fe *validation.Problem) (field, msg string) {
 		}
 		return "quiet", "免打扰时段须为 时:分，如 21:30，开始和结束都要填写"
 	case f == "quiz":
+		if has("names no quiz") {
+			return "quiz", "关联答题不存在，或在活动期间没有开放的答题：请从列表中选择"
+		}
 		return "quiz", "关联答题无效"
 	}
 	return "form", "内容有误，请检查各项"

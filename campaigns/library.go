@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,10 +53,11 @@ const (
 // Deleting a file never deletes a definition, so the report does not depend
 // on a file still existing.
 type Library struct {
-	st  DefinitionStore
-	dir string
-	log *slog.Logger
-	now func() time.Time
+	st      DefinitionStore
+	dir     string
+	quizzes QuizCatalog
+	log     *slog.Logger
+	now     func() time.Time
 
 	mu      sync.Mutex
 	version int64 // of the cached set; -1 = nothing cached
@@ -79,10 +78,14 @@ type fileState struct {
 
 // LibraryOptions configure a Library; Store is required.
 type LibraryOptions struct {
-	Store  DefinitionStore
-	Dir    string // campaigns.dir, imported as described on Library; "" = none
-	Logger *slog.Logger
-	Now    func() time.Time
+	Store DefinitionStore
+	Dir   string // campaigns.dir, imported as described on Library; "" = none
+	// Quizzes checks a definition's quiz: on every save and import (nil =
+	// unchecked), so no path stores a campaign that sends residents to a
+	// quiz that does not exist.
+	Quizzes QuizCatalog
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // NewLibrary returns a Library.
@@ -93,7 +96,7 @@ func NewLibrary(opts LibraryOptions) *Library {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Library{st: opts.Store, dir: opts.Dir, log: opts.Logger, now: opts.Now, version: -1, files: map[string]fileState{}}
+	return &Library{st: opts.Store, dir: opts.Dir, quizzes: opts.Quizzes, log: opts.Logger, now: opts.Now, version: -1, files: map[string]fileState{}}
 }
 
 // definitionTimeout bounds one refresh made for a caller without a context
@@ -188,6 +191,9 @@ var ErrExists = errors.New("campaigns: a campaign with this id exists")
 func (l *Library) Save(ctx context.Context, name string, data []byte, seen int64, source, by string) (*Campaign, error) {
 	c, err := Parse(name, data)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckQuiz(c, l.quizzes); err != nil {
 		return nil, err
 	}
 	rec := store.CampaignDef{ID: c.ID, YAML: string(c.CanonicalYAML()), Source: source, UpdatedBy: by, UpdatedAt: l.now()}
@@ -306,6 +312,9 @@ func (l *Library) readFile(n string) (fileState, error) {
 	f = fileState{size: info.Size(), mod: info.ModTime(), hash: hex.EncodeToString(sum[:])}
 	f.c, f.err = Parse(path, data)
 	if f.err == nil {
+		f.err = CheckQuiz(f.c, l.quizzes)
+	}
+	if f.err == nil {
 		f.canon = f.c.CanonicalYAML()
 	}
 	l.mu.Lock()
@@ -391,18 +400,6 @@ func (c *Campaign) CanonicalYAML() []byte {
 	if c.Content.Article != "" {
 		ct.add("article", scalar(c.Content.Article))
 	}
-	if m := c.Content.SMS; m != nil {
-		sm := mapping()
-		sm.add("template", scalar(m.Template))
-		if len(m.Params) > 0 {
-			pm := mapping()
-			for _, k := range slices.Sorted(maps.Keys(m.Params)) {
-				pm.add(k, scalar(m.Params[k]))
-			}
-			sm.add("params", pm.Node)
-		}
-		ct.add("sms", sm.Node)
-	}
 	if t := c.Content.Template; t != nil {
 		tm := mapping()
 		tm.add("id", scalar(t.ID))
@@ -420,6 +417,23 @@ func (c *Campaign) CanonicalYAML() []byte {
 		}
 		tm.add("fields", fm.Node)
 		ct.add("template", tm.Node)
+	}
+	if m := c.Content.SMS; m != nil {
+		sm := mapping()
+		sm.add("template", scalar(m.Template))
+		if len(m.Params) > 0 {
+			keys := make([]string, 0, len(m.Params))
+			for k := range m.Params {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			pm := mapping()
+			for _, k := range keys {
+				pm.add(k, scalar(m.Params[k]))
+			}
+			sm.add("params", pm.Node)
+		}
+		ct.add("sms", sm.Node)
 	}
 	doc.add("content", ct.Node)
 	s := c.Schedule

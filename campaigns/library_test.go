@@ -167,18 +167,17 @@ func TestCanonicalYAMLKeepsTheHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	others := []string{
-		"id: sms\ntitle: 短信\nchannel: sms\naudience: {sms_list: elders}\ncontent: {sms: {template: SMS_1, params: {b: 二, a: 一}}}\n",
-		"id: art\ntitle: 图文\nchannel: article\naudience: {all: true}\ncontent: {article: \"7\"}\n",
+	// An SMS campaign keeps its list and template (they were lost once).
+	sms, err := campaigns.Parse("sms.yaml", []byte("id: sms\ntitle: 宪法宣传周短信\nchannel: sms\naudience: {sms_list: 演示名单}\n"+
+		"content:\n  sms: {template: SMS_1, params: {theme: 宪法宣传周, b: 二}}\nschedule: {at: \"2027-12-02T10:00:00+08:00\"}\n"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, doc := range others {
-		c, err := campaigns.Parse("other.yaml", []byte(doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		samples = append(samples, c)
+	art, err := campaigns.Parse("art.yaml", []byte("id: art\ntitle: 图文\nchannel: article\naudience: {all: true}\ncontent: {article: \"7\"}\n"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range append(samples, utc) {
+	for _, c := range append(samples, utc, sms, art) {
 		again, err := campaigns.Parse(c.ID+".yaml", c.CanonicalYAML())
 		if err != nil {
 			t.Errorf("%s: canonical YAML does not parse: %v\n%s", c.ID, err, c.CanonicalYAML())

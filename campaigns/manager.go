@@ -391,7 +391,7 @@ func (m *Manager) audit(ctx context.Context, by, action, id, detail string) {
 
 // sendDetail is the audit text of an approval or a send: who receives what.
 func sendDetail(c *Campaign) string {
-	return fmt.Sprintf("渠道：%s；接收对象：%s；内容 sha256:%s", c.Channel, c.Audience.Describe(), c.ContentHash())
+	return fmt.Sprintf("渠道：%s；接收对象：%s；内容 sha256:%s", c.Channel.Label(), c.Audience.Describe(), c.ContentHash())
 }
 
 // Start runs fire of campaign id, which the caller (the scheduler) has
@@ -545,6 +545,7 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 	if stored, err := decodeDef(run.Def); err == nil {
 		def = stored // the run sends what it was started with
 	}
+	m.archive(ctx, c, def.ID, string(def.Channel), fire, run.Started)
 	log.InfoContext(ctx, "campaigns: delivering", slog.String("channel", string(def.Channel)), slog.String("owner", m.owner))
 	if ch, ok = channels[def.Channel]; !ok { // the stored snapshot names the channel that counts
 		return RunResult{}, fmt.Errorf("campaigns: %s: unknown channel %q", def.ID, def.Channel)
@@ -560,6 +561,56 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 	log.InfoContext(ctx, "campaigns: run ended here", slog.String("state", string(res.State)),
 		slog.Int64("sent", res.Counts.Sent), slog.Int64("failed", res.Counts.Failed), slog.Int64("unknown", res.Counts.Unknown))
 	return res, nil
+}
+
+// archive records the run for the annual report (store.ArchivedRun) under
+// the campaign's title and theme as they are now. A failure only costs the
+// report this run until ArchivePastRuns runs again, so it is logged, and
+// the run goes on.
+func (m *Manager) archive(ctx context.Context, c *Campaign, id, channel string, fire, started time.Time) {
+	a := store.ArchivedRun{Campaign: id, Title: id, Channel: channel, Fire: fire, Started: started}
+	if c == nil {
+		c, _ = m.Get(id)
+	}
+	if c != nil {
+		a.Title, a.Theme, a.Quiz = c.Title, c.Theme, c.Quiz
+	}
+	if err := m.opts.Store.ArchiveRun(ctx, a); err != nil {
+		m.log.ErrorContext(ctx, "campaigns: archive run", slog.String("campaign", id), slog.Any("err", err))
+	}
+}
+
+// ArchivePastRuns archives the runs of every campaign that has a
+// definition and ran before the archive existed (or whose archiving
+// failed); runs archived already stay as they are. serve calls it at start.
+func (m *Manager) ArchivePastRuns(ctx context.Context) (int, error) {
+	defs, err := m.opts.Definitions()
+	if defs == nil && err != nil {
+		return 0, fmt.Errorf("campaigns: archive past runs: %w", err)
+	}
+	n := 0
+	for _, c := range defs {
+		fires, err := m.opts.Store.RunFires(ctx, c.ID)
+		if err != nil {
+			return n, err
+		}
+		for _, f := range fires {
+			run, err := m.opts.Store.Run(ctx, c.ID, f)
+			if err != nil {
+				return n, err
+			}
+			channel := run.Channel
+			if channel == "" {
+				channel = string(c.Channel)
+			}
+			a := store.ArchivedRun{Campaign: c.ID, Title: c.Title, Theme: c.Theme, Quiz: c.Quiz, Channel: channel, Fire: f, Started: run.Started}
+			if err := m.opts.Store.ArchiveRun(ctx, a); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // completeRun moves a campaign whose run finished on: back to scheduled

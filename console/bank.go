@@ -523,7 +523,7 @@ func (s *Server) bankChangeTarget(w http.ResponseWriter, r *http.Request, id, ve
 	}
 	path := "/console/bank/" + id
 	if d.Office {
-		back(w, r, path, "err", "办公室条目请在 FAQ 文件（knowledge.faq_file）中"+verb)
+		back(w, r, path, "err", "本办常见问题条目请在常见问题文件（knowledge.faq_file）中"+verb)
 		return d, 0, false
 	}
 	seen, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)

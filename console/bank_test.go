@@ -411,7 +411,7 @@ func TestBankListSearchAndPages(t *testing.T) {
 		t.Error("an office entry is editable")
 	}
 	resp, _ := ed.post("/console/bank/"+office0(e), url.Values{"csrf": {ed.csrf}, "version": {"0"}, "question": {"改"}})
-	if !strings.Contains(location(resp), "FAQ 文件") || e.version(t) != 60 {
+	if !strings.Contains(location(resp), "常见问题文件") || e.version(t) != 60 {
 		t.Errorf("edit of an office entry: %s", location(resp))
 	}
 }

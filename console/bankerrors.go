@@ -69,7 +69,7 @@ var translations = []struct {
 		return "共 " + m[1] + " 字，最多 " + m[2] + " 字"
 	}},
 	{regexp.MustCompile(`^no value for placeholder\(s\) (.+)$`), fieldAnswer, true, func(m []string) string {
-		return "占位符 " + m[1] + " 在问答库中没有取值；地址、时间等办公室信息请写进办公室 FAQ 文件"
+		return "占位符 " + m[1] + " 在问答库中没有取值；地址、时间等办公室信息请写进本办常见问题文件"
 	}},
 	{regexp.MustCompile(`^reviewed_at ` + quoted + ` is not YYYY-MM-DD$`), fieldOther, false, func(m []string) string {
 		return "审核日期“" + unquote(m[1]) + "”应写作 YYYY-MM-DD"
@@ -94,7 +94,7 @@ var translations = []struct {
 		return "“" + unquote(m[1]) + "”缺少引文，请写作“条文 | 引文”"
 	}},
 	{regexp.MustCompile(`^number (\d+) is not a national hotline$`), fieldAnswer, true, func(m []string) string {
-		return "电话号码 " + m[1] + " 不是全国统一热线（如 12348、12333、12315）；本地电话请写进办公室 FAQ 文件"
+		return "电话号码 " + m[1] + " 不是全国统一热线（如 12348、12333、12315）；本地电话请写进本办常见问题文件"
 	}},
 	{regexp.MustCompile(`^` + quoted + ` is not stated by any cited article$`), fieldAnswer, true, func(m []string) string {
 		f := unquote(m[1])

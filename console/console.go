@@ -108,6 +108,11 @@ type Options struct {
 	// CaseSLA is how long a case may wait for an answer before the inbox
 	// shows it overdue (console.case_sla); default cases.DefaultSLA.
 	CaseSLA time.Duration
+	// QuizPages are the quizzes of the 网上答题 pages; nil = no pages.
+	QuizPages QuizPages
+	// ReportYear is the year the dashboard and the report page open on;
+	// 0 = the current year. The demo opens on the year it seeded.
+	ReportYear int
 }
 
 // Server serves the console. It is safe for concurrent use.
@@ -202,6 +207,7 @@ func (s *Server) routes() {
 	s.articleRoutes(m)   // articles.go
 	s.communityRoutes(m) // communities.go
 	s.mediationRoutes(m) // mediation.go
+	s.quizRoutes(m)      // quizzes.go
 	m.HandleFunc("GET /console/preview-recipients", s.requirePage(RoleEditor, s.previewRecipients))
 	m.HandleFunc("POST /console/preview-recipients", s.requirePage(RoleApprover, s.previewRecipientAdd))
 	m.HandleFunc("POST /console/preview-recipients/code", s.requirePage(RoleEditor, s.previewBindCode))

@@ -49,7 +49,8 @@ type env struct {
 type envOptions struct {
 	console   func(*console.Options)
 	campaigns func(*campaigns.Options)
-	tls       bool // serve over HTTPS (httptest's self-signed certificate)
+	quizzes   campaigns.QuizCatalog // checks quiz: in the library and the manager; nil = unchecked
+	tls       bool                  // serve over HTTPS (httptest's self-signed certificate)
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
@@ -68,8 +69,8 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	st := storetest.New(t)
 	dir := t.TempDir()
 	// Definitions live in Redis; dir is campaigns.dir, read as their inbox.
-	lib := campaigns.NewLibrary(campaigns.LibraryOptions{Store: st, Dir: dir, Logger: slog.New(slog.DiscardHandler)})
-	mo := campaigns.Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Definitions: lib.Definitions}
+	lib := campaigns.NewLibrary(campaigns.LibraryOptions{Store: st, Dir: dir, Quizzes: o.quizzes, Logger: slog.New(slog.DiscardHandler)})
+	mo := campaigns.Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Definitions: lib.Definitions, Quizzes: o.quizzes}
 	if o.campaigns != nil {
 		o.campaigns(&mo)
 	}

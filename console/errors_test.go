@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -227,45 +226,45 @@ type fixedQuizzes map[string]bool
 
 func (q fixedQuizzes) CampaignQuiz(ref string, _, _ time.Time) (string, bool) { return ref, q[ref] }
 
-// A campaign whose quiz: names no quiz is not saved from the console, and
-// one whose file was so changed on disk is not approved.
+// A campaign whose quiz: names no quiz is not saved from the form nor
+// imported from a file, and one whose quiz was withdrawn since it was saved
+// is not approved.
 func TestCampaignQuizMustExistInTheConsole(t *testing.T) {
-	e := newEnvWith(t, envOptions{campaigns: func(o *campaigns.Options) {
-		o.Quizzes = fixedQuizzes{"constitution-2026": true}
-	}})
+	quizzes := fixedQuizzes{"constitution-2026": true}
+	e := newEnvWith(t, envOptions{quizzes: quizzes})
 	c := e.client()
 	c.login("ap", "approver-pass")
-	id := createCampaign(t, c)
-	file := filepath.Join(e.dir, id+".yaml")
-	before, _ := os.ReadFile(file)
-	quizLine := regexp.MustCompile(`(?m)^quiz:.*$`)
-	naming := func(ref string) string {
-		if !quizLine.Match(before) {
-			t.Fatalf("the draft names no quiz:\n%s", before)
-		}
-		return quizLine.ReplaceAllString(string(before), "quiz: "+ref)
+	const id = "rule-of-law-2027"
+
+	f := validForm(c)
+	f.Set("quiz", "criminal-law")
+	resp, body := c.post("/console/campaigns", f)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "关联答题不存在") || !strings.Contains(body, "法治讲座通知") {
+		t.Errorf("form naming a missing quiz: %d\n%s", resp.StatusCode, body)
+	}
+	if _, err := e.mgr.Get(id); err == nil {
+		t.Error("the refused form was saved")
 	}
 
-	resp, _ := c.post("/console/campaigns/"+id+"/edit", url.Values{"csrf": {c.csrf}, "yaml": {naming("criminal-law")}})
-	loc, _ := url.QueryUnescape(resp.Header.Get("Location"))
-	if !strings.Contains(loc, "未保存") || !strings.Contains(loc, `quiz: "criminal-law" names no quiz`) {
-		t.Errorf("edit naming a missing quiz: %s", loc)
+	file := "id: other-2027\ntitle: t\nchannel: mass\naudience: {all: true}\ncontent: {text: 回复答题}\nquiz: criminal-law\n" +
+		"window: {from: 2027-12-01, to: 2027-12-07}\nschedule: {at: 2027-12-04T10:00:00+08:00}\n"
+	resp, _ = c.upload("/console/campaigns/import", "other.yaml", []byte(file))
+	if loc, _ := url.QueryUnescape(resp.Header.Get("Location")); !strings.Contains(loc, "未导入") || !strings.Contains(loc, "关联答题不存在") {
+		t.Errorf("import naming a missing quiz: %s", loc)
 	}
-	if after, _ := os.ReadFile(file); string(after) != string(before) {
-		t.Error("the refused edit changed the file")
-	}
-	resp, _ = c.post("/console/campaigns/"+id+"/edit", url.Values{"csrf": {c.csrf}, "yaml": {naming("constitution-2026")}})
-	if loc, _ := url.QueryUnescape(resp.Header.Get("Location")); !strings.Contains(loc, "已保存") {
-		t.Errorf("edit naming a real quiz: %s", loc)
+	if _, err := e.mgr.Get("other-2027"); err == nil {
+		t.Error("the refused file was imported")
 	}
 
-	if err := os.WriteFile(file, []byte(naming("criminal-law")), 0o644); err != nil {
-		t.Fatal(err)
+	f.Set("quiz", "constitution-2026")
+	if resp, _ := c.post("/console/campaigns", f); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("form naming a real quiz: %d", resp.StatusCode)
 	}
+	delete(quizzes, "constitution-2026") // the quiz is withdrawn before approval
 	resp, _ = c.post("/console/campaigns/"+id+"/approve", url.Values{"csrf": {c.csrf}})
-	loc, _ = url.QueryUnescape(resp.Header.Get("Location"))
-	if !strings.Contains(loc, "err=") || !strings.Contains(loc, "names no quiz") {
-		t.Errorf("approve of a campaign naming a missing quiz: %s", loc)
+	loc, _ := url.QueryUnescape(resp.Header.Get("Location"))
+	if !strings.Contains(loc, "err=") {
+		t.Errorf("approve of a campaign naming a withdrawn quiz: %s", loc)
 	}
 	if st, _ := e.mgr.Stats(context.Background(), id); st.State == campaigns.Approved {
 		t.Error("the campaign was approved")

@@ -15,6 +15,7 @@ import (
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/store"
+	"github.com/pufa-dev/pufa/validation"
 )
 
 // TagLister lists the account's WeChat tags for the audience picker
@@ -228,6 +229,10 @@ func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, f campaigns.Fo
 	case errors.Is(err, store.ErrVersion):
 		again(http.StatusConflict, nil, "未保存：该活动已被他人修改，请打开最新内容后重新编辑")
 		return
+	case errors.As(err, new(*validation.Problem)):
+		// Checks beyond the form's own, such as a quiz that does not exist.
+		again(http.StatusUnprocessableEntity, campaigns.FieldErrorsZh(err), "未保存：请按提示修改标红的项目")
+		return
 	case err != nil:
 		s.fail(w, r, err)
 		return
@@ -253,8 +258,15 @@ type campaignData struct {
 	RunPager   pager
 	// Reads are the data cube's figures of each run that mass-sent an
 	// article, newest first; Article names the campaign's article.
-	Reads   []store.ArticleReads
+	Reads   []articleReads
 	Article *store.Article
+}
+
+// articleReads is one run's article with its figures: the totals and
+// what each day added.
+type articleReads struct {
+	store.ArticleSend
+	Days []store.ArticleRead
 }
 
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
@@ -286,11 +298,10 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if d.Reads, err = s.st.ArticleReads(ctx, id); err != nil {
+	if d.Reads, err = s.articleReads(ctx, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	slices.Reverse(d.Reads)
 	if def.Content.Article != "" && s.opts.Articles != nil {
 		if a, err := s.opts.Articles.Get(ctx, def.Content.Article); err == nil {
 			d.Article = &a
@@ -306,6 +317,30 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 	d.Form.Editable = editErr == nil
 	s.fillChoices(ctx, &d.Form)
 	s.page(w, r, http.StatusOK, "campaign", def.Title, d)
+}
+
+// articleReads lists a campaign's article runs, newest first, each with
+// its days.
+func (s *Server) articleReads(ctx context.Context, id string) ([]articleReads, error) {
+	sends, err := s.st.ArticleSends(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	days, err := s.st.ArticleReads(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]articleReads, 0, len(sends))
+	for _, a := range slices.Backward(sends) {
+		r := articleReads{ArticleSend: a}
+		for _, d := range days {
+			if d.Fire.Equal(a.Fire) {
+				r.Days = append(r.Days, d)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
@@ -366,6 +401,14 @@ func (s *Server) campaignImport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if _, _, err := s.opts.Library.Import(r.Context(), name, data, u.Name); err != nil {
+		if errors.As(err, new(*validation.Problem)) {
+			var msgs []string
+			for _, m := range campaigns.FieldErrorsZh(err) {
+				msgs = append(msgs, m...)
+			}
+			back(w, r, "/console/campaigns", "err", "文件 "+name+" 有误，未导入："+strings.Join(msgs, "；"))
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}

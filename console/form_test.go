@@ -136,7 +136,7 @@ func TestCampaignButtonsFollowTheState(t *testing.T) {
 		want, not []string
 	}{
 		{"draft", func(string) error { return nil }, []string{`id="approve"`, `id="cancel"`}, []string{`id="pause"`, `id="resume"`}},
-		{"approved", func(id string) error { return e.mgr.Approve(ctx, id, "ap") }, []string{`id="pause"`, `id="cancel"`, `id="approve"`}, []string{`id="resume"`}},
+		{"approved", func(id string) error { return e.mgr.Approve(ctx, id, "ap") }, []string{`id="pause"`, `id="cancel"`}, []string{`id="resume"`, `id="approve"`}},
 		{"paused", func(id string) error {
 			if err := e.mgr.Approve(ctx, id, "ap"); err != nil {
 				return err

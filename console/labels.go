@@ -51,10 +51,7 @@ func channelLabel(c campaigns.Channel) string {
 	case campaigns.ChannelCustom:
 		return "客服消息"
 	}
-	if l := c.Label(); l != string(c) {
-		return l // the channel table's Chinese name (群发图文, 发布图文, 订阅通知, 短信)
-	}
-	return "其他渠道"
+	return c.Label() // the channel table's own label (短信, …)
 }
 
 // auditActions name every action string written to the audit log.
@@ -103,6 +100,7 @@ var auditActions = map[string]string{
 	"dispute.edit":             "修改矛盾纠纷",
 	"legal_aid.add":            "登记法律援助转介",
 	"legal_aid.edit":           "修改法律援助转介",
+	"quiz.certificates":        "导出答题证书名单",
 }
 
 func auditLabel(action string) string {
@@ -204,7 +202,10 @@ func allowedActions(st campaigns.State, approver bool) []Action {
 		if a.Approver && !approver {
 			continue
 		}
-		if _, err := campaigns.Transition(st, a.ev); err == nil {
+		// The state machine lets an approved campaign be approved again
+		// (recording the newer approver); a clerk sees 审核通过 only where
+		// it changes the state.
+		if to, err := campaigns.Transition(st, a.ev); err == nil && (to != st || a.ev != campaigns.EvApprove) {
 			out = append(out, a.Action)
 		}
 	}

@@ -44,7 +44,7 @@ func TestAllowedActionsPerState(t *testing.T) {
 	}{
 		{campaigns.Draft, true, "approve,cancel"},
 		{campaigns.Draft, false, ""},
-		{campaigns.Approved, true, "approve,pause,cancel"},
+		{campaigns.Approved, true, "pause,cancel"}, // approving again changes nothing a clerk sees
 		{campaigns.Scheduled, false, "pause"},
 		{campaigns.Running, true, "pause,cancel"},
 		{campaigns.Paused, true, "resume,cancel"},

@@ -16,6 +16,7 @@ import (
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/ledger"
+	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/store"
 )
@@ -33,7 +34,19 @@ var funcs = template.FuncMap{
 		}
 		return k
 	},
-	"percent":      report.Percent,
+	"percent": report.Percent,
+	// answer writes a quiz answer as residents type it: 对/错 for true/false.
+	"answer": func(a string) string {
+		switch a {
+		case quiz.True:
+			return "对"
+		case quiz.False:
+			return "错"
+		}
+		return a
+	},
+	// ratio writes a share (0..1) as a percentage.
+	"ratio":        func(v float64) string { return report.Percent(v * 100) },
 	"channelLabel": channelLabel,
 	"auditLabel":   auditLabel,
 	"stateLabel":   func(s string) string { return campaigns.State(s).Label() },
@@ -75,7 +88,7 @@ var funcs = template.FuncMap{
 
 // pageNames are the templates rendered inside layout.html; login stands alone.
 var pageNames = []string{"dashboard", "campaigns", "campaign", "campaign_form", "ledger", "ledger_entry", "consultations", "case", "report", "audit", "preview_recipients", "bank", "bank_entry",
-	"articles", "article", "communities", "community", "disputes", "dispute", "legal_aid", "legal_aid_entry"}
+	"articles", "article", "communities", "community", "disputes", "dispute", "legal_aid", "legal_aid_entry", "quizzes", "quiz"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]*template.Template{}
@@ -143,8 +156,16 @@ func back(w http.ResponseWriter, r *http.Request, path, key, msg string) {
 }
 
 func (s *Server) yearRange() (from, to time.Time) {
-	now := s.opts.Now().In(chinatime.Zone)
-	return time.Date(now.Year(), 1, 1, 0, 0, 0, 0, chinatime.Zone), time.Date(now.Year(), 12, 31, 0, 0, 0, 0, chinatime.Zone)
+	y := s.reportYear()
+	return time.Date(y, 1, 1, 0, 0, 0, 0, chinatime.Zone), time.Date(y, 12, 31, 0, 0, 0, 0, chinatime.Zone)
+}
+
+// reportYear is the year the dashboard and the report open on.
+func (s *Server) reportYear() int {
+	if s.opts.ReportYear != 0 {
+		return s.opts.ReportYear
+	}
+	return s.opts.Now().In(chinatime.Zone).Year()
 }
 
 // dashboardData is the dashboard's figures.
@@ -152,6 +173,8 @@ type dashboardData struct {
 	Year        report.Report
 	Month       report.Month
 	MonthName   string
+	MonthLabel  string // 本月, or the month shown when the year is not this one
+	YearLabel   string // 本年, or the year
 	Communities []communityCount
 	Followers   int64
 	NewConsults int64
@@ -170,7 +193,11 @@ func (s *Server) dashboardFigures(r *http.Request) (dashboardData, error) {
 	if err != nil {
 		return dashboardData{}, err
 	}
-	d := dashboardData{Year: year, MonthName: s.opts.Now().In(chinatime.Zone).Format("2006-01")}
+	d := dashboardData{Year: year, MonthName: s.opts.Now().In(chinatime.Zone).Format("2006-01"), MonthLabel: "本月", YearLabel: "本年"}
+	if y := s.reportYear(); y != s.opts.Now().In(chinatime.Zone).Year() {
+		// Another year than this one (the demo's seeded year): its last month.
+		d.MonthName, d.MonthLabel, d.YearLabel = fmt.Sprintf("%d-12", y), "12月", fmt.Sprintf("%d年", y)
+	}
 	for _, m := range year.Months {
 		if m.Month == d.MonthName {
 			d.Month = m
@@ -527,9 +554,9 @@ func (s *Server) buildReport(r *http.Request) (report.Report, string, error) {
 	switch format {
 	case "":
 		format = report.FormatXLSX
-	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX:
+	case report.FormatMarkdown, report.FormatCSV, report.FormatJSON, report.FormatXLSX, report.FormatDocx:
 	default:
-		return report.Report{}, "", fmt.Errorf("%w：格式“%s”不是 md、csv、json 或 xlsx", errBadRequest, format)
+		return report.Report{}, "", fmt.Errorf("%w：格式“%s”不是 md、csv、json、xlsx 或 docx", errBadRequest, format)
 	}
 	f, _ := report.ParseDate(from)
 	t, _ := report.ParseDate(to)

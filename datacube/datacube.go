@@ -3,7 +3,8 @@
 // campaign mass-sent in the last week, kept with the campaign run that sent
 // it (matched by msg_data_id), and the account's followers per day (total,
 // new, cancelled). The console's campaign page and the annual report read
-// them from Redis (store.ArticleReads, store.FollowerDays).
+// them from Redis (store.ArticleSend for the run, store.ArticleRead per day,
+// store.FollowerDay).
 //
 // WeChat finishes a day's figures after 08:00 Beijing time the next day and
 // follows an article for 7 days after its send, so the job runs daily at
@@ -32,16 +33,16 @@ import (
 
 // API is the part of WeChat's data cube the job reads (*wechat.Client).
 type API interface {
+	FollowerAPI
 	ArticleTotal(ctx context.Context, day wechat.Day) ([]wechat.ArticleTotal, error)
-	UserSummary(ctx context.Context, begin, end wechat.Day) ([]wechat.UserSummary, error)
-	UserCumulate(ctx context.Context, begin, end wechat.Day) ([]wechat.UserCumulate, error)
 }
 
 // Store keeps the figures (*store.Store).
 type Store interface {
-	ArticleReadsBetween(ctx context.Context, from, to time.Time) ([]store.ArticleReads, error)
-	PutArticleReads(ctx context.Context, r store.ArticleReads) error
-	PutFollowerDays(ctx context.Context, days []store.FollowerDay) error
+	FollowerStore
+	ArticleSendsBetween(ctx context.Context, from, to time.Time) ([]store.ArticleSend, error)
+	PutArticleSend(ctx context.Context, r store.ArticleSend) error
+	RecordArticleRead(ctx context.Context, r store.ArticleRead) error
 	ClaimJob(ctx context.Context, name, period string, ttl time.Duration) (bool, error)
 }
 
@@ -127,15 +128,17 @@ func sub(a, b store.ArticleFigures) store.ArticleFigures {
 }
 
 // fetchReads updates the article figures of every run sent in the last
-// followDays finished days, with one getarticletotal request per send day.
+// followDays finished days, with one getarticletotal request per send day:
+// the run's cumulative totals (store.ArticleSend) and what each day added
+// (store.ArticleRead, which the report sums).
 func (f *Fetcher) fetchReads(ctx context.Context, now time.Time) (int, error) {
 	latest := wechat.LatestDataCubeDay(now)
 	first := latest.AddDays(-followDays)
-	runs, err := f.st.ArticleReadsBetween(ctx, first.Time, now.Add(time.Second))
+	runs, err := f.st.ArticleSendsBetween(ctx, first.Time, now.Add(time.Second))
 	if err != nil {
 		return 0, fmt.Errorf("datacube: %w", err)
 	}
-	byDay := map[string][]store.ArticleReads{}
+	byDay := map[string][]store.ArticleSend{}
 	for _, r := range runs {
 		sent := r.SentAt
 		if sent.IsZero() {
@@ -157,12 +160,12 @@ func (f *Fetcher) fetchReads(ctx context.Context, now time.Time) (int, error) {
 			continue
 		}
 		for _, r := range byDay[day] {
-			if !apply(&r, totals) {
+			days, ok := apply(&r, totals)
+			if !ok {
 				continue
 			}
-			r.FetchedAt = now
-			if err := f.st.PutArticleReads(ctx, r); err != nil {
-				errs = append(errs, fmt.Errorf("datacube: %w", err))
+			if err := f.record(ctx, r, days, now); err != nil {
+				errs = append(errs, err)
 				continue
 			}
 			n++
@@ -173,10 +176,34 @@ func (f *Fetcher) fetchReads(ctx context.Context, now time.Time) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// apply sets r's figures from the send day's totals: each of its mass
-// sends' articles ("<msg_data_id>_<index>") summed, per stat day. It
-// reports whether WeChat had any figures for it.
-func apply(r *store.ArticleReads, totals []wechat.ArticleTotal) bool {
+// record stores what each day added, then the run's totals: a fetch cut
+// off between the two leaves the totals of the fetch before, and the next
+// day's fetch writes both again.
+func (f *Fetcher) record(ctx context.Context, r store.ArticleSend, days []dayFigures, now time.Time) error {
+	for _, d := range days {
+		err := f.st.RecordArticleRead(ctx, store.ArticleRead{Campaign: r.Campaign, Fire: r.Fire, Day: d.day,
+			Reads: int64(d.Reads), ReadUsers: int64(d.Readers), Shares: int64(d.Shares), Favorites: int64(d.Favourites)})
+		if err != nil {
+			return fmt.Errorf("datacube: %w", err)
+		}
+	}
+	r.FetchedAt = now
+	if err := f.st.PutArticleSend(ctx, r); err != nil {
+		return fmt.Errorf("datacube: %w", err)
+	}
+	return nil
+}
+
+// dayFigures is what one stat day added to a run's figures.
+type dayFigures struct {
+	day string
+	store.ArticleFigures
+}
+
+// apply sets r's cumulative figures from the send day's totals: each of
+// its mass sends' articles ("<msg_data_id>_<index>") summed, per stat day.
+// It returns what each day added, and whether WeChat had any figures for r.
+func apply(r *store.ArticleSend, totals []wechat.ArticleTotal) ([]dayFigures, bool) {
 	cum := map[string]store.ArticleFigures{} // stat day → cumulative figures
 	target, found := 0, false
 	for _, t := range totals {
@@ -195,52 +222,25 @@ func apply(r *store.ArticleReads, totals []wechat.ArticleTotal) bool {
 		target += t.Details[len(t.Details)-1].TargetUser
 	}
 	if !found {
-		return false
+		return nil, false
 	}
 	var prev store.ArticleFigures
-	r.Days = r.Days[:0]
+	var days []dayFigures
 	for _, day := range slices.Sorted(maps.Keys(cum)) {
 		c := cum[day]
-		r.Days = append(r.Days, store.ArticleReadDay{Day: day, ArticleFigures: sub(c, prev)})
+		days = append(days, dayFigures{day, sub(c, prev)})
 		prev = c
+		r.AsOf = day
 	}
 	r.Total, r.Target = prev, target
-	return true
+	return days, true
 }
 
 // fetchFollowers stores the follower figures of the last followDays
 // finished days.
 func (f *Fetcher) fetchFollowers(ctx context.Context, now time.Time) (int, error) {
 	end := wechat.LatestDataCubeDay(now)
-	begin := end.AddDays(-(wechat.SpanUserCumulate - 1))
-	cumulate, err := f.api.UserCumulate(ctx, begin, end)
-	if err != nil {
-		return 0, fmt.Errorf("datacube: followers %s to %s: %w", begin, end, err)
-	}
-	summary, err := f.api.UserSummary(ctx, begin, end)
-	if err != nil {
-		return 0, fmt.Errorf("datacube: follower changes %s to %s: %w", begin, end, err)
-	}
-	days := map[string]*store.FollowerDay{}
-	for _, c := range cumulate {
-		days[c.RefDate] = &store.FollowerDay{Day: c.RefDate, Total: c.CumulateUser}
-	}
-	for _, s := range summary { // one line per day and source; a day without changes is absent
-		d, ok := days[s.RefDate]
-		if !ok {
-			continue // a total WeChat did not give: leave the day to the next fetch
-		}
-		d.New += s.NewUser
-		d.Cancelled += s.CancelUser
-	}
-	out := make([]store.FollowerDay, 0, len(days))
-	for _, k := range slices.Sorted(maps.Keys(days)) {
-		out = append(out, *days[k])
-	}
-	if err := f.st.PutFollowerDays(ctx, out); err != nil {
-		return 0, fmt.Errorf("datacube: %w", err)
-	}
-	return len(out), nil
+	return SyncFollowers(ctx, f.api, f.st, end.AddDays(-(followDays - 1)), end)
 }
 
 // dueAt is the day's fetch time, jobHour China time on t's day.

@@ -51,14 +51,14 @@ func TestFetchMapsArticleFiguresToCampaignRuns(t *testing.T) {
 	st := storetest.New(t)
 	sent := time.Date(2026, 12, 1, 10, 0, 0, 0, chinatime.Zone)
 	now := time.Date(2026, 12, 4, 9, 0, 0, 0, chinatime.Zone) // 12-01..12-03 finished
-	runs := []store.ArticleReads{
+	runs := []store.ArticleSend{
 		{Campaign: "xfz", Fire: sent, ArticleID: "1", Title: "宪法宣传周", SentAt: sent, MsgDataIDs: []int64{501, 502}},
 		{Campaign: "mfd", Fire: sent.Add(time.Hour), ArticleID: "2", Title: "民法典", SentAt: sent.Add(time.Hour), MsgDataIDs: []int64{600}},
 		{Campaign: "today", Fire: now, ArticleID: "3", Title: "今天", SentAt: now, MsgDataIDs: []int64{700}},
 		{Campaign: "old", Fire: sent.AddDate(0, 0, -20), Title: "太早", SentAt: sent.AddDate(0, 0, -20), MsgDataIDs: []int64{800}},
 	}
 	for _, r := range runs {
-		if err := st.PutArticleReads(ctx, r); err != nil {
+		if err := st.PutArticleSend(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,29 +97,31 @@ func TestFetchMapsArticleFiguresToCampaignRuns(t *testing.T) {
 	if len(cube.calls) != 1 || cube.calls[0] != "2026-12-01" {
 		t.Errorf("asked for send days %v, want only 2026-12-01 (one request for both runs of the day)", cube.calls)
 	}
-	got, err := st.ArticleReads(ctx, "xfz")
+	got, err := st.ArticleSends(ctx, "xfz")
 	if err != nil || len(got) != 1 {
-		t.Fatalf("ArticleReads = %v, %v", got, err)
+		t.Fatalf("ArticleSends = %v, %v", got, err)
 	}
 	r := got[0]
 	wantTotal := store.ArticleFigures{Reads: 21, Readers: 17, Shares: 3, Favourites: 1}
-	if r.Total != wantTotal || r.Target != 150 || !r.FetchedAt.Equal(now) {
-		t.Errorf("total %+v target %d fetched %v, want %+v of both batches, 150", r.Total, r.Target, r.FetchedAt, wantTotal)
+	if r.Total != wantTotal || r.Target != 150 || r.AsOf != "2026-12-03" || !r.FetchedAt.Equal(now) {
+		t.Errorf("total %+v target %d as of %s fetched %v, want %+v of both batches, 150, 2026-12-03", r.Total, r.Target, r.AsOf, r.FetchedAt, wantTotal)
 	}
-	wantDays := []store.ArticleReadDay{
-		{Day: "2026-12-01", ArticleFigures: store.ArticleFigures{Reads: 14, Readers: 12, Shares: 1}},
-		{Day: "2026-12-02", ArticleFigures: store.ArticleFigures{Reads: 5, Readers: 3, Shares: 1, Favourites: 1}},
-		{Day: "2026-12-03", ArticleFigures: store.ArticleFigures{Reads: 2, Readers: 2, Shares: 1}},
+	wantDays := []store.ArticleRead{
+		{Campaign: "xfz", Fire: sent.UTC(), Day: "2026-12-01", Reads: 14, ReadUsers: 12, Shares: 1},
+		{Campaign: "xfz", Fire: sent.UTC(), Day: "2026-12-02", Reads: 5, ReadUsers: 3, Shares: 1, Favorites: 1},
+		{Campaign: "xfz", Fire: sent.UTC(), Day: "2026-12-03", Reads: 2, ReadUsers: 2, Shares: 1},
 	}
-	if len(r.Days) != len(wantDays) {
-		t.Fatalf("days %+v, want %+v", r.Days, wantDays)
+	days0, err := st.ArticleReads(ctx, "xfz")
+	if err != nil || len(days0) != len(wantDays) {
+		t.Fatalf("per-day reads %+v, %v; want %+v", days0, err, wantDays)
 	}
 	for i := range wantDays {
-		if r.Days[i] != wantDays[i] {
-			t.Errorf("day %d = %+v, want %+v (what that day added)", i, r.Days[i], wantDays[i])
+		if !days0[i].Fire.Equal(wantDays[i].Fire) || days0[i].Day != wantDays[i].Day || days0[i].Reads != wantDays[i].Reads ||
+			days0[i].ReadUsers != wantDays[i].ReadUsers || days0[i].Shares != wantDays[i].Shares || days0[i].Favorites != wantDays[i].Favorites {
+			t.Errorf("day %d = %+v, want %+v (what that day added)", i, days0[i], wantDays[i])
 		}
 	}
-	if m, _ := st.ArticleReads(ctx, "mfd"); len(m) != 1 || !m[0].FetchedAt.IsZero() {
+	if m, _ := st.ArticleSends(ctx, "mfd"); len(m) != 1 || !m[0].FetchedAt.IsZero() {
 		t.Errorf("a run without figures was changed: %+v", m)
 	}
 	days, err := st.FollowerDays(ctx, now.AddDate(0, 0, -7), now)

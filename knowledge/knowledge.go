@@ -507,10 +507,21 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		}
 		return cmp.Compare(rank(y), rank(x))
 	})
-	// A clear lead over the next entry (which rests on another article)
-	// makes the first more likely the one meant; a near tie less so.
-	if b.th.Margin > 0 && len(entryHits) > 1 && !sameArticle(entryHits[0].FirstCitation(), entryHits[1].FirstCitation()) {
-		lead := entryHits[0].Confidence - entryHits[1].Confidence
+	// A clear lead over the next entry resting on another article makes
+	// the first more likely the one meant; a near tie less so. Entries on
+	// the same article are no rivals: either gives the resident the same
+	// basis. When no rival is above the floor, the lead is at least the way
+	// down to it: an entry alone in the field is not less sure than one
+	// with a weak rival.
+	if b.th.Margin > 0 && len(entryHits) > 0 {
+		next := entryFloor
+		for _, h := range entryHits[1:] {
+			if !sameArticle(entryHits[0].FirstCitation(), h.FirstCitation()) {
+				next = h.Confidence
+				break
+			}
+		}
+		lead := entryHits[0].Confidence - next
 		entryHits[0].Confidence = clamp01(entryHits[0].Confidence + b.th.Margin*(lead-marginPivot))
 	}
 	if b.ws != nil {

@@ -17,6 +17,10 @@ type ResidentQuestion struct {
 	Gold  []string `json:"gold"` // empty: no article answers it; a hedge is right
 	Topic string   `json:"topic"`
 	Split string   `json:"split"` // "tune" or "test"
+	// Entry names the bank entry written to answer it, where the set says
+	// so (residents-fresh.jsonl does). Grading stays by citation; the name
+	// lets a test check that the entry rests on a gold article.
+	Entry string `json:"entry,omitempty"`
 }
 
 // LoadResidentQuestions reads the set, one JSON object a line.

@@ -258,3 +258,21 @@ func (c *Catalog) sort() {
 		return strings.Compare(a.ID, b.ID)
 	})
 }
+
+// WithQuiz returns a copy of the catalogue with q added, or replacing the
+// quiz of the same id; its bank must be one of the catalogue's. The demo
+// uses it to run a built-in quiz again in the year it seeds.
+func (c *Catalog) WithQuiz(q Quiz) (*Catalog, bool) {
+	if q.Bank == nil || c.banks[q.Bank.ID] != q.Bank || q.Questions <= 0 || q.Questions > len(q.Bank.Questions) {
+		return c, false
+	}
+	out := &Catalog{banks: c.banks}
+	for _, old := range c.quizzes {
+		if old.ID != q.ID {
+			out.quizzes = append(out.quizzes, old)
+		}
+	}
+	out.quizzes = append(out.quizzes, &q)
+	out.sort()
+	return out, true
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/pufa-dev/pufa/ledger"
 )
 
 // Paragraph writes the figures in the style of a street office's annual
@@ -27,7 +29,7 @@ func Paragraph(r Report) string {
 	add(t.Lectures > 0, "举办法治讲座%d场", t.Lectures)
 	add(t.Banners > 0, "悬挂宣传横幅%d条", t.Banners)
 	add(t.LEDSlogans > 0, "LED 屏滚动播放法治标语%d条", t.LEDSlogans)
-	add(t.SMS > 0, "发送普法短信%d条", t.SMS)
+	add(t.SMSTotal() > 0, "发送普法短信%d条", t.SMSTotal())
 	add(t.Materials > 0, "发放宣传资料%d份", t.Materials)
 	if t.Trainings > 0 {
 		s := fmt.Sprintf("开展法治培训%d场", t.Trainings)
@@ -55,7 +57,19 @@ func Paragraph(r Report) string {
 	}
 	add(t.Answered > 0, "通过公众号智能解答群众法律问题%d个", t.Answered)
 	add(t.ConsultationsTotal() > 0, "接待群众法律咨询%d人次", t.ConsultationsTotal())
+	if t.Disputes > 0 {
+		// As offices write it: 排查调处矛盾纠纷85件、调解成功85件、涉及金额64余万元.
+		s := fmt.Sprintf("排查调处矛盾纠纷%d件", t.Disputes)
+		if t.DisputesResolved > 0 {
+			s += fmt.Sprintf("、调解成功%d件", t.DisputesResolved)
+		}
+		if t.DisputeAmountFen > 0 {
+			s += "、涉及金额" + ledger.FormatAmount(t.DisputeAmountFen)
+		}
+		parts = append(parts, s)
+	}
 	add(t.Mediations > 0, "调解矛盾纠纷%d件", t.Mediations)
+	add(t.LegalAid > 0, "办理法律援助%d件", t.LegalAid)
 	if len(parts) == 0 {
 		return periodPhrase(r.From, r.To) + "暂无法治宣传统计数据。"
 	}

@@ -22,6 +22,7 @@ const (
 	FormatCSV      = "csv"
 	FormatJSON     = "json"
 	FormatXLSX     = "xlsx"
+	FormatDocx     = "docx"
 )
 
 // ContentType returns the MIME type of a format, for downloads.
@@ -35,6 +36,8 @@ func ContentType(format string) string {
 		return "application/json"
 	case FormatXLSX:
 		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case FormatDocx:
+		return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 	}
 	return "application/octet-stream"
 }
@@ -52,8 +55,10 @@ func Write(w io.Writer, r Report, format string) error {
 		return enc.Encode(r)
 	case FormatXLSX:
 		return writeXLSX(w, r)
+	case FormatDocx:
+		return writeDocx(w, r.Draft)
 	}
-	return fmt.Errorf("report: format %q is not md, csv, json or xlsx", format)
+	return fmt.Errorf("report: format %q is not md, csv, json, xlsx or docx", format)
 }
 
 // metric is one row of the figure tables, in the order staff read them.
@@ -93,6 +98,22 @@ var metrics = []metric{
 	{"线下法律咨询（人次）", func(f Figures) string { return n(f.OfflineConsults) }, byCommunity},
 	{"法律咨询合计（人次）", func(f Figures) string { return n(f.ConsultationsTotal()) }, officeWide},
 	{"矛盾纠纷调解（件）", func(f Figures) string { return n(f.Mediations) }, byCommunity},
+	{"排查调处矛盾纠纷（件）", func(f Figures) string { return n(f.Disputes) }, byCommunity},
+	{"调解成功（件）", func(f Figures) string { return n(f.DisputesResolved) }, byCommunity},
+	{"涉及金额（元）", func(f Figures) string { return ledger.FormatYuan(f.DisputeAmountFen) }, byCommunity},
+	{"法律援助（件）", func(f Figures) string { return n(f.LegalAid) }, byCommunity},
+	{"法律明白人/法治带头人培训（场）", func(f Figures) string { return n(f.Mingbai) }, byCommunity},
+	{"法律明白人培训人次", func(f Figures) string { return n(f.MingbaiParticipants) }, byCommunity},
+	{"领导干部学法（场）", func(f Figures) string { return n(f.CadreStudy) }, byCommunity},
+	{"普法志愿者活动（场）", func(f Figures) string { return n(f.Volunteer) }, byCommunity},
+	{"法治文化阵地建设（处）", func(f Figures) string { return n(f.CultureSites) }, byCommunity},
+	{"推送阅读量（次）", func(f Figures) string { return n(f.Reads) }, officeWide},
+	{"短信平台发送（条）", func(f Figures) string { return n(f.SMSSent) }, officeWide},
+	{"普法短信合计（条）", func(f Figures) string { return n(f.SMSTotal()) }, officeWide},
+	{"完成答题（人次）", func(f Figures) string { return n(f.QuizCompletions) }, officeWide},
+	{"答题平均分", func(f Figures) string { return score(f.QuizAverageScore) }, officeWide},
+	{"公众号新增关注（微信统计）", func(f Figures) string { return n(f.NewFollowers) }, officeWide},
+	{"公众号取消关注（微信统计）", func(f Figures) string { return n(f.CancelledFollowers) }, officeWide},
 	{"新增关注", func(f Figures) string { return n(f.Subscribes) }, officeWide},
 	{"取消关注", func(f Figures) string { return n(f.Unsubscribes) }, officeWide},
 }
@@ -160,6 +181,7 @@ func writeMarkdown(w io.Writer, r Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# 法治宣传工作统计（%s 至 %s）\n\n", r.From, r.To)
 	fmt.Fprintf(&b, "## 综述\n\n%s\n\n", r.Paragraph)
+	writeDraftMarkdown(&b, r.Draft)
 	b.WriteString("## 汇总\n\n| 指标 | 数值 |\n|---|---:|\n")
 	for _, m := range metrics {
 		fmt.Fprintf(&b, "| %s | %s |\n", m.label, m.value(r.Totals))
@@ -191,9 +213,9 @@ func writeMarkdown(w io.Writer, r Report) error {
 		}
 	}
 	if len(r.Pushes) > 0 {
-		b.WriteString("\n## 线上推送\n\n| 时间 | 活动 | 渠道 | 触达（人次） |\n|---|---|---|---:|\n")
+		b.WriteString("\n## 线上推送\n\n| 时间 | 活动 | 渠道 | 触达（人次） | 阅读量 |\n|---|---|---|---:|---:|\n")
 		for _, p := range r.Pushes {
-			fmt.Fprintf(&b, "| %s | %s | %s | %d |\n", fmtTime(p.Fire), mdCell(p.Title), p.Channel, p.Reach)
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d |\n", fmtTime(p.Fire), mdCell(p.Title), channelLabel(p.Channel), p.Reach, p.Reads)
 		}
 	}
 	if len(r.Quizzes) > 0 {
@@ -259,6 +281,16 @@ func writeCSV(w io.Writer, r Report) error {
 	for _, t := range r.TopTopics {
 		rows = append(rows, []string{"热点问题", t.Topic, "次数", n(t.Count)})
 	}
+	for _, th := range r.Themes {
+		dim := th.Name + "（" + th.From + "至" + th.To + "）"
+		for _, f := range []struct {
+			label string
+			v     int64
+		}{{"推送（期）", th.Pushes}, {"触达（人次）", th.Reach}, {"阅读量", th.Reads}, {"短信（条）", th.SMS},
+			{"线下活动（场）", th.Activities}, {"活动参与（人次）", th.ActivityParticipants}} {
+			rows = append(rows, []string{"主题活动", dim, f.label, n(f.v)})
+		}
+	}
 	rows = append(rows, []string{"综述", "", "段落", r.Paragraph})
 	for _, row := range rows {
 		for i := range row {
@@ -280,6 +312,7 @@ const (
 	SheetQuizzes     = "网上答题"
 	SheetBot         = "智能问答"
 	SheetLedger      = "线下活动台账"
+	SheetThemes      = "主题活动"
 )
 
 // writeXLSX writes a summary sheet (period, paragraph, totals) and one
@@ -291,7 +324,7 @@ func writeXLSX(w io.Writer, r Report) error {
 		return fmt.Errorf("report: xlsx: %w", err)
 	}
 	sheets := map[string][][]any{}
-	order := []string{SheetSummary, SheetMonths, SheetCommunities, SheetPushes, SheetQuizzes, SheetBot, SheetLedger}
+	order := []string{SheetSummary, SheetMonths, SheetCommunities, SheetPushes, SheetThemes, SheetQuizzes, SheetBot, SheetLedger}
 
 	num := func(m metric, fg Figures) any {
 		s := m.value(fg)
@@ -339,11 +372,21 @@ func writeXLSX(w io.Writer, r Report) error {
 	}
 	sheets[SheetCommunities] = rows
 
-	rows = [][]any{{"时间", "活动编号", "活动", "渠道", "触达（人次）"}}
+	rows = [][]any{{"时间", "活动编号", "活动", "渠道", "触达（人次）", "阅读量"}}
 	for _, p := range r.Pushes {
-		rows = append(rows, []any{fmtTime(p.Fire), p.Campaign, p.Title, p.Channel, p.Reach})
+		rows = append(rows, []any{fmtTime(p.Fire), p.Campaign, p.Title, channelLabel(p.Channel), p.Reach, p.Reads})
 	}
 	sheets[SheetPushes] = rows
+
+	rows = [][]any{{"主题", "开始", "结束", "推送（期）", "触达（人次）", "阅读量", "短信（条）", "线下活动（场）", "活动参与（人次）", "期间答题"}}
+	for _, th := range r.Themes {
+		var qs []string
+		for _, q := range th.Quizzes {
+			qs = append(qs, fmt.Sprintf("%s（参与%d人次）", q.Title, q.Participants))
+		}
+		rows = append(rows, []any{th.Name, th.From, th.To, th.Pushes, th.Reach, th.Reads, th.SMS, th.Activities, th.ActivityParticipants, strings.Join(qs, "；")})
+	}
+	sheets[SheetThemes] = rows
 
 	rows = [][]any{{"开始", "编号", "答题", "参与（人次）", "完成", "答题数", "答对", "正确率", "平均分"}}
 	for _, q := range r.Quizzes {

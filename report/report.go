@@ -36,8 +36,10 @@ type Push struct {
 	Campaign string    `json:"campaign"`
 	Title    string    `json:"title"`
 	Channel  string    `json:"channel"`
+	Theme    string    `json:"theme,omitempty"` // the calendar theme, e.g. constitution-week
 	Fire     time.Time `json:"fire"`
 	Reach    int64     `json:"reach"`
+	Reads    int64     `json:"reads"` // 阅读量 WeChat counted for what the run sent, to date
 }
 
 // CampaignSource lists the pushes fired in [from, to).
@@ -84,6 +86,25 @@ type Sources struct {
 	// Communities names communities by the registry, so an id and the name
 	// typed for it are one row; nil = as recorded.
 	Communities CommunityNames
+	// Reads and FollowerSummary are WeChat's data-cube figures as pufa
+	// stored them (online.go); nil = none.
+	Reads           ReadSource
+	FollowerSummary FollowerSummarySource
+	// Mediation is the dispute and legal-aid ledger (*ledger.Mediation); nil = none.
+	Mediation MediationSource
+}
+
+// MediationSource sums the dispute and legal-aid ledger over dates
+// from..to (yyyy-mm-dd, inclusive), implemented by *ledger.Mediation.
+type MediationSource interface {
+	Sums(ctx context.Context, from, to string) (ledger.MediationSums, error)
+}
+
+func (f *Figures) addMediation(m ledger.MediationFigures) {
+	add(&f.Disputes, m.Disputes)
+	add(&f.DisputesResolved, m.Successes)
+	add(&f.DisputeAmountFen, m.AmountFen)
+	add(&f.LegalAid, m.LegalAid)
 }
 
 // CommunityNames reads the community registry (communities.Registry).
@@ -107,14 +128,33 @@ type Figures struct {
 	Mediations           int64 `json:"mediations"`
 	LedgerEntries        int64 `json:"ledger_entries"`
 
-	Pushes int64 `json:"pushes"` // campaign runs, 期
-	Reach  int64 `json:"reach"`  // 人次
+	Pushes  int64 `json:"pushes"`   // campaign runs, 期
+	Reach   int64 `json:"reach"`    // 人次
+	Reads   int64 `json:"reads"`    // 阅读量 of the pushes (counted in the push's month)
+	SMSSent int64 `json:"sms_sent"` // texts the SMS channel sent, 条
+
+	NewFollowers       int64 `json:"new_followers"`       // WeChat's user summary
+	CancelledFollowers int64 `json:"cancelled_followers"` // …
+
+	Mingbai             int64 `json:"mingbai"` // 法律明白人/法治带头人培训, 场
+	MingbaiParticipants int64 `json:"mingbai_participants"`
+	CadreStudy          int64 `json:"cadre_study"`          // 领导干部学法, 场
+	Volunteer           int64 `json:"volunteer_activities"` // 普法志愿者活动, 场
+	CultureSites        int64 `json:"culture_sites"`        // 法治文化阵地建设, 处
+
+	Disputes         int64 `json:"disputes"`          // 排查调处矛盾纠纷, 件 (the mediation ledger)
+	DisputesResolved int64 `json:"disputes_resolved"` // 调解成功, 件
+	DisputeAmountFen int64 `json:"dispute_amount_fen"`
+	LegalAid         int64 `json:"legal_aid"` // 法律援助, 件: referrals plus the activity ledger's 法律援助
 
 	Quizzes          int64   `json:"quizzes"`
 	QuizParticipants int64   `json:"quiz_participants"`
 	QuizAnswers      int64   `json:"quiz_answers"`
 	QuizCorrect      int64   `json:"quiz_correct"`
 	QuizAccuracy     float64 `json:"quiz_accuracy_percent"` // QuizCorrect / QuizAnswers × 100
+	QuizCompletions  int64   `json:"quiz_completions"`
+	QuizScoreSum     float64 `json:"-"`                  // Σ average score × completions, for the mean
+	QuizAverageScore float64 `json:"quiz_average_score"` // mean score of completers, out of 100
 
 	Questions     int64 `json:"questions"`     // put to the bot
 	Answered      int64 `json:"answered"`      // … answered with confidence
@@ -145,10 +185,18 @@ func sum(a, b int64) int64 {
 // add is sum in place.
 func add(p *int64, v int64) { *p = sum(*p, v) }
 
+// SMSTotal is every 普法短信: texts recorded in the ledger plus those the
+// SMS channel sent.
+func (f Figures) SMSTotal() int64 { return sum(f.SMS, f.SMSSent) }
+
 func (f *Figures) finish() {
 	f.QuizAccuracy = 0
 	if f.QuizAnswers > 0 {
 		f.QuizAccuracy = float64(f.QuizCorrect) * 100 / float64(f.QuizAnswers)
+	}
+	f.QuizAverageScore = 0
+	if f.QuizCompletions > 0 {
+		f.QuizAverageScore = round1(f.QuizScoreSum / float64(f.QuizCompletions))
 	}
 }
 
@@ -180,6 +228,17 @@ func (f *Figures) addEntry(e store.LedgerEntry) {
 		add(&f.OfflineConsults, e.Count)
 	case ledger.KindMediation:
 		add(&f.Mediations, e.Count)
+	case ledger.KindLegalAid:
+		add(&f.LegalAid, e.Count)
+	case ledger.KindMingbai:
+		add(&f.Mingbai, e.Count)
+		add(&f.MingbaiParticipants, e.Participants)
+	case ledger.KindCadre:
+		add(&f.CadreStudy, e.Count)
+	case ledger.KindVolunteer:
+		add(&f.Volunteer, e.Count)
+	case ledger.KindCulture:
+		add(&f.CultureSites, e.Count)
 	}
 }
 
@@ -188,6 +247,8 @@ func (f *Figures) addQuiz(q QuizSummary) {
 	add(&f.QuizParticipants, q.Participants)
 	add(&f.QuizAnswers, q.Answers)
 	add(&f.QuizCorrect, q.Correct)
+	add(&f.QuizCompletions, q.Completions)
+	f.QuizScoreSum += q.AverageScore * float64(q.Completions)
 }
 
 func (f *Figures) addCounters(m map[string]int64) {
@@ -234,7 +295,10 @@ type Report struct {
 	Kinds       []KindTotal         `json:"ledger_by_kind"`
 	Entries     []store.LedgerEntry `json:"ledger_entries"`
 	TopTopics   []store.TopicCount  `json:"top_topics"`
+	Followers   FollowerTotal       `json:"followers"`
+	Themes      []Theme             `json:"themes"`
 	Paragraph   string              `json:"paragraph"`
+	Draft       Draft               `json:"draft"`
 }
 
 // topTopicsPerDay bounds the topics read per day; the year's top list is
@@ -376,10 +440,21 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 			if p.Fire.Before(from) || !p.Fire.Before(end) {
 				continue
 			}
+			if src.Reads != nil {
+				if p.Reads, err = src.Reads.RunReads(ctx, p.Campaign, p.Fire); err != nil {
+					return Report{}, fmt.Errorf("report: reads of %s: %w", p.Campaign, err)
+				}
+			}
 			r.Pushes = append(r.Pushes, p)
 			for _, f := range []*Figures{&r.Totals, month(p.Fire)} {
+				if p.Channel == channelSMS {
+					// Texts are counted as 普法短信, not as 线上推送.
+					add(&f.SMSSent, p.Reach)
+					continue
+				}
 				add(&f.Pushes, 1)
 				add(&f.Reach, p.Reach)
+				add(&f.Reads, p.Reads)
 			}
 		}
 	}
@@ -430,6 +505,21 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 		}
 	}
 
+	if src.Mediation != nil {
+		ms, err := src.Mediation.Sums(ctx, r.From, r.To)
+		if err != nil {
+			return Report{}, fmt.Errorf("report: mediation: %w", err)
+		}
+		r.Totals.addMediation(ms.Total)
+		for m, f := range ms.ByMonth {
+			if mo, ok := months[m]; ok {
+				mo.addMediation(f)
+			}
+		}
+		for c, f := range ms.ByCommunity {
+			community(c).addMediation(f)
+		}
+	}
 	names := make([]string, 0, len(comms))
 	for n := range comms {
 		names = append(names, n)
@@ -448,11 +538,20 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (Report, error)
 		c.finish()
 		r.Communities = append(r.Communities, *c)
 	}
+	if src.FollowerSummary != nil {
+		days, err := src.FollowerSummary.FollowerDays(ctx, from, to)
+		if err != nil {
+			return Report{}, fmt.Errorf("report: follower summary: %w", err)
+		}
+		r.Followers = addFollowerDays(&r.Totals, month, days)
+	}
+	r.Themes = themes(r, src.Quiz != nil)
 	r.Totals.finish()
 	for i := range r.Months {
 		r.Months[i].finish()
 	}
 	r.Paragraph = Paragraph(r)
+	r.Draft = MakeDraft(r)
 	return r, nil
 }
 

@@ -133,7 +133,7 @@ func TestBuildExactFigures(t *testing.T) {
 	want := report.Figures{
 		Activities: 4, ActivityParticipants: 325, Lectures: 2, Events: 1, Banners: 5, LEDSlogans: 3, SMS: 1200,
 		Materials: 500, Trainings: 1, TrainingParticipants: 45, OfflineConsults: 12, Mediations: 4, LedgerEntries: 9,
-		Pushes: 2, Reach: 330, Quizzes: 2, QuizParticipants: 150, QuizAnswers: 750, QuizCorrect: 600, QuizAccuracy: 80,
+		Pushes: 2, Reach: 330, Quizzes: 2, QuizParticipants: 150, QuizAnswers: 750, QuizCorrect: 600, QuizAccuracy: 80, QuizCompletions: 140,
 		Questions: 6, Answered: 5, Consultations: 2, Subscribes: 2,
 	}
 	if got != want {
@@ -227,7 +227,7 @@ func TestXLSXCells(t *testing.T) {
 		t.Fatalf("xlsx does not open: %v", err)
 	}
 	defer f.Close()
-	wantSheets := []string{report.SheetSummary, report.SheetMonths, report.SheetCommunities, report.SheetPushes,
+	wantSheets := []string{report.SheetSummary, report.SheetMonths, report.SheetCommunities, report.SheetPushes, report.SheetThemes,
 		report.SheetQuizzes, report.SheetBot, report.SheetLedger}
 	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(wantSheets, ",") {
 		t.Errorf("sheets = %v, want %v", got, wantSheets)

@@ -39,10 +39,12 @@ func (c CampaignPushes) Pushes(ctx context.Context, from, to time.Time) ([]Push,
 	for _, s := range list {
 		var mass map[int64]int64
 		for _, run := range s.Runs {
-			if run.Fire.Before(from) || !run.Fire.Before(to) || !run.Channel.Online() {
-				continue // text messages are counted apart (SMSSent), not as pushes
+			if run.Fire.Before(from) || !run.Fire.Before(to) {
+				continue
 			}
-			p := Push{Campaign: s.ID, Title: s.Title, Channel: string(run.Channel), Fire: run.Fire, Reach: run.Sent}
+			// An SMS run is listed too; Build counts its texts as 普法短信
+			// (Figures.SMSSent), not as a 线上推送.
+			p := Push{Campaign: s.ID, Title: s.Title, Theme: s.Theme, Channel: string(run.Channel), Fire: run.Fire, Reach: run.Sent}
 			if run.Channel.ReachByCallback() {
 				if mass == nil {
 					if mass, err = c.massByFire(ctx, s.ID); err != nil {
@@ -55,24 +57,6 @@ func (c CampaignPushes) Pushes(ctx context.Context, from, to time.Time) ([]Push,
 		}
 	}
 	return out, nil
-}
-
-// SMSSent counts the text messages campaign runs fired in [from, to) had
-// accepted by the SMS gateway, for the report's 发送宣传短信 figure.
-func (c CampaignPushes) SMSSent(ctx context.Context, from, to time.Time) (int64, error) {
-	list, err := c.Campaigns.List(ctx)
-	if err != nil && list == nil {
-		return 0, fmt.Errorf("campaign list: %w", err)
-	}
-	var n int64
-	for _, s := range list {
-		for _, run := range s.Runs {
-			if run.Channel == campaigns.ChannelSMS && !run.Fire.Before(from) && run.Fire.Before(to) {
-				n += run.Sent
-			}
-		}
-	}
-	return n, nil
 }
 
 func (c CampaignPushes) massByFire(ctx context.Context, id string) (map[int64]int64, error) {

@@ -8,7 +8,7 @@ import (
 	"github.com/pufa-dev/pufa/report"
 )
 
-// Text messages are counted for 发送宣传短信, never as 线上推送 (pushes).
+// Text messages are counted for 普法短信, never as 线上推送 (pushes).
 func TestSMSRunsCountApartFromPushes(t *testing.T) {
 	ctx := context.Background()
 	camps := fakeCampaigns{
@@ -21,13 +21,16 @@ func TestSMSRunsCountApartFromPushes(t *testing.T) {
 			{Fire: at(2027, 1, 8, 10), Channel: campaigns.ChannelSMS, Sent: 500}, // outside the period
 		}},
 	}
-	src := report.CampaignPushes{Campaigns: camps}
-	from, to := at(2026, 1, 1, 0), at(2027, 1, 1, 0)
-	pushes, err := src.Pushes(ctx, from, to)
-	if err != nil || len(pushes) != 1 || pushes[0].Campaign != "week" {
-		t.Errorf("pushes %+v %v, want only the template run", pushes, err)
+	from, _ := report.ParseDate("2026-01-01")
+	to, _ := report.ParseDate("2026-12-31")
+	r, err := report.Build(ctx, report.Sources{Campaigns: report.CampaignPushes{Campaigns: camps}}, from, to)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n, err := src.SMSSent(ctx, from, to); err != nil || n != 2000 {
-		t.Errorf("SMS sent %d %v, want 2000 (accepted by the gateway, in the period)", n, err)
+	if r.Totals.Pushes != 1 || r.Totals.Reach != 30 {
+		t.Errorf("pushes %d reaching %d, want only the template run (1, 30)", r.Totals.Pushes, r.Totals.Reach)
+	}
+	if r.Totals.SMSSent != 2000 || r.Months[11].SMSSent != 2000 {
+		t.Errorf("SMS sent %d (December %d), want 2000: accepted by the gateway, in the period", r.Totals.SMSSent, r.Months[11].SMSSent)
 	}
 }

@@ -118,9 +118,8 @@ func TestStoreOnCluster(t *testing.T) {
 		{"articles keep their history", articleStorage},
 		{"article images are kept once", articleImagesOnce},
 		{"an article's sync lease", articleSyncLease},
-		{"article reads by run and month", articleReads},
+		{"article sends by run and month", articleSends},
 		{"article sends recorded by replicas at once", articleSendsConcurrently},
-		{"follower days", followerSummary},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

@@ -95,6 +95,15 @@ import "strconv"
 //	                                         by all replicas
 //	quota:mass:<yyyymmdd>            string  subscription accounts: "<id> <fire>" that used the
 //	                                         day's one mass send; 2 days TTL
+//	campaign:archive                 hash    "<id> <fire>" → JSON ArchivedRun: title, theme, channel,
+//	                                         quiz and times of every run as it started; never
+//	                                         expires (store/archive.go), the report's only list
+//	                                         of runs
+//	campaign:{<id>}:reads            hash    "<fire> <yyyy-mm-dd>" → JSON ArticleRead: WeChat's
+//	                                         read figures of one run on one day; never expire
+//	followers:<yyyymmdd>             hash    the account's followers that day from WeChat's user
+//	                                         summary and cumulate: new, cancelled, total; never
+//	                                         expire (store/wxfigures.go)
 //
 // Offline activity ledger (store/ledger.go) and staff console
 // (store/console.go). An entry's keys carry its id as hash tag.
@@ -174,14 +183,13 @@ import "strconv"
 //	                                         name, added_by, added_at, wechat_url (uploadimg),
 //	                                         media_id (permanent material, covers)
 //
-// Reading and follower figures from WeChat's data cube (store/reads.go),
-// fetched by the daily statistics job; never personal, never expire.
+// Article sends (store/reads.go): which run mass-sent which article under
+// which msg_data_ids, for the daily data-cube job to find its figures.
 //
-//	campaign:{<id>}:reads            hash    fire (unix s) → JSON ArticleReads: the article a run
-//	                                         mass-sent, its msg_data_ids, figures per day and total
-//	reads:index                      zset    "<id> <fire>" of every run with an ArticleReads,
-//	                                         scored by fire (unix s), for the report by month
-//	followers:days                   hash    yyyymmdd → JSON FollowerDay (total, new, cancelled)
+//	campaign:{<id>}:articlesends     hash    fire (unix s) → JSON ArticleSend: the article, its
+//	                                         msg_data_ids, the cumulative figures last fetched;
+//	                                         never expires
+//	articlesend:index                zset    "<id> <fire>" of every ArticleSend, scored by fire
 //	job:<name>:<period>              string  fire-once claim of one run of a scheduled job (the
 //	                                         daily data-cube fetch: job:datacube:<yyyymmdd>); 3 days TTL
 //
@@ -280,6 +288,11 @@ func (s *Store) keyCampaignFire(id string, fire int64) string {
 }
 func (s *Store) keyCampaignRuns(id string) string { return s.keyCampaign(id) + ":runs" }
 func (s *Store) keyCampaignMass(id string) string { return s.keyCampaign(id) + ":mass" }
+func (s *Store) keyCampaignArchive() string       { return s.key("campaign", "archive") }
+func (s *Store) keyCampaignReads(id string) string {
+	return s.keyCampaign(id) + ":reads"
+}
+func (s *Store) keyFollowerDay(day string) string { return s.key("followers", day) }
 func (s *Store) keyRun(id string, fire int64) string {
 	return s.keyCampaign(id) + ":run:" + strconv.FormatInt(fire, 10)
 }
@@ -328,11 +341,10 @@ func (s *Store) keyArticleSyncLock(id string) string  { return s.keyArticle(id) 
 func (s *Store) keyArticleIndex() string              { return s.key("article", "index") }
 func (s *Store) keyArticleImage(id string) string     { return s.key("article", "image", tag(id)) }
 
-// Data-cube figures.
+// Article sends and scheduled jobs (store/reads.go).
 
-func (s *Store) keyCampaignReads(id string) string { return s.keyCampaign(id) + ":reads" }
-func (s *Store) keyReadsIndex() string             { return s.key("reads", "index") }
-func (s *Store) keyFollowerDays() string           { return s.key("followers", "days") }
+func (s *Store) keyArticleSends(id string) string  { return s.keyCampaign(id) + ":articlesends" }
+func (s *Store) keyArticleSendIndex() string       { return s.key("articlesend", "index") }
 func (s *Store) keyJob(name, period string) string { return s.key("job", name, period) }
 
 // Community registry and the mediation / legal-aid record books.

@@ -27,18 +27,13 @@ func (f ArticleFigures) Add(g ArticleFigures) ArticleFigures {
 		Shares: f.Shares + g.Shares, Favourites: f.Favourites + g.Favourites}
 }
 
-// ArticleReadDay is what one day added to an article's figures.
-type ArticleReadDay struct {
-	Day string `json:"day"` // YYYY-MM-DD, China
-	ArticleFigures
-}
-
-// ArticleReads is what WeChat's data cube says about the article one
-// campaign run mass-sent. The record is made when the send is accepted
-// (figures zero, FetchedAt zero) and the daily statistics job fills it in;
-// WeChat follows an article for 7 days after its send, so it stops growing
-// after that.
-type ArticleReads struct {
+// ArticleSend is an article one campaign run mass-sent, and the data cube's
+// cumulative figures for it as last fetched. The record is made when WeChat
+// accepts the send (figures zero, FetchedAt zero); the daily statistics job
+// (package datacube) fills in Total and records what each day added as an
+// ArticleRead (store/wxfigures.go), which the report sums. WeChat follows an
+// article for 7 days after its send, so it stops growing after that.
+type ArticleSend struct {
 	Campaign  string    `json:"campaign"`
 	Fire      time.Time `json:"fire"` // the run
 	ArticleID string    `json:"article_id,omitempty"`
@@ -49,27 +44,19 @@ type ArticleReads struct {
 	MsgDataIDs []int64   `json:"msg_data_ids"`
 	SentAt     time.Time `json:"sent_at"`
 	Target     int       `json:"target,omitempty"` // recipients the data cube counted
-	// Total is the cumulative figures as of the last finished day (Readers
-	// counts each reader once, which summing Days would not).
-	Total     ArticleFigures   `json:"total"`
-	Days      []ArticleReadDay `json:"days,omitempty"` // oldest first
-	FetchedAt time.Time        `json:"fetched_at,omitzero"`
-}
-
-// AsOf is the last day the figures cover, "" before the first fetch.
-func (r ArticleReads) AsOf() string {
-	if len(r.Days) == 0 {
-		return ""
-	}
-	return r.Days[len(r.Days)-1].Day
+	// Total is the cumulative figures as of AsOf (Readers counts each
+	// reader once, which summing the days would not).
+	Total     ArticleFigures `json:"total"`
+	AsOf      string         `json:"as_of,omitempty"` // the last day Total covers, yyyy-mm-dd
+	FetchedAt time.Time      `json:"fetched_at,omitzero"`
 }
 
 // RecordArticleSend notes an article mass send of a run (msgDataID from
 // WeChat's answer), keeping figures already fetched; calling it again
 // with the same msg_data_id changes nothing. Batches of one run sent by
 // two replicas at once both end up in MsgDataIDs.
-func (s *Store) RecordArticleSend(ctx context.Context, r ArticleReads, msgDataID int64) error {
-	return s.updateArticleReads(ctx, r.Campaign, r.Fire, func(old ArticleReads, found bool) ArticleReads {
+func (s *Store) RecordArticleSend(ctx context.Context, r ArticleSend, msgDataID int64) error {
+	return s.updateArticleSend(ctx, r.Campaign, r.Fire, func(old ArticleSend, found bool) ArticleSend {
 		if !found {
 			old = r
 			old.MsgDataIDs = nil
@@ -81,10 +68,11 @@ func (s *Store) RecordArticleSend(ctx context.Context, r ArticleReads, msgDataID
 	})
 }
 
-// PutArticleReads stores a run's article figures and indexes the run by
-// its fire time. msg_data_ids recorded meanwhile by a send are kept.
-func (s *Store) PutArticleReads(ctx context.Context, r ArticleReads) error {
-	return s.updateArticleReads(ctx, r.Campaign, r.Fire, func(old ArticleReads, found bool) ArticleReads {
+// PutArticleSend stores a run's article send with its figures and indexes
+// the run by its fire time. msg_data_ids recorded meanwhile by a send are
+// kept.
+func (s *Store) PutArticleSend(ctx context.Context, r ArticleSend) error {
+	return s.updateArticleSend(ctx, r.Campaign, r.Fire, func(old ArticleSend, _ bool) ArticleSend {
 		for _, id := range old.MsgDataIDs {
 			if !slices.Contains(r.MsgDataIDs, id) {
 				r.MsgDataIDs = append(r.MsgDataIDs, id)
@@ -94,17 +82,17 @@ func (s *Store) PutArticleReads(ctx context.Context, r ArticleReads) error {
 	})
 }
 
-// updateArticleReads changes one run's record with change, optimistically
-// (WATCH on the campaign's reads hash, retried when another writer got
-// there first), then indexes the run by its fire time. The index sits in
-// another slot: the record is written first, and a reader skips index
-// entries without one.
-func (s *Store) updateArticleReads(ctx context.Context, campaign string, fire time.Time, change func(old ArticleReads, found bool) ArticleReads) error {
-	key, field := s.keyCampaignReads(campaign), strconv.FormatInt(fire.Unix(), 10)
+// updateArticleSend changes one run's record with change, optimistically
+// (WATCH on the campaign's hash, retried when another writer got there
+// first), then indexes the run by its fire time. The index sits in another
+// slot: the record is written first, and a reader skips index entries
+// without one.
+func (s *Store) updateArticleSend(ctx context.Context, campaign string, fire time.Time, change func(old ArticleSend, found bool) ArticleSend) error {
+	key, field := s.keyArticleSends(campaign), strconv.FormatInt(fire.Unix(), 10)
 	var err error
 	for range 20 {
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			var old ArticleReads
+			var old ArticleSend
 			v, err := tx.HGet(ctx, key, field).Result()
 			found := err == nil
 			switch {
@@ -131,59 +119,59 @@ func (s *Store) updateArticleReads(ctx context.Context, campaign string, fire ti
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("store: article reads %s: %w", campaign, err)
+		return fmt.Errorf("store: article send %s: %w", campaign, err)
 	}
 	m := redis.Z{Score: float64(fire.Unix()), Member: campaign + " " + field}
-	if err := s.rdb.ZAdd(ctx, s.keyReadsIndex(), m).Err(); err != nil {
-		return fmt.Errorf("store: article reads index %s: %w", campaign, err)
+	if err := s.rdb.ZAdd(ctx, s.keyArticleSendIndex(), m).Err(); err != nil {
+		return fmt.Errorf("store: article send index %s: %w", campaign, err)
 	}
 	return nil
 }
 
-func (s *Store) articleReads(ctx context.Context, campaign string, fire time.Time) (ArticleReads, bool, error) {
-	v, err := s.rdb.HGet(ctx, s.keyCampaignReads(campaign), strconv.FormatInt(fire.Unix(), 10)).Result()
+func (s *Store) articleSend(ctx context.Context, campaign string, fire time.Time) (ArticleSend, bool, error) {
+	v, err := s.rdb.HGet(ctx, s.keyArticleSends(campaign), strconv.FormatInt(fire.Unix(), 10)).Result()
 	if errors.Is(err, redis.Nil) {
-		return ArticleReads{}, false, nil
+		return ArticleSend{}, false, nil
 	}
 	if err != nil {
-		return ArticleReads{}, false, fmt.Errorf("store: article reads %s: %w", campaign, err)
+		return ArticleSend{}, false, fmt.Errorf("store: article send %s: %w", campaign, err)
 	}
-	var r ArticleReads
+	var r ArticleSend
 	if err := json.Unmarshal([]byte(v), &r); err != nil {
-		return ArticleReads{}, false, fmt.Errorf("store: article reads %s: %w", campaign, err)
+		return ArticleSend{}, false, fmt.Errorf("store: article send %s: %w", campaign, err)
 	}
 	return r, true, nil
 }
 
-// ArticleReads returns the article figures of every run of a campaign,
-// oldest run first (none for a campaign that sent no article).
-func (s *Store) ArticleReads(ctx context.Context, campaign string) ([]ArticleReads, error) {
-	h, err := s.rdb.HGetAll(ctx, s.keyCampaignReads(campaign)).Result()
+// ArticleSends returns the article sends of every run of a campaign, oldest
+// run first (none for a campaign that sent no article).
+func (s *Store) ArticleSends(ctx context.Context, campaign string) ([]ArticleSend, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keyArticleSends(campaign)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("store: article reads %s: %w", campaign, err)
+		return nil, fmt.Errorf("store: article sends %s: %w", campaign, err)
 	}
-	out := make([]ArticleReads, 0, len(h))
+	out := make([]ArticleSend, 0, len(h))
 	for _, v := range h {
-		var r ArticleReads
+		var r ArticleSend
 		if err := json.Unmarshal([]byte(v), &r); err != nil {
-			return nil, fmt.Errorf("store: article reads %s: %w", campaign, err)
+			return nil, fmt.Errorf("store: article sends %s: %w", campaign, err)
 		}
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b ArticleReads) int { return a.Fire.Compare(b.Fire) })
+	slices.SortFunc(out, func(a, b ArticleSend) int { return a.Fire.Compare(b.Fire) })
 	return out, nil
 }
 
-// ArticleReadsBetween returns the article figures of every run fired in
-// [from, to), oldest first: the report's 阅读量 by campaign and month.
-func (s *Store) ArticleReadsBetween(ctx context.Context, from, to time.Time) ([]ArticleReads, error) {
-	ms, err := s.rdb.ZRangeByScore(ctx, s.keyReadsIndex(), &redis.ZRangeBy{
+// ArticleSendsBetween returns the article sends of every run fired in
+// [from, to), oldest first.
+func (s *Store) ArticleSendsBetween(ctx context.Context, from, to time.Time) ([]ArticleSend, error) {
+	ms, err := s.rdb.ZRangeByScore(ctx, s.keyArticleSendIndex(), &redis.ZRangeBy{
 		Min: strconv.FormatInt(from.Unix(), 10), Max: "(" + strconv.FormatInt(to.Unix(), 10),
 	}).Result()
 	if err != nil {
-		return nil, fmt.Errorf("store: article reads index: %w", err)
+		return nil, fmt.Errorf("store: article send index: %w", err)
 	}
-	out := make([]ArticleReads, 0, len(ms))
+	out := make([]ArticleSend, 0, len(ms))
 	for _, m := range ms {
 		id, fire, ok := strings.Cut(m, " ")
 		if !ok {
@@ -193,7 +181,7 @@ func (s *Store) ArticleReadsBetween(ctx context.Context, from, to time.Time) ([]
 		if err != nil {
 			continue
 		}
-		r, ok, err := s.articleReads(ctx, id, time.Unix(sec, 0))
+		r, ok, err := s.articleSend(ctx, id, time.Unix(sec, 0))
 		if err != nil {
 			return nil, err
 		}
@@ -202,89 +190,6 @@ func (s *Store) ArticleReadsBetween(ctx context.Context, from, to time.Time) ([]
 		}
 	}
 	return out, nil
-}
-
-// FollowerDay is the account's followers on one day, from the data cube
-// (getusersummary, getusercumulate).
-type FollowerDay struct {
-	Day       string `json:"day"`       // YYYY-MM-DD, China
-	Total     int    `json:"total"`     // followers at the end of the day
-	New       int    `json:"new"`       // new follows, all sources
-	Cancelled int    `json:"cancelled"` // unfollows
-}
-
-// FollowerSummary sums the follower days of a period.
-type FollowerSummary struct {
-	From, To  string // first and last day with figures (YYYY-MM-DD); empty when none
-	Total     int    // followers at the end of the last day
-	New       int
-	Cancelled int
-	Days      []FollowerDay // oldest first
-}
-
-// PutFollowerDays stores follower figures by day; a day stored again is
-// replaced (the data cube's figures for a finished day do not change).
-func (s *Store) PutFollowerDays(ctx context.Context, days []FollowerDay) error {
-	if len(days) == 0 {
-		return nil
-	}
-	vals := make([]any, 0, 2*len(days))
-	for _, d := range days {
-		t, err := time.Parse(time.DateOnly, d.Day)
-		if err != nil {
-			return fmt.Errorf("store: follower day %q: %w", d.Day, err)
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			return fmt.Errorf("store: follower day %s: %w", d.Day, err)
-		}
-		vals = append(vals, t.Format("20060102"), b)
-	}
-	if err := s.rdb.HSet(ctx, s.keyFollowerDays(), vals...).Err(); err != nil {
-		return fmt.Errorf("store: follower days: %w", err)
-	}
-	return nil
-}
-
-// FollowerDays returns the stored follower days from from to to, both
-// included (China calendar days), oldest first; days never fetched are
-// absent.
-func (s *Store) FollowerDays(ctx context.Context, from, to time.Time) ([]FollowerDay, error) {
-	h, err := s.rdb.HGetAll(ctx, s.keyFollowerDays()).Result()
-	if err != nil {
-		return nil, fmt.Errorf("store: follower days: %w", err)
-	}
-	lo, hi := Day(from), Day(to)
-	var out []FollowerDay
-	for k, v := range h {
-		if k < lo || k > hi {
-			continue
-		}
-		var d FollowerDay
-		if err := json.Unmarshal([]byte(v), &d); err != nil {
-			return nil, fmt.Errorf("store: follower day %s: %w", k, err)
-		}
-		out = append(out, d)
-	}
-	slices.SortFunc(out, func(a, b FollowerDay) int { return strings.Compare(a.Day, b.Day) })
-	return out, nil
-}
-
-// FollowerSummary sums FollowerDays over a period.
-func (s *Store) FollowerSummary(ctx context.Context, from, to time.Time) (FollowerSummary, error) {
-	days, err := s.FollowerDays(ctx, from, to)
-	if err != nil {
-		return FollowerSummary{}, err
-	}
-	sum := FollowerSummary{Days: days}
-	for _, d := range days {
-		sum.New += d.New
-		sum.Cancelled += d.Cancelled
-	}
-	if n := len(days); n > 0 {
-		sum.From, sum.To, sum.Total = days[0].Day, days[n-1].Day, days[n-1].Total
-	}
-	return sum, nil
 }
 
 // ClaimJob claims one run of a scheduled job (name, e.g. "datacube", and

@@ -23,7 +23,6 @@ import (
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/metrics"
 	"github.com/pufa-dev/pufa/quiz"
-	"github.com/pufa-dev/pufa/report"
 	"github.com/pufa-dev/pufa/scheduler"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
@@ -111,6 +110,8 @@ type service struct {
 	scheduler *scheduler.Scheduler // started by serveHTTP
 	datacube  *datacube.Fetcher    // the daily reads and followers fetch; started with the scheduler
 	bank      *console.BankSync    // staff edits of the answer bank; polled by serveHTTP (bank.go)
+	wx        *wechat.Client       // the demo seeds campaigns through it (seed.go)
+	quizzes   *quiz.Service
 }
 
 // newKnowledge builds the knowledge base: the configured embedded laws plus
@@ -222,7 +223,9 @@ func newWeChat(cfg config.WeChat, st *store.Store, logger *slog.Logger) (*wechat
 const wechatHTTPTimeout = 10 * time.Second
 
 // newService wires the bot to the store and the WeChat client.
-func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*service, error) {
+// newService wires the service serve runs; consoleOpts adjust the
+// console's options (the demo opens it on the year it seeded).
+func newService(cfg config.Config, st *store.Store, logger *slog.Logger, consoleOpts ...func(*console.Options)) (*service, error) {
 	wx, err := newWeChat(cfg.WeChat, st, logger)
 	if err != nil {
 		return nil, err
@@ -280,7 +283,7 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if err := mountOps(mux, cfg, st, camps, report.QuizFigures{Service: quizzes}, bank, wx, newFormPickers(quizzes, wx), logger); err != nil { // /console/ (console.go)
+	if err := mountOps(mux, cfg, st, camps, quizzes, bank, wx, newFormPickers(quizzes, wx), logger, consoleOpts...); err != nil { // /console/ (console.go)
 		return nil, err
 	}
 	mh, err := metricsHandler(cfg.Metrics, obs)
@@ -291,7 +294,8 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger) (*servi
 	if err != nil {
 		return nil, err
 	}
-	return &service{endpoint: ep, router: router, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched, datacube: cube, bank: bank}, nil
+	return &service{endpoint: ep, router: router, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched, datacube: cube, bank: bank,
+		wx: wx, quizzes: quizzes}, nil
 }
 
 // newRouter wires the resident bot's text handlers. Order is priority:

@@ -53,7 +53,13 @@ func newLibrary(cfg config.Config, st *store.Store, logger *slog.Logger) (*campa
 	if dir == embeddedSamples {
 		dir = ""
 	}
-	lib := campaigns.NewLibrary(campaigns.LibraryOptions{Store: st, Dir: dir, Logger: logger})
+	// Every process checks quiz: the same way, whatever the command, so an
+	// inbox file is never imported by one command and refused by another.
+	quizzes, err := quizCatalog(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("campaigns: quizzes: %w", err)
+	}
+	lib := campaigns.NewLibrary(campaigns.LibraryOptions{Store: st, Dir: dir, Quizzes: quizzes, Logger: logger})
 	if cfg.Campaigns.Dir == embeddedSamples {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -67,7 +73,7 @@ func newLibrary(cfg config.Config, st *store.Store, logger *slog.Logger) (*campa
 // newCampaigns wires the campaign manager; wx may be nil for commands that
 // only read state, quizzes nil for those that approve nothing, m nil where
 // nothing is scraped.
-func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes campaigns.QuizCatalog, logger *slog.Logger, m *metrics.Metrics) (*campaigns.Manager, error) {
+func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes campaigns.QuizCatalog, logger *slog.Logger, m *metrics.Metrics, adjust ...func(*campaigns.Options)) (*campaigns.Manager, error) {
 	previews, err := console.ParsePreviewRecipients(cfg.Console.PreviewRecipients)
 	if err != nil {
 		return nil, err
@@ -104,6 +110,9 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes
 		if m != nil {
 			opts.Sender = metrics.Sender{Next: wx, Metrics: m}
 		}
+	}
+	for _, f := range adjust {
+		f(&opts)
 	}
 	return campaigns.New(opts)
 }

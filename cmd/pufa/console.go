@@ -33,8 +33,8 @@ import (
 // quiz figures are then left out of the dashboard and report; bank may be
 // nil: the console then has no 问答库 page; wx may be nil: articles are then
 // written and kept but not synced to WeChat, and communities get no QR codes.
-func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, wx *wechat.Client, pickers formPickers, logger *slog.Logger) error {
-	con, err := newConsole(cfg, st, camps, quizzes, bank, wx, pickers, logger)
+func mountOps(mux *http.ServeMux, cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, wx *wechat.Client, pickers formPickers, logger *slog.Logger, adjust ...func(*console.Options)) error {
+	con, err := newConsole(cfg, st, camps, quizzes, bank, wx, pickers, logger, adjust...)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (t wechatTags) TagChoices(ctx context.Context) ([]console.Choice, error) {
 	return out, nil
 }
 
-func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes report.QuizStats, bank *console.BankSync, wx *wechat.Client, pickers formPickers, logger *slog.Logger) (*console.Server, error) {
+func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, quizzes *quiz.Service, bank *console.BankSync, wx *wechat.Client, pickers formPickers, logger *slog.Logger, adjust ...func(*console.Options)) (*console.Server, error) {
 	accounts, err := console.ParseAccounts(cfg.Console.Accounts)
 	if err != nil {
 		return nil, err
@@ -124,14 +124,24 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 		posters = &communities.Posters{Registry: registry, API: wx, Cache: st, FontPath: cfg.Communities.PosterFont,
 			Office: cfg.Communities.OfficeName}
 	}
-	return console.New(console.Options{
-		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil).WithCommunities(registry), Report: reportSources(st, camps, quizzes),
+	// Interfaces get nil itself, not a nil *quiz.Service, when there are no quizzes.
+	var quizFigures report.QuizStats
+	var quizPages console.QuizPages
+	if quizzes != nil {
+		quizFigures, quizPages = report.QuizFigures{Service: quizzes}, quizzes
+	}
+	opts := console.Options{
+		Store: st, Campaigns: camps, Ledger: ledger.New(st, nil).WithCommunities(registry), Report: reportSources(st, quizFigures), QuizPages: quizPages,
 		Library: lib, Tags: pickers.Tags, Quizzes: pickers.Quizzes, Accounts: accounts, Tokens: tokens, SessionTTL: time.Duration(cfg.Console.SessionTTL),
 		SecureCookie: cfg.Console.SecureCookie, TrustedProxies: proxies, PreviewRecipients: previews, Logger: logger, Bank: bank,
 		Articles:    articles.New(st, pub, nil, logger),
 		Communities: registry, Posters: posters, Mediation: mediation,
 		Sender: sender, Referrer: ledger.CaseReferrals{Mediation: mediation, Store: st}, CaseSLA: time.Duration(cfg.Console.CaseSLA),
-	})
+	}
+	for _, f := range adjust {
+		f(&opts)
+	}
+	return console.New(opts)
 }
 
 // parsePrefixes reads CIDRs already checked by config.Validate.

@@ -15,6 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/console"
+	"github.com/pufa-dev/pufa/demo"
 	"github.com/pufa-dev/pufa/sms/smssim"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat/wxsim"
@@ -38,6 +40,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	followers := fs.Int("followers", 200, "synthetic followers in the simulator")
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9464", "address of the Prometheus metrics (/metrics)")
 	mode := fs.String("mode", config.ModeSafe, "message encryption mode of pufa and the simulator: plain, compat or safe")
+	empty := fs.Bool("empty", false, "start with no data instead of a seeded year")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,11 +122,51 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 
 	st := store.New(redis.NewClient(&redis.Options{Addr: mr.Addr()}), cfg.Redis.Prefix)
 	defer st.Close()
-	svc, err := newService(cfg, st, logger)
+	seedYear := demo.Year(time.Now())
+	var consoleYear []func(*console.Options)
+	if !*empty {
+		consoleYear = append(consoleYear, func(o *console.Options) { o.ReportYear = seedYear })
+	}
+	svc, err := newService(cfg, st, logger, consoleYear...)
 	if err != nil {
 		return err
 	}
 	svc.handler = withDemoCampaigns(svc.handler, svc.campaigns, logger)
+
+	// The simulator serves first: seeding sends campaigns through it. pufa
+	// serves after seeding (seedDemo says why); its listener is open, so
+	// the simulator's callbacks wait for it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	simMux := http.NewServeMux()
+	simMux.Handle("/sms/", demoSMSGateway())
+	simMux.Handle("/", sim)
+	simSrv := &http.Server{Handler: simMux, ReadHeaderTimeout: 5 * time.Second}
+	simDone := make(chan error, 1)
+	go func() {
+		simDone <- serveUntil(ctx, simSrv, simL, 5*time.Second)
+		cancel()
+	}()
+	seeded := ""
+	if !*empty {
+		if err := seedDemo(ctx, cfg, svc, st, seedYear, *followers, logger); err != nil {
+			cancel()
+			pufaL.Close()
+			metricsL.Close()
+			return errors.Join(err, <-simDone)
+		}
+		seeded = fmt.Sprintf(`
+Seeded: the year %[1]d (followers in 5 communities, campaigns with reads, quizzes, consultations,
+the ledger). The console opens on it; its report: http://%[2]s/console/report?from=%[1]d-01-01&to=%[1]d-12-31
+(--empty starts with no data.)
+`, seedYear, pufaL.Addr())
+	}
+
+	svcDone := make(chan error, 1)
+	go func() {
+		svcDone <- svc.serveHTTP(ctx, pufaL, metricsL, logger)
+		cancel()
+	}()
 
 	fmt.Fprintf(stdout, `pufa demo is running (embedded Redis, simulated WeChat, %[4]s mode).
 
@@ -141,21 +184,10 @@ Try: 离婚冷静期是多久 · 民法典第1077条 · 法律援助怎么申请
 答题 (the 宪法 quiz: reply A, AC, 对 or 错; 退出 pauses it) and 排行,
 and follow with a community QR code on the chat page.
 Press Ctrl-C to stop.
-`, simL.Addr(), pufaL.Addr(), demoPassword, *mode, metricsL.Addr())
+%[6]s`, simL.Addr(), pufaL.Addr(), demoPassword, *mode, metricsL.Addr(), seeded)
 
 	// Either server failing stops both; Ctrl-C stops both.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	simMux := http.NewServeMux()
-	simMux.Handle("/sms/", demoSMSGateway())
-	simMux.Handle("/", sim)
-	simSrv := &http.Server{Handler: simMux, ReadHeaderTimeout: 5 * time.Second}
-	simDone := make(chan error, 1)
-	go func() {
-		simDone <- serveUntil(ctx, simSrv, simL, 5*time.Second)
-		cancel()
-	}()
-	err = svc.serveHTTP(ctx, pufaL, metricsL, logger)
+	err = <-svcDone
 	cancel()
 	if simErr := <-simDone; simErr != nil {
 		err = errors.Join(err, fmt.Errorf("demo: simulator: %w", simErr))

@@ -16,6 +16,7 @@ import (
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/config"
+	"github.com/pufa-dev/pufa/demo"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/store"
@@ -43,7 +44,8 @@ func loadQuizzes(dir string, corpus quiz.Corpus, now time.Time) (*quiz.Catalog, 
 		if !ok {
 			return nil, fmt.Errorf("demo: built-in quiz %s missing", demoQuizID)
 		}
-		return c, nil
+		// The quizzes of the year the demo seeds.
+		return demo.Quizzes(c, demo.Year(now))
 	}
 	c, err := quiz.LoadDir(dir, corpus)
 	if err != nil {

@@ -51,6 +51,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	go reloadOnHangup(ctx, svc, logger)
+	archivePastRuns(ctx, svc.campaigns, logger)
 	logger.Info("pufa serving", "addr", l.Addr().String(), "callback", "/wechat")
 	fmt.Fprintf(stdout, "pufa: callback URL http://%s/wechat\n", l.Addr())
 	if ml != nil {
