@@ -266,7 +266,8 @@ type campaignData struct {
 // what each day added.
 type articleReads struct {
 	store.ArticleSend
-	Days []store.ArticleRead
+	Fetched bool // the data cube has answered for the run
+	Days    []store.ArticleRead
 }
 
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
@@ -330,16 +331,31 @@ func (s *Server) articleReads(ctx context.Context, id string) ([]articleReads, e
 	if err != nil {
 		return nil, err
 	}
-	out := make([]articleReads, 0, len(sends))
-	for _, a := range slices.Backward(sends) {
-		r := articleReads{ArticleSend: a}
-		for _, d := range days {
-			if d.Fire.Equal(a.Fire) {
-				r.Days = append(r.Days, d)
-			}
-		}
-		out = append(out, r)
+	byFire := map[int64]*articleReads{}
+	for _, a := range sends {
+		byFire[a.Fire.Unix()] = &articleReads{ArticleSend: a, Fetched: !a.FetchedAt.IsZero()}
 	}
+	for _, d := range days {
+		r, ok := byFire[d.Fire.Unix()]
+		if !ok {
+			// Days recorded without the send's record (imported or
+			// seeded figures): totals are the days summed.
+			r = &articleReads{ArticleSend: store.ArticleSend{Campaign: id, Fire: d.Fire}, Fetched: true}
+			byFire[d.Fire.Unix()] = r
+		}
+		if r.AsOf == "" || r.FetchedAt.IsZero() {
+			r.Total = r.Total.Add(store.ArticleFigures{Reads: int(d.Reads), Readers: int(d.ReadUsers), Shares: int(d.Shares), Favourites: int(d.Favorites)})
+		}
+		r.Days, r.Fetched = append(r.Days, d), true
+	}
+	out := make([]articleReads, 0, len(byFire))
+	for _, r := range byFire {
+		if r.FetchedAt.IsZero() && len(r.Days) > 0 {
+			r.AsOf = r.Days[len(r.Days)-1].Day
+		}
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b articleReads) int { return b.Fire.Compare(a.Fire) })
 	return out, nil
 }
 

@@ -68,3 +68,31 @@ func TestConsoleShowsARunWaitingForQuietHours(t *testing.T) {
 		t.Errorf("sent in the quiet hours: %+v", k)
 	}
 }
+
+// Reads recorded day by day without the send's own record (figures
+// imported or seeded for the demo) still show on the campaign page, summed.
+func TestCampaignPageShowsRecordedDaysOfReads(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	doc := "id: seeded\ntitle: 演示\nchannel: mass\naudience: {all: true}\ncontent: {text: 宪法宣传周}\n"
+	if _, err := e.lib.Save(ctx, "seeded.yaml", []byte(doc), 0, campaigns.SourceConsole, "ed"); err != nil {
+		t.Fatal(err)
+	}
+	fire := time.Date(2026, 12, 4, 10, 0, 0, 0, chinatime.Zone)
+	for _, r := range []store.ArticleRead{
+		{Campaign: "seeded", Fire: fire, Day: "2026-12-04", Reads: 30, ReadUsers: 25, Shares: 4, Favorites: 1},
+		{Campaign: "seeded", Fire: fire, Day: "2026-12-05", Reads: 12, ReadUsers: 10, Shares: 1},
+	} {
+		if err := e.st.RecordArticleRead(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.client()
+	c.login("ed", "editor-pass")
+	_, page := c.get("/console/campaigns/seeded")
+	for _, want := range []string{"阅读情况", "数据截至 2026-12-05", `<b class="f-reads">42</b>`, `<b class="f-shares">5</b>`, "<td>2026-12-04</td><td>30</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the campaign page lacks %q", want)
+		}
+	}
+}
