@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pufa-dev/pufa/clip"
 	"github.com/pufa-dev/pufa/knowledge"
 	"github.com/pufa-dev/pufa/store"
 )
@@ -357,7 +358,7 @@ func composeLookup(res knowledge.LookupResult) string {
 		if len(res.Laws) > 0 {
 			msg += "\n目前可查询：" + strings.Join(shortNames(res.Laws), "、")
 		}
-		return truncate(msg, maxReplyBytes)
+		return clip.Bytes(msg, maxReplyBytes)
 	}
 	art := res.Article
 	var b replyBuilder
@@ -399,7 +400,7 @@ func (b *replyBuilder) add(s string) {
 	if room <= 0 {
 		return
 	}
-	b.WriteString(truncate(s, room))
+	b.WriteString(clip.Bytes(s, room))
 }
 
 // addExcerpt appends text cut to at most max bytes.
@@ -407,7 +408,7 @@ func (b *replyBuilder) addExcerpt(text string, max int) {
 	if max < 30 {
 		max = 30
 	}
-	b.add(truncate(strings.TrimSpace(text), max))
+	b.add(clip.Bytes(strings.TrimSpace(text), max))
 }
 
 // share splits the room left, after reserving reserve bytes, among parts.

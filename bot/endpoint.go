@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pufa-dev/pufa/clip"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat/msgcrypt"
 )
@@ -592,7 +593,7 @@ func (e *Endpoint) replyText(m *Message, out outcome) string {
 		}
 		return ""
 	}
-	return truncate(out.reply.Text, maxReplyBytes)
+	return clip.Bytes(out.reply.Text, maxReplyBytes)
 }
 
 func (e *Endpoint) render(m *Message, out outcome, encrypted bool, nonce string) []byte {

@@ -110,19 +110,6 @@ func Normalize(s string) string {
 // maxReplyBytes is WeChat's limit for a text reply's Content.
 const maxReplyBytes = 2048
 
-// truncate cuts s to at most max bytes on a rune boundary, marking the cut.
-func truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	const mark = "…"
-	cut := max - len(mark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
-}
-
 // textReply renders a passive text reply.
 func textReply(to, from string, created int64, content string) []byte {
 	var b bytes.Buffer

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -195,24 +196,17 @@ func (s *Server) qrFailure(w http.ResponseWriter, r *http.Request, id string, er
 }
 
 func (s *Server) communityPoster(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.community(w, r)
-	if !ok {
-		return
-	}
-	if s.opts.Posters == nil {
-		back(w, r, "/console/communities/"+url.PathEscape(c.ID), "err", "未配置微信公众号接口，无法生成二维码")
-		return
-	}
-	b, err := s.opts.Posters.Poster(r.Context(), c.ID)
-	if err != nil {
-		s.qrFailure(w, r, c.ID, err)
-		return
-	}
-	s.audit(r.Context(), userFrom(r.Context()).Name, "community.poster", c.ID, "")
-	sendPNG(w, "社区二维码海报-"+communities.DisplayName(c)+".png", b)
+	s.communityImage(w, r, (*communities.Posters).Poster, "社区二维码海报-", "community.poster")
 }
 
 func (s *Server) communityQRCode(w http.ResponseWriter, r *http.Request) {
+	s.communityImage(w, r, (*communities.Posters).QRImage, "社区二维码-", "")
+}
+
+// communityImage sends the PNG that image makes of community {id}'s QR
+// code, named prefix and the community's name; action, when not "", is
+// audited.
+func (s *Server) communityImage(w http.ResponseWriter, r *http.Request, image func(*communities.Posters, context.Context, string) ([]byte, error), prefix, action string) {
 	c, ok := s.community(w, r)
 	if !ok {
 		return
@@ -221,12 +215,15 @@ func (s *Server) communityQRCode(w http.ResponseWriter, r *http.Request) {
 		back(w, r, "/console/communities/"+url.PathEscape(c.ID), "err", "未配置微信公众号接口，无法生成二维码")
 		return
 	}
-	b, err := s.opts.Posters.QRImage(r.Context(), c.ID)
+	b, err := image(s.opts.Posters, r.Context(), c.ID)
 	if err != nil {
 		s.qrFailure(w, r, c.ID, err)
 		return
 	}
-	sendPNG(w, "社区二维码-"+communities.DisplayName(c)+".png", b)
+	if action != "" {
+		s.audit(r.Context(), userFrom(r.Context()).Name, action, c.ID, "")
+	}
+	sendPNG(w, prefix+communities.DisplayName(c)+".png", b)
 }
 
 // sendPNG sends an image as a download named name (RFC 6266 with an ASCII

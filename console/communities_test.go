@@ -13,6 +13,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/pufa-dev/pufa/communities"
+	"github.com/pufa-dev/pufa/ledger"
 	"github.com/pufa-dev/pufa/wechat"
 )
 
@@ -230,5 +231,76 @@ func TestMediationAPI(t *testing.T) {
 	}
 	if code, body = e.api("GET", "/console/api/communities", editorToken, nil); code != http.StatusOK || string(body) != "[]\n" {
 		t.Errorf("empty registry: %d %q", code, body)
+	}
+}
+
+// TestMediationRecordEdits: a record's page saves against the version staff
+// read; a refusal or a lost race shows the page again with what was typed
+// and changes nothing.
+func TestMediationRecordEdits(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	today := e.opts.Now().Format("2006-01-02")
+	disputeID, err := e.opts.Mediation.AddDispute(ctx, ledger.DisputeInput{Date: today, Type: "邻里", Parties: "2", Status: "调解成功", Note: "楼上漏水"}, "ed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aidID, err := e.opts.Mediation.AddLegalAid(ctx, ledger.LegalAidInput{Date: today, Matter: "工伤", ReferredTo: "区法律援助中心"}, "ed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dispute := func(note, parties string) url.Values {
+		return url.Values{"date": {today}, "type": {"邻里"}, "parties": {parties}, "status": {"调解成功"}, "note": {note}}
+	}
+	aid := func(note, referredTo string) url.Values {
+		return url.Values{"date": {today}, "matter": {"工伤"}, "referred_to": {referredTo}, "note": {note}}
+	}
+	for _, tc := range []struct {
+		name     string
+		page     string // the record's page
+		form     url.Values
+		version  string
+		status   int
+		contains []string // in the page shown again, or in the redirect
+	}{
+		{"dispute saved", "/console/disputes/" + disputeID, dispute("已调解", "2"), "1", http.StatusSeeOther, []string{"/console/disputes/" + disputeID + "?msg="}},
+		{"dispute edited meanwhile", "/console/disputes/" + disputeID, dispute("晚到的修改", "2"), "1", http.StatusConflict,
+			[]string{"该纠纷已被他人修改", `value="晚到的修改"`}},
+		{"dispute refused", "/console/disputes/" + disputeID, dispute("人数写错", "张三"), "2", http.StatusBadRequest,
+			[]string{"未保存", "当事人数", `value="人数写错"`}},
+		{"no such dispute", "/console/disputes/999", dispute("无", "2"), "1", http.StatusNotFound, nil},
+		{"legal aid saved", "/console/legal-aid/" + aidID, aid("已转介", "区法律援助中心"), "1", http.StatusSeeOther, []string{"/console/legal-aid/" + aidID + "?msg="}},
+		{"legal aid edited meanwhile", "/console/legal-aid/" + aidID, aid("晚到的修改", "区法律援助中心"), "1", http.StatusConflict,
+			[]string{"该记录已被他人修改", `value="晚到的修改"`}},
+		{"legal aid refused", "/console/legal-aid/" + aidID, aid("去向漏填", ""), "2", http.StatusBadRequest,
+			[]string{"未保存", "转介去向不能为空", `value="去向漏填"`}},
+		{"no such referral", "/console/legal-aid/999", aid("无", "区法律援助中心"), "1", http.StatusNotFound, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ed := e.client()
+			ed.login("ed", "editor-pass")
+			ed.get("/console/disputes")
+			tc.form.Set("csrf", ed.csrf)
+			tc.form.Set("version", tc.version)
+			resp, body := ed.post(tc.page, tc.form)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
+			}
+			shown := body + resp.Header.Get("Location")
+			for _, want := range tc.contains {
+				if !strings.Contains(shown, want) {
+					t.Errorf("response lacks %q", want)
+				}
+			}
+		})
+	}
+	// Only the first save went through: each record is at version 2 with it.
+	d, err := e.opts.Mediation.Dispute(ctx, disputeID)
+	if err != nil || d.Version != 2 || d.Note != "已调解" {
+		t.Errorf("dispute after the edits: %+v, %v", d, err)
+	}
+	l, err := e.opts.Mediation.LegalAid(ctx, aidID)
+	if err != nil || l.Version != 2 || l.Note != "已转介" {
+		t.Errorf("referral after the edits: %+v, %v", l, err)
 	}
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -167,19 +168,11 @@ func (s *Server) disputeAdd(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	u := userFrom(r.Context())
-	in := disputeForm(r)
-	id, err := s.opts.Mediation.AddDispute(r.Context(), in, u.Name)
-	if errors.Is(err, ledger.ErrInvalid) {
-		s.renderDisputes(w, r, http.StatusBadRequest, in, "未保存："+err.Error())
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.audit(r.Context(), u.Name, "dispute.add", id, in.Date+" "+in.Type+" "+in.Status)
-	back(w, r, "/console/disputes", "msg", "已登记纠纷 #"+id)
+	addRecord(s, w, r, recordAdd[ledger.DisputeInput]{
+		form: disputeForm, add: s.opts.Mediation.AddDispute, render: s.renderDisputes,
+		action: "dispute.add", detail: func(in ledger.DisputeInput) string { return in.Date + " " + in.Type + " " + in.Status },
+		list: "/console/disputes", added: "已登记纠纷 #",
+	})
 }
 
 func (s *Server) disputeDetail(w http.ResponseWriter, r *http.Request) {
@@ -194,21 +187,11 @@ func (s *Server) renderDispute(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	id := r.PathValue("id")
-	e, err := s.opts.Mediation.Dispute(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	e, mf, dir, ok := mediationRecord(s, w, r, id, s.opts.Mediation.Dispute)
+	if !ok {
 		return
 	}
 	h, err := s.opts.Mediation.DisputeHistory(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	mf, dir, err := s.mediationForm(r, "", "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -226,22 +209,93 @@ func (s *Server) renderDispute(w http.ResponseWriter, r *http.Request, status in
 	s.pageError(w, r, status, "dispute", "纠纷 #"+id, d, msg)
 }
 
+// mediationRecord reads record id with read, and what the record's page
+// needs besides; false when the response is written (404 for no such
+// record).
+func mediationRecord[T any](s *Server, w http.ResponseWriter, r *http.Request, id string, read func(context.Context, string) (T, error)) (T, mediationForm, communities.Directory, bool) {
+	e, err := read(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		http.NotFound(w, r)
+		return e, mediationForm{}, communities.Directory{}, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return e, mediationForm{}, communities.Directory{}, false
+	}
+	mf, dir, err := s.mediationForm(r, "", "")
+	if err != nil {
+		s.fail(w, r, err)
+		return e, mediationForm{}, communities.Directory{}, false
+	}
+	return e, mf, dir, true
+}
+
 func (s *Server) disputeEdit(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Mediation == nil {
 		http.NotFound(w, r)
 		return
 	}
+	editRecord(s, w, r, recordEdit[ledger.DisputeInput]{
+		form: disputeForm, edit: s.opts.Mediation.EditDispute, render: s.renderDispute,
+		conflict: "未保存：该纠纷已被他人修改，请查看修改历史后重新保存", action: "dispute.edit", page: "/console/disputes/",
+	})
+}
+
+// recordAdd is how one book of the mediation ledger registers a record
+// from its list page.
+type recordAdd[In any] struct {
+	form   func(*http.Request) In
+	add    func(ctx context.Context, in In, by string) (string, error)
+	render func(w http.ResponseWriter, r *http.Request, status int, form In, msg string)
+	action string          // audit action
+	detail func(In) string // audit detail
+	list   string          // the list page, where a registered record goes back to
+	added  string          // flash before the new id
+}
+
+// addRecord registers a record; a refusal shows the list again with what
+// was typed.
+func addRecord[In any](s *Server, w http.ResponseWriter, r *http.Request, a recordAdd[In]) {
+	u := userFrom(r.Context())
+	in := a.form(r)
+	id, err := a.add(r.Context(), in, u.Name)
+	if errors.Is(err, ledger.ErrInvalid) {
+		a.render(w, r, http.StatusBadRequest, in, "未保存："+err.Error())
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r.Context(), u.Name, a.action, id, a.detail(in))
+	back(w, r, a.list, "msg", a.added+id)
+}
+
+// recordEdit is how one book of the mediation ledger saves an edit from
+// its record page.
+type recordEdit[In any] struct {
+	form     func(*http.Request) In
+	edit     func(ctx context.Context, id string, in In, version int64, by string) (int64, error)
+	render   func(w http.ResponseWriter, r *http.Request, status int, form *In, version int64, msg string)
+	conflict string // the flash when someone else saved first
+	action   string // audit action
+	page     string // the record's page, before its id
+}
+
+// editRecord saves an edit against the version staff read; a refusal or
+// a lost race shows the record again with what was typed.
+func editRecord[In any](s *Server, w http.ResponseWriter, r *http.Request, e recordEdit[In]) {
 	id := r.PathValue("id")
 	u := userFrom(r.Context())
-	in := disputeForm(r)
+	in := e.form(r)
 	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-	v, err := s.opts.Mediation.EditDispute(r.Context(), id, in, version, u.Name)
+	v, err := e.edit(r.Context(), id, in, version, u.Name)
 	switch {
 	case errors.Is(err, ledger.ErrInvalid):
-		s.renderDispute(w, r, http.StatusBadRequest, &in, version, "未保存："+err.Error())
+		e.render(w, r, http.StatusBadRequest, &in, version, "未保存："+err.Error())
 		return
 	case errors.Is(err, store.ErrVersion):
-		s.renderDispute(w, r, http.StatusConflict, &in, version, "未保存：该纠纷已被他人修改，请查看修改历史后重新保存")
+		e.render(w, r, http.StatusConflict, &in, version, e.conflict)
 		return
 	case errors.Is(err, store.ErrNotFound):
 		http.NotFound(w, r)
@@ -250,8 +304,8 @@ func (s *Server) disputeEdit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.audit(r.Context(), u.Name, "dispute.edit", id, fmt.Sprintf("version %d", v))
-	back(w, r, "/console/disputes/"+id, "msg", fmt.Sprintf("已保存（第 %d 版）", v))
+	s.audit(r.Context(), u.Name, e.action, id, fmt.Sprintf("version %d", v))
+	back(w, r, e.page+id, "msg", fmt.Sprintf("已保存（第 %d 版）", v))
 }
 
 // Legal aid.
@@ -301,19 +355,11 @@ func (s *Server) legalAidAdd(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	u := userFrom(r.Context())
-	in := legalAidForm(r)
-	id, err := s.opts.Mediation.AddLegalAid(r.Context(), in, u.Name)
-	if errors.Is(err, ledger.ErrInvalid) {
-		s.renderLegalAids(w, r, http.StatusBadRequest, in, "未保存："+err.Error())
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.audit(r.Context(), u.Name, "legal_aid.add", id, in.Date+" "+in.Matter)
-	back(w, r, "/console/legal-aid", "msg", "已登记法律援助转介 #"+id)
+	addRecord(s, w, r, recordAdd[ledger.LegalAidInput]{
+		form: legalAidForm, add: s.opts.Mediation.AddLegalAid, render: s.renderLegalAids,
+		action: "legal_aid.add", detail: func(in ledger.LegalAidInput) string { return in.Date + " " + in.Matter },
+		list: "/console/legal-aid", added: "已登记法律援助转介 #",
+	})
 }
 
 func (s *Server) legalAidDetail(w http.ResponseWriter, r *http.Request) {
@@ -326,18 +372,8 @@ func (s *Server) renderLegalAid(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	id := r.PathValue("id")
-	e, err := s.opts.Mediation.LegalAid(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	mf, dir, err := s.mediationForm(r, "", "")
-	if err != nil {
-		s.fail(w, r, err)
+	e, mf, dir, ok := mediationRecord(s, w, r, id, s.opts.Mediation.LegalAid)
+	if !ok {
 		return
 	}
 	d := legalAidData{mediationForm: mf, Entry: legalAidRow{LegalAid: e, CommunityName: dir.Name(e.Community)}, Version: e.Version,
@@ -356,25 +392,8 @@ func (s *Server) legalAidEdit(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	id := r.PathValue("id")
-	u := userFrom(r.Context())
-	in := legalAidForm(r)
-	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-	v, err := s.opts.Mediation.EditLegalAid(r.Context(), id, in, version, u.Name)
-	switch {
-	case errors.Is(err, ledger.ErrInvalid):
-		s.renderLegalAid(w, r, http.StatusBadRequest, &in, version, "未保存："+err.Error())
-		return
-	case errors.Is(err, store.ErrVersion):
-		s.renderLegalAid(w, r, http.StatusConflict, &in, version, "未保存：该记录已被他人修改，请核对后重新保存")
-		return
-	case errors.Is(err, store.ErrNotFound):
-		http.NotFound(w, r)
-		return
-	case err != nil:
-		s.fail(w, r, err)
-		return
-	}
-	s.audit(r.Context(), u.Name, "legal_aid.edit", id, fmt.Sprintf("version %d", v))
-	back(w, r, "/console/legal-aid/"+id, "msg", fmt.Sprintf("已保存（第 %d 版）", v))
+	editRecord(s, w, r, recordEdit[ledger.LegalAidInput]{
+		form: legalAidForm, edit: s.opts.Mediation.EditLegalAid, render: s.renderLegalAid,
+		conflict: "未保存：该记录已被他人修改，请核对后重新保存", action: "legal_aid.edit", page: "/console/legal-aid/",
+	})
 }

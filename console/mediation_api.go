@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -53,30 +54,21 @@ func (s *Server) apiMediation(w http.ResponseWriter, r *http.Request) (from, to 
 }
 
 func (s *Server) apiDisputes(w http.ResponseWriter, r *http.Request) {
-	from, to, ok := s.apiMediation(w, r)
-	if !ok {
-		return
+	if from, to, ok := s.apiMediation(w, r); ok {
+		apiMediationList(s, w, r, from, to, s.opts.Mediation.Disputes)
 	}
-	all, err := s.opts.Mediation.Disputes(r.Context(), from, to)
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	p := pageOf(r)
-	list := pageSlice(&p, all)
-	p.setHeaders(w)
-	if list == nil {
-		list = []ledger.Dispute{}
-	}
-	writeJSON(w, http.StatusOK, list)
 }
 
 func (s *Server) apiLegalAids(w http.ResponseWriter, r *http.Request) {
-	from, to, ok := s.apiMediation(w, r)
-	if !ok {
-		return
+	if from, to, ok := s.apiMediation(w, r); ok {
+		apiMediationList(s, w, r, from, to, s.opts.Mediation.LegalAids)
 	}
-	all, err := s.opts.Mediation.LegalAids(r.Context(), from, to)
+}
+
+// apiMediationList writes one page of a book's records in the period, an
+// empty list rather than null.
+func apiMediationList[T any](s *Server, w http.ResponseWriter, r *http.Request, from, to string, records func(ctx context.Context, from, to string) ([]T, error)) {
+	all, err := records(r.Context(), from, to)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -85,7 +77,7 @@ func (s *Server) apiLegalAids(w http.ResponseWriter, r *http.Request) {
 	list := pageSlice(&p, all)
 	p.setHeaders(w)
 	if list == nil {
-		list = []ledger.LegalAid{}
+		list = []T{}
 	}
 	writeJSON(w, http.StatusOK, list)
 }
@@ -138,23 +130,7 @@ func (s *Server) apiDisputeAdd(w http.ResponseWriter, r *http.Request) {
 	if !decodeStrict(w, r, &b) {
 		return
 	}
-	u := userFrom(r.Context())
-	id, err := s.opts.Mediation.AddDispute(r.Context(), ledger.DisputeInput(b), u.Name)
-	if errors.Is(err, ledger.ErrInvalid) {
-		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
-		return
-	}
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	s.audit(r.Context(), u.Name, "dispute.add", id, "api")
-	d, err := s.opts.Mediation.Dispute(r.Context(), id)
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, d)
+	apiMediationAdd(s, w, r, ledger.DisputeInput(b), s.opts.Mediation.AddDispute, s.opts.Mediation.Dispute, "dispute.add")
 }
 
 func (s *Server) apiLegalAidAdd(w http.ResponseWriter, r *http.Request) {
@@ -172,8 +148,15 @@ func (s *Server) apiLegalAidAdd(w http.ResponseWriter, r *http.Request) {
 	if !decodeStrict(w, r, &b) {
 		return
 	}
+	apiMediationAdd(s, w, r, ledger.LegalAidInput(b), s.opts.Mediation.AddLegalAid, s.opts.Mediation.LegalAid, "legal_aid.add")
+}
+
+// apiMediationAdd registers in with add and answers the record as stored.
+func apiMediationAdd[In, Rec any](s *Server, w http.ResponseWriter, r *http.Request, in In,
+	add func(ctx context.Context, in In, by string) (string, error),
+	read func(ctx context.Context, id string) (Rec, error), action string) {
 	u := userFrom(r.Context())
-	id, err := s.opts.Mediation.AddLegalAid(r.Context(), ledger.LegalAidInput(b), u.Name)
+	id, err := add(r.Context(), in, u.Name)
 	if errors.Is(err, ledger.ErrInvalid) {
 		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
 		return
@@ -182,11 +165,11 @@ func (s *Server) apiLegalAidAdd(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	s.audit(r.Context(), u.Name, "legal_aid.add", id, "api")
-	l, err := s.opts.Mediation.LegalAid(r.Context(), id)
+	s.audit(r.Context(), u.Name, action, id, "api")
+	rec, err := read(r.Context(), id)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, l)
+	writeJSON(w, http.StatusCreated, rec)
 }

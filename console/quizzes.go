@@ -69,18 +69,28 @@ type quizDetailData struct {
 	Chart template.HTML
 }
 
-func (s *Server) quizDetail(w http.ResponseWriter, r *http.Request) {
+// quizPage is the quiz {id} names and the registry's names to show its
+// communities by; false when the response is written.
+func (s *Server) quizPage(w http.ResponseWriter, r *http.Request) (*quiz.Quiz, communities.Directory, bool) {
 	qz := s.opts.QuizPages.Catalog().Quiz(r.PathValue("id"))
 	if qz == nil {
 		http.Error(w, "没有这个答题", http.StatusNotFound)
+		return nil, communities.Directory{}, false
+	}
+	dir, err := s.directory(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, communities.Directory{}, false
+	}
+	return qz, dir, true
+}
+
+func (s *Server) quizDetail(w http.ResponseWriter, r *http.Request) {
+	qz, dir, ok := s.quizPage(w, r)
+	if !ok {
 		return
 	}
 	st, err := s.opts.QuizPages.Stats(r.Context(), qz.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	dir, err := s.directory(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -103,17 +113,11 @@ func (s *Server) quizDetail(w http.ResponseWriter, r *http.Request) {
 // CSV a spreadsheet opens. Residents appear masked, as everywhere in the
 // console; the export is audited, as it lists residents.
 func (s *Server) quizCertificates(w http.ResponseWriter, r *http.Request) {
-	qz := s.opts.QuizPages.Catalog().Quiz(r.PathValue("id"))
-	if qz == nil {
-		http.Error(w, "没有这个答题", http.StatusNotFound)
+	qz, dir, ok := s.quizPage(w, r)
+	if !ok {
 		return
 	}
 	certs, err := s.opts.QuizPages.Certificates(r.Context(), qz.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	dir, err := s.directory(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

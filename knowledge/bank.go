@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pufa-dev/pufa/clip"
 )
 
 // The answer bank (问答库) shipped in the binary: one YAML file a topic.
@@ -257,7 +259,7 @@ func buildEntry(r entryRecord, layer Layer, c *Corpus, vars map[string]string) (
 		}
 		q := strings.TrimSpace(cr.Quote)
 		if q != "" && !strings.Contains(compactSpace(res.Article.Text), compactSpace(q)) {
-			fail("cite %q: quote %q is not in the article's current text", cr.Ref, clip(q, 30))
+			fail("cite %q: quote %q is not in the article's current text", cr.Ref, clip.Runes(q, 31))
 		}
 		if utf8.RuneCountInString(q) > maxQuoteRunes {
 			fail("cite %q: quote is longer than %d characters", cr.Ref, maxQuoteRunes)
@@ -355,14 +357,6 @@ var arabicRE = regexp.MustCompile(`[0-9]+`)
 
 func compactSpace(s string) string {
 	return strings.Join(strings.Fields(s), "")
-}
-
-func clip(s string, n int) string {
-	rs := []rune(s)
-	if len(rs) <= n {
-		return s
-	}
-	return string(rs[:n]) + "…"
 }
 
 // BankFiles lists the embedded bank files.

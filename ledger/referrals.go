@@ -3,10 +3,10 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/pufa-dev/pufa/cases"
 	"github.com/pufa-dev/pufa/chinatime"
+	"github.com/pufa-dev/pufa/clip"
 	"github.com/pufa-dev/pufa/store"
 )
 
@@ -40,7 +40,7 @@ const referralNoteRunes = 80
 // Refer implements cases.Referrer.
 func (c CaseReferrals) Refer(ctx context.Context, r cases.Referral) error {
 	date := r.At.In(chinatime.Zone).Format("2006-01-02")
-	note := fmt.Sprintf("由转人工咨询（编号%s）转入：%s", r.CaseID, clip(r.Summary, referralNoteRunes))
+	note := fmt.Sprintf("由转人工咨询（编号%s）转入：%s", r.CaseID, clip.Runes(r.Summary, referralNoteRunes))
 	source := "case:" + r.CaseID
 	switch r.Kind {
 	case store.CaseMediation:
@@ -74,12 +74,4 @@ func orOther(s string) string {
 		return "其他"
 	}
 	return s
-}
-
-// clip shortens s to n runes, marking the cut.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/store"
@@ -160,17 +159,4 @@ func leaderboardText(qz *Quiz, top []store.QuizEntry, openid string, own store.Q
 		b.WriteString("\n" + community)
 	}
 	return b.String()
-}
-
-// truncate cuts s to WeChat's limit on a rune boundary, marking the cut.
-func truncate(s string) string {
-	if len(s) <= maxReplyBytes {
-		return s
-	}
-	const mark = "…"
-	cut := maxReplyBytes - len(mark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/bot"
+	"github.com/pufa-dev/pufa/clip"
 	"github.com/pufa-dev/pufa/store"
 )
 
@@ -184,7 +185,7 @@ func (s *Service) click(ctx context.Context, m *bot.Message) (bot.Reply, error) 
 	return reply(s.start(ctx, m.FromUserName, active)), nil
 }
 
-func reply(text string) bot.Reply { return bot.Reply{Text: truncate(text)} }
+func reply(text string) bot.Reply { return bot.Reply{Text: clip.Bytes(text, maxReplyBytes)} }
 
 func (s *Service) leave(ctx context.Context, openid string) {
 	if err := s.opts.Store.LeaveQuiz(ctx, openid); err != nil {

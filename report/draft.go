@@ -86,16 +86,22 @@ func draftTitle(from, to string) string {
 	return "法治政府建设情况报告（相关部分草稿）"
 }
 
+// leadPhrase opens a section's first sentence: the period, then a comma.
+func leadPhrase(r Report) string {
+	lead := periodPhrase(r.From, r.To)
+	if !strings.HasSuffix(lead, "，") {
+		lead += "，"
+	}
+	return lead
+}
+
 // nothing is a section's only paragraph when it has no figure at all.
 const nothing = "本期间暂无相关统计数据。"
 
 func disputeSection(r Report) Section {
 	t := r.Totals
 	s := Section{Level: 2, Heading: HeadingDisputes}
-	lead := periodPhrase(r.From, r.To)
-	if !strings.HasSuffix(lead, "，") {
-		lead += "，"
-	}
+	lead := leadPhrase(r)
 	var c sentence
 	if total := t.ConsultationsTotal(); total > 0 {
 		var parts []string
@@ -182,10 +188,7 @@ func kindClause(k KindTotal) string {
 func publicitySection(r Report) Section {
 	t := r.Totals
 	s := Section{Level: 2, Heading: HeadingPublicity}
-	lead := periodPhrase(r.From, r.To)
-	if !strings.HasSuffix(lead, "，") {
-		lead += "，"
-	}
+	lead := leadPhrase(r)
 	var a sentence
 	if t.Activities > 0 {
 		txt := fmt.Sprintf("累计开展各种法治宣传活动%d场", t.Activities)
@@ -294,10 +297,7 @@ func score(v float64) string {
 func onlineSection(r Report) Section {
 	t := r.Totals
 	s := Section{Level: 2, Heading: HeadingOnline}
-	lead := periodPhrase(r.From, r.To)
-	if !strings.HasSuffix(lead, "，") {
-		lead += "，"
-	}
+	lead := leadPhrase(r)
 	var p sentence
 	p.add(t.Pushes, "依托街道普法公众号线上推送法治宣传信息%d期", t.Pushes)
 	p.add(t.Reach, "触达群众%d人次", t.Reach)

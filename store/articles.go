@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -166,18 +165,7 @@ func (s *Store) Articles(ctx context.Context) ([]Article, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: articles: %w", err)
 	}
-	out := make([]Article, 0, len(ids))
-	for _, id := range ids {
-		a, err := s.Article(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	return readEach(ctx, ids, s.Article)
 }
 
 // ArticleHistory returns the versions an article's edits replaced, oldest

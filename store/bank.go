@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -70,76 +69,34 @@ func (s *Store) SaveBankEdit(ctx context.Context, e BankEdit, seen int64) (int64
 	if err != nil {
 		return 0, fmt.Errorf("store: save bank edit %s: %w", e.ID, err)
 	}
-	keys := []string{s.keyBankEdits(), s.keyBankVersion(), s.keyBankHistory(e.ID)}
-	n, err := bankSaveScript.Run(ctx, s.rdb, keys, e.ID, seen, b).Int64()
+	ok, err := s.saveVersioned(ctx, s.keyBankEdits(), s.keyBankVersion(), s.keyBankHistory(e.ID), e.ID, seen, b)
 	if err != nil {
 		return 0, fmt.Errorf("store: save bank edit %s: %w", e.ID, err)
 	}
-	if n < 0 {
+	if !ok {
 		return 0, fmt.Errorf("%w: bank entry %s", ErrVersion, e.ID)
 	}
 	return e.Version, nil
 }
 
-// bankSaveScript replaces one entry's edit only if its version is still the
-// one the editor saw, so two staff members saving at once never silently
-// overwrite each other, and a reviewer never marks reviewed a text that
-// changed after they read it.
-// KEYS[1] edits hash, KEYS[2] version counter, KEYS[3] the entry's history.
-// ARGV[1] id, ARGV[2] version seen, ARGV[3] the new edit (JSON).
-// Returns the set's new version, or -1 when the entry's version differs. A
-// record cjson cannot read counts as version 0, so staff can replace it.
-var bankSaveScript = redis.NewScript(`
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-local v = 0
-if old then
-  local ok, rec = pcall(cjson.decode, old)
-  if ok and type(rec) == 'table' and tonumber(rec.version) then v = tonumber(rec.version) end
-end
-if v ~= tonumber(ARGV[2]) then return -1 end
-if old then redis.call('RPUSH', KEYS[3], old) end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-return redis.call('INCR', KEYS[2])
-`)
-
 // BankEdits returns every stored edit with the set's version, read in one
 // transaction so the version matches the edits.
 func (s *Store) BankEdits(ctx context.Context) (BankEditSet, error) {
-	var all *redis.MapStringStringCmd
-	var ver *redis.StringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		all = p.HGetAll(ctx, s.keyBankEdits())
-		ver = p.Get(ctx, s.keyBankVersion())
-		return nil
-	})
-	if err == nil || errors.Is(err, redis.Nil) {
-		err = wait(all, ver) // a missing version counter is no error
-	}
+	set, err := readVersioned(ctx, s, s.keyBankEdits(), s.keyBankVersion(), func(e BankEdit) string { return e.ID })
 	if err != nil {
 		return BankEditSet{}, fmt.Errorf("store: bank edits: %w", err)
 	}
-	set := BankEditSet{Version: parseVersion(ver.Val())}
-	for id, raw := range all.Val() {
-		var e BankEdit
-		if err := json.Unmarshal([]byte(raw), &e); err != nil || e.ID != id {
-			set.Unreadable = append(set.Unreadable, id)
-			continue
-		}
-		set.Edits = append(set.Edits, e)
-	}
-	sort.Slice(set.Edits, func(i, j int) bool { return set.Edits[i].ID < set.Edits[j].ID })
-	sort.Strings(set.Unreadable)
-	return set, nil
+	return BankEditSet{Version: set.version, Edits: set.records, Unreadable: set.unreadable}, nil
 }
 
 // BankEditsVersion returns the version of the set of edits: 0 before the
 // first edit. Replicas poll it and reload the edits when it moves.
 func (s *Store) BankEditsVersion(ctx context.Context) (int64, error) {
-	v, err := s.rdb.Get(ctx, s.keyBankVersion()).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	v, err := s.setVersion(ctx, s.keyBankVersion())
+	if err != nil {
 		return 0, fmt.Errorf("store: bank edits version: %w", err)
 	}
-	return parseVersion(v), nil
+	return v, nil
 }
 
 func parseVersion(v string) int64 {

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // CampaignDef is one campaign definition as stored: its canonical YAML (the
@@ -56,71 +53,32 @@ func (s *Store) SaveCampaignDef(ctx context.Context, d CampaignDef, seen int64) 
 	if err != nil {
 		return 0, fmt.Errorf("store: save campaign definition %s: %w", d.ID, err)
 	}
-	n, err := campaignDefSaveScript.Run(ctx, s.rdb, []string{s.keyCampaignDefs(), s.keyCampaignDefsVersion()}, d.ID, seen, b).Int64()
+	ok, err := s.saveVersioned(ctx, s.keyCampaignDefs(), s.keyCampaignDefsVersion(), "", d.ID, seen, b)
 	if err != nil {
 		return 0, fmt.Errorf("store: save campaign definition %s: %w", d.ID, err)
 	}
-	if n < 0 {
+	if !ok {
 		return 0, fmt.Errorf("%w: campaign definition %s", ErrVersion, d.ID)
 	}
 	return d.Version, nil
 }
 
-// campaignDefSaveScript replaces a definition only if its version is still
-// the one the writer saw: two clerks saving at once, or two replicas
-// importing the same new file, never silently overwrite each other.
-// KEYS[1] definitions hash, KEYS[2] version counter.
-// ARGV[1] id, ARGV[2] version seen, ARGV[3] the definition (JSON).
-// Returns the set's new version, or -1 when the definition's version
-// differs. An unreadable record counts as version 0.
-var campaignDefSaveScript = redis.NewScript(`
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-local v = 0
-if old then
-  local ok, rec = pcall(cjson.decode, old)
-  if ok and type(rec) == 'table' and tonumber(rec.version) then v = tonumber(rec.version) end
-end
-if v ~= tonumber(ARGV[2]) then return -1 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-return redis.call('INCR', KEYS[2])
-`)
-
 // CampaignDefs returns every stored definition with the set's version,
 // read in one transaction so the version matches the definitions.
 func (s *Store) CampaignDefs(ctx context.Context) (CampaignDefSet, error) {
-	var all *redis.MapStringStringCmd
-	var ver *redis.StringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		all = p.HGetAll(ctx, s.keyCampaignDefs())
-		ver = p.Get(ctx, s.keyCampaignDefsVersion())
-		return nil
-	})
-	if err == nil || errors.Is(err, redis.Nil) {
-		err = wait(all, ver) // a missing version counter is no error
-	}
+	set, err := readVersioned(ctx, s, s.keyCampaignDefs(), s.keyCampaignDefsVersion(), func(d CampaignDef) string { return d.ID })
 	if err != nil {
 		return CampaignDefSet{}, fmt.Errorf("store: campaign definitions: %w", err)
 	}
-	set := CampaignDefSet{Version: parseVersion(ver.Val())}
-	for id, raw := range all.Val() {
-		var d CampaignDef
-		if err := json.Unmarshal([]byte(raw), &d); err != nil || d.ID != id {
-			set.Unreadable = append(set.Unreadable, id)
-			continue
-		}
-		set.Defs = append(set.Defs, d)
-	}
-	sort.Slice(set.Defs, func(i, j int) bool { return set.Defs[i].ID < set.Defs[j].ID })
-	sort.Strings(set.Unreadable)
-	return set, nil
+	return CampaignDefSet{Version: set.version, Defs: set.records, Unreadable: set.unreadable}, nil
 }
 
 // CampaignDefsVersion returns the version of the set of definitions: 0
 // before the first save. Readers poll it and reload when it moves.
 func (s *Store) CampaignDefsVersion(ctx context.Context) (int64, error) {
-	v, err := s.rdb.Get(ctx, s.keyCampaignDefsVersion()).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	v, err := s.setVersion(ctx, s.keyCampaignDefsVersion())
+	if err != nil {
 		return 0, fmt.Errorf("store: campaign definitions version: %w", err)
 	}
-	return parseVersion(v), nil
+	return v, nil
 }

@@ -52,7 +52,7 @@ import (
 //	ForgetRunRecipients, RunStatus  HSCAN, then forgetRecipientsScript on the status hash
 //	TakeRate                        rateScript (GCRA)
 //	EditLedgerEntry                 ledgerEditScript: entry and its history
-//	SaveBankEdit                    bankSaveScript: edits hash, version counter, entry history
+//	SaveBankEdit                    versionedSaveScript: edits hash, version counter, entry history
 //	BankEdits                       MULTI over the edits hash and the version counter
 //	StartQuiz                       pipeline over the user's slot, quizStartScript in the quiz's slot
 //	RecordQuizAnswer                quizAnswerScript: progress, stats, communities, board

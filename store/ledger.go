@@ -151,32 +151,11 @@ func (s *Store) LedgerEntry(ctx context.Context, id string) (LedgerEntry, error)
 // LedgerEntries lists entries dated in [from, to] (yyyy-mm-dd, inclusive),
 // by date then id.
 func (s *Store) LedgerEntries(ctx context.Context, from, to string) ([]LedgerEntry, error) {
-	f, err := ledgerDay(from)
+	ids, err := s.datedIDs(ctx, s.keyLedgerIndex(), from, to, "ledger entries")
 	if err != nil {
 		return nil, err
 	}
-	t, err := ledgerDay(to)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := s.rdb.ZRangeByScore(ctx, s.keyLedgerIndex(), &redis.ZRangeBy{
-		Min: strconv.FormatInt(f.Unix(), 10), Max: strconv.FormatInt(t.Unix(), 10),
-	}).Result()
-	if err != nil {
-		return nil, fmt.Errorf("store: ledger entries: %w", err)
-	}
-	out := make([]LedgerEntry, 0, len(ids))
-	for _, id := range ids {
-		e, err := s.LedgerEntry(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return readEach(ctx, ids, s.LedgerEntry)
 }
 
 // LedgerPage returns up to limit entries dated in [from, to], latest date

@@ -136,6 +136,13 @@ func (s *Store) record(ctx context.Context, b book, id string, out any) (int64, 
 
 // recordIDs lists the ids of b's records dated in [from, to], by date then id.
 func (s *Store) recordIDs(ctx context.Context, b book, from, to string) ([]string, error) {
+	return s.datedIDs(ctx, s.keyBookIndex(b), from, to, string(b)+" list")
+}
+
+// datedIDs lists the members of a date index (scored by the day's Unix
+// time) dated in [from, to], by date then id; what names the list in the
+// error.
+func (s *Store) datedIDs(ctx context.Context, index, from, to, what string) ([]string, error) {
 	f, err := ledgerDay(from)
 	if err != nil {
 		return nil, err
@@ -144,11 +151,11 @@ func (s *Store) recordIDs(ctx context.Context, b book, from, to string) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.rdb.ZRangeByScore(ctx, s.keyBookIndex(b), &redis.ZRangeBy{
+	ids, err := s.rdb.ZRangeByScore(ctx, index, &redis.ZRangeBy{
 		Min: strconv.FormatInt(f.Unix(), 10), Max: strconv.FormatInt(t.Unix(), 10),
 	}).Result()
 	if err != nil {
-		return nil, fmt.Errorf("store: %s list: %w", b, err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return ids, nil
 }
@@ -242,16 +249,22 @@ func (s *Store) Disputes(ctx context.Context, from, to string) ([]Dispute, error
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Dispute, 0, len(ids))
+	return readEach(ctx, ids, s.Dispute)
+}
+
+// readEach reads the record of each id with one, in order; a record gone
+// since its id was listed is left out.
+func readEach[T any](ctx context.Context, ids []string, one func(context.Context, string) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(ids))
 	for _, id := range ids {
-		d, err := s.Dispute(ctx, id)
+		rec, err := one(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, d)
+		out = append(out, rec)
 	}
 	return out, nil
 }
@@ -297,16 +310,5 @@ func (s *Store) LegalAids(ctx context.Context, from, to string) ([]LegalAidRefer
 	if err != nil {
 		return nil, err
 	}
-	out := make([]LegalAidReferral, 0, len(ids))
-	for _, id := range ids {
-		l, err := s.LegalAid(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, nil
+	return readEach(ctx, ids, s.LegalAid)
 }

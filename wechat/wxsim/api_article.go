@@ -113,7 +113,22 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// readUpload reads the multipart field "media" both upload APIs take.
+// readImage reads the image both upload APIs take in the multipart field
+// "media": at most limit bytes, of a type in exts. It returns the bytes and
+// their content type.
+func readImage(r *http.Request, limit int, exts map[string]string) (data []byte, contentType string, e *apiError) {
+	name, data, e := readUpload(r, limit)
+	if e != nil {
+		return nil, "", e
+	}
+	ct, e := imageType(name, data, exts)
+	if e != nil {
+		return nil, "", e
+	}
+	return data, ct, nil
+}
+
+// readUpload reads the multipart field "media".
 func readUpload(r *http.Request, limit int) (name string, data []byte, e *apiError) {
 	// The whole request may exceed the limit a little (headers, boundary).
 	r.Body = http.MaxBytesReader(nil, r.Body, int64(limit)+1<<20)
@@ -162,11 +177,7 @@ var (
 )
 
 func (s *Server) handleUploadImg(r *http.Request) any {
-	name, data, e := readUpload(r, maxUploadImg)
-	if e != nil {
-		return *e
-	}
-	ct, e := imageType(name, data, uploadImgTypes)
+	data, ct, e := readImage(r, maxUploadImg, uploadImgTypes)
 	if e != nil {
 		return *e
 	}
@@ -184,11 +195,7 @@ func (s *Server) handleAddMaterial(r *http.Request) any {
 		// The simulator keeps images only, the one type pufa uploads.
 		return errResp(40004, "invalid media type")
 	}
-	name, data, e := readUpload(r, maxImageMaterial)
-	if e != nil {
-		return *e
-	}
-	ct, e := imageType(name, data, materialTypes)
+	data, ct, e := readImage(r, maxImageMaterial, materialTypes)
 	if e != nil {
 		return *e
 	}
@@ -248,18 +255,38 @@ func (s *Server) handleDraftAdd(r *http.Request) any {
 	}{id}
 }
 
-func (s *Server) handleDraftGet(r *http.Request) any {
+// decodeMediaID reads the {"media_id": …} body of draft/get, draft/delete
+// and freepublish/submit.
+func decodeMediaID(r *http.Request) (string, *apiError) {
 	var req struct {
 		MediaID string `json:"media_id"`
 	}
 	if e := decodeBody(r, &req); e != nil {
+		return "", e
+	}
+	return req.MediaID, nil
+}
+
+// draftLocked is the draft mediaID names, or WeChat's 40007.
+func (s *Server) draftLocked(mediaID string) ([]draftArticle, *apiError) {
+	d, ok := s.art.drafts[mediaID]
+	if !ok {
+		e := errResp(40007, "invalid media_id")
+		return nil, &e
+	}
+	return d, nil
+}
+
+func (s *Server) handleDraftGet(r *http.Request) any {
+	mediaID, e := decodeMediaID(r)
+	if e != nil {
 		return *e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.art.drafts[req.MediaID]
-	if !ok {
-		return errResp(40007, "invalid media_id")
+	d, e := s.draftLocked(mediaID)
+	if e != nil {
+		return *e
 	}
 	return struct {
 		NewsItem []draftArticle `json:"news_item"`
@@ -277,9 +304,9 @@ func (s *Server) handleDraftUpdate(r *http.Request) any {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.art.drafts[req.MediaID]
-	if !ok {
-		return errResp(40007, "invalid media_id")
+	d, e := s.draftLocked(req.MediaID)
+	if e != nil {
+		return *e
 	}
 	if req.Index < 0 || req.Index >= len(d) {
 		return errResp(40035, "invalid args: index")
@@ -293,37 +320,33 @@ func (s *Server) handleDraftUpdate(r *http.Request) any {
 }
 
 func (s *Server) handleDraftDelete(r *http.Request) any {
-	var req struct {
-		MediaID string `json:"media_id"`
-	}
-	if e := decodeBody(r, &req); e != nil {
+	mediaID, e := decodeMediaID(r)
+	if e != nil {
 		return *e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.art.drafts[req.MediaID]; !ok {
-		return errResp(40007, "invalid media_id")
+	if _, e := s.draftLocked(mediaID); e != nil {
+		return *e
 	}
-	delete(s.art.drafts, req.MediaID)
+	delete(s.art.drafts, mediaID)
 	return errResp(0, "ok")
 }
 
 func (s *Server) handlePublishSubmit(r *http.Request) any {
-	var req struct {
-		MediaID string `json:"media_id"`
-	}
-	if e := decodeBody(r, &req); e != nil {
+	mediaID, e := decodeMediaID(r)
+	if e != nil {
 		return *e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.art.drafts[req.MediaID]
-	if !ok {
-		return errResp(40007, "invalid media_id")
+	d, e := s.draftLocked(mediaID)
+	if e != nil {
+		return *e
 	}
 	job := &publishJob{
 		id:        strconv.FormatInt(s.newIDLocked(), 10),
-		mediaID:   req.MediaID,
+		mediaID:   mediaID,
 		articleID: "ART_" + randomHex(12),
 		articles:  append([]draftArticle(nil), d...),
 		finishAt:  s.now().Add(s.opts.MassFinishDelay),
@@ -390,30 +413,19 @@ func (s *Server) handlePublishGet(r *http.Request) any {
 // postPublishFinish posts PUBLISHJOBFINISH as WeChat does once the job is
 // done: from the account's own openid-less sender, with PublishEventInfo.
 func (s *Server) postPublishFinish(ctx context.Context, job *publishJob) {
-	t := time.NewTimer(s.opts.MassFinishDelay)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return
-	case <-t.C:
-	}
-	var x xmlBuilder
-	x.begin(s.opts.OriginalID, "mphelper", s.now(), "event")
-	x.cdata("Event", "PUBLISHJOBFINISH")
-	x.b.WriteString("<PublishEventInfo>")
-	x.num("publish_id", mustInt(job.id))
-	x.num("publish_status", 0)
-	x.cdata("article_id", job.articleID)
-	fmt.Fprintf(&x.b, "<article_detail><count>%d</count>", len(job.articles))
-	for _, it := range job.items() {
-		fmt.Fprintf(&x.b, "<item><idx>%d</idx>", it.Idx)
-		x.cdata("article_url", it.URL)
-		x.b.WriteString("</item>")
-	}
-	x.b.WriteString("</article_detail></PublishEventInfo>")
-	if _, err := s.Deliver(ctx, x.end()); err != nil {
-		s.log.Warn("wxsim: PUBLISHJOBFINISH callback failed", slog.String("publish_id", job.id), slog.Any("err", err))
-	}
+	s.postJobFinish(ctx, "PUBLISHJOBFINISH", slog.String("publish_id", job.id), func(x *xmlBuilder) {
+		x.b.WriteString("<PublishEventInfo>")
+		x.num("publish_id", mustInt(job.id))
+		x.num("publish_status", 0)
+		x.cdata("article_id", job.articleID)
+		fmt.Fprintf(&x.b, "<article_detail><count>%d</count>", len(job.articles))
+		for _, it := range job.items() {
+			fmt.Fprintf(&x.b, "<item><idx>%d</idx>", it.Idx)
+			x.cdata("article_url", it.URL)
+			x.b.WriteString("</item>")
+		}
+		x.b.WriteString("</article_detail></PublishEventInfo>")
+	})
 }
 
 func mustInt(s string) int64 {

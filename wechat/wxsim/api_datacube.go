@@ -229,12 +229,10 @@ var noticeLimits = map[string]int{
 
 func (s *Server) handleSubscribeSend(r *http.Request) any {
 	var req struct {
-		ToUser     string `json:"touser"`
-		TemplateID string `json:"template_id"`
-		Page       string `json:"page"`
-		Data       map[string]struct {
-			Value string `json:"value"`
-		} `json:"data"`
+		ToUser     string       `json:"touser"`
+		TemplateID string       `json:"template_id"`
+		Page       string       `json:"page"`
+		Data       templateData `json:"data"`
 	}
 	if e := decodeBody(r, &req); e != nil {
 		return *e
@@ -242,17 +240,11 @@ func (s *Server) handleSubscribeSend(r *http.Request) any {
 	if req.TemplateID == "" {
 		return errResp(40037, "invalid template_id")
 	}
-	var b strings.Builder
-	b.WriteString(req.TemplateID)
 	for _, k := range slices.Sorted(maps.Keys(req.Data)) {
 		v := req.Data[k].Value
 		if limit, ok := noticeLimits[strings.TrimRight(k, "0123456789")]; ok && (v == "" || utf8.RuneCountInString(v) > limit) {
 			return errResp(47003, fmt.Sprintf("argument invalid! data.%s.value invalid", k))
 		}
-		b.WriteString("\n" + k + ": " + v)
-	}
-	if req.Page != "" {
-		b.WriteString("\n" + req.Page)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -260,6 +252,6 @@ func (s *Server) handleSubscribeSend(r *http.Request) any {
 	if _, ok := s.art.subscriptions[req.ToUser+"\x00"+req.TemplateID]; !ok {
 		return errResp(43101, "user refuse to accept the msg")
 	}
-	s.deliverLocked(KindNotice, b.String(), s.newIDLocked(), req.ToUser)
+	s.deliverLocked(KindNotice, req.Data.text(req.TemplateID, req.Page), s.newIDLocked(), req.ToUser)
 	return errResp(0, "ok")
 }

@@ -69,9 +69,9 @@ func (s *Server) handleMassSend(r *http.Request) any {
 	}
 	var articles []draftArticle
 	if req.MsgType == "mpnews" {
-		d, ok := s.art.drafts[mpnewsMediaID(raw)]
-		if !ok {
-			return errResp(40007, "invalid media_id")
+		d, e := s.draftLocked(mpnewsMediaID(raw))
+		if e != nil {
+			return *e
 		}
 		articles = d
 	}
@@ -159,6 +159,20 @@ func (s *Server) massRateLimitLocked(now time.Time) *apiError {
 // postMassFinish tells pufa the job is done, as WeChat does once the last
 // message is out.
 func (s *Server) postMassFinish(ctx context.Context, job massJob) {
+	s.postJobFinish(ctx, "MASSSENDJOBFINISH", slog.Int64("msg_id", job.msgID), func(x *xmlBuilder) {
+		x.num("MsgID", job.msgID)
+		x.cdata("Status", "send success")
+		x.num("TotalCount", int64(job.total))
+		x.num("FilterCount", int64(job.filter))
+		x.num("SentCount", int64(job.sent))
+		x.num("ErrorCount", int64(job.errCount))
+	})
+}
+
+// postJobFinish posts the event that ends a mass send or a publish job, as
+// WeChat does MassFinishDelay after the job began: from the account's own
+// openid-less sender, body written by fields. job names the job in the log.
+func (s *Server) postJobFinish(ctx context.Context, event string, job slog.Attr, fields func(*xmlBuilder)) {
 	t := time.NewTimer(s.opts.MassFinishDelay)
 	defer t.Stop()
 	select {
@@ -168,15 +182,10 @@ func (s *Server) postMassFinish(ctx context.Context, job massJob) {
 	}
 	var x xmlBuilder
 	x.begin(s.opts.OriginalID, "mphelper", s.now(), "event")
-	x.cdata("Event", "MASSSENDJOBFINISH")
-	x.num("MsgID", job.msgID)
-	x.cdata("Status", "send success")
-	x.num("TotalCount", int64(job.total))
-	x.num("FilterCount", int64(job.filter))
-	x.num("SentCount", int64(job.sent))
-	x.num("ErrorCount", int64(job.errCount))
+	x.cdata("Event", event)
+	fields(&x)
 	if _, err := s.Deliver(ctx, x.end()); err != nil {
-		s.log.Warn("wxsim: MASSSENDJOBFINISH callback failed", slog.Int64("msg_id", job.msgID), slog.Any("err", err))
+		s.log.Warn("wxsim: "+event+" callback failed", job, slog.Any("err", err))
 	}
 }
 

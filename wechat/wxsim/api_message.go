@@ -83,6 +83,26 @@ func messageContent(msgType string, raw map[string]json.RawMessage) (string, *ap
 	return content, nil
 }
 
+// templateData is the "data" of a template message or a subscription
+// notice: each keyword's value.
+type templateData map[string]struct {
+	Value string `json:"value"`
+}
+
+// text renders "template_id\nkey: value...\nlink" in key order, so that
+// equal messages hash equal and read the same in the simulator.
+func (d templateData) text(templateID, link string) string {
+	var b strings.Builder
+	b.WriteString(templateID)
+	for _, k := range slices.Sorted(maps.Keys(d)) {
+		b.WriteString("\n" + k + ": " + d[k].Value)
+	}
+	if link != "" {
+		b.WriteString("\n" + link)
+	}
+	return b.String()
+}
+
 func errNotFollower() apiError { return errResp(43004, "require subscribe") }
 
 // templateWindow is how long WeChat drops a repeated template message with
@@ -97,13 +117,11 @@ type templateRequest struct {
 
 func (s *Server) handleTemplateSend(r *http.Request) any {
 	var req struct {
-		ToUser      string `json:"touser"`
-		TemplateID  string `json:"template_id"`
-		URL         string `json:"url"`
-		ClientMsgID string `json:"client_msg_id"`
-		Data        map[string]struct {
-			Value string `json:"value"`
-		} `json:"data"`
+		ToUser      string       `json:"touser"`
+		TemplateID  string       `json:"template_id"`
+		URL         string       `json:"url"`
+		ClientMsgID string       `json:"client_msg_id"`
+		Data        templateData `json:"data"`
 	}
 	if e := decodeBody(r, &req); e != nil {
 		return *e
@@ -111,16 +129,7 @@ func (s *Server) handleTemplateSend(r *http.Request) any {
 	if req.TemplateID == "" {
 		return errResp(40037, "invalid template_id")
 	}
-	// Render "template_id\nkey: value..." in key order so that equal
-	// messages hash equal.
-	var b strings.Builder
-	b.WriteString(req.TemplateID)
-	for _, k := range slices.Sorted(maps.Keys(req.Data)) {
-		b.WriteString("\n" + k + ": " + req.Data[k].Value)
-	}
-	if req.URL != "" {
-		b.WriteString("\n" + req.URL)
-	}
+	text := req.Data.text(req.TemplateID, req.URL)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.isFollowerLocked(req.ToUser) {
@@ -136,7 +145,7 @@ func (s *Server) handleTemplateSend(r *http.Request) any {
 		return sent{errResp(0, "ok"), prev.msgID}
 	}
 	id := s.newIDLocked()
-	s.deliverLocked(KindTemplate, b.String(), id, req.ToUser)
+	s.deliverLocked(KindTemplate, text, id, req.ToUser)
 	if req.ClientMsgID != "" {
 		s.tplRequests[key] = templateRequest{msgID: id, at: s.now()}
 	}
