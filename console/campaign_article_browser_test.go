@@ -257,7 +257,9 @@ func TestBrowserArticleCampaign(t *testing.T) {
 		)
 	}
 	openCard("o_sim_000001")
-	run("and shares it", chromedp.Click(chromedp.ID("share")), chromedp.WaitVisible(chromedp.ID("share")))
+	// The share is a form post answered by a redirect to the article: wait
+	// for the new page's count, not for the old page's button.
+	run("and shares it", chromedp.Click(chromedp.ID("share")), chromedp.WaitVisible(`//*[contains(text(), "分享 1")]`))
 	// Another follower reads it in the afternoon.
 	clk.set(start.Add(5 * time.Hour))
 	openCard("o_sim_000002")
