@@ -37,6 +37,11 @@
 //     sent) and skipped: at most once, because a resident who gets the same
 //     message twice is worse than a count that says "unknown".
 //   - sms: never resent, like custom: an SMS gateway has no idempotency key.
+//   - article: a mass send of an article's draft, resent like mass. The
+//     draft is synced when the run is snapshotted, never by a send, so a
+//     crash between the sync and the send leaves only a draft.
+//   - publish, notice: never resent: freepublish/submit and
+//     subscribe/bizsend have no idempotency key.
 //
 // What differs between channels (these windows, validation, the request,
 // how an error is read, previews) is one entry of the table in channel.go.
@@ -87,6 +92,16 @@ const (
 	// ChannelSMS is one templated text message per mobile number of an SMS
 	// list, through the gateway of package sms; no idempotency key.
 	ChannelSMS Channel = "sms"
+	// ChannelArticle mass-sends an article written in the console (群发图文)
+	// by its draft's media_id; a mass send in every other respect.
+	ChannelArticle Channel = "article"
+	// ChannelPublish publishes an article (发布图文, freepublish/submit):
+	// not pushed to followers, no mass quota; no idempotency key.
+	ChannelPublish Channel = "publish"
+	// ChannelNotice is one subscription notice (订阅通知) per follower who
+	// subscribed to its template (message/subscribe/bizsend); no
+	// idempotency key.
+	ChannelNotice Channel = "notice"
 )
 
 // CatchUp is what happens to fires missed while no replica was running.
@@ -156,6 +171,7 @@ func (a Audience) Describe() string {
 type Content struct {
 	Text     string    `json:"text,omitempty"`     // mass text, custom text
 	MediaID  string    `json:"media_id,omitempty"` // mass mpnews (a draft-box article)
+	Article  string    `json:"article,omitempty"`  // article, publish: id of an article written in the console
 	Template *Template `json:"template,omitempty"` // template channel
 	SMS      *SMS      `json:"sms,omitempty"`      // sms channel
 }
@@ -167,7 +183,8 @@ type SMS struct {
 	Params   map[string]string `json:"params,omitempty"`
 }
 
-// Template is a template message.
+// Template is a template message or a subscription notice (URL is then
+// the page opened on tap).
 type Template struct {
 	ID     string            `json:"id"`
 	URL    string            `json:"url,omitempty"`

@@ -102,7 +102,7 @@ content: {text: 你好}
 		{"nested unknown", strings.Replace(good, "{text: 你好}", "{text: 你好, txt: x}", 1), []string{"content.txt: unknown field"}},
 		{"missing id and title", "channel: mass\naudience: {all: true}\ncontent: {text: a}\n", []string{"f.yaml: id: is required", "f.yaml: title: is required"}},
 		{"bad id", strings.Replace(good, "ok-1", "Bad_ID", 1), []string{"f.yaml: id:"}},
-		{"bad channel", strings.Replace(good, "channel: mass", "channel: fax", 1), []string{"channel: \"fax\" is not custom, mass, sms or template"}},
+		{"bad channel", strings.Replace(good, "channel: mass", "channel: fax", 1), []string{"channel: \"fax\" is not article, custom, mass, notice, publish, sms or template"}},
 		{"audience all and tags", strings.Replace(good, "{all: true}", "{all: true, tags: [3]}", 1), []string{"audience: all: true cannot be combined"}},
 		{"audience nobody", strings.Replace(good, "{all: true}", "{}", 1), []string{"audience: selects nobody"}},
 		{"bad tag", strings.Replace(good, "{all: true}", "{tags: [abc]}", 1), []string{"audience.tags: \"abc\" is not a WeChat tag id"}},

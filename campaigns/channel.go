@@ -30,6 +30,9 @@ type channel struct {
 	// MASSSENDJOBFINISH; the others send one item per recipient, paced by
 	// the shared rate limit, and count reach from their own records.
 	batched bool
+	// callbackReach channels learn their reach from MASSSENDJOBFINISH
+	// (mass sends); the others count it from their own records.
+	callbackReach bool
 	// retryWindow: an interrupted item (its lease lapsed) claimed less than
 	// this long ago is sent again, safely inside the API's own dedup window.
 	// 0 = the API has no idempotency key: an interrupted item is recorded
@@ -39,6 +42,8 @@ type channel struct {
 	// replicas, rate how fast it lets them go; rate 0 = unlimited.
 	limiter string
 	rate    func(o *Options) float64
+	// article channels send content.article; the others refuse it.
+	article bool
 	// online channels are WeChat pushes (一期推送 in the annual report);
 	// SMS is counted apart (发送宣传短信).
 	online bool
@@ -58,6 +63,10 @@ type channel struct {
 	send func(ctx context.Context, d *deliverer, item string) (store.ItemStatus, error)
 	// classify reads a send error.
 	classify func(err error, now time.Time) failure
+	// refusal, when set, tells a failure the channel expects of some
+	// recipients (a notice to a resident who did not subscribe) from one
+	// that something is wrong: refusals never pause the campaign.
+	refusal func(status store.ItemStatus) bool
 	// preview sends the content to one registered staff member.
 	preview func(ctx context.Context, m *Manager, c *Campaign, openid string) error
 }
@@ -79,6 +88,9 @@ var channels = map[Channel]*channel{
 	ChannelTemplate: templateChannel,
 	ChannelCustom:   customChannel,
 	ChannelSMS:      smsChannel,
+	ChannelArticle:  articleChannel,
+	ChannelPublish:  publishChannel,
+	ChannelNotice:   noticeChannel,
 }
 
 // channelNames lists the channels for messages, e.g. "custom, mass, sms or template".
@@ -111,7 +123,7 @@ func (c Channel) Online() bool {
 // MASSSENDJOBFINISH (mass sends) rather than from pufa's own records.
 func (c Channel) ReachByCallback() bool {
 	ch, ok := channels[c]
-	return ok && ch.batched
+	return ok && ch.callbackReach
 }
 
 // MinInterval is the shortest time allowed between fires of a recurring

@@ -22,7 +22,7 @@ import (
 // minute (an accepted `@every 1m`) floods every active follower.
 
 var massChannel = &channel{
-	name: ChannelMass, label: "群发", minInterval: 24 * time.Hour, batched: true, online: true,
+	name: ChannelMass, label: "群发", minInterval: 24 * time.Hour, batched: true, callbackReach: true, online: true,
 	retryWindow: massRetryWindow,
 	validate:    validateMass,
 	plan:        planMass,
@@ -114,9 +114,7 @@ func validateTemplate(p *parser, c *Campaign) {
 		if t.ID == "" {
 			p.bad("content.template.id", nil, "is required (the template_id from the MP console)")
 		}
-		if len(t.Fields) == 0 {
-			p.bad("content.template.fields", nil, "is required: the template's variables, e.g. first, keyword1, remark")
-		}
+		p.templateFields(t)
 		if t.URL != "" {
 			if u, err := url.Parse(t.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				p.bad("content.template.url", p.vals["content.template.url"], "%q is not an http(s) URL", t.URL)
@@ -128,6 +126,30 @@ func validateTemplate(p *parser, c *Campaign) {
 	}
 	p.textLimit(c)
 	p.followersOnly(c)
+}
+
+// templateFields checks a template message's or a subscription notice's
+// fields by WeChat's rules since May 2023: no first/remark, each keyword's
+// value within its type's limits (wechat.ValidateTemplateData).
+func (p *parser) templateFields(t *Template) {
+	if len(t.Fields) == 0 {
+		p.bad("content.template.fields", nil, "is required: the template's keywords, e.g. thing1, time2")
+		return
+	}
+	err := wechat.ValidateTemplateData(t.Fields)
+	if err == nil {
+		return
+	}
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	for _, e := range list {
+		var fe *wechat.TemplateFieldError
+		if errors.As(e, &fe) {
+			p.bad("content.template.fields."+fe.Key, p.vals["content.template.fields"], "%s", fe.Reason)
+		}
+	}
 }
 
 func validateCustom(p *parser, c *Campaign) {
@@ -208,24 +230,34 @@ func dryRunMass(ctx context.Context, m *Manager, c *Campaign) (DryRun, error) {
 	return d, nil
 }
 
-// sendMass submits one mass batch.
+// sendMass submits one mass batch of text or of a media_id given in the file.
 func sendMass(ctx context.Context, d *deliverer, item string) (store.ItemStatus, error) {
+	c := d.def
+	status, _, err := massBatch(ctx, d, item, func(r *wechat.MassRequest) {
+		if c.Content.MediaID != "" {
+			r.MsgType, r.MediaID = wechat.MsgTypeMPNews, c.Content.MediaID
+		} else {
+			r.MsgType, r.Text = wechat.MsgTypeText, c.Content.Text
+		}
+	})
+	return status, err
+}
+
+// massBatch submits one mass batch ("b:<n>") with the content content
+// sets, under the batch's deterministic clientmsgid.
+func massBatch(ctx context.Context, d *deliverer, item string, content func(*wechat.MassRequest)) (store.ItemStatus, wechat.MassResult, error) {
 	c := d.def
 	n := strings.TrimPrefix(item, "b:")
 	batch, err := strconv.Atoi(n)
 	if err != nil {
-		return "", fmt.Errorf("campaigns: bad mass item %q: %w", item, wechat.ErrInvalidRequest)
+		return "", wechat.MassResult{}, fmt.Errorf("campaigns: bad mass item %q: %w", item, wechat.ErrInvalidRequest)
 	}
 	target, err := d.m.opts.Store.RunBatch(ctx, c.ID, d.fire, n)
 	if err != nil {
-		return "", err
+		return "", wechat.MassResult{}, err
 	}
 	req := wechat.MassRequest{ClientMsgID: wechat.ClientMsgID(c.ID, d.fire, batch)}
-	if c.Content.MediaID != "" {
-		req.MsgType, req.MediaID = wechat.MsgTypeMPNews, c.Content.MediaID
-	} else {
-		req.MsgType, req.Text = wechat.MsgTypeText, c.Content.Text
-	}
+	content(&req)
 	switch {
 	case target == "all":
 		req.ToAll = true
@@ -236,19 +268,19 @@ func sendMass(ctx context.Context, d *deliverer, item string) (store.ItemStatus,
 	}
 	if d.m.opts.AccountType == AccountSubscription {
 		if err := d.takeMassQuota(ctx); err != nil {
-			return "", err
+			return "", wechat.MassResult{}, err
 		}
 	}
 	wait, err := d.m.opts.Store.TakeRate(ctx, "mass", massPerMinute/60.0, 1, 1)
 	if err != nil {
-		return "", err
+		return "", wechat.MassResult{}, err
 	}
 	if err := sleep(ctx, wait); err != nil {
-		return "", err
+		return "", wechat.MassResult{}, err
 	}
 	res, err := d.m.opts.Sender.MassSend(ctx, req)
 	if err != nil {
-		return "", err
+		return "", wechat.MassResult{}, err
 	}
 	if res.Duplicate {
 		d.log.InfoContext(ctx, "campaigns: mass batch was already submitted (45065), keeping its msg_id",
@@ -257,7 +289,7 @@ func sendMass(ctx context.Context, d *deliverer, item string) (store.ItemStatus,
 	// Bookkeeping for the MASSSENDJOBFINISH callback: the send itself is done,
 	// so a failure here is logged, not retried.
 	bg := context.WithoutCancel(ctx)
-	if err := d.m.opts.Store.IndexMsg(bg, res.MsgID, c.ID, d.fire, string(ChannelMass)); err != nil {
+	if err := d.m.opts.Store.IndexMsg(bg, res.MsgID, c.ID, d.fire, string(c.Channel)); err != nil {
 		d.log.WarnContext(ctx, "campaigns: index mass msg_id", slog.Any("err", err))
 	}
 	if err := d.m.opts.Store.SubmitMass(bg, c.ID, res.MsgID, d.fire); err != nil {
@@ -265,7 +297,7 @@ func sendMass(ctx context.Context, d *deliverer, item string) (store.ItemStatus,
 	}
 	d.log.InfoContext(ctx, "campaigns: mass batch submitted", slog.String("campaign", c.ID),
 		slog.String("item", item), slog.Int64("msg_id", res.MsgID), slog.Int64("msg_data_id", res.MsgDataID))
-	return store.StatusSentMass(res.MsgID, res.MsgDataID), nil
+	return store.StatusSentMass(res.MsgID, res.MsgDataID), res, nil
 }
 
 func templateMessage(t *Template, openid, clientMsgID string) wechat.TemplateMessage {

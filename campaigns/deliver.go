@@ -60,6 +60,8 @@ type Store interface {
 	CommunityMembers(ctx context.Context, community string) ([]string, error)
 	Audit(ctx context.Context, e store.AuditEntry) error
 	ArchiveRun(ctx context.Context, a store.ArchivedRun) error
+	RecordArticleSend(ctx context.Context, r store.ArticleSend, msgDataID int64) error
+	AddArticleCampaign(ctx context.Context, id, campaign string) error
 }
 
 const (
@@ -417,7 +419,7 @@ func (d *deliverer) record(ctx context.Context, item string, result store.ItemSt
 		d.log.DebugContext(ctx, "campaigns: recipient not sent", slog.String("campaign", d.def.ID),
 			slog.String("recipient", item), slog.String("result", string(result)), slog.Any("err", cause))
 	}
-	if !recorded || ok {
+	if !recorded || ok || (d.ch.refusal != nil && d.ch.refusal(result)) {
 		return
 	}
 	if limit := d.m.opts.MaxConsecutiveErrors; limit > 0 && consec >= int64(limit) {

@@ -435,3 +435,41 @@ func TestFinishedRunsKeepNoOpenid(t *testing.T) {
 		})
 	}
 }
+
+// A run that finds itself in its campaign's quiet hours (a catch-up fire,
+// a run resumed at night) waits, and says until when.
+func TestRunInQuietHoursSaysWhenItContinues(t *testing.T) {
+	night := time.Date(2026, 12, 4, 23, 0, 0, 0, campaigns.CST)
+	e := newEnv(t, envOpts{followers: 3, files: []string{customAllYAML + "quiet_hours: {from: \"21:30\", to: \"08:00\"}\n"},
+		mgrOpts: func(o *campaigns.Options) { o.Now = func() time.Time { return night } }})
+	e.approve("custom-all")
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan campaigns.RunResult, 1)
+	go func() {
+		_, res, _ := e.m.RunNow(ctx, "custom-all", campaigns.RunOptions{})
+		done <- res
+	}()
+	var run campaigns.RunStats
+	var stats campaigns.Stats
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st, err := e.m.Stats(bg, "custom-all")
+		if err == nil && len(st.Runs) == 1 && st.Runs[0].Total == 3 {
+			run, stats = st.Runs[0], st
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no run: %+v, %v", st, err)
+		}
+	}
+	want := time.Date(2026, 12, 5, 8, 0, 0, 0, campaigns.CST)
+	if !run.QuietUntil.Equal(want) || run.Sent != 0 || !stats.QuietUntil().Equal(want) {
+		t.Errorf("run %+v (campaign waits until %v): want waiting until %v with nothing sent", run, stats.QuietUntil(), want)
+	}
+	cancel()
+	if res := <-done; res.State != campaigns.RunEndInterrupted {
+		t.Errorf("run ended %s, want interrupted (resumable)", res.State)
+	}
+	if k := e.kind(wxsim.KindCustom); k.Messages != 0 {
+		t.Errorf("%d messages sent in the quiet hours", k.Messages)
+	}
+}

@@ -25,6 +25,7 @@ type Form struct {
 	OpenIDs     []string // kept from a file; the form shows their count only
 
 	Text, MediaID string
+	Article       string // article, publish: the article's id
 	TemplateID    string
 	TemplateURL   string
 	// TemplateFields are "name=value" lines.
@@ -61,7 +62,7 @@ func formTimeOf(t time.Time) string {
 func FormOf(c *Campaign) Form {
 	f := Form{ID: c.ID, Title: c.Title, Theme: c.Theme, Channel: string(c.Channel), Quiz: c.Quiz,
 		Communities: c.Audience.Communities, OpenIDs: c.Audience.OpenIDs,
-		Text: c.Content.Text, MediaID: c.Content.MediaID, CatchUp: string(c.Schedule.CatchUp)}
+		Text: c.Content.Text, MediaID: c.Content.MediaID, Article: c.Content.Article, CatchUp: string(c.Schedule.CatchUp)}
 	for _, t := range c.Audience.Tags {
 		f.Tags = append(f.Tags, strconv.FormatInt(t, 10))
 	}
@@ -199,7 +200,11 @@ func (f Form) ToYAML() []byte {
 	ct := mapping()
 	text := strings.TrimSpace(strings.ReplaceAll(f.Text, "\r\n", "\n"))
 	switch Channel(f.Channel) {
-	case ChannelTemplate:
+	case ChannelArticle, ChannelPublish:
+		if tr(f.Article) != "" {
+			ct.add("article", scalar(tr(f.Article)))
+		}
+	case ChannelTemplate, ChannelNotice:
 		tm := mapping()
 		tm.add("id", scalar(tr(f.TemplateID)))
 		if tr(f.TemplateURL) != "" {
@@ -335,6 +340,9 @@ func zhFieldError(fe *validation.Problem) (field, msg string) {
 		}
 		return "audience", "指定的 openid 有误"
 	case strings.HasPrefix(f, "audience"):
+		if has("channel publish") {
+			return "audience", "发布图文不推送给任何人，接收对象请选“全部关注者”"
+		}
 		if has("combined") {
 			return "audience", "“全部关注者”不能与社区或标签同时选择"
 		}
@@ -346,8 +354,15 @@ func zhFieldError(fe *validation.Problem) (field, msg string) {
 		return "text", "请填写正文"
 	case f == "content.template.id":
 		return "template_id", "请填写模板编号（公众平台“模板消息”中的模板ID）"
-	case f == "content.template.fields" || strings.HasPrefix(f, "content.template.fields."):
+	case f == "content.template.fields":
 		return "template_fields", "请按“字段名=内容”每行一项填写模板字段"
+	case f == "content.article":
+		if has("only") {
+			return "article", "图文只用于“群发图文”和“发布图文”渠道"
+		}
+		return "article", "请选择要发送的图文（没有合适的可先在“图文”中新写一篇）"
+	case strings.HasPrefix(f, "content.template.fields."):
+		return "template_fields", "字段 " + strings.TrimPrefix(f, "content.template.fields.") + "：" + m
 	case f == "content.template.url":
 		return "template_url", "链接须以 http:// 或 https:// 开头"
 	case f == "content.template":
@@ -360,6 +375,8 @@ func zhFieldError(fe *validation.Problem) (field, msg string) {
 			return "text", "模板消息只发送模板字段，请清空正文"
 		case has("text only"):
 			return "text", "客服消息只能发送文字"
+		case has("content.article only"):
+			return "article", "图文渠道只发送所选图文，请清空正文和素材编号"
 		}
 		return "text", "请填写发送内容"
 	case f == "schedule.at":
@@ -373,6 +390,19 @@ func zhFieldError(fe *validation.Problem) (field, msg string) {
 	case f == "schedule.cron":
 		if has("never fires") {
 			return "schedule", "按此周期，有效期内一次也不会发送"
+		}
+		if has("in the quiet hours") {
+			at := ""
+			if i := strings.Index(m, "fires at "); i >= 0 && len(m) >= i+14 {
+				at = "（" + m[i+9:i+14] + "）"
+			}
+			return "schedule", "发送周期的发送时间" + at + "落在免打扰时段内，请改发送时间或免打扰时段"
+		}
+		if has("至少相隔") {
+			if _, zh, ok := strings.Cut(m, " 每 "); ok {
+				return "schedule", "按此周期每 " + zh
+			}
+			return "schedule", m
 		}
 		if has("at least 1s") {
 			return "schedule", "间隔至少 1 秒"

@@ -178,7 +178,7 @@ audience: {all: true}
 content:
   template:
     id: TPL1
-    fields: {first: 民法典宣传月, remark: 回复“民法典”了解更多}
+    fields: {thing1: 民法典宣传月, thing2: 回复“民法典”了解更多}
 `
 
 const customAllYAML = `

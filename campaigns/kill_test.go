@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pufa-dev/pufa/articles"
 	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/sms"
 	"github.com/pufa-dev/pufa/store"
@@ -32,6 +33,8 @@ const (
 	helperYAMLEnv   = "PUFA_CAMPAIGN_HELPER_YAML"
 	helperRateEnv   = "PUFA_CAMPAIGN_HELPER_RATE"
 	helperSMSEnv    = "PUFA_CAMPAIGN_HELPER_SMS" // the SMS gateway's URL, for sms campaigns
+	// helperArticlesEnv set: the child sends articles kept in Redis.
+	helperArticlesEnv = "PUFA_CAMPAIGN_HELPER_ARTICLES"
 )
 
 func helperMain() int {
@@ -59,6 +62,9 @@ func helperMain() int {
 			return fail(err)
 		}
 		opts.SMS, opts.SMSNumbers = client, st
+	}
+	if os.Getenv(helperArticlesEnv) != "" {
+		opts.Articles, opts.Publisher = articles.New(st, articlePublisher{wx}, nil, quietLogger()), wx
 	}
 	m, err := campaigns.New(opts)
 	if err != nil {

@@ -397,6 +397,9 @@ func (c *Campaign) CanonicalYAML() []byte {
 	if c.Content.MediaID != "" {
 		ct.add("media_id", scalar(c.Content.MediaID))
 	}
+	if c.Content.Article != "" {
+		ct.add("article", scalar(c.Content.Article))
+	}
 	if t := c.Content.Template; t != nil {
 		tm := mapping()
 		tm.add("id", scalar(t.ID))

@@ -53,7 +53,7 @@ const (
 var schema = map[string]nodeKind{
 	"id": kScalar, "title": kScalar, "theme": kScalar, "channel": kScalar, "quiz": kScalar,
 	"audience": kMap, "audience.all": kScalar, "audience.tags": kSeq, "audience.communities": kSeq, "audience.openids": kSeq, "audience.sms_list": kScalar,
-	"content": kMap, "content.text": kScalar, "content.media_id": kScalar,
+	"content": kMap, "content.text": kScalar, "content.media_id": kScalar, "content.article": kScalar,
 	"content.template": kMap, "content.template.id": kScalar, "content.template.url": kScalar, "content.template.fields": kFreeMap,
 	"content.sms": kMap, "content.sms.template": kScalar, "content.sms.params": kFreeMap,
 	"schedule": kMap, "schedule.at": kScalar, "schedule.cron": kScalar, "schedule.catch_up": kScalar, "schedule.grace": kScalar,
@@ -202,6 +202,9 @@ func (p *parser) build() *Campaign {
 	p.content(c)
 	if ch != nil && p.vals["content"] != nil {
 		ch.validate(p, c)
+		if !ch.article && c.Content.Article != "" {
+			p.bad("content.article", p.vals["content.article"], "is for channels article and publish only")
+		}
 	}
 	p.window(c)
 	p.quietHours(c)
@@ -264,6 +267,7 @@ func (p *parser) content(c *Campaign) {
 	ct := &c.Content
 	ct.Text = strings.TrimRight(p.str("content.text"), "\n")
 	ct.MediaID = p.str("content.media_id")
+	ct.Article = p.str("content.article")
 	if p.vals["content.template"] != nil {
 		ct.Template = &Template{ID: p.str("content.template.id"), URL: p.str("content.template.url"), Fields: map[string]string{}}
 		if n := p.vals["content.template.fields"]; n != nil {
@@ -367,6 +371,9 @@ func (p *parser) schedule(c *Campaign, ch *channel) {
 		s.spec = spec
 		if !c.Window.To.IsZero() && c.Next(time.Unix(0, 0)).IsZero() {
 			p.bad("schedule.cron", p.vals["schedule.cron"], "never fires inside the window")
+		} else if at, ok := quietFire(c); ok {
+			p.bad("schedule.cron", p.vals["schedule.cron"], "%q fires at %s, in the quiet hours %s",
+				s.Cron, at.In(CST).Format("15:04"), c.QuietHours)
 		}
 	}
 	if !s.At.IsZero() {
@@ -377,6 +384,31 @@ func (p *parser) schedule(c *Campaign, ch *channel) {
 			p.bad("schedule.at", p.vals["schedule.at"], "%s falls in the quiet hours %s", s.At.In(CST).Format("15:04"), c.QuietHours)
 		}
 	}
+}
+
+// quietFire finds a fire of a recurring campaign inside its quiet hours,
+// looking at its fires over a year (at most 1,000). Such a fire would
+// wait until the quiet hours end, holding up the fires after it, so the
+// schedule is refused instead.
+func quietFire(c *Campaign) (time.Time, bool) {
+	if !c.QuietHours.Set {
+		return time.Time{}, false
+	}
+	start := time.Now()
+	if !c.Window.From.IsZero() {
+		start = c.Window.From.Add(-time.Second)
+	}
+	t := start
+	for range 1000 {
+		t = c.Next(t)
+		if t.IsZero() || t.After(start.AddDate(1, 0, 0)) {
+			break
+		}
+		if quiet, _ := c.QuietHours.Quiet(t); quiet {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // LoadFile reads and validates one campaign file.

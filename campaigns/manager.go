@@ -59,6 +59,9 @@ type Options struct {
 	Quizzes     QuizCatalog       // checks quiz: before approval (quizref.go); nil = unchecked
 	SMS         SMSSender         // the SMS gateway; nil = no sms channel
 	SMSNumbers  SMSNumbers        // the SMS lists (*store.Store); nil = no sms channel
+	Articles    Articles          // the office's articles (*articles.Service); nil = no article channels
+	Publisher   FreePublisher     // freepublish (*wechat.Client); nil = no publish channel
+	Notices     NoticeSender      // subscription notices (*wechat.Client); nil = no notice channel
 	Logger      *slog.Logger
 	Now         func() time.Time
 
@@ -124,6 +127,10 @@ func (m *Manager) now() time.Time { return m.opts.Now() }
 // ErrNotFound is returned for an id no campaign file defines.
 var ErrNotFound = errors.New("campaigns: no such campaign")
 
+// ErrNoArticle refuses to approve an article campaign whose article does
+// not exist (or cannot be read in this process).
+var ErrNoArticle = errors.New("campaigns: 所选图文不存在，请重新选择图文")
+
 // ErrConflict means the campaign changed state while the caller acted.
 var ErrConflict = errors.New("campaigns: state changed meanwhile")
 
@@ -179,7 +186,14 @@ func (m *Manager) Status(ctx context.Context, c *Campaign) (Status, error) {
 		return Status{}, err
 	}
 	st := statusOf(rec)
-	if hash := rec.ApprovedHash; hash != "" && hash != c.Hash() {
+	if rec.ApprovedHash == "" {
+		return st, nil
+	}
+	want, err := m.approvalHash(ctx, c)
+	if err != nil {
+		return Status{}, err
+	}
+	if hash := rec.ApprovedHash; want != "" && hash != want {
 		switch st.State {
 		case Approved, Scheduled, Paused, Missed:
 			err := m.setState(ctx, c.ID, st, EvEdit, "pufa", "definition changed after approval", store.StateChange{})
@@ -237,13 +251,20 @@ func (m *Manager) Approve(ctx context.Context, id, by string) error {
 	if err := m.CheckQuiz(c); err != nil {
 		return fmt.Errorf("campaigns: approve %s: %w", id, err)
 	}
+	hash, err := m.approvalHash(ctx, c)
+	if err != nil {
+		return err
+	}
+	if hash == "" || strings.HasSuffix(hash, "+article-missing") {
+		return fmt.Errorf("campaigns: approve %s: %w", id, ErrNoArticle)
+	}
 	st, err := m.Status(ctx, c)
 	if err != nil {
 		return err
 	}
 	now := m.now()
-	err = m.setState(ctx, id, st, EvApprove, by, "hash "+c.Hash(), store.StateChange{
-		Approval: &store.Approval{By: by, At: now, Hash: c.Hash()},
+	err = m.setState(ctx, id, st, EvApprove, by, "hash "+hash, store.StateChange{
+		Approval: &store.Approval{By: by, At: now, Hash: hash},
 	})
 	if err == nil {
 		m.audit(ctx, by, "campaign.approve", id, sendDetail(c))
@@ -350,7 +371,11 @@ func (m *Manager) Preview(ctx context.Context, id, openid, by string) (PreviewRe
 	}
 	res := PreviewResult{OpenID: openid, Name: name, ContentHash: c.ContentHash()}
 	m.audit(ctx, by, "campaign.preview", id, fmt.Sprintf("接收人：%s（%s）；内容 sha256:%s", name, openid, res.ContentHash))
-	return res, m.opts.Store.SetCampaignPreview(ctx, id, store.Preview{By: by, At: m.now(), Hash: c.Hash()})
+	hash, err := m.approvalHash(ctx, c)
+	if err != nil {
+		return res, err
+	}
+	return res, m.opts.Store.SetCampaignPreview(ctx, id, store.Preview{By: by, At: m.now(), Hash: hash})
 }
 
 // audit appends to the staff audit log (the console's). Previews,
@@ -485,6 +510,11 @@ func (m *Manager) runFire(ctx context.Context, c *Campaign, def runDef, fire tim
 		m.mu.Unlock()
 	}()
 
+	if opts.IgnoreQuietHours {
+		// Recorded in the snapshot, so that every replica joining the run
+		// sends through the quiet hours too and none shows it waiting.
+		def.QuietSet = false
+	}
 	log := m.log.With(slog.String("campaign", def.ID), slog.Int64("fire", fire.Unix()))
 	for {
 		begin, err := m.opts.Store.BeginRun(ctx, def.ID, fire, m.owner, snapshotLease,

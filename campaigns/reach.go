@@ -25,6 +25,9 @@ type RunStats struct {
 	Resent   int64     `json:"resent,omitempty"` // interrupted idempotent sends handed out again
 	Started  time.Time `json:"started,omitzero"`
 	Finished time.Time `json:"finished,omitzero"`
+	// QuietUntil is set while an unfinished run waits for its campaign's
+	// quiet hours to end (China time): nothing is sent until then.
+	QuietUntil time.Time `json:"quiet_until,omitzero"`
 	// From TEMPLATESENDJOBFINISH.
 	Delivered   int64 `json:"delivered,omitempty"`
 	Blocked     int64 `json:"blocked,omitempty"`
@@ -66,17 +69,36 @@ type Stats struct {
 	Log         []string   `json:"log,omitempty"`
 }
 
+// QuietUntil is when the quiet hours end that the campaign's unfinished
+// run is waiting for (zero when none waits).
+func (s Stats) QuietUntil() time.Time {
+	for _, r := range s.Runs {
+		if !r.QuietUntil.IsZero() {
+			return r.QuietUntil
+		}
+	}
+	return time.Time{}
+}
+
 func (m *Manager) runStats(ctx context.Context, id string, fire time.Time) (RunStats, error) {
 	r, err := m.opts.Store.Run(ctx, id, fire)
 	if err != nil {
 		return RunStats{}, err
 	}
-	return RunStats{
+	rs := RunStats{
 		Fire: fire, State: string(r.State), Channel: Channel(r.Channel),
 		Total: r.Total, Done: r.Done, Sent: r.Sent, Failed: r.Failed, Unknown: r.Unknown, Resent: r.Requeued,
 		Started: r.Started, Finished: r.Finished,
 		Delivered: r.Delivered, Blocked: r.Blocked, AsyncFailed: r.AsyncFailed,
-	}, nil
+	}
+	if r.State == store.RunRunning && r.Def != "" {
+		if def, err := decodeDef(r.Def); err == nil {
+			if quiet, until := def.quiet().Quiet(m.now()); quiet {
+				rs.QuietUntil = until
+			}
+		}
+	}
+	return rs, nil
 }
 
 // Progress returns the counts of run fire of id, for progress displays.
@@ -174,7 +196,7 @@ func (m *Manager) MassFinished(ctx context.Context, msgID int64, status string, 
 	if err != nil {
 		return err
 	}
-	if !ok || kind != string(ChannelMass) {
+	if !ok || (kind != string(ChannelMass) && kind != string(ChannelArticle)) {
 		m.log.DebugContext(ctx, "campaigns: MASSSENDJOBFINISH for an unknown msg_id", slog.Int64("msg_id", msgID))
 		return nil
 	}

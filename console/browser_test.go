@@ -191,6 +191,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("campaign-form")),
 		chromedp.SendKeys(chromedp.ID("f-id"), formID),
 		chromedp.SendKeys(chromedp.ID("f-title"), "社区法治讲座"),
+		chromedp.SetValue(chromedp.ID("f-channel"), "mass"), // a new campaign starts as 群发图文
 		chromedp.SetValue(chromedp.ID("f-text"), "本周六上午九点，社区法律服务站开放咨询。"),
 		chromedp.SetValue(chromedp.ID("f-at"), at+"22:30"),
 		chromedp.Click(chromedp.ID("save-campaign")),

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +32,8 @@ type formData struct {
 	Version    int64
 	Themes     []themeChoice
 	Channels   []Choice
+	Help       []Choice // what each channel does
+	Articles   []Choice // the office's articles, newest first
 	Tags       []Choice
 	TagsErr    string
 	Comms      []Choice
@@ -77,7 +80,23 @@ func (s *Server) themeChoices() []themeChoice {
 }
 
 func (s *Server) fillChoices(ctx context.Context, d *formData) {
-	d.Themes, d.Channels = s.themeChoices(), channelChoices
+	d.Themes, d.Channels, d.Help = s.themeChoices(), channelChoices, channelHelp
+	if s.opts.Articles != nil {
+		list, _, err := s.opts.Articles.Search(ctx, "", 0, 200)
+		if err != nil {
+			s.log.Warn("campaign form: articles", "err", err)
+		}
+		for _, a := range list {
+			at := a.UpdatedAt
+			if at.IsZero() {
+				at = a.CreatedAt
+			}
+			d.Articles = append(d.Articles, Choice{a.ID, a.Title + "（" + at.In(chinatime.Zone).Format("01-02 15:04") + " 保存）"})
+		}
+	}
+	if d.Form.Article != "" && !hasChoice(d.Articles, d.Form.Article) {
+		d.Articles = append(d.Articles, Choice{d.Form.Article, "图文 " + d.Form.Article + "（已不存在）"})
+	}
 	if s.opts.Tags != nil {
 		tags, err := s.opts.Tags.TagChoices(ctx)
 		if err != nil {
@@ -127,7 +146,7 @@ func formOf(r *http.Request) campaigns.Form {
 	return campaigns.Form{
 		ID: v.Get("id"), Title: v.Get("title"), Theme: v.Get("theme"), Channel: v.Get("channel"),
 		Audience: v.Get("audience"), Communities: v["communities"], Tags: v["tags"], OpenIDs: v["openids"],
-		Text: v.Get("text"), MediaID: v.Get("media_id"),
+		Text: v.Get("text"), MediaID: v.Get("media_id"), Article: v.Get("article"),
 		TemplateID: v.Get("template_id"), TemplateURL: v.Get("template_url"), TemplateFields: v.Get("template_fields"),
 		Repeat: v.Get("repeat"), At: v.Get("at"), Clock: v.Get("clock"), Weekday: v.Get("weekday"),
 		MonthDay: v.Get("month_day"), Cron: v.Get("cron"), CatchUp: v.Get("catch_up"), Grace: v.Get("grace"),
@@ -139,8 +158,9 @@ func formOf(r *http.Request) campaigns.Form {
 // campaignNew shows an empty form, or one drafted from the calendar
 // (?theme=&year=).
 func (s *Server) campaignNew(w http.ResponseWriter, r *http.Request) {
-	d := formData{New: true, Editable: true, Form: campaigns.Form{Channel: string(campaigns.ChannelMass), Audience: "all",
-		Repeat: "once", Weekday: "1", MonthDay: "1", Clock: "10:00", CatchUp: string(campaigns.CatchUpOnce), QuietFrom: "21:30", QuietTo: "08:00"}}
+	d := formData{New: true, Editable: true, Form: campaigns.Form{Channel: string(campaigns.ChannelArticle), Audience: "all",
+		Article: r.URL.Query().Get("article"),
+		Repeat:  "once", Weekday: "1", MonthDay: "1", Clock: "10:00", CatchUp: string(campaigns.CatchUpOnce), QuietFrom: "21:30", QuietTo: "08:00"}}
 	s.fillChoices(r.Context(), &d)
 	s.page(w, r, http.StatusOK, "campaign_form", "新建活动", d)
 }
@@ -236,6 +256,18 @@ type campaignData struct {
 	Recipients []previewEntry // who may receive a preview
 	Runs       []campaigns.RunStats
 	RunPager   pager
+	// Reads are the data cube's figures of each run that mass-sent an
+	// article, newest first; Article names the campaign's article.
+	Reads   []articleReads
+	Article *store.Article
+}
+
+// articleReads is one run's article with its figures: the totals and
+// what each day added.
+type articleReads struct {
+	store.ArticleSend
+	Fetched bool // the data cube has answered for the run
+	Days    []store.ArticleRead
 }
 
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
@@ -267,6 +299,15 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if d.Reads, err = s.articleReads(ctx, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if def.Content.Article != "" && s.opts.Articles != nil {
+		if a, err := s.opts.Articles.Get(ctx, def.Content.Article); err == nil {
+			d.Article = &a
+		}
+	}
 	rec, _, err := s.opts.Library.Stored(ctx, id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -277,6 +318,45 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 	d.Form.Editable = editErr == nil
 	s.fillChoices(ctx, &d.Form)
 	s.page(w, r, http.StatusOK, "campaign", def.Title, d)
+}
+
+// articleReads lists a campaign's article runs, newest first, each with
+// its days.
+func (s *Server) articleReads(ctx context.Context, id string) ([]articleReads, error) {
+	sends, err := s.st.ArticleSends(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	days, err := s.st.ArticleReads(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	byFire := map[int64]*articleReads{}
+	for _, a := range sends {
+		byFire[a.Fire.Unix()] = &articleReads{ArticleSend: a, Fetched: !a.FetchedAt.IsZero()}
+	}
+	for _, d := range days {
+		r, ok := byFire[d.Fire.Unix()]
+		if !ok {
+			// Days recorded without the send's record (imported or
+			// seeded figures): totals are the days summed.
+			r = &articleReads{ArticleSend: store.ArticleSend{Campaign: id, Fire: d.Fire}, Fetched: true}
+			byFire[d.Fire.Unix()] = r
+		}
+		if r.AsOf == "" || r.FetchedAt.IsZero() {
+			r.Total = r.Total.Add(store.ArticleFigures{Reads: int(d.Reads), Readers: int(d.ReadUsers), Shares: int(d.Shares), Favourites: int(d.Favorites)})
+		}
+		r.Days, r.Fetched = append(r.Days, d), true
+	}
+	out := make([]articleReads, 0, len(byFire))
+	for _, r := range byFire {
+		if r.FetchedAt.IsZero() && len(r.Days) > 0 {
+			r.AsOf = r.Days[len(r.Days)-1].Day
+		}
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b articleReads) int { return b.Fire.Compare(a.Fire) })
+	return out, nil
 }
 
 func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {

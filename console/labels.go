@@ -19,12 +19,26 @@ type Choice struct {
 	Value, Label string
 }
 
-// channelChoices are the channels the form offers, in order; a channel
-// added later (图文) is one more entry here.
+// channelChoices are the channels the form offers, in order: the article
+// channels first, as a clerk used to the MP backend starts there.
 var channelChoices = []Choice{
+	{string(campaigns.ChannelArticle), "群发图文"},
+	{string(campaigns.ChannelPublish), "发布图文（不推送）"},
 	{string(campaigns.ChannelMass), "群发消息"},
 	{string(campaigns.ChannelTemplate), "模板消息"},
+	{string(campaigns.ChannelNotice), "订阅通知"},
 	{string(campaigns.ChannelCustom), "客服消息（仅48小时内互动过的关注者）"},
+}
+
+// channelHelp says what each channel of the form does, for the clerk
+// choosing one.
+var channelHelp = []Choice{
+	{string(campaigns.ChannelArticle), "群发图文：把所选图文推送到关注者的聊天列表，占用群发次数（服务号每位关注者每月 4 次，订阅号每天 1 次）。发送后次日可在本页看到阅读量。"},
+	{string(campaigns.ChannelPublish), "发布图文：发布到公众号的发表记录，可被打开和转发，但不推送到关注者的聊天列表，也不占用群发次数。pufa 只能取到群发图文的阅读数据，发布的图文请在公众平台查看阅读量。接收对象请选“全部关注者”。"},
+	{string(campaigns.ChannelMass), "群发消息：群发一段文字，或公众平台里已有图文的素材编号；占用群发次数。"},
+	{string(campaigns.ChannelTemplate), "模板消息：逐人发送（已认证服务号）。按微信现行规则只填关键词字段，不再有 first、remark，每个字段有长度限制。"},
+	{string(campaigns.ChannelNotice), "订阅通知：只有订阅了该模板的居民能收到，未订阅的会被微信拒绝并记为失败。字段规则同模板消息，“点击跳转链接”为打开的网页。"},
+	{string(campaigns.ChannelCustom), "客服消息：只能发给 48 小时内与公众号互动过的关注者。"},
 }
 
 // channelLabel names a channel for staff.
@@ -209,6 +223,7 @@ var wechatErrors = map[int]string{
 	40130: "按 openid 群发至少需要 2 位接收人",
 	42001: "公众号凭证已过期，系统会自动更新；如持续出现请联系技术人员",
 	43019: "对方已将公众号拉黑，无法发送",
+	43101: "对方未订阅该通知模板（或已拒收），订阅通知发不出去",
 	44004: "发送内容为空，请填写正文",
 	41030: "模板消息的跳转页面无效",
 	43004: "对方未关注本公众号，无法发送；请其先关注",

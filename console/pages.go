@@ -56,6 +56,7 @@ var funcs = template.FuncMap{
 		return []Choice{{"1", "一"}, {"2", "二"}, {"3", "三"}, {"4", "四"}, {"5", "五"}, {"6", "六"}, {"0", "日"}}
 	},
 
+	"clock":    func(t time.Time) string { return t.In(chinatime.Zone).Format("15:04") },
 	"formArgs": func(d formData, action, csrf string) formArgs { return formArgs{D: d, Action: action, CSRF: csrf} },
 	"runStateLabel": func(s string) string {
 		switch s {

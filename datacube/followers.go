@@ -1,7 +1,7 @@
-// Package datacube copies WeChat's data-cube figures that the annual report
-// needs (followers per day) into pufa's store, where they are kept after
-// WeChat's own limits on how far back it answers.
 package datacube
+
+// The followers part of the job: WeChat's figures kept after its own
+// limits on how far back it answers.
 
 import (
 	"context"

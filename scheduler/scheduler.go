@@ -34,6 +34,12 @@
 // Older due fires are never sent. Every fire not sent is counted in the
 // campaign's missed_fires and logged; a one-shot campaign whose only fire was
 // not sent becomes missed.
+//
+// A fire due while the campaign's previous run is still going is skipped
+// and counted missed, including while that run waits for the quiet hours
+// to end (campaigns.RunStats.QuietUntil). Validation refuses schedules
+// whose fires fall in the quiet hours and fires closer than a day apart, so
+// this happens only to a run that waited or ran for more than a day.
 package scheduler
 
 import (

@@ -118,6 +118,8 @@ func TestStoreOnCluster(t *testing.T) {
 		{"articles keep their history", articleStorage},
 		{"article images are kept once", articleImagesOnce},
 		{"an article's sync lease", articleSyncLease},
+		{"article sends by run and month", articleSends},
+		{"article sends recorded by replicas at once", articleSendsConcurrently},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

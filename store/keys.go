@@ -183,6 +183,16 @@ import "strconv"
 //	                                         name, added_by, added_at, wechat_url (uploadimg),
 //	                                         media_id (permanent material, covers)
 //
+// Article sends (store/reads.go): which run mass-sent which article under
+// which msg_data_ids, for the daily data-cube job to find its figures.
+//
+//	campaign:{<id>}:articlesends     hash    fire (unix s) → JSON ArticleSend: the article, its
+//	                                         msg_data_ids, the cumulative figures last fetched;
+//	                                         never expires
+//	articlesend:index                zset    "<id> <fire>" of every ArticleSend, scored by fire
+//	job:<name>:<period>              string  fire-once claim of one run of a scheduled job (the
+//	                                         daily data-cube fetch: job:datacube:<yyyymmdd>); 3 days TTL
+//
 // A run's per-recipient keys hold openids only while it runs: the claim and
 // record scripts need them to send each recipient once. When it has
 // finished, ForgetRunRecipients renames its statuses to pseudonyms and
@@ -330,6 +340,12 @@ func (s *Store) keyArticleCampaigns(id string) string { return s.keyArticle(id) 
 func (s *Store) keyArticleSyncLock(id string) string  { return s.keyArticle(id) + ":synclock" }
 func (s *Store) keyArticleIndex() string              { return s.key("article", "index") }
 func (s *Store) keyArticleImage(id string) string     { return s.key("article", "image", tag(id)) }
+
+// Article sends and scheduled jobs (store/reads.go).
+
+func (s *Store) keyArticleSends(id string) string  { return s.keyCampaign(id) + ":articlesends" }
+func (s *Store) keyArticleSendIndex() string       { return s.key("articlesend", "index") }
+func (s *Store) keyJob(name, period string) string { return s.key("job", name, period) }
 
 // Community registry and the mediation / legal-aid record books.
 

@@ -176,6 +176,11 @@ func New(cfg Config, ts TokenStore, logger *slog.Logger) (*Client, error) {
 	}, nil
 }
 
+// UseClock makes the client judge the data cube's finished days by now
+// instead of the wall clock, for a test or a demo run on a fake clock. Call
+// it before the client is shared.
+func (c *Client) UseClock(now func() time.Time) { c.now = now }
+
 // fixedToken hands the SDK exactly the token withToken fetched, so that on a
 // token error we know which value failed.
 type fixedToken string

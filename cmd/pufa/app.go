@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/pufa-dev/pufa/datacube"
 	"io"
 	"log/slog"
 	"net"
@@ -107,6 +108,7 @@ type service struct {
 	metrics   http.Handler         // /metrics, for a listener of its own (metrics.addr)
 	campaigns *campaigns.Manager   // see campaign.go
 	scheduler *scheduler.Scheduler // started by serveHTTP
+	datacube  *datacube.Fetcher    // the daily reads and followers fetch; started with the scheduler
 	bank      *console.BankSync    // staff edits of the answer bank; polled by serveHTTP (bank.go)
 	wx        *wechat.Client       // the demo seeds campaigns through it (seed.go)
 	quizzes   *quiz.Service
@@ -288,7 +290,11 @@ func newService(cfg config.Config, st *store.Store, logger *slog.Logger, console
 	if err != nil {
 		return nil, err
 	}
-	return &service{endpoint: ep, router: router, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched, bank: bank,
+	cube, err := datacube.New(datacube.Options{API: wx, Store: st, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &service{endpoint: ep, router: router, kb: kb, handler: mux, metrics: mh, campaigns: camps, scheduler: sched, datacube: cube, bank: bank,
 		wx: wx, quizzes: quizzes}, nil
 }
 

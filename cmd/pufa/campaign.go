@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/pufa-dev/pufa/articles"
 	"io"
 	"log/slog"
 	"net/http"
@@ -97,6 +98,13 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes
 		}
 		opts.SMS = client
 	}
+	// Articles are read (for approvals) even where nothing talks to WeChat.
+	var pub articles.Publisher
+	if wx != nil {
+		pub = articlePublisher{wx}
+		opts.Publisher, opts.Notices = wx, wx
+	}
+	opts.Articles = articles.New(st, pub, nil, logger)
 	if wx != nil {
 		opts.Sender, opts.Audience, opts.Previewer = wx, wx, wx
 		if m != nil {
@@ -139,9 +147,17 @@ func (s *service) startScheduler(ctx context.Context) (stop func()) {
 		defer close(done)
 		s.scheduler.Run(ctx)
 	}()
+	cubeDone := make(chan struct{})
+	go func() {
+		defer close(cubeDone)
+		if s.datacube != nil {
+			s.datacube.Run(ctx)
+		}
+	}()
 	return func() {
 		cancel()
 		<-done
+		<-cubeDone
 	}
 }
 

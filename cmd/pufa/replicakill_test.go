@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pufa-dev/pufa/articles"
+	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
 	"github.com/pufa-dev/pufa/wechat/wxsim"
 )
@@ -54,10 +59,30 @@ audience: {all: true}
 content:
   template:
     id: TPL-kill
-    fields: {first: 宪法宣传周, remark: 尊法学法守法用法}
+    fields: {thing1: 宪法宣传周, thing2: 尊法学法守法用法}
 schedule:
   at: `+at+"\n"), 0o600)
 	prefix := fmt.Sprintf("killtest%d:", time.Now().UnixNano())
+	// An article campaign fires at the same time: whichever replica takes
+	// it, the article is synced once and mass-sent once.
+	st := store.New(redis.NewClient(&redis.Options{Addr: storetest.Addr(t)}), prefix)
+	svc := articles.New(st, nil, nil, nil)
+	cover, err := svc.AddImage(context.Background(), "cover.png", testPNG(t, color.RGBA{200, 0, 0, 255}), "ed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	articleID, err := svc.Create(context.Background(), articles.Input{Title: "宪法宣传周", Cover: cover.ID,
+		Body: "::: 《中华人民共和国宪法》第三十三条\n中华人民共和国公民在法律面前一律平等。\n:::"}, "ed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(campDir, "kill-article.yaml"), []byte(`id: kill-article
+title: 宪法宣传周图文
+channel: article
+audience: {all: true}
+content: {article: "`+articleID+`"}
+schedule:
+  at: `+at+"\n"), 0o600)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`http:
   addr: 127.0.0.1:0
@@ -76,8 +101,10 @@ campaigns:
   rate: 60
   lease: 3s
 `, storetest.Addr(t), prefix, simSrv.URL, campDir)), 0o600)
-	if err := run(context.Background(), []string{"campaign", "approve", "kill-test", "--by", "测试", "--config", cfgPath}, io.Discard, io.Discard); err != nil {
-		t.Fatalf("approve: %v", err)
+	for _, id := range []string{"kill-test", "kill-article"} {
+		if err := run(context.Background(), []string{"campaign", "approve", id, "--by", "测试", "--config", cfgPath}, io.Discard, io.Discard); err != nil {
+			t.Fatalf("approve %s: %v", id, err)
+		}
 	}
 
 	var logs []*lockedBuffer
@@ -126,6 +153,16 @@ campaigns:
 	k := sim.Stats().Kinds[wxsim.KindTemplate]
 	if k.Messages != followers || k.UniqueRecipients != followers || k.Duplicates != 0 {
 		t.Errorf("template deliveries %+v: want every one of %d followers exactly once", k, followers)
+	}
+	waitFor("the article to be sent", 90*time.Second, func() bool {
+		return sim.Stats().Kinds[wxsim.KindMass].UniqueRecipients >= followers
+	})
+	time.Sleep(500 * time.Millisecond)
+	if m := sim.Stats().Kinds[wxsim.KindMass]; m.Messages != followers || m.Duplicates != 0 {
+		t.Errorf("article deliveries %+v: want every one of %d followers exactly once", m, followers)
+	}
+	if n := sim.Stats().APICalls["/cgi-bin/draft/add"]; n != 1 {
+		t.Errorf("%d drafts made, want 1", n)
 	}
 	t.Logf("killed one replica after %d of %d messages; the other finished: %+v", killedAt, followers, k)
 }
