@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // Observance is a national legal-publicity day or period that a campaign
@@ -22,7 +24,7 @@ type Observance struct {
 	Weekly bool
 }
 
-func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, CST) }
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, chinatime.Zone) }
 
 func fixed(m time.Month, d, days, hour int) func(int) (time.Time, time.Time, time.Time) {
 	return func(y int) (time.Time, time.Time, time.Time) {

@@ -235,16 +235,12 @@ func (q QuietHours) String() string {
 	return fmt.Sprintf("%02d:%02d-%02d:%02d", q.From/60, q.From%60, q.To/60, q.To%60)
 }
 
-// CST is chinatime.Zone, the zone of every campaign, under the name
-// campaigns' own files use.
-var CST = chinatime.Zone
-
 // Quiet reports whether t falls in the quiet hours and, if so, when they end.
 func (q QuietHours) Quiet(t time.Time) (bool, time.Time) {
 	if !q.Set {
 		return false, time.Time{}
 	}
-	t = t.In(CST)
+	t = t.In(chinatime.Zone)
 	m := t.Hour()*60 + t.Minute()
 	var in bool
 	if q.From < q.To {
@@ -255,7 +251,7 @@ func (q QuietHours) Quiet(t time.Time) (bool, time.Time) {
 	if !in {
 		return false, time.Time{}
 	}
-	end := time.Date(t.Year(), t.Month(), t.Day(), q.To/60, q.To%60, 0, 0, CST)
+	end := time.Date(t.Year(), t.Month(), t.Day(), q.To/60, q.To%60, 0, 0, chinatime.Zone)
 	if !end.After(t) {
 		end = end.AddDate(0, 0, 1)
 	}
@@ -286,7 +282,7 @@ func (c *Campaign) Next(t time.Time) time.Time {
 			step := int64(d.Delay / time.Second)
 			next = time.Unix((t.Unix()/step+1)*step, 0)
 		} else {
-			next = s.spec.Next(t.In(CST))
+			next = s.spec.Next(t.In(chinatime.Zone))
 		}
 	default:
 		return time.Time{}

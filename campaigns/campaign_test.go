@@ -11,6 +11,7 @@ import (
 	_ "time/tzdata" // CRON_TZ=Asia/Shanghai on hosts without zoneinfo
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/validation"
 )
 
@@ -210,17 +211,17 @@ func TestSamplesAreValid(t *testing.T) {
 	if cw == nil || cc == nil {
 		t.Fatalf("samples = %v", got)
 	}
-	if want := time.Date(2026, 12, 4, 9, 0, 0, 0, campaigns.CST); !cw.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, campaigns.CST)).Equal(want) {
+	if want := time.Date(2026, 12, 4, 9, 0, 0, 0, chinatime.Zone); !cw.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, chinatime.Zone)).Equal(want) {
 		t.Errorf("宪法宣传周 fires at %v, want %v", cw.Next(time.Time{}), want)
 	}
 	// 民法典宣传月 2027: the four Mondays of May at 10:00.
 	var fires []string
-	for t0 := time.Date(2027, 1, 1, 0, 0, 0, 0, campaigns.CST); ; {
+	for t0 := time.Date(2027, 1, 1, 0, 0, 0, 0, chinatime.Zone); ; {
 		n := cc.Next(t0)
 		if n.IsZero() {
 			break
 		}
-		fires = append(fires, n.In(campaigns.CST).Format("01-02 15:04"))
+		fires = append(fires, n.In(chinatime.Zone).Format("01-02 15:04"))
 		t0 = n
 	}
 	if strings.Join(fires, ",") != "05-03 10:00,05-10 10:00,05-17 10:00,05-24 10:00,05-31 10:00" {
@@ -244,7 +245,7 @@ func TestCalendarDraftsAreValid(t *testing.T) {
 				t.Errorf("%s %d: %v", theme, year, err)
 				continue
 			}
-			if c.Next(time.Date(year, 1, 1, 0, 0, 0, 0, campaigns.CST)).IsZero() {
+			if c.Next(time.Date(year, 1, 1, 0, 0, 0, 0, chinatime.Zone)).IsZero() {
 				t.Errorf("%s %d never fires", theme, year)
 			}
 		}
@@ -269,7 +270,7 @@ func TestNextFires(t *testing.T) {
 		return c
 	}
 	at := func(s string) time.Time {
-		v, err := time.ParseInLocation("2006-01-02 15:04:05", s, campaigns.CST)
+		v, err := time.ParseInLocation("2006-01-02 15:04:05", s, chinatime.Zone)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +300,7 @@ func TestNextFires(t *testing.T) {
 				return
 			}
 			if !got.Equal(at(tt.want)) {
-				t.Errorf("got %v, want %s", got.In(campaigns.CST), tt.want)
+				t.Errorf("got %v, want %s", got.In(chinatime.Zone), tt.want)
 			}
 		})
 	}
@@ -330,10 +331,10 @@ func TestQuietHours(t *testing.T) {
 		{"2026-12-05 12:00", ""},
 	}
 	for _, tt := range tests {
-		at, _ := time.ParseInLocation("2006-01-02 15:04", tt.at, campaigns.CST)
+		at, _ := time.ParseInLocation("2006-01-02 15:04", tt.at, chinatime.Zone)
 		quiet, until := c.QuietHours.Quiet(at.UTC())
 		if got := ""; quiet {
-			got = until.In(campaigns.CST).Format("2006-01-02 15:04")
+			got = until.In(chinatime.Zone).Format("2006-01-02 15:04")
 			if got != tt.until {
 				t.Errorf("%s: quiet until %s, want %q", tt.at, got, tt.until)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/store"
 )
 
@@ -141,7 +142,7 @@ func minGap(spec cron.Schedule) time.Duration {
 	if d, ok := spec.(cron.ConstantDelaySchedule); ok {
 		return d.Delay
 	}
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, CST)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, chinatime.Zone)
 	gap := time.Duration(0)
 	prev := spec.Next(start)
 	for i := 0; i < 1000 && !prev.IsZero() && prev.Before(start.AddDate(1, 0, 0)); i++ {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
 )
@@ -465,8 +466,8 @@ func backoff(attempt int) time.Duration {
 }
 
 func nextMidnight(t time.Time) time.Time {
-	t = t.In(CST)
-	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, CST)
+	t = t.In(chinatime.Zone)
+	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, chinatime.Zone)
 }
 
 // sleep waits d or until ctx ends.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/scheduler"
 	"github.com/pufa-dev/pufa/store/storetest"
 	"github.com/pufa-dev/pufa/wechat"
@@ -439,7 +440,7 @@ func TestFinishedRunsKeepNoOpenid(t *testing.T) {
 // A run that finds itself in its campaign's quiet hours (a catch-up fire,
 // a run resumed at night) waits, and says until when.
 func TestRunInQuietHoursSaysWhenItContinues(t *testing.T) {
-	night := time.Date(2026, 12, 4, 23, 0, 0, 0, campaigns.CST)
+	night := time.Date(2026, 12, 4, 23, 0, 0, 0, chinatime.Zone)
 	e := newEnv(t, envOpts{followers: 3, files: []string{customAllYAML + "quiet_hours: {from: \"21:30\", to: \"08:00\"}\n"},
 		mgrOpts: func(o *campaigns.Options) { o.Now = func() time.Time { return night } }})
 	e.approve("custom-all")
@@ -461,7 +462,7 @@ func TestRunInQuietHoursSaysWhenItContinues(t *testing.T) {
 			t.Fatalf("no run: %+v, %v", st, err)
 		}
 	}
-	want := time.Date(2026, 12, 5, 8, 0, 0, 0, campaigns.CST)
+	want := time.Date(2026, 12, 5, 8, 0, 0, 0, chinatime.Zone)
 	if !run.QuietUntil.Equal(want) || run.Sent != 0 || !stats.QuietUntil().Equal(want) {
 		t.Errorf("run %+v (campaign waits until %v): want waiting until %v with nothing sent", run, stats.QuietUntil(), want)
 	}

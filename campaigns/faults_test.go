@@ -11,6 +11,7 @@ import (
 	sdkutil "github.com/silenceper/wechat/v2/util"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
 	"github.com/pufa-dev/pufa/wechat/wxsim"
@@ -256,8 +257,8 @@ func runHeld(t *testing.T, e *env, id, kind string) (time.Time, campaigns.RunRes
 	}
 	until := h.HeldTill
 	now := time.Now()
-	cst := now.In(campaigns.CST)
-	midnight := time.Date(cst.Year(), cst.Month(), cst.Day()+1, 0, 0, 0, 0, campaigns.CST)
+	cst := now.In(chinatime.Zone)
+	midnight := time.Date(cst.Year(), cst.Month(), cst.Day()+1, 0, 0, 0, 0, chinatime.Zone)
 	if latest := now.Add(time.Minute); midnight.Before(latest) {
 		midnight = latest // WeChat's quota wait is at least a minute
 	}

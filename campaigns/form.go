@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/validation"
 )
 
@@ -51,7 +52,7 @@ type Form struct {
 // seconds only when it has some, so saving a form unchanged keeps the
 // definition (and its approval) as it was.
 func formTimeOf(t time.Time) string {
-	t = t.In(CST)
+	t = t.In(chinatime.Zone)
 	if t.Second() != 0 {
 		return t.Format("2006-01-02T15:04:05")
 	}

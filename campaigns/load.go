@@ -373,15 +373,15 @@ func (p *parser) schedule(c *Campaign, ch *channel) {
 			p.bad("schedule.cron", p.vals["schedule.cron"], "never fires inside the window")
 		} else if at, ok := quietFire(c); ok {
 			p.bad("schedule.cron", p.vals["schedule.cron"], "%q fires at %s, in the quiet hours %s",
-				s.Cron, at.In(CST).Format("15:04"), c.QuietHours)
+				s.Cron, at.In(chinatime.Zone).Format("15:04"), c.QuietHours)
 		}
 	}
 	if !s.At.IsZero() {
 		if !c.Window.Contains(s.At) {
-			p.bad("schedule.at", p.vals["schedule.at"], "%s is outside the window", s.At.In(CST).Format("2006-01-02 15:04"))
+			p.bad("schedule.at", p.vals["schedule.at"], "%s is outside the window", s.At.In(chinatime.Zone).Format("2006-01-02 15:04"))
 		}
 		if quiet, _ := c.QuietHours.Quiet(s.At); quiet {
-			p.bad("schedule.at", p.vals["schedule.at"], "%s falls in the quiet hours %s", s.At.In(CST).Format("15:04"), c.QuietHours)
+			p.bad("schedule.at", p.vals["schedule.at"], "%s falls in the quiet hours %s", s.At.In(chinatime.Zone).Format("15:04"), c.QuietHours)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/wechat"
 )
@@ -404,12 +405,12 @@ func (m *Manager) Start(ctx context.Context, id string, fire time.Time) (RunResu
 	if !st.State.Sends() || st.State == Running {
 		return RunResult{}, fmt.Errorf("campaigns: %s is %s: fire %s not started", id, st.State, fire.Format(time.RFC3339))
 	}
-	err = m.setState(ctx, id, st, EvStart, "scheduler", "fire "+fire.In(CST).Format(time.RFC3339),
+	err = m.setState(ctx, id, st, EvStart, "scheduler", "fire "+fire.In(chinatime.Zone).Format(time.RFC3339),
 		store.StateChange{Run: fire})
 	if err != nil {
 		return RunResult{}, err
 	}
-	m.audit(ctx, "scheduler", "campaign.send", id, "推送 "+fire.In(CST).Format("2006-01-02 15:04")+"；"+sendDetail(c))
+	m.audit(ctx, "scheduler", "campaign.send", id, "推送 "+fire.In(chinatime.Zone).Format("2006-01-02 15:04")+"；"+sendDetail(c))
 	return m.runFire(ctx, c, defOf(c), fire, RunOptions{})
 }
 
@@ -422,7 +423,7 @@ func (m *Manager) Join(ctx context.Context, id string, fire time.Time, opts RunO
 		return RunResult{}, err
 	}
 	if st.State != Running {
-		if err := m.setState(ctx, id, st, EvStart, "scheduler", "resume run "+fire.In(CST).Format(time.RFC3339),
+		if err := m.setState(ctx, id, st, EvStart, "scheduler", "resume run "+fire.In(chinatime.Zone).Format(time.RFC3339),
 			store.StateChange{Run: fire}); err != nil {
 			return RunResult{}, err
 		}
@@ -482,7 +483,7 @@ func (m *Manager) RunNow(ctx context.Context, id string, opts RunOptions) (time.
 			return time.Time{}, RunResult{}, err
 		}
 	}
-	m.audit(ctx, "cli", "campaign.send", id, "手动推送 "+fire.In(CST).Format("2006-01-02 15:04")+"；"+sendDetail(c))
+	m.audit(ctx, "cli", "campaign.send", id, "手动推送 "+fire.In(chinatime.Zone).Format("2006-01-02 15:04")+"；"+sendDetail(c))
 	res, err := m.runFire(ctx, c, defOf(c), fire, opts)
 	return fire, res, err
 }
@@ -629,7 +630,7 @@ func (m *Manager) completeRun(ctx context.Context, c *Campaign, id string, fire 
 	if c != nil && c.Recurring() && !c.Next(fire).IsZero() {
 		ev = EvComplete
 	}
-	if err := m.setState(ctx, id, st, ev, "pufa", "run "+fire.In(CST).Format(time.RFC3339)+" done", store.StateChange{}); err != nil && !errors.Is(err, ErrConflict) {
+	if err := m.setState(ctx, id, st, ev, "pufa", "run "+fire.In(chinatime.Zone).Format(time.RFC3339)+" done", store.StateChange{}); err != nil && !errors.Is(err, ErrConflict) {
 		m.log.ErrorContext(ctx, "campaigns: complete run", slog.String("campaign", id), slog.Any("err", err))
 	}
 }
@@ -684,7 +685,7 @@ func (m *Manager) MarkMissed(ctx context.Context, id string, fire time.Time, why
 	if err != nil {
 		return err
 	}
-	return m.setState(ctx, id, st, EvMiss, "scheduler", fmt.Sprintf("fire %s: %s", fire.In(CST).Format(time.RFC3339), why), store.StateChange{})
+	return m.setState(ctx, id, st, EvMiss, "scheduler", fmt.Sprintf("fire %s: %s", fire.In(chinatime.Zone).Format(time.RFC3339), why), store.StateChange{})
 }
 
 // MarkFinished records that a campaign has no fire left (its window closed).

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/validation"
 )
 
@@ -27,7 +28,7 @@ func (q quizzes) CampaignQuiz(ref string, from, to time.Time) (string, bool) {
 }
 
 func TestCheckQuiz(t *testing.T) {
-	day := func(d int) time.Time { return time.Date(2026, 12, d, 0, 0, 0, 0, campaigns.CST) }
+	day := func(d int) time.Time { return time.Date(2026, 12, d, 0, 0, 0, 0, chinatime.Zone) }
 	cat := quizzes{ids: map[string]bool{"constitution-2026": true}, bank: "constitution", open: day(1), close: day(7)}
 	for _, tc := range []struct {
 		name    string

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/communities"
 	"github.com/pufa-dev/pufa/console"
 	"github.com/pufa-dev/pufa/store"
@@ -194,7 +195,7 @@ func TestReplyAfter48HoursIsRefused(t *testing.T) {
 		t.Errorf("a refused reply changed the case: %s", cs.Status)
 	}
 
-	at := time.Now().Add(49 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04")
+	at := time.Now().Add(49 * time.Hour).In(chinatime.Zone).Format("2006-01-02 15:04")
 	resp, body = c.post("/console/consultations/"+id+"/call", url.Values{"csrf": {c.csrf}, "at": {at}, "summary": {""}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "通话摘要") {
 		t.Errorf("call without summary: %d", resp.StatusCode)

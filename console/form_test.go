@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 )
 
 // upload posts one file as the "file" field of a multipart form.
@@ -59,7 +60,7 @@ func TestCampaignFormCreateAndErrors(t *testing.T) {
 		t.Fatalf("valid form: %d", resp.StatusCode)
 	}
 	def, err := e.mgr.Get("rule-of-law-2027")
-	if err != nil || def.Title != "法治讲座通知" || !def.Audience.All || def.Schedule.At.In(campaigns.CST).Format("15:04") != "10:00" {
+	if err != nil || def.Title != "法治讲座通知" || !def.Audience.All || def.Schedule.At.In(chinatime.Zone).Format("15:04") != "10:00" {
 		t.Fatalf("saved %+v %v", def, err)
 	}
 	// The same id again is refused, naming the field.

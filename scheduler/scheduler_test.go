@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/scheduler"
 	"github.com/pufa-dev/pufa/store"
 	"github.com/pufa-dev/pufa/store/storetest"
@@ -161,7 +162,7 @@ func campaign(t *testing.T, id, schedule string) *campaigns.Campaign {
 }
 
 func cst(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, campaigns.CST)
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, chinatime.Zone)
 	if err != nil {
 		panic(err)
 	}

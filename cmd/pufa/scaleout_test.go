@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pufa-dev/pufa/campaigns"
+	"github.com/pufa-dev/pufa/chinatime"
 	"github.com/pufa-dev/pufa/config"
 	"github.com/pufa-dev/pufa/quiz"
 	"github.com/pufa-dev/pufa/store"
@@ -207,7 +208,7 @@ func newScaleOut(t *testing.T, fireAt func(approvedAt time.Time) time.Time) *sca
 	so.campaigns = mgr
 	if fireAt != nil {
 		approvedAt := time.Now()
-		at := fireAt(approvedAt).In(campaigns.CST).Format(time.RFC3339)
+		at := fireAt(approvedAt).In(chinatime.Zone).Format(time.RFC3339)
 		body := "id: " + scaleCampaign + "\ntitle: 扩容测试通知\nchannel: mass\naudience: {all: true}\n" +
 			"content: {text: 本周六上午社区法律服务站开放咨询。}\nschedule: {at: " + at + ", catch_up: once}\n"
 		if err := os.WriteFile(filepath.Join(campDir, scaleCampaign+".yaml"), []byte(body), 0o600); err != nil {
