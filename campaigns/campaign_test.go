@@ -136,7 +136,7 @@ content:
 		// customer-service text to every follower each minute).
 		{"custom every minute", strings.Replace(good, "channel: mass", "channel: custom", 1) + "schedule: {cron: \"@every 1m\"}\n",
 			[]string{"f.yaml: schedule.cron: \"@every 1m\" 每 1 分钟推送一次，客服消息渠道两次推送至少相隔 1 天"}},
-		{"mass hourly", good + "schedule: {cron: \"0 * * * *\"}\n", []string{"schedule.cron: \"0 * * * *\" 每 1 小时推送一次，群发渠道两次推送至少相隔 1 天"}},
+		{"mass hourly", good + "schedule: {cron: \"0 * * * *\"}\n", []string{"schedule.cron: \"0 * * * *\" 每 1 小时推送一次，群发消息渠道两次推送至少相隔 1 天"}},
 		{"template twice a day", strings.Replace(strings.Replace(good, "channel: mass", "channel: template", 1), "{text: 你好}", "{template: {id: T, fields: {first: a}}}", 1) + "schedule: {cron: \"0 9,15 * * *\"}\n",
 			[]string{"schedule.cron: \"0 9,15 * * *\" 每 6 小时推送一次"}},
 		{"sms daily", smsGood + "schedule: {cron: \"@daily\"}\n", []string{"schedule.cron: \"@daily\" 每 1 天推送一次，短信渠道两次推送至少相隔 7 天"}},

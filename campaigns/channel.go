@@ -104,7 +104,7 @@ func channelNames() string {
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
-// Label is the channel's name for staff ("群发", "短信", …); an unknown
+// Label is the channel's name for staff ("群发消息", "短信", …); an unknown
 // channel is shown as it is written.
 func (c Channel) Label() string {
 	if ch, ok := channels[c]; ok {

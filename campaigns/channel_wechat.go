@@ -22,7 +22,7 @@ import (
 // minute (an accepted `@every 1m`) floods every active follower.
 
 var massChannel = &channel{
-	name: ChannelMass, label: "群发", minInterval: 24 * time.Hour, batched: true, callbackReach: true, online: true,
+	name: ChannelMass, label: "群发消息", minInterval: 24 * time.Hour, batched: true, callbackReach: true, online: true,
 	retryWindow: massRetryWindow,
 	validate:    validateMass,
 	plan:        planMass,

@@ -41,18 +41,8 @@ var channelHelp = []Choice{
 	{string(campaigns.ChannelCustom), "客服消息：只能发给 48 小时内与公众号互动过的关注者。"},
 }
 
-// channelLabel names a channel for staff.
-func channelLabel(c campaigns.Channel) string {
-	switch c {
-	case campaigns.ChannelMass:
-		return "群发消息"
-	case campaigns.ChannelTemplate:
-		return "模板消息"
-	case campaigns.ChannelCustom:
-		return "客服消息"
-	}
-	return c.Label() // the channel table's own label (短信, …)
-}
+// channelLabel names a channel for staff: the channel table's label.
+func channelLabel(c campaigns.Channel) string { return c.Label() }
 
 // auditActions name every action string written to the audit log.
 var auditActions = map[string]string{

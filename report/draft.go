@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pufa-dev/pufa/campaigns"
 	"github.com/pufa-dev/pufa/ledger"
 )
 
@@ -354,26 +355,9 @@ func onlineSection(r Report) Section {
 	return s
 }
 
-// channelLabel names a campaign channel in Chinese for staff.
-func channelLabel(c string) string {
-	switch c {
-	case "mass":
-		return "群发"
-	case "template":
-		return "模板消息"
-	case "custom":
-		return "客服消息"
-	case "sms":
-		return "短信"
-	case "mpnews", "article":
-		return "群发图文"
-	case "publish":
-		return "发布图文"
-	case "notice", "subscribe":
-		return "订阅通知"
-	}
-	return c
-}
+// channelLabel names a campaign channel in Chinese for staff, from the
+// campaigns' channel table.
+func channelLabel(c string) string { return campaigns.Channel(c).Label() }
 
 // writeDraftMarkdown writes d's sections as Markdown under a level-2
 // heading, for the .md download.
