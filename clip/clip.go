@@ -22,9 +22,14 @@ func Bytes(s string, max int) string {
 
 // Runes cuts s to at most n characters (the mark included): limits people
 // read, such as a note's length, count characters.
-func Runes(s string, n int) string {
+func Runes(s string, n int) string { return RunesWith(s, n, mark) }
+
+// RunesWith is Runes with a mark of the caller's, such as a note saying
+// that text was cut; a mark as long as n leaves only the mark.
+func RunesWith(s string, n int, mark string) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string([]rune(s)[:n-1]) + mark
+	keep := max(n-utf8.RuneCountInString(mark), 0)
+	return string([]rune(s)[:keep]) + mark
 }

@@ -40,3 +40,21 @@ func TestRunes(t *testing.T) {
 		})
 	}
 }
+
+func TestRunesWith(t *testing.T) {
+	for _, tc := range []struct {
+		name, s, mark string
+		n             int
+		want          string
+	}{
+		{"fits", "转人工咨询", "（已截断）", 5, "转人工咨询"},
+		{"cut, the mark included", "公司三个月没发工资了", "…（截断）", 8, "公司三…（截断）"},
+		{"a mark as long as the limit", "公司三个月没发工资了", "…（截断）", 5, "…（截断）"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RunesWith(tc.s, tc.n, tc.mark); got != tc.want {
+				t.Errorf("RunesWith(%q, %d, %q) = %q, want %q", tc.s, tc.n, tc.mark, got, tc.want)
+			}
+		})
+	}
+}

@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pufa-dev/pufa/clip"
 )
 
 // Consultation is a resident's request to talk to a person (转人工): a case
@@ -132,7 +133,7 @@ func (s *Store) RequestConsultation(ctx context.Context, r ConsultRequest) (Cons
 		return ConsultResult{}, fmt.Errorf("store: add consultation: %w", err)
 	}
 	id := strconv.FormatInt(seq, 10)
-	fields := []any{"openid", r.OpenID, "question", cutRunes(r.Question, ConsultMaxRunes, consultCut),
+	fields := []any{"openid", r.OpenID, "question", clip.RunesWith(r.Question, ConsultMaxRunes, consultCut),
 		"status", CaseNew, "created", r.At.Unix(), "updated", r.At.Unix()}
 	if r.Community != "" {
 		fields = append(fields, "community", r.Community)
@@ -173,7 +174,7 @@ func (s *Store) AddConsultation(ctx context.Context, openid, question string, at
 func caseLog(msgs []CaseMessage) (string, error) {
 	var b strings.Builder
 	for i, m := range msgs {
-		m.Text = cutRunes(m.Text, ConsultMaxRunes, consultCut)
+		m.Text = clip.RunesWith(m.Text, ConsultMaxRunes, consultCut)
 		line, err := json.Marshal(m)
 		if err != nil {
 			return "", err
@@ -201,27 +202,12 @@ func parseCaseLog(s string) []CaseMessage {
 	return out
 }
 
-// cutRunes returns s, or its beginning and mark within max runes.
-func cutRunes(s string, max int, mark string) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	keep := max - utf8.RuneCountInString(mark)
-	for i := range s {
-		if keep == 0 {
-			return s[:i] + mark
-		}
-		keep--
-	}
-	return s
-}
-
 // RecordConversation keeps a message to or from a resident in their recent
 // transcript and, when they have an open case, in the case. A message from
 // the resident also restarts WeChat's 48-hour customer-service window. It
 // returns the open case's id, or "".
 func (s *Store) RecordConversation(ctx context.Context, openid string, m CaseMessage) (string, error) {
-	m.Text = cutRunes(m.Text, ConsultMaxRunes, consultCut)
+	m.Text = clip.RunesWith(m.Text, ConsultMaxRunes, consultCut)
 	line, err := json.Marshal(m)
 	if err != nil {
 		return "", fmt.Errorf("store: record conversation: %w", err)
@@ -289,7 +275,7 @@ return 1
 
 // appendCase adds m to case id unless it is gone or closed.
 func (s *Store) appendCase(ctx context.Context, id string, m CaseMessage) (bool, error) {
-	m.Text = cutRunes(m.Text, ConsultMaxRunes, consultCut)
+	m.Text = clip.RunesWith(m.Text, ConsultMaxRunes, consultCut)
 	line, err := json.Marshal(m)
 	if err != nil {
 		return false, fmt.Errorf("store: case %s: %w", id, err)
@@ -457,7 +443,7 @@ func (s *Store) MoveCase(ctx context.Context, m CaseMove) error {
 	}
 	note := ""
 	if m.Note != nil {
-		m.Note.Text = cutRunes(m.Note.Text, ConsultMaxRunes, consultCut)
+		m.Note.Text = clip.RunesWith(m.Note.Text, ConsultMaxRunes, consultCut)
 		b, err := json.Marshal(m.Note)
 		if err != nil {
 			return fmt.Errorf("store: case %s: %w", m.ID, err)
