@@ -48,23 +48,27 @@ type PreviewResult struct {
 	ContentHash string // Campaign.ContentHash of what was sent
 }
 
-// Options configure a Manager. Store and Definitions are required; the
-// WeChat parts only for commands that talk to WeChat.
+// Options configure a Manager. Store and Definitions (or a Library) are
+// required; the WeChat parts only for commands that talk to WeChat.
 type Options struct {
 	Store       Store
-	Definitions func() ([]*Campaign, error) // the YAML files, read afresh on each call
-	Sender      Sender
-	Audience    AudienceSource
-	Previewer   Previewer
-	PreviewTo   PreviewRecipients // who may receive previews; nil = nobody
-	Quizzes     QuizCatalog       // checks quiz: before approval (quizref.go); nil = unchecked
-	SMS         SMSSender         // the SMS gateway; nil = no sms channel
-	SMSNumbers  SMSNumbers        // the SMS lists (*store.Store); nil = no sms channel
-	Articles    Articles          // the office's articles (*articles.Service); nil = no article channels
-	Publisher   FreePublisher     // freepublish (*wechat.Client); nil = no publish channel
-	Notices     NoticeSender      // subscription notices (*wechat.Client); nil = no notice channel
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Definitions func() ([]*Campaign, error) // every campaign's definition, current on each call
+	// Library keeps the definitions in Redis; when set, Definitions
+	// defaults to it, and the console edits the same Library, so one
+	// process reads and caches the definitions once.
+	Library    *Library
+	Sender     Sender
+	Audience   AudienceSource
+	Previewer  Previewer
+	PreviewTo  PreviewRecipients // who may receive previews; nil = nobody
+	Quizzes    QuizCatalog       // checks quiz: before approval (quizref.go); nil = unchecked
+	SMS        SMSSender         // the SMS gateway; nil = no sms channel
+	SMSNumbers SMSNumbers        // the SMS lists (*store.Store); nil = no sms channel
+	Articles   Articles          // the office's articles (*articles.Service); nil = no article channels
+	Publisher  FreePublisher     // freepublish (*wechat.Client); nil = no publish channel
+	Notices    NoticeSender      // subscription notices (*wechat.Client); nil = no notice channel
+	Logger     *slog.Logger
+	Now        func() time.Time
 
 	Rate                 float64       // per-recipient WeChat messages/s shared by all replicas; 0 = unlimited
 	SMSRate              float64       // text messages/s to the SMS gateway shared by all replicas; 0 = unlimited
@@ -88,6 +92,9 @@ type Manager struct {
 
 // New checks opts and returns a Manager.
 func New(opts Options) (*Manager, error) {
+	if opts.Definitions == nil && opts.Library != nil {
+		opts.Definitions = opts.Library.Definitions
+	}
 	if opts.Store == nil || opts.Definitions == nil {
 		return nil, errors.New("campaigns: Store and Definitions are required")
 	}
@@ -137,6 +144,9 @@ var ErrConflict = errors.New("campaigns: state changed meanwhile")
 
 // Definitions returns the current campaign definitions.
 func (m *Manager) Definitions() ([]*Campaign, error) { return m.opts.Definitions() }
+
+// Library is the Library the manager reads, or nil.
+func (m *Manager) Library() *Library { return m.opts.Library }
 
 // Get returns the definition of id.
 func (m *Manager) Get(id string) (*Campaign, error) {

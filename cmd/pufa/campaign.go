@@ -83,7 +83,7 @@ func newCampaigns(cfg config.Config, st *store.Store, wx *wechat.Client, quizzes
 		return nil, err
 	}
 	opts := campaigns.Options{
-		Store: st, Definitions: lib.Definitions, Logger: logger,
+		Store: st, Library: lib, Logger: logger,
 		PreviewTo: console.PreviewList{Fixed: previews, Store: st}, Quizzes: quizzes,
 		Rate: float64(cfg.Campaigns.Rate), Workers: cfg.Campaigns.Workers,
 		MaxConsecutiveErrors: cfg.Campaigns.MaxConsecutiveErrors, AccountType: cfg.Campaigns.AccountType,

@@ -110,9 +110,13 @@ func newConsole(cfg config.Config, st *store.Store, camps *campaigns.Manager, qu
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
 	}
-	lib, err := newLibrary(cfg, st, logger)
-	if err != nil {
-		return nil, err
+	// The console edits the definitions the manager reads: one Library,
+	// read and cached once per process.
+	lib := camps.Library()
+	if lib == nil {
+		if lib, err = newLibrary(cfg, st, logger); err != nil {
+			return nil, err
+		}
 	}
 	var pub articles.Publisher
 	registry := communities.New(st, nil)
