@@ -58,7 +58,7 @@ const (
 
 // guessFloor is the confidence below which an unsure reply shows no "可能相关"
 // article: at 0.2 it shares a word or two with the question and misleads.
-const guessFloor = 0.3
+const guessFloor = 0.7
 
 // moreWords ask for the next page of the previous answer.
 var moreWords = map[string]bool{"更多": true, "下一页": true, "more": true}

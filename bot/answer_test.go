@@ -255,7 +255,7 @@ func TestReplyNamesEachArticleOnceAndHidesWeakGuesses(t *testing.T) {
 	for _, c := range []struct {
 		conf float64
 		want bool
-	}{{0.2, false}, {0.35, true}} {
+	}{{0.5, false}, {0.75, true}} {
 		ans := knowledge.Answer{Confidence: c.conf, Hits: []knowledge.Hit{{Kind: knowledge.HitArticle, Article: e.Cites[0].Article, Confidence: c.conf, Score: 5}}}
 		if got := strings.Contains(ReplyText(ans), "可能相关"); got != c.want {
 			t.Errorf("confidence %.2f: shows a guess %v, want %v", c.conf, got, c.want)

@@ -126,7 +126,18 @@ var stopPhrases = []string{
 	"怎么办", "怎么样", "怎么", "怎样", "如何", "什么样", "为什么", "什么", "啥",
 	"是否", "能否", "可否", "能不能", "可不可以", "会不会", "是不是", "有没有", "要不要", "该不该", "算不算",
 	"可以吗", "行吗", "对吗", "合法吗", "吗", "呢", "吧", "啊", "呀", "嘛",
-	"哪些", "哪里", "哪个", "哪儿", "多久", "多少",
+	"在哪里", "在哪儿", "在哪", "哪些", "哪里", "哪个", "哪儿", "多久", "多少",
+	"我们", "我家", "我的", "我", "你们", "你", "他们", "她们", "他", "她",
+	"这种", "这个", "那个", "这样", "那么", "的话", "一下",
+}
+
+// fillerPhrases are the stop phrases that say nothing of what is asked:
+// greetings, particles and pronouns. Matching a question against the bank's
+// questions cuts only these and keeps the question words, which tell
+// "法律援助怎么申请" from "申请了法律援助多久有结果".
+var fillerPhrases = []string{
+	"请问", "你好", "您好", "谢谢", "咨询一下", "问一下", "想问一下", "想知道", "想问",
+	"吗", "呢", "吧", "啊", "呀", "嘛",
 	"我们", "我家", "我的", "我", "你们", "你", "他们", "她们", "他", "她",
 	"这种", "这个", "那个", "这样", "那么", "的话", "一下",
 }
@@ -189,6 +200,10 @@ type stopFilter struct {
 
 func newStopFilter() *stopFilter {
 	return &stopFilter{stop: newPhraseSet(stopPhrases), keep: newPhraseSet(keepWords)}
+}
+
+func newFillerFilter() *stopFilter {
+	return &stopFilter{stop: newPhraseSet(fillerPhrases), keep: newPhraseSet(keepWords)}
 }
 
 // apply replaces stop phrases in rs with gaps, in place.

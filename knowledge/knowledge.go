@@ -54,6 +54,9 @@ type Options struct {
 	// Thresholds decide confident, choose and unsure; nil means
 	// DefaultThresholds().
 	Thresholds *Thresholds
+	// Scorer weighs an entry's signals into its confidence; nil means
+	// DefaultScorer().
+	Scorer *Scorer
 }
 
 // Thresholds turn similarities into decisions. They are calibrated on the
@@ -69,25 +72,15 @@ type Thresholds struct {
 	// Choice is the similarity from which entries are offered as readings
 	// ("您是想问 1/2/3") when none is confident.
 	Choice float64
-	// BM25 blends into an entry's similarity how much of the question its
-	// whole text (wordings, answer, quotes) covers, against the cosine of
-	// its best wording.
+	// BM25 blends into an entry's similarity, which picks the entries the
+	// scorer looks at, how much of the question its whole text (wordings,
+	// answer, quotes) covers, against the cosine of its best wording.
 	BM25 float64
-	// Cover weighs how much of the question the entry's leading article
-	// covers, added to its similarity.
-	Cover float64
-	// Margin weighs the first entry's lead over the next one (resting on
-	// another article) into its confidence.
-	Margin float64
-	// Agree is added to an entry's similarity when article retrieval,
-	// which learns from LeCoQA's lay questions, ranks the entry's main
-	// article among its top articles.
-	Agree float64
 }
 
 // DefaultThresholds are the calibrated thresholds.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Entry: 0.775, Article: 1.01, Choice: 0.36, BM25: 0.7, Cover: 0.5, Agree: 0.1, Margin: 0.5}
+	return Thresholds{Entry: 0.96, Article: 1.01, Choice: 0.3, BM25: 0.7}
 }
 
 // Base is a searchable knowledge base.
@@ -100,6 +93,7 @@ type Base struct {
 	wtr     *trained
 	sp      *spelling
 	th      Thresholds
+	scorer  Scorer
 	bank    []*Entry
 	faqPath string
 	faqVars map[string]string
@@ -131,12 +125,16 @@ func New(opts Options) (*Base, error) {
 		s:       newSearcher(c, p),
 		sp:      newSpelling(residentSpellings),
 		th:      DefaultThresholds(),
+		scorer:  DefaultScorer(),
 		faqPath: opts.FAQPath,
 		faqVars: DefaultFAQVars(),
 		noFAQ:   opts.NoFAQ,
 	}
 	if opts.Thresholds != nil {
 		b.th = *opts.Thresholds
+	}
+	if opts.Scorer != nil {
+		b.scorer = *opts.Scorer
 	}
 	for k, v := range opts.FAQVars {
 		b.faqVars[k] = v
@@ -184,12 +182,23 @@ func (b *Base) Corpus() *Corpus {
 // Thresholds returns the thresholds in use.
 func (b *Base) Thresholds() Thresholds { return b.th }
 
+// Scorer returns the entry scorer in use.
+func (b *Base) Scorer() Scorer { return b.scorer }
+
+// WithScorer returns a base that shares b's indexes, entries and training
+// and weighs entries with sc (fitting tries one).
+func (b *Base) WithScorer(sc Scorer) *Base {
+	nb := b.WithThresholds(b.th)
+	nb.scorer = sc
+	return nb
+}
+
 // WithTraining returns a base that shares b's indexes and current entries
 // but learns from qs instead of b's training questions (cross-validation
 // folds use it to train without re-indexing the corpus).
 func (b *Base) WithTraining(qs []LabeledQuery) *Base {
 	nb := &Base{
-		corpus: b.corpus, s: b.s, sp: b.sp, th: b.th, bank: b.bank,
+		corpus: b.corpus, s: b.s, sp: b.sp, th: b.th, scorer: b.scorer, bank: b.bank,
 		faqPath: b.faqPath, faqVars: b.faqVars, noFAQ: b.noFAQ,
 		wide: b.wide, ws: b.ws, wtr: b.wtr,
 	}
@@ -393,7 +402,19 @@ type Answer struct {
 
 // entryFloor is the similarity below which an entry is not a hit at all:
 // it shares a word or two with the question and nothing more.
-const entryFloor = 0.25
+const entryFloor = 0.1
+
+// exactCos is the cosine from which a question counts as worded exactly as
+// an entry's wording (its terms, question words aside, are the same), and
+// exactConfidence the confidence such a match gets at least.
+const (
+	exactCos        = 0.999
+	exactConfidence = 0.99
+)
+
+// candidatePool is how many entries, the closest by similarity, the scorer
+// looks at: the right one is often not among the closest few.
+const candidatePool = 30
 
 // maxChoices is how many readings an unsure answer offers.
 const maxChoices = 3
@@ -447,15 +468,9 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		return ans
 	}
 	fixed := b.sp.fix(q)
-	ix := b.index.Load()
-	var prevBest *Entry
-	if prev != "" {
-		if hs := ix.match(ix.queryVector(b.s, b.sp.fix(prev), "", 0), 1, float32(b.th.BM25)); len(hs) > 0 {
-			prevBest = hs[0].entry
-		}
-	}
-	qv := ix.queryVector(b.s, fixed, b.sp.fix(prev), followUpWeight)
-	entries := ix.match(qv, k+1, float32(b.th.BM25))
+	// Agreement is judged on the base corpus, whatever the wide one holds.
+	searched := searchIn(b.s, b.tr, b.corpus, fixed, max(k, agreeRankDepth))
+	entryHits, _ := b.rankEntries(fixed, prev, searched, k+1)
 	seen := make(map[*Article]bool)
 	for _, ref := range FindArticleRefs(q) {
 		if res := b.Lookup(ref); res.Status == LookupFound && !seen[res.Article] && len(ans.Hits) < k {
@@ -463,30 +478,6 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 			ans.Hits = append(ans.Hits, Hit{Kind: HitArticle, Article: res.Article, Confidence: 1})
 		}
 	}
-	// Agreement is judged on the base corpus, whatever the wide one holds.
-	searched := searchIn(b.s, b.tr, b.corpus, fixed, k)
-	agreeing := make(map[string]bool, agreeDepth)
-	for i, h := range searched {
-		if i == agreeDepth {
-			break
-		}
-		agreeing[h.Article.Name()] = true
-	}
-	cv := b.newCoverer(fixed)
-	var entryHits []Hit
-	for _, h := range entries {
-		if h.entry == prevBest || float64(h.sim) < entryFloor {
-			continue
-		}
-		sim := float64(h.sim)
-		if len(h.entry.Cites) > 0 && agreeing[h.entry.Cites[0].Article.Name()] {
-			sim += b.th.Agree
-		}
-		cites, cover := b.leadCitation(cv, h.entry.Cites)
-		sim += b.th.Cover * float64(cover)
-		entryHits = append(entryHits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Confidence: clamp01(sim), Cites: cites})
-	}
-
 	// Entries above the threshold first; within each group by confidence,
 	// the office's own entries first when they are nearly as close. The
 	// bonus never puts an entry below the threshold before one above it.
@@ -507,23 +498,6 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		}
 		return cmp.Compare(rank(y), rank(x))
 	})
-	// A clear lead over the next entry resting on another article makes
-	// the first more likely the one meant; a near tie less so. Entries on
-	// the same article are no rivals: either gives the resident the same
-	// basis. When no rival is above the floor, the lead is at least the way
-	// down to it: an entry alone in the field is not less sure than one
-	// with a weak rival.
-	if b.th.Margin > 0 && len(entryHits) > 0 {
-		next := entryFloor
-		for _, h := range entryHits[1:] {
-			if !sameArticle(entryHits[0].FirstCitation(), h.FirstCitation()) {
-				next = h.Confidence
-				break
-			}
-		}
-		lead := entryHits[0].Confidence - next
-		entryHits[0].Confidence = clamp01(entryHits[0].Confidence + b.th.Margin*(lead-marginPivot))
-	}
 	if b.ws != nil {
 		searched = b.Search(fixed, k)
 	}
@@ -572,10 +546,23 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 		ans.Confident = first.Confidence >= b.th.Article || first.Score == 0 && first.Confidence == 1
 	}
 	if !ans.Confident {
+		// The scorer is fitted on whole questions: a follow-up's few words
+		// leave even its right readings low probabilities, however well it
+		// ranks them, and a follow-up is only ever offered readings. So a
+		// follow-up offers the best ones, those at least half as likely as
+		// the first.
+		floor := b.th.Choice
+		if prev != "" && len(entryHits) > 0 {
+			best := 0.0
+			for _, h := range entryHits {
+				best = max(best, h.Confidence)
+			}
+			floor = min(floor, best/2)
+		}
 		// The office bonus orders entries by more than confidence, so every
 		// hit is looked at, not just a leading run.
 		for _, h := range entryHits {
-			if h.Confidence >= b.th.Choice && len(ans.Choices) < maxChoices {
+			if h.Confidence >= floor && len(ans.Choices) < maxChoices {
 				ans.Choices = append(ans.Choices, h.Entry)
 			}
 		}
@@ -583,7 +570,127 @@ func (b *Base) AskFollowUp(q, prev string, k int) Answer {
 	return ans
 }
 
+// rankEntries scores the entries closest to a question (read after prev,
+// when it is a follow-up): each gets its features and, as its confidence,
+// the scorer's probability that it answers the question. searched is
+// article retrieval's ranking of the question on the base corpus. The hits
+// come best first, their features beside them.
+func (b *Base) rankEntries(fixed, prev string, searched []Hit, k int) ([]Hit, []entryFeatures) {
+	ix := b.index.Load()
+	var prevBest *Entry
+	prevFixed := ""
+	if prev != "" {
+		prevFixed = b.sp.fix(prev)
+		if hs := ix.match(ix.queryVector(b.s, prevFixed, "", 0), 1, float32(b.th.BM25)); len(hs) > 0 {
+			prevBest = hs[0].entry
+		}
+	}
+	qv := ix.queryVector(b.s, fixed, prevFixed, followUpWeight)
+	matched := ix.match(qv, max(k+1, candidatePool), float32(b.th.BM25))
+	agreeRank := make(map[string]int, len(searched))
+	for i, h := range searched {
+		if i == agreeRankDepth {
+			break
+		}
+		if _, ok := agreeRank[h.Article.Name()]; !ok {
+			agreeRank[h.Article.Name()] = i + 1
+		}
+	}
+	short := 1 / float64(1+qv.questionTerms())
+	cv := b.newCoverer(fixed)
+	var hits []Hit
+	var feats []entryFeatures
+	for _, h := range matched {
+		if h.entry == prevBest || float64(h.sim) < entryFloor {
+			continue
+		}
+		var f entryFeatures
+		f[featCos], f[featCos2], f[featBM25] = float64(h.cos), float64(h.cos2), float64(h.bm25)
+		f[featChars] = float64(h.chars)
+		cites, cover := b.leadCitation(cv, h.entry.Cites)
+		f[featCover] = float64(cover)
+		if len(h.entry.Cites) == 0 {
+			f[featNoCite] = 1
+		} else if r := agreeRank[h.entry.Cites[0].Article.Name()]; r > 0 {
+			f[featAgreeRank] = 1 / float64(r)
+			if r <= agreeDepth {
+				f[featAgree] = 1
+			}
+		}
+		share, rarest := ix.missing(b.s, qv, h.doc)
+		f[featMissing], f[featMissingMax] = float64(share), float64(rarest)/10
+		f[featShort] = short
+		f[featCore] = float64(ix.coreMet(qv, h.doc))
+		hits = append(hits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Cites: cites})
+		feats = append(feats, f)
+	}
+	// The lead over the closest rival: an entry resting on an article this
+	// one does not cite, and not answering the same question in other
+	// words. Entries resting on its articles are no rivals, either gives a
+	// right basis. An entry alone in the field leads by the
+	// way down to the floor.
+	for i := range hits {
+		next := entryFloor
+		for j := range hits {
+			if j != i && !citesArticle(hits[i].Entry, hits[j].FirstCitation()) && !ix.sameAnswer(hits[i].Entry.ID, hits[j].Entry.ID) {
+				next = max(next, hits[j].Score)
+			}
+		}
+		feats[i][featLead] = hits[i].Score - next
+	}
+	b.scorer.rank(feats)
+	exact := -1
+	for i := range hits {
+		hits[i].Confidence = b.scorer.prob(feats[i])
+		if feats[i][featCos] >= exactCos {
+			if exact >= 0 {
+				exact = len(hits) // two entries list the question: no rule
+			} else {
+				exact = i
+			}
+		}
+	}
+	// A question a resident types exactly as one entry words it is that
+	// entry's question, whatever its neighbours: the office's own FAQ
+	// wordings above all.
+	if exact >= 0 && exact < len(hits) && prev == "" {
+		hits[exact].Confidence = max(hits[exact].Confidence, exactConfidence)
+	}
+	// Where the office's own FAQ answers the same question as a bank entry,
+	// the office's answer is given, as sure as the surer of the two: it
+	// carries the office's address, hours and procedures.
+	drop := make([]bool, len(hits))
+	for i := range hits {
+		if hits[i].Entry.Layer != LayerOffice {
+			continue
+		}
+		for j := range hits {
+			if hits[j].Entry.Layer != LayerOffice && !drop[j] && ix.sameAnswer(hits[i].Entry.ID, hits[j].Entry.ID) {
+				hits[i].Confidence = max(hits[i].Confidence, hits[j].Confidence)
+				drop[j] = true
+			}
+		}
+	}
+	var order []int
+	for i := range hits {
+		if !drop[i] {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(hits[y].Confidence, hits[x].Confidence) })
+	sortedHits, sortedFeats := make([]Hit, len(order)), make([]entryFeatures, len(order))
+	for i, o := range order {
+		sortedHits[i], sortedFeats[i] = hits[o], feats[o]
+	}
+	return sortedHits, sortedFeats
+}
+
 func clamp01(v float64) float64 { return min(max(v, 0), 1) }
+
+// citesArticle reports whether e cites a.
+func citesArticle(e *Entry, a *Article) bool {
+	return a != nil && slices.ContainsFunc(e.Cites, func(c Citation) bool { return sameArticle(c.Article, a) })
+}
 
 // sameArticle compares by name: an office entry's article may come from the
 // wide corpus and a bank entry's from the base one.
@@ -659,10 +766,10 @@ func (cv coverer) of(a *Article) float32 {
 	return cv.b.s.coverage(cv.qt, cv.total, uint32(base.id))
 }
 
-// marginPivot is the lead over the next entry that leaves confidence as it
-// is: a larger lead raises it, a smaller one lowers it.
-const marginPivot = 0.1
-
 // agreeDepth is how many of retrieval's top articles an entry's main
-// article must be among to count as agreeing.
-const agreeDepth = 3
+// article must be among to count as agreeing; agreeRankDepth how deep its
+// rank is looked for at all.
+const (
+	agreeDepth     = 3
+	agreeRankDepth = 10
+)

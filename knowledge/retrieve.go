@@ -77,12 +77,13 @@ type searcher struct {
 	docLaw   []uint32   // article → index into corpus.Laws()
 	lawCount int
 	stop     *stopFilter
+	fillers  *stopFilter
 	syn      *synonymTable
 	pool     sync.Pool // *scratch
 }
 
 func newSearcher(c *Corpus, p Params) *searcher {
-	s := &searcher{p: p, corpus: c, stop: newStopFilter(), syn: newSynonymTable(colloquialTerms)}
+	s := &searcher{p: p, corpus: c, stop: newStopFilter(), fillers: newFillerFilter(), syn: newSynonymTable(colloquialTerms)}
 	arts := c.Articles()
 	laws := c.Laws()
 	lawIndex := make(map[*Law]uint32, len(laws))
@@ -259,6 +260,15 @@ func (s *searcher) queryRunes(dst []rune, q string) []rune {
 	if s.p.Stopwords {
 		s.stop.apply(dst[start:])
 	}
+	return dst
+}
+
+// wordingRunes normalises question text for matching against the bank's
+// questions: only fillers are cut, question words stay.
+func (s *searcher) wordingRunes(dst []rune, q string) []rune {
+	start := len(dst)
+	dst = normalizeRunes(dst, q)
+	s.fillers.apply(dst[start:])
 	return dst
 }
 

@@ -25,6 +25,8 @@ const kbUsage = `usage:
   pufa kb check FILE...            (validate answer-bank YAML files against the embedded laws)
   pufa kb eval --residents FILE [--split all|tune|test] [--laws default|national] [--calibrate]
                [--failures] [--json] [--config FILE]
+  pufa kb fit [--folds 5] [--residents FILE --split tune] [--l2 1]
+               (fit the answer-entry scorer on held-out wordings and LeCoQA questions)
   pufa kb eval --queries FILE [--corpus FILE]... [--train FILE] [--folds 5] [--seed 1]
                [--json] [--baseline=true] [--ablation]`
 
@@ -41,6 +43,8 @@ func runKB(ctx context.Context, args []string, stdout io.Writer) error {
 		return kbEval(ctx, args[1:], stdout)
 	case "check":
 		return kbCheck(args[1:], stdout)
+	case "fit":
+		return kbFit(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, kbUsage)
 		return nil
@@ -272,9 +276,7 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	failures := fs.Bool("failures", false, "with --residents: list every question not answered right with confidence")
 	configPath := fs.String("config", "", "config file (keyword rules, FAQ, laws)")
 	bm25 := fs.Float64("bm25", -1, "with --residents: try this BM25 blend instead of the calibrated one")
-	agree := fs.Float64("agree", -1, "with --residents: try this agreement bonus instead of the calibrated one")
-	margin := fs.Float64("margin", -1, "with --residents: try this margin weight instead of the calibrated one")
-	cover := fs.Float64("cover", -1, "with --residents: try this article-coverage weight instead of the calibrated one")
+	choice := fs.Float64("choice", -1, "with --residents: try this choice threshold instead of the calibrated one")
 	entryTh := fs.Float64("entry", -1, "with --residents: try this entry threshold instead of the calibrated one")
 	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
@@ -282,7 +284,7 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *residents != "" {
 		return kbResidents(stdout, residentsRun{file: *residents, split: *split, laws: *laws, config: *configPath,
-			calibrate: *calibrate, failures: *failures, json: *asJSON, bm25: *bm25, agree: *agree, entry: *entryTh, cover: *cover, margin: *margin})
+			calibrate: *calibrate, failures: *failures, json: *asJSON, bm25: *bm25, entry: *entryTh, choice: *choice})
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("kb eval: unexpected argument %q\n%s", pos[0], kbUsage)

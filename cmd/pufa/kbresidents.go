@@ -18,8 +18,8 @@ import (
 type residentsRun struct {
 	file, split, laws, config string
 	calibrate, failures, json bool
-	// bm25, agree and entry replace the calibrated values when ≥ 0.
-	bm25, agree, entry, cover, margin float64
+	// bm25, entry and choice replace the calibrated values when ≥ 0.
+	bm25, entry, choice float64
 }
 
 // kbResidents measures what residents actually get: each question of the
@@ -62,7 +62,7 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 	for _, o := range []struct {
 		v   float64
 		dst *float64
-	}{{run.bm25, &th.BM25}, {run.agree, &th.Agree}, {run.entry, &th.Entry}, {run.cover, &th.Cover}, {run.margin, &th.Margin}} {
+	}{{run.bm25, &th.BM25}, {run.entry, &th.Entry}, {run.choice, &th.Choice}} {
 		if o.v >= 0 {
 			*o.dst = o.v
 		}
@@ -91,8 +91,8 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 	}
 	fmt.Fprintf(stdout, "resident questions: %d (split %s) · laws %s: %d laws, %d articles, built in %v\n",
 		rep.N, run.split, cfg.Knowledge.Laws, len(kb.Corpus().Laws()), len(kb.Corpus().Articles()), built.Round(time.Millisecond))
-	fmt.Fprintf(stdout, "thresholds: entry %.3f, article %.3f, choice %.3f, bm25 blend %.2f, coverage %.2f, agreement %.2f, margin %.2f\n\n",
-		th.Entry, th.Article, th.Choice, th.BM25, th.Cover, th.Agree, th.Margin)
+	fmt.Fprintf(stdout, "thresholds: entry %.3f, article %.3f, choice %.3f, bm25 blend %.2f\nscorer: %s\n\n",
+		th.Entry, th.Article, th.Choice, th.BM25, kb.Scorer())
 	pct := func(v float64) string { return fmt.Sprintf("%5.1f%%", 100*v) }
 	fmt.Fprintf(stdout, "confident and right   %s  (%d)\n", pct(rep.ConfidentRight), rep.Counts[knowledge.ConfidentRight])
 	fmt.Fprintf(stdout, "confident and wrong   %s  (%d)\n", pct(rep.ConfidentWrong), rep.Counts[knowledge.ConfidentWrong])

@@ -1,0 +1,522 @@
+package knowledge
+
+import (
+	"cmp"
+	"hash/fnv"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The scorer learns from questions whose right answer is known but which
+// the bank has not seen: each fold of the bank's own wordings is held out of
+// the entries (and of retrieval's training) and asked as a question, and so
+// is each fold of LeCoQA's lay questions. Held out, a wording is a fair
+// stand-in for a resident's new way of asking; kept in, it would match
+// itself.
+
+// ScoringSource names where a question of the fitting data comes from.
+type ScoringSource string
+
+// Sources of fitting data.
+const (
+	// SourceWording is a bank wording held out of its entry.
+	SourceWording ScoringSource = "wording"
+	// SourceLeCoQA is a LeCoQA lay question held out of training that no
+	// entry rests on a gold article of: the bank does not answer it.
+	SourceLeCoQA ScoringSource = "lecoqa"
+	// SourceLeCoQACovered is a LeCoQA lay question held out of training
+	// that some entry rests on a gold article of: a real question, labelled
+	// by others, that the bank can answer.
+	SourceLeCoQACovered ScoringSource = "lecoqa-covered"
+	// SourceResidents is a question of pufa's resident set (its tuning
+	// part), asked of the whole bank.
+	SourceResidents ScoringSource = "residents"
+)
+
+// ScoringQuestion is one question of the fitting data with its candidates.
+type ScoringQuestion struct {
+	Source ScoringSource
+	Text   string
+	// Want names what is right: the held-out wording's entry, or the gold
+	// articles.
+	Want       string
+	Candidates []ScoringExample // best first by the scorer in use
+}
+
+// fitCandidates is how many of a question's closest entries the scorer
+// learns from: the first is what is answered, the next are its rivals.
+const fitCandidates = 30
+
+// ScoringData asks every held-out wording and LeCoQA question (folds folds)
+// and every labelled resident question, and returns each with its
+// candidates' features and whether each is a right basis. lecoqa are
+// LeCoQA's questions as retrieval trains on them; residents may be empty.
+func (b *Base) ScoringData(folds int, lecoqa []LabeledQuery, residents []ResidentQuestion) []ScoringQuestion {
+	var out []ScoringQuestion
+	ix := b.index.Load()
+	for fold := range folds {
+		var office, bank []*Entry
+		var held []heldWording
+		for _, e := range ix.entries {
+			kept := *e
+			kept.Paraphrases = nil
+			for i, p := range e.Paraphrases {
+				if wordingFold(e.ID, i, folds) == fold {
+					held = append(held, heldWording{entry: e, text: p})
+				} else {
+					kept.Paraphrases = append(kept.Paraphrases, p)
+				}
+			}
+			if e.Layer == LayerOffice {
+				office = append(office, &kept)
+			} else {
+				bank = append(bank, &kept)
+			}
+		}
+		var training []LabeledQuery
+		var heldQs []LabeledQuery
+		for i, q := range lecoqa {
+			if i%folds == fold {
+				heldQs = append(heldQs, q)
+			} else {
+				training = append(training, q)
+			}
+		}
+		training = append(training, BankTraining(bank)...)
+		fb := b.WithTraining(training)
+		fix := newEntryIndex(office, bank, b.s, b.sp)
+		fb.index.Store(fix)
+		for _, h := range held {
+			src := h.entry
+			out = append(out, fb.scoringQuestion(SourceWording, h.text, src.ID, func(hit Hit) bool {
+				// Another entry resting on an article the wording's own
+				// entry cites answers it too, and so does one asking the
+				// same question in other words (an office FAQ entry over a
+				// bank one).
+				return citesArticle(src, hit.FirstCitation()) || fix.sameAnswer(src.ID, hit.Entry.ID)
+			}))
+		}
+		for _, q := range heldQs {
+			gold := goldSet(b.corpus, q.Articles)
+			src := SourceLeCoQA
+			if slices.ContainsFunc(bank, func(e *Entry) bool { return len(e.Cites) > 0 && gold[e.Cites[0].Article.Name()] }) {
+				src = SourceLeCoQACovered
+			}
+			out = append(out, fb.scoringQuestion(src, q.Text, strings.Join(q.Articles, ","), func(hit Hit) bool {
+				a := hit.FirstCitation()
+				return a != nil && gold[a.Name()]
+			}))
+		}
+	}
+	for _, q := range residents {
+		gold := goldSet(b.Corpus(), q.Gold)
+		out = append(out, b.scoringQuestion(SourceResidents, q.Text, strings.Join(q.Gold, ","), func(hit Hit) bool {
+			a := hit.FirstCitation()
+			if a == nil {
+				return len(gold) == 0
+			}
+			return gold[a.Name()]
+		}))
+	}
+	return out
+}
+
+type heldWording struct {
+	entry *Entry
+	text  string
+}
+
+// wordingFold puts an entry's i-th paraphrase in a fold, the same one at
+// every run.
+func wordingFold(id string, i, folds int) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	h.Write([]byte{'#'})
+	h.Write([]byte(strconv.Itoa(i)))
+	return int(h.Sum32() % uint32(folds))
+}
+
+func goldSet(c *Corpus, names []string) map[string]bool {
+	gold := make(map[string]bool, len(names))
+	for _, g := range names {
+		if a := c.ArticleByName(g); a != nil {
+			gold[a.Name()] = true
+		} else {
+			gold[g] = true
+		}
+	}
+	return gold
+}
+
+// scoringQuestion asks q and labels its closest entries.
+func (b *Base) scoringQuestion(src ScoringSource, q, want string, right func(Hit) bool) ScoringQuestion {
+	fixed := b.sp.fix(q)
+	searched := searchIn(b.s, b.tr, b.corpus, fixed, agreeRankDepth)
+	hits, feats := b.rankEntries(fixed, "", searched, fitCandidates)
+	sq := ScoringQuestion{Source: src, Text: q, Want: want}
+	for i, h := range hits {
+		if i == fitCandidates {
+			break
+		}
+		sq.Candidates = append(sq.Candidates, ScoringExample{Entry: h.Entry.ID, Right: right(h), f: feats[i]})
+	}
+	return sq
+}
+
+// Examples flattens questions into the scorer's examples.
+func Examples(qs []ScoringQuestion) []ScoringExample {
+	var out []ScoringExample
+	for g, q := range qs {
+		for _, c := range q.Candidates {
+			c.Group = g
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Curve is the precision and coverage of confident answers over qs, as sc
+// would score them, at each threshold: a question is answered with
+// confidence when its best candidate's probability reaches the threshold,
+// and rightly when that candidate is a right basis.
+func Curve(sc Scorer, qs []ScoringQuestion, thresholds []float64) []CalibrationPoint {
+	type top struct {
+		p     float64
+		right bool
+	}
+	tops := make([]top, 0, len(qs))
+	for _, q := range qs {
+		best := top{p: -1}
+		for i, f := range sc.ranked(q) {
+			if p := sc.prob(f); p > best.p {
+				best = top{p, q.Candidates[i].Right}
+			}
+		}
+		tops = append(tops, best)
+	}
+	var out []CalibrationPoint
+	for _, t := range slices.Sorted(slices.Values(thresholds)) {
+		pt := CalibrationPoint{Threshold: t}
+		for _, tp := range tops {
+			if tp.p >= t {
+				if tp.right {
+					pt.Right++
+				} else {
+					pt.Wrong++
+				}
+			}
+		}
+		if n := pt.Right + pt.Wrong; n > 0 {
+			pt.Precision = float64(pt.Right) / float64(n)
+		}
+		if len(qs) > 0 {
+			pt.Coverage = float64(pt.Right+pt.Wrong) / float64(len(qs))
+		}
+		out = append(out, pt)
+	}
+	return out
+}
+
+// Misses are the questions sc answers wrongly with the most confidence,
+// most confident first, at most n: where the fitting data says the scorer
+// or the bank is weakest.
+func Misses(sc Scorer, qs []ScoringQuestion, n int) []ScoringMiss {
+	var out []ScoringMiss
+	for _, q := range qs {
+		best, p := -1, -1.0
+		for i, f := range sc.ranked(q) {
+			if v := sc.prob(f); v > p {
+				best, p = i, v
+			}
+		}
+		if best >= 0 && !q.Candidates[best].Right {
+			out = append(out, ScoringMiss{Question: q, Got: q.Candidates[best].Entry, P: p})
+		}
+	}
+	slices.SortFunc(out, func(a, b ScoringMiss) int { return cmp.Compare(b.P, a.P) })
+	return out[:min(n, len(out))]
+}
+
+// ScoringMiss is a question answered by a wrong entry.
+type ScoringMiss struct {
+	Question ScoringQuestion
+	Got      string
+	P        float64
+}
+
+// CoverageAt is the largest share of qs answered with confidence, at any
+// threshold, with the confident answers right at least want of the time.
+func CoverageAt(sc Scorer, qs []ScoringQuestion, want float64) float64 {
+	var ts []float64
+	for t := 0.0; t <= 1; t += 0.005 {
+		ts = append(ts, t)
+	}
+	best := 0.0
+	for _, pt := range Curve(sc, qs, ts) {
+		if pt.Right+pt.Wrong > 0 && pt.Precision >= want {
+			best = max(best, pt.Coverage)
+		}
+	}
+	return best
+}
+
+// FitScorer fits the ranker on the questions with a right candidate, then
+// the calibrator on every candidate, its share and margin as the fitted
+// ranker gives them. l2 is the ridge penalty of both.
+func FitScorer(qs []ScoringQuestion, l2 float64) Scorer {
+	var sc Scorer
+	copy(sc.Rank[:], fitRanker(qs, l2))
+	var xs [][]float64
+	var ys []bool
+	for _, q := range qs {
+		for i, f := range sc.ranked(q) {
+			xs = append(xs, append(f[:], 1))
+			ys = append(ys, q.Candidates[i].Right)
+		}
+	}
+	beta := newton(numFeatures+1, func(beta []float64) ([]float64, [][]float64) {
+		grad, hess := zeroDerivs(len(beta))
+		for k, x := range xs {
+			p := sigmoid(dot(beta, x))
+			y := 0.0
+			if ys[k] {
+				y = 1
+			}
+			for i := range x {
+				grad[i] += (p - y) * x[i]
+				for j := range x {
+					hess[i][j] += p * (1 - p) * x[i] * x[j]
+				}
+			}
+		}
+		ridge(beta[:numFeatures], grad, hess, l2)
+		return grad, hess
+	})
+	copy(sc.Weights[:], beta[:numFeatures])
+	sc.Bias = beta[numFeatures]
+	return sc
+}
+
+// fitRanker fits the ranker's weights: a softmax over each question's
+// candidates (a conditional logit), the likelihood being the share of the
+// right ones. The Hessian is the softmax's own covariance, which never
+// understates the curvature, so Newton's steps stay safe.
+func fitRanker(qs []ScoringQuestion, l2 float64) []float64 {
+	return newton(rankFeatures, func(w []float64) ([]float64, [][]float64) {
+		grad, hess := zeroDerivs(len(w))
+		for _, q := range qs {
+			if !slices.ContainsFunc(q.Candidates, func(c ScoringExample) bool { return c.Right }) {
+				continue
+			}
+			scores := make([]float64, len(q.Candidates))
+			top := math.Inf(-1)
+			for i, c := range q.Candidates {
+				scores[i] = dot(w, c.f[:rankFeatures])
+				top = max(top, scores[i])
+			}
+			var sum, sumRight float64
+			for i, c := range q.Candidates {
+				scores[i] = math.Exp(scores[i] - top)
+				sum += scores[i]
+				if c.Right {
+					sumRight += scores[i]
+				}
+			}
+			mean := make([]float64, len(w))
+			for i, c := range q.Candidates {
+				p := scores[i] / sum
+				for a := range w {
+					mean[a] += p * c.f[a]
+					grad[a] += p * c.f[a]
+					if c.Right {
+						grad[a] -= scores[i] / sumRight * c.f[a]
+					}
+					for b := range w {
+						hess[a][b] += p * c.f[a] * c.f[b]
+					}
+				}
+			}
+			for a := range w {
+				for b := range w {
+					hess[a][b] -= mean[a] * mean[b]
+				}
+			}
+		}
+		ridge(w, grad, hess, l2)
+		return grad, hess
+	})
+}
+
+// ranked is a copy of q's candidates' features with their share and margin
+// as sc's ranker gives them.
+func (sc Scorer) ranked(q ScoringQuestion) []entryFeatures {
+	fs := make([]entryFeatures, len(q.Candidates))
+	for i, c := range q.Candidates {
+		fs[i] = c.f
+	}
+	sc.rank(fs)
+	return fs
+}
+
+// newton minimises a convex loss from zero by Newton's method; derivs
+// gives its gradient and Hessian at a point.
+func newton(n int, derivs func([]float64) ([]float64, [][]float64)) []float64 {
+	beta := make([]float64, n)
+	for range 50 {
+		grad, hess := derivs(beta)
+		step, ok := solve(hess, grad)
+		if !ok {
+			break
+		}
+		var moved float64
+		for i := range beta {
+			beta[i] -= step[i]
+			moved = max(moved, math.Abs(step[i]))
+		}
+		if moved < 1e-7 {
+			break
+		}
+	}
+	return beta
+}
+
+func zeroDerivs(n int) ([]float64, [][]float64) {
+	hess := make([][]float64, n)
+	for i := range hess {
+		hess[i] = make([]float64, n)
+	}
+	return make([]float64, n), hess
+}
+
+// ridge adds the penalty l2/2·|w|² to a gradient and Hessian; w are the
+// leading, penalised coordinates.
+func ridge(w, grad []float64, hess [][]float64, l2 float64) {
+	for i := range w {
+		grad[i] += l2 * w[i]
+		hess[i][i] += l2
+	}
+	for i := range hess {
+		hess[i][i] += 1e-9
+	}
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i := range b {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+// solve solves a·x = b by Gaussian elimination with partial pivoting; false
+// when a is singular. a and b are overwritten.
+func solve(a [][]float64, b []float64) ([]float64, bool) {
+	n := len(b)
+	for c := range n {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
+				p = r
+			}
+		}
+		if math.Abs(a[p][c]) < 1e-12 {
+			return nil, false
+		}
+		a[c], a[p] = a[p], a[c]
+		b[c], b[p] = b[p], b[c]
+		for r := c + 1; r < n; r++ {
+			f := a[r][c] / a[c][c]
+			for k := c; k < n; k++ {
+				a[r][k] -= f * a[c][k]
+			}
+			b[r] -= f * b[c]
+		}
+	}
+	x := make([]float64, n)
+	for r := n - 1; r >= 0; r-- {
+		s := b[r]
+		for k := r + 1; k < n; k++ {
+			s -= a[r][k] * x[k]
+		}
+		x[r] = s / a[r][r]
+	}
+	return x, true
+}
+
+// ChoicePoint says, at one choice threshold, how the questions not answered
+// with confidence fare: how many are offered readings, and of those, how
+// many have the right one among them.
+type ChoicePoint struct {
+	Threshold float64
+	Offered   float64 // share of unsure questions offered readings
+	Helpful   float64 // share of those whose readings hold a right one
+}
+
+// ChoiceCurve measures readings (up to three candidates from the choice
+// threshold) for the questions sc would not answer with confidence at sure.
+func ChoiceCurve(sc Scorer, qs []ScoringQuestion, sure float64, thresholds []float64) []ChoicePoint {
+	var out []ChoicePoint
+	for _, t := range thresholds {
+		pt := ChoicePoint{Threshold: t}
+		var unsure, offered, helpful int
+		for _, q := range qs {
+			fs := sc.ranked(q)
+			ps := make([]float64, len(fs))
+			order := make([]int, len(fs))
+			for i, f := range fs {
+				ps[i], order[i] = sc.prob(f), i
+			}
+			slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ps[b], ps[a]) })
+			if len(order) > 0 && ps[order[0]] >= sure {
+				continue
+			}
+			unsure++
+			n, right := 0, false
+			for _, i := range order {
+				if ps[i] < t || n == maxChoices {
+					break
+				}
+				n++
+				right = right || q.Candidates[i].Right
+			}
+			if n > 0 {
+				offered++
+				if right {
+					helpful++
+				}
+			}
+		}
+		if unsure > 0 {
+			pt.Offered = float64(offered) / float64(unsure)
+		}
+		if offered > 0 {
+			pt.Helpful = float64(helpful) / float64(offered)
+		}
+		out = append(out, pt)
+	}
+	return out
+}
+
+// ThresholdFor is the lowest threshold, in steps of 0.01, from which sc's
+// confident answers over qs are right at least want of the time at that
+// threshold and every higher one; 1 when none is.
+func ThresholdFor(sc Scorer, qs []ScoringQuestion, want float64) float64 {
+	var ts []float64
+	for t := 0.0; t <= 1.0001; t += 0.01 {
+		ts = append(ts, t)
+	}
+	curve := Curve(sc, qs, ts)
+	best := 1.0
+	for i := len(curve) - 1; i >= 0; i-- {
+		pt := curve[i]
+		if pt.Right+pt.Wrong > 0 && pt.Precision < want {
+			break
+		}
+		best = pt.Threshold
+	}
+	return best
+}

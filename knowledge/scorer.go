@@ -1,0 +1,198 @@
+package knowledge
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Which answer entry a question means, and how sure the bot may be of it,
+// is not one similarity but several signals, each catching a different
+// mistake: a wording that looks alike but lacks the question's key word
+// (赡养费 asked, 抚养费 answered), an entry whose articles say nothing of the
+// question's specifics, a near tie with an entry on another article. Two
+// fitted linear models weigh them. The ranker orders an entry's candidates
+// (a softmax over them, fitted for the right one to come first); the
+// calibrator turns a candidate's signals, with its share of the ranker's
+// softmax and its lead over the next, into the probability that its first
+// citation is a right basis, so one threshold decides. Both are fitted by
+// `pufa kb fit` on wordings held out of the bank and LeCoQA's lay questions
+// held out of training, never on a test set.
+
+// Entry features, in the order of Scorer's weights.
+const (
+	// featCos is the cosine of the entry's closest wording.
+	featCos = iota
+	// featCos2 is the cosine of its second-closest wording: support from
+	// more than one way of asking.
+	featCos2
+	// featChars is the cosine of its closest wording by single characters.
+	featChars
+	// featBM25 is the share of the question's BM25 self-score the entry's
+	// whole text (wordings, answer, quotes) reaches.
+	featBM25
+	// featCover is the share of the question's terms the entry's leading
+	// article covers.
+	featCover
+	// featAgree is 1 when article retrieval, which learns from lay
+	// questions, ranks the entry's main article among its top three.
+	featAgree
+	// featAgreeRank is the reciprocal rank of the entry's main article in
+	// article retrieval's top ten, 0 when absent.
+	featAgreeRank
+	// featLead is the entry's similarity minus that of the closest entry
+	// resting on another article.
+	featLead
+	// featMissing is the share of the question's weight whose terms the
+	// entry's whole text lacks.
+	featMissing
+	// featMissingMax is the weight of the rarest question term the entry's
+	// text lacks, over ten.
+	featMissingMax
+	// featShort is 1/(1+terms): a question of a few words leaves room to
+	// misread.
+	featShort
+	// featCore is the share of the entry's core terms, those most of its
+	// wordings share, the question has.
+	featCore
+	// featNoCite is 1 for an entry that cites nothing (the office's own
+	// information).
+	featNoCite
+	// featShare is the entry's share of the ranker's softmax over the
+	// candidates; the ranker itself does not use it.
+	featShare
+	// featMargin is the entry's ranker score minus the best other
+	// candidate's; the ranker itself does not use it.
+	featMargin
+	numFeatures
+)
+
+// rankFeatures are the features the ranker uses: all but share and margin,
+// which come from it.
+const rankFeatures = featShare
+
+// featureNames name the features in fits and logs.
+var featureNames = [numFeatures]string{"cos", "cos2", "chars", "bm25", "cover", "agree", "agree_rank", "lead",
+	"missing", "missing_max", "short", "core", "no_cite", "share", "margin"}
+
+// entryFeatures are one entry's signals for one question.
+type entryFeatures [numFeatures]float64
+
+// Scorer ranks a question's candidate entries and says how likely each is
+// to answer it.
+type Scorer struct {
+	// Rank weighs the first rankFeatures features into a candidate's score.
+	Rank [rankFeatures]float64
+	// Bias and Weights are the calibrator's logistic model.
+	Bias    float64
+	Weights [numFeatures]float64
+}
+
+// DefaultScorer is the fitted scorer (`pufa kb fit`).
+func DefaultScorer() Scorer {
+	return Scorer{
+		Rank:    [rankFeatures]float64{-3.3541, 2.8645, 8.1518, 8.2422, 2.4084, 0.0976, 1.0545, -1.1773, -3.6813, 1.9300, 0.0000, 0.7449, 0.5356},
+		Bias:    -3.0880,
+		Weights: [numFeatures]float64{-3.4483, 1.6916, 4.0849, -1.5026, 2.4432, 0.8383, 1.7871, 5.4981, -2.9396, 1.3953, 0.2967, 0.4131, 0.7219, 2.6584, -0.1702},
+	}
+}
+
+// score is the ranker's score of a candidate.
+func (s Scorer) score(f entryFeatures) float64 {
+	var z float64
+	for i, w := range s.Rank {
+		z += w * f[i]
+	}
+	return z
+}
+
+// rank fills in every candidate's share of the ranker's softmax and its
+// margin over the best other candidate.
+func (s Scorer) rank(fs []entryFeatures) {
+	if len(fs) == 0 {
+		return
+	}
+	scores := make([]float64, len(fs))
+	top, second := math.Inf(-1), math.Inf(-1)
+	for i, f := range fs {
+		scores[i] = s.score(f)
+		if scores[i] > top {
+			top, second = scores[i], top
+		} else if scores[i] > second {
+			second = scores[i]
+		}
+	}
+	var sum float64
+	for _, sc := range scores {
+		sum += math.Exp(sc - top)
+	}
+	for i := range fs {
+		fs[i][featShare] = math.Exp(scores[i]-top) / sum
+		other := top
+		if scores[i] == top {
+			other = second
+		}
+		if math.IsInf(other, -1) {
+			// Alone in the field: a lead as large as the ranker's scores go.
+			other = scores[i] - aloneMargin
+		}
+		fs[i][featMargin] = scores[i] - other
+	}
+}
+
+// aloneMargin is the margin of a candidate with no rival at all.
+const aloneMargin = 3
+
+// prob is the calibrated probability that a candidate, its share and margin
+// filled in, answers the question: σ(bias + w·f).
+func (s Scorer) prob(f entryFeatures) float64 {
+	z := s.Bias
+	for i, w := range s.Weights {
+		z += w * f[i]
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+// GoString prints the scorer as the Go literal DefaultScorer returns.
+func (s Scorer) GoString() string {
+	var b strings.Builder
+	list := func(ws []float64) {
+		for i, w := range ws {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%.4f", w)
+		}
+	}
+	b.WriteString("Scorer{\n\tRank: [rankFeatures]float64{")
+	list(s.Rank[:])
+	fmt.Fprintf(&b, "},\n\tBias: %.4f,\n\tWeights: [numFeatures]float64{", s.Bias)
+	list(s.Weights[:])
+	b.WriteString("},\n}")
+	return b.String()
+}
+
+// String lists the weights by feature name.
+func (s Scorer) String() string {
+	var b strings.Builder
+	b.WriteString("rank:")
+	for i, w := range s.Rank {
+		fmt.Fprintf(&b, " %s %.3f", featureNames[i], w)
+	}
+	fmt.Fprintf(&b, "; sure: bias %.3f", s.Bias)
+	for i, w := range s.Weights {
+		fmt.Fprintf(&b, " %s %.3f", featureNames[i], w)
+	}
+	return b.String()
+}
+
+// ScoringExample is one question and one candidate entry, with whether the
+// entry's first citation is a right basis: what the scorer is fitted on.
+type ScoringExample struct {
+	// Group ties the candidates of one question together.
+	Group int
+	// Entry is the candidate entry's id.
+	Entry string
+	Right bool
+	f     entryFeatures
+}
