@@ -51,3 +51,17 @@ func TestKBEvalReportsTheRequiredMetrics(t *testing.T) {
 		t.Errorf("two easy queries should both be found first: %s", out.String())
 	}
 }
+
+// The scorer is never fitted on a test part, and needs folds to hold
+// wordings out.
+func TestKBFitRefusesTheTestPart(t *testing.T) {
+	for _, args := range [][]string{
+		{"kb", "fit", "--residents", "x.jsonl", "--split", "test"},
+		{"kb", "fit", "--folds", "1"},
+	} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, &out, &out); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}
