@@ -76,11 +76,7 @@ func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 		return errors.New(`kb ask: no question given, e.g. pufa kb ask "离婚冷静期是多久"`)
 	}
 	if *reply {
-		cfg, err := loadConfig(*configPath)
-		if err != nil {
-			return err
-		}
-		kb, err := newKnowledge(cfg.Knowledge)
+		kb, err := configuredKnowledge(*configPath)
 		if err != nil {
 			return err
 		}
@@ -455,4 +451,14 @@ func kbCheck(files []string, stdout io.Writer) error {
 		return errors.New("kb check: problems found")
 	}
 	return nil
+}
+
+// configuredKnowledge builds the knowledge base the bot would, from a config
+// file ("" for the defaults).
+func configuredKnowledge(configPath string) (*knowledge.Base, error) {
+	cfg, err := loadConfig(configPath)
+	if err != nil {
+		return nil, err
+	}
+	return newKnowledge(cfg.Knowledge)
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/pufa-dev/pufa/knowledge"
@@ -40,11 +39,7 @@ func kbFit(args []string, stdout io.Writer) error {
 	if *split == "test" {
 		return errors.New("kb fit: the test part is never fitted on")
 	}
-	cfg, err := loadConfig(*configPath)
-	if err != nil {
-		return err
-	}
-	kb, err := newKnowledge(cfg.Knowledge)
+	kb, err := configuredKnowledge(*configPath)
 	if err != nil {
 		return err
 	}
@@ -58,19 +53,8 @@ func kbFit(args []string, stdout io.Writer) error {
 	}
 	var rqs []knowledge.ResidentQuestion
 	if *residents != "" {
-		f, err := os.Open(*residents)
-		if err != nil {
+		if rqs, err = loadResidentSplit(*residents, *split); err != nil {
 			return fmt.Errorf("kb fit: %w", err)
-		}
-		all, err := knowledge.LoadResidentQuestions(f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		for _, q := range all {
-			if q.Split == *split {
-				rqs = append(rqs, q)
-			}
 		}
 	}
 	data := kb.ScoringData(*folds, lecoqa, rqs)

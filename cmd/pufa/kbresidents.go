@@ -34,20 +34,9 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 	if run.laws != "" {
 		cfg.Knowledge.Laws = run.laws
 	}
-	f, err := os.Open(run.file)
+	qs, err := loadResidentSplit(run.file, run.split)
 	if err != nil {
 		return fmt.Errorf("kb eval: %w", err)
-	}
-	all, err := knowledge.LoadResidentQuestions(f)
-	f.Close()
-	if err != nil {
-		return err
-	}
-	var qs []knowledge.ResidentQuestion
-	for _, q := range all {
-		if run.split == "all" || q.Split == run.split {
-			qs = append(qs, q)
-		}
 	}
 	if len(qs) == 0 {
 		return fmt.Errorf("kb eval: no questions in split %q", run.split)
@@ -150,4 +139,25 @@ func printCurve(w io.Writer, title string, curve []knowledge.CalibrationPoint) {
 	for _, p := range c {
 		fmt.Fprintf(w, "  %9.3f  %8.1f%%  %7.1f%%  %5d  %5d\n", p.Threshold, 100*p.Precision, 100*p.Coverage, p.Right, p.Wrong)
 	}
+}
+
+// loadResidentSplit reads a resident question set and keeps the questions
+// of one split ("all" keeps every one).
+func loadResidentSplit(path, split string) ([]knowledge.ResidentQuestion, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	all, err := knowledge.LoadResidentQuestions(f)
+	if err != nil {
+		return nil, err
+	}
+	var qs []knowledge.ResidentQuestion
+	for _, q := range all {
+		if split == "all" || q.Split == split {
+			qs = append(qs, q)
+		}
+	}
+	return qs, nil
 }
