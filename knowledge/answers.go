@@ -13,6 +13,10 @@ type entryIndex struct {
 	entries  []*Entry // enabled entries, office first
 	all      []*Entry // every entry, disabled ones too, for the console
 	variants []entryVariant
+	// postings and charPostings list, per term and per character, the
+	// wordings (variants) that have it with its weight there, so a question
+	// meets only the wordings it shares something with.
+	postings, charPostings map[uint64][]posting
 	vocab    map[uint64]bool
 	byID     map[string]*Entry
 	// df counts the wordings each term occurs in, of nWordings in all.
@@ -43,8 +47,13 @@ type entryVariant struct {
 	entry    int
 	terms    map[uint64]float32 // term → idf
 	norm     float32            // Euclidean norm of the idf vector
-	chars    map[uint64]float32 // character → its idf over the wordings
-	charNorm float32
+	charNorm float32 // Euclidean norm of its characters' idf vector
+}
+
+// posting is a wording that has a term, with the term's weight in it.
+type posting struct {
+	variant int32
+	weight  float32
 }
 
 func norm(v map[uint64]float32) float32 {
@@ -116,6 +125,7 @@ func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex
 	ix.df, ix.nWordings = df, len(texts)
 	ix.question = make([]int, len(ix.entries))
 	ix.pos = make(map[string]int, len(ix.entries))
+	ix.postings, ix.charPostings = make(map[uint64][]posting), make(map[uint64][]posting)
 	for ei, e := range ix.entries {
 		ix.question[ei] = -1
 		ix.pos[e.ID] = ei
@@ -125,18 +135,26 @@ func newEntryIndex(office, bank []*Entry, s *searcher, sp *spelling) *entryIndex
 		for range append([]string{e.Question}, e.Paraphrases...) {
 			i++
 			keys = texts[i]
-			v := entryVariant{entry: ei, terms: make(map[uint64]float32, len(keys)), chars: make(map[uint64]float32)}
+			v := entryVariant{entry: ei, terms: make(map[uint64]float32, len(keys))}
 			for _, k := range keys {
 				v.terms[k] = ix.weight(s, k)
 				ix.vocab[k] = true
 			}
+			chars := make(map[uint64]float32, len(unis[i]))
 			for _, k := range unis[i] {
-				v.chars[k] = ix.charWeight(k)
+				chars[k] = ix.charWeight(k)
 			}
-			v.norm, v.charNorm = norm(v.terms), norm(v.chars)
+			v.norm, v.charNorm = norm(v.terms), norm(chars)
 			if v.norm > 0 {
 				if ix.question[ei] < 0 {
 					ix.question[ei] = len(ix.variants)
+				}
+				vi := int32(len(ix.variants))
+				for k, w := range v.terms {
+					ix.postings[k] = append(ix.postings[k], posting{vi, w})
+				}
+				for k, w := range chars {
+					ix.charPostings[k] = append(ix.charPostings[k], posting{vi, w})
 				}
 				ix.variants = append(ix.variants, v)
 			}
@@ -259,21 +277,26 @@ func (ix *entryIndex) match(qv queryVec, k int, bm25 float32) []entryHit {
 	second := make([]float32, len(ix.entries))
 	chars := make([]float32, len(ix.entries))
 	cnorm := norm(qv.chars)
-	for _, v := range ix.variants {
-		var dot float32
-		for key, w := range q {
-			if vw, ok := v.terms[key]; ok {
-				dot += w * vw
-			}
+	dots := make([]float32, len(ix.variants))
+	cdots := make([]float32, len(ix.variants))
+	for key, w := range q {
+		for _, p := range ix.postings[key] {
+			dots[p.variant] += w * p.weight
 		}
+	}
+	for key, w := range qv.chars {
+		for _, p := range ix.charPostings[key] {
+			cdots[p.variant] += w * p.weight
+		}
+	}
+	for vi, v := range ix.variants {
 		if cnorm > 0 && v.charNorm > 0 {
-			var cdot float32
-			for key, w := range qv.chars {
-				cdot += w * v.chars[key]
-			}
-			chars[v.entry] = max(chars[v.entry], cdot/(cnorm*v.charNorm))
+			chars[v.entry] = max(chars[v.entry], cdots[vi]/(cnorm*v.charNorm))
 		}
-		c := dot / (qnorm * v.norm)
+		if dots[vi] == 0 {
+			continue
+		}
+		c := dots[vi] / (qnorm * v.norm)
 		if c > best[v.entry] {
 			best[v.entry], second[v.entry] = c, best[v.entry]
 		} else {
