@@ -17,8 +17,8 @@ type entryIndex struct {
 	// wordings (variants) that have it with its weight there, so a question
 	// meets only the wordings it shares something with.
 	postings, charPostings map[uint64][]posting
-	vocab    map[uint64]bool
-	byID     map[string]*Entry
+	vocab                  map[uint64]bool
+	byID                   map[string]*Entry
 	// df counts the wordings each term occurs in, of nWordings in all.
 	df        map[uint64]int
 	nWordings int
@@ -47,7 +47,7 @@ type entryVariant struct {
 	entry    int
 	terms    map[uint64]float32 // term → idf
 	norm     float32            // Euclidean norm of the idf vector
-	charNorm float32 // Euclidean norm of its characters' idf vector
+	charNorm float32            // Euclidean norm of its characters' idf vector
 }
 
 // posting is a wording that has a term, with the term's weight in it.
