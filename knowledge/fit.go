@@ -165,18 +165,6 @@ func (b *Base) scoringQuestion(src ScoringSource, q, want string, right func(Hit
 	return sq
 }
 
-// Examples flattens questions into the scorer's examples.
-func Examples(qs []ScoringQuestion) []ScoringExample {
-	var out []ScoringExample
-	for g, q := range qs {
-		for _, c := range q.Candidates {
-			c.Group = g
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // Curve is the precision and coverage of confident answers over qs, as sc
 // would score them, at each threshold: a question is answered with
 // confidence when its best candidate's probability reaches the threshold,

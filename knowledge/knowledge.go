@@ -190,14 +190,6 @@ func (b *Base) Thresholds() Thresholds { return b.th }
 // Scorer returns the entry scorer in use.
 func (b *Base) Scorer() Scorer { return b.scorer }
 
-// WithScorer returns a base that shares b's indexes, entries and training
-// and weighs entries with sc (fitting tries one).
-func (b *Base) WithScorer(sc Scorer) *Base {
-	nb := b.WithThresholds(b.th)
-	nb.scorer = sc
-	return nb
-}
-
 // WithTraining returns a base that shares b's indexes and current entries
 // but learns from qs instead of b's training questions (cross-validation
 // folds use it to train without re-indexing the corpus).

@@ -186,11 +186,10 @@ func (s Scorer) String() string {
 	return b.String()
 }
 
-// ScoringExample is one question and one candidate entry, with whether the
-// entry's first citation is a right basis: what the scorer is fitted on.
+// ScoringExample is one candidate entry for a question (ScoringQuestion),
+// with whether its first citation is a right basis: what the scorer is
+// fitted on.
 type ScoringExample struct {
-	// Group ties the candidates of one question together.
-	Group int
 	// Entry is the candidate entry's id.
 	Entry string
 	Right bool
