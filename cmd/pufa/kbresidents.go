@@ -61,14 +61,7 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 	if err != nil {
 		return err
 	}
-	asker := func(b *knowledge.Base) knowledge.Asker {
-		return func(q string) (knowledge.Answer, bool) {
-			if _, ok := keywords.Match(bot.Normalize(q)); ok {
-				return knowledge.Answer{}, true
-			}
-			return b.Ask(q, 9), false
-		}
-	}
+	asker := func(b *knowledge.Base) knowledge.Asker { return residentAsker(b, keywords) }
 	rep := knowledge.EvaluateResidents(kb.Corpus(), qs, asker(kb))
 	if run.calibrate {
 		rep.CurveEntry, rep.CurveArticle = calibrate(kb, qs, asker)
@@ -160,4 +153,15 @@ func loadResidentSplit(path, split string) ([]knowledge.ResidentQuestion, error)
 		}
 	}
 	return qs, nil
+}
+
+// residentAsker asks as the bot answers a resident: the keyword rules
+// first, then the knowledge base.
+func residentAsker(b *knowledge.Base, keywords *bot.Keywords) knowledge.Asker {
+	return func(q string) (knowledge.Answer, bool) {
+		if _, ok := keywords.Match(bot.Normalize(q)); ok {
+			return knowledge.Answer{}, true
+		}
+		return b.Ask(q, 9), false
+	}
 }

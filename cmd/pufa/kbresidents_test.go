@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"testing"
 
+	"github.com/pufa-dev/pufa/bot"
 	"github.com/pufa-dev/pufa/knowledge"
 )
 
@@ -34,17 +32,21 @@ func TestResidentAnswersDoNotRegress(t *testing.T) {
 		{"residents-fresh.jsonl", "test", 60, 0.51, 0.045, 0.04, 0.91},
 		{"residents-holdout.jsonl", "test", 140, 0.42, 0.07, 0.08, 0.88},
 	}
+	// One knowledge base for every set, built and wired as the bot's.
+	kb, err := configuredKnowledge("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keywords, err := bot.LoadKeywordsFile("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range floors {
-		var out bytes.Buffer
-		err := run(context.Background(), []string{"kb", "eval", "--residents", "../../knowledge/testdata/" + f.file,
-			"--split", f.split, "--json"}, &out, &out)
+		qs, err := loadResidentSplit("../../knowledge/testdata/"+f.file, f.split)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rep knowledge.ResidentReport
-		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-			t.Fatalf("%s %s: %v\n%s", f.file, f.split, err, out.String())
-		}
+		rep := knowledge.EvaluateResidents(kb.Corpus(), qs, residentAsker(kb, keywords))
 		if rep.N < f.minN {
 			t.Errorf("%s %s: only %d questions", f.file, f.split, rep.N)
 		}
