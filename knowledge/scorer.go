@@ -11,7 +11,7 @@ import (
 // mistake: a wording that looks alike but lacks the question's key word
 // (赡养费 asked, 抚养费 answered), an entry whose articles say nothing of the
 // question's specifics, a near tie with an entry on another article. Two
-// fitted linear models weigh them. The ranker orders an entry's candidates
+// fitted linear models weigh them. The ranker orders a question's candidates
 // (a softmax over them, fitted for the right one to come first); the
 // calibrator turns a candidate's signals, with its share of the ranker's
 // softmax and its lead over the next, into the probability that its first
