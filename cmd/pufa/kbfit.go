@@ -19,9 +19,10 @@ const (
 
 // kbFit fits the entry scorer: it asks every bank wording and LeCoQA
 // question held out of its fold (and the tuning half of the resident set,
-// when given), fits the logistic weights on them and prints the weights as
-// the Go literal of DefaultScorer, with the precision/coverage curve of
-// confident answers per source, for the fitted and the current scorer.
+// when given), fits the ranker and the calibrator on them and prints them
+// as the Go literal of DefaultScorer, with the entry threshold its rule
+// gives and, per source, the precision/coverage curve of confident answers
+// for the fitted and the current scorer.
 func kbFit(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("pufa kb fit", flag.ContinueOnError)
 	folds := fs.Int("folds", 5, "folds of held-out wordings and LeCoQA questions")
