@@ -265,14 +265,10 @@ func (ix *entryIndex) match(qv queryVec, k int, bm25 float32) []entryHit {
 	if ix == nil || len(ix.variants) == 0 || k <= 0 {
 		return nil
 	}
-	var qnorm float32
-	for _, w := range q {
-		qnorm += w * w
-	}
+	qnorm := norm(q)
 	if qnorm == 0 {
 		return nil
 	}
-	qnorm = float32(math.Sqrt(float64(qnorm)))
 	best := make([]float32, len(ix.entries))
 	second := make([]float32, len(ix.entries))
 	chars := make([]float32, len(ix.entries))
@@ -342,13 +338,15 @@ func (ix *entryIndex) match(qv queryVec, k int, bm25 float32) []entryHit {
 // share of the question's weight in terms it lacks, and the weight of the
 // rarest of them. Context terms (a follow-up's previous question) do not
 // count: the entry need not repeat them.
-func (ix *entryIndex) missing(s *searcher, qv queryVec, doc int) (share, rarest float32) {
+func (ix *entryIndex) missing(qv queryVec, doc int) (share, rarest float32) {
 	var total, lacked float32
 	for key, raw := range qv.raw {
 		if raw < 1 {
 			continue
 		}
-		w := ix.weight(s, key)
+		// A question term's idf weight is already in the vector: the
+		// context's half weight never exceeds it.
+		w := qv.idfw[key]
 		total += w
 		if id, ok := ix.docs.dict[key]; ok && ix.docs.contains(id, uint32(doc)) {
 			continue

@@ -138,18 +138,6 @@ func wordingFold(id string, i, folds int) int {
 	return int(h.Sum32() % uint32(folds))
 }
 
-func goldSet(c *Corpus, names []string) map[string]bool {
-	gold := make(map[string]bool, len(names))
-	for _, g := range names {
-		if a := c.ArticleByName(g); a != nil {
-			gold[a.Name()] = true
-		} else {
-			gold[g] = true
-		}
-	}
-	return gold
-}
-
 // scoringQuestion asks q and labels its closest entries.
 func (b *Base) scoringQuestion(src ScoringSource, q, want string, right func(Hit) bool) ScoringQuestion {
 	fixed := b.sp.fix(q)

@@ -614,7 +614,7 @@ func (b *Base) rankEntries(fixed, prev string, searched []Hit, k int) ([]Hit, []
 				f[featAgree] = 1
 			}
 		}
-		share, rarest := ix.missing(b.s, qv, h.doc)
+		share, rarest := ix.missing(qv, h.doc)
 		f[featMissing], f[featMissingMax] = float64(share), float64(rarest)/10
 		f[featShort] = short
 		f[featCore] = float64(ix.coreMet(qv, h.doc))

@@ -148,14 +148,7 @@ func EvaluateResidents(c *Corpus, qs []ResidentQuestion, ask Asker) ResidentRepo
 }
 
 func classify(c *Corpus, q ResidentQuestion, ask Asker) ResidentResult {
-	gold := make(map[string]bool, len(q.Gold))
-	for _, g := range q.Gold {
-		if a := c.ArticleByName(g); a != nil {
-			gold[a.Name()] = true
-		} else {
-			gold[g] = true
-		}
-	}
+	gold := goldSet(c, q.Gold)
 	r := ResidentResult{Question: q}
 	ans, intercepted := ask(q.Text)
 	if intercepted {
@@ -221,4 +214,18 @@ type CalibrationPoint struct {
 	Coverage  float64 `json:"coverage"`
 	Right     int     `json:"right"`
 	Wrong     int     `json:"wrong"`
+}
+
+// goldSet holds gold labels by the canonical name of the article each
+// names, or as written when no article of c has that name.
+func goldSet(c *Corpus, names []string) map[string]bool {
+	gold := make(map[string]bool, len(names))
+	for _, g := range names {
+		if a := c.ArticleByName(g); a != nil {
+			gold[a.Name()] = true
+		} else {
+			gold[g] = true
+		}
+	}
+	return gold
 }
