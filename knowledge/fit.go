@@ -252,14 +252,17 @@ func FitScorer(qs []ScoringQuestion, l2 float64) Scorer {
 			ys = append(ys, q.Candidates[i].Right)
 		}
 	}
-	beta := newton(numFeatures+1, func(beta []float64) ([]float64, [][]float64) {
+	beta := newton(numFeatures+1, func(beta []float64) (float64, []float64, [][]float64) {
 		grad, hess := zeroDerivs(len(beta))
+		var loss float64
 		for k, x := range xs {
-			p := sigmoid(dot(beta, x))
+			z := dot(beta, x)
+			p := sigmoid(z)
 			y := 0.0
 			if ys[k] {
 				y = 1
 			}
+			loss += softplus(z) - y*z
 			for i := range x {
 				grad[i] += (p - y) * x[i]
 				for j := range x {
@@ -267,50 +270,76 @@ func FitScorer(qs []ScoringQuestion, l2 float64) Scorer {
 				}
 			}
 		}
-		ridge(beta[:numFeatures], grad, hess, l2)
-		return grad, hess
+		loss += ridge(beta[:numFeatures], grad, hess, l2)
+		return loss, grad, hess
 	})
 	copy(sc.Weights[:], beta[:numFeatures])
 	sc.Bias = beta[numFeatures]
 	return sc
 }
 
-// fitRanker fits the ranker's weights: a softmax over each question's
-// candidates (a conditional logit), the likelihood being the share of the
-// right ones. The Hessian is the softmax's own covariance, which never
-// understates the curvature, so Newton's steps stay safe.
+// fitRanker fits the ranker's weights on the questions with a right
+// candidate.
 func fitRanker(qs []ScoringQuestion, l2 float64) []float64 {
-	return newton(rankFeatures, func(w []float64) ([]float64, [][]float64) {
+	var groups []choiceGroup
+	for _, q := range qs {
+		if !slices.ContainsFunc(q.Candidates, func(c ScoringExample) bool { return c.Right }) {
+			continue
+		}
+		g := choiceGroup{x: make([][]float64, len(q.Candidates)), right: make([]bool, len(q.Candidates))}
+		for i := range q.Candidates {
+			g.x[i] = q.Candidates[i].f[:rankFeatures]
+			g.right[i] = q.Candidates[i].Right
+		}
+		groups = append(groups, g)
+	}
+	return fitSoftmax(groups, rankFeatures, l2)
+}
+
+// choiceGroup is one question's candidates: their features and which are
+// right. At least one is.
+type choiceGroup struct {
+	x     [][]float64
+	right []bool
+}
+
+// fitSoftmax fits n weights of a softmax over each group's candidates (a
+// conditional logit), the likelihood being the share of the right ones. The
+// Hessian is the softmax's own covariance, which never understates the
+// curvature, so Newton's steps stay safe.
+func fitSoftmax(groups []choiceGroup, n int, l2 float64) []float64 {
+	return newton(n, func(w []float64) (float64, []float64, [][]float64) {
 		grad, hess := zeroDerivs(len(w))
-		for _, q := range qs {
-			if !slices.ContainsFunc(q.Candidates, func(c ScoringExample) bool { return c.Right }) {
-				continue
-			}
-			scores := make([]float64, len(q.Candidates))
+		var loss float64
+		mean := make([]float64, len(w))
+		var scores []float64
+		for _, g := range groups {
+			scores = scores[:0]
 			top := math.Inf(-1)
-			for i, c := range q.Candidates {
-				scores[i] = dot(w, c.f[:rankFeatures])
-				top = max(top, scores[i])
+			for _, x := range g.x {
+				scores = append(scores, dot(w, x))
+				top = max(top, scores[len(scores)-1])
 			}
 			var sum, sumRight float64
-			for i, c := range q.Candidates {
+			for i := range g.x {
 				scores[i] = math.Exp(scores[i] - top)
 				sum += scores[i]
-				if c.Right {
+				if g.right[i] {
 					sumRight += scores[i]
 				}
 			}
-			mean := make([]float64, len(w))
-			for i, c := range q.Candidates {
+			loss += math.Log(sum) - math.Log(sumRight)
+			clear(mean)
+			for i, x := range g.x {
 				p := scores[i] / sum
 				for a := range w {
-					mean[a] += p * c.f[a]
-					grad[a] += p * c.f[a]
-					if c.Right {
-						grad[a] -= scores[i] / sumRight * c.f[a]
+					mean[a] += p * x[a]
+					grad[a] += p * x[a]
+					if g.right[i] {
+						grad[a] -= scores[i] / sumRight * x[a]
 					}
 					for b := range w {
-						hess[a][b] += p * c.f[a] * c.f[b]
+						hess[a][b] += p * x[a] * x[b]
 					}
 				}
 			}
@@ -320,8 +349,8 @@ func fitRanker(qs []ScoringQuestion, l2 float64) []float64 {
 				}
 			}
 		}
-		ridge(w, grad, hess, l2)
-		return grad, hess
+		loss += ridge(w, grad, hess, l2)
+		return loss, grad, hess
 	})
 }
 
@@ -336,20 +365,34 @@ func (sc Scorer) ranked(q ScoringQuestion) []entryFeatures {
 	return fs
 }
 
-// newton minimises a convex loss from zero by Newton's method; derivs
-// gives its gradient and Hessian at a point.
-func newton(n int, derivs func([]float64) ([]float64, [][]float64)) []float64 {
+// newton minimises a loss from zero by Newton's method; derivs gives its
+// value, gradient and Hessian at a point. Far from the minimum a softmax's
+// curvature can vanish and a full step overshoot, so each step is halved
+// until the loss falls.
+func newton(n int, derivs func([]float64) (float64, []float64, [][]float64)) []float64 {
 	beta := make([]float64, n)
+	loss, grad, hess := derivs(beta)
+	next := make([]float64, n)
 	for range 50 {
-		grad, hess := derivs(beta)
 		step, ok := solve(hess, grad)
 		if !ok {
 			break
 		}
 		var moved float64
-		for i := range beta {
-			beta[i] -= step[i]
-			moved = max(moved, math.Abs(step[i]))
+		for t := 1.0; t > 1e-6; t /= 2 {
+			for i := range beta {
+				next[i] = beta[i] - t*step[i]
+			}
+			l, g, h := derivs(next)
+			if l <= loss || math.IsNaN(loss) {
+				moved = 0
+				for i := range beta {
+					moved = max(moved, math.Abs(next[i]-beta[i]))
+				}
+				copy(beta, next)
+				loss, grad, hess = l, g, h
+				break
+			}
 		}
 		if moved < 1e-7 {
 			break
@@ -366,16 +409,19 @@ func zeroDerivs(n int) ([]float64, [][]float64) {
 	return make([]float64, n), hess
 }
 
-// ridge adds the penalty l2/2·|w|² to a gradient and Hessian; w are the
-// leading, penalised coordinates.
-func ridge(w, grad []float64, hess [][]float64, l2 float64) {
+// ridge adds the penalty l2/2·|w|² to a gradient and Hessian and returns
+// it; w are the leading, penalised coordinates.
+func ridge(w, grad []float64, hess [][]float64, l2 float64) float64 {
+	var pen float64
 	for i := range w {
+		pen += l2 / 2 * w[i] * w[i]
 		grad[i] += l2 * w[i]
 		hess[i][i] += l2
 	}
 	for i := range hess {
 		hess[i][i] += 1e-9
 	}
+	return pen
 }
 
 func dot(a, b []float64) float64 {
@@ -387,6 +433,14 @@ func dot(a, b []float64) float64 {
 }
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+// softplus is log(1+e^z), computed without overflow.
+func softplus(z float64) float64 {
+	if z > 0 {
+		return z + math.Log1p(math.Exp(-z))
+	}
+	return math.Log1p(math.Exp(z))
+}
 
 // solve solves a·x = b by Gaussian elimination with partial pivoting; false
 // when a is singular. a and b are overwritten.

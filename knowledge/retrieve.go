@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -40,6 +41,11 @@ type Params struct {
 	// Answers weighs BM25 against the professional answers (LeCoQA) to the
 	// training questions labelled with an article.
 	Answers float32
+	// Rerank reorders the best articles by a linear model over the signals
+	// above (rerank.go) instead of their fixed sum, fitted on the training
+	// questions: each scored by signals learned without it, so the weights
+	// are learned as they will be used.
+	Rerank bool
 }
 
 // BaselineParams is plain BM25 over character bigrams, the reference the
@@ -163,9 +169,20 @@ type trained struct {
 	lawQDoc  []uint32   // lawQIdx document → law
 	// unresolved counts labels naming no article of the corpus.
 	unresolved int
+	// rerank are the reranker's weights; nil keeps the fused order.
+	rerank []float64
 }
 
 func (s *searcher) train(qs []LabeledQuery) *trained {
+	t := s.trainSignals(qs)
+	if s.p.Rerank {
+		t.rerank = s.fitReranker(qs)
+	}
+	return t
+}
+
+// trainSignals learns the signals Params weighs from qs.
+func (s *searcher) trainSignals(qs []LabeledQuery) *trained {
 	t := &trained{}
 	arts := s.corpus.Articles()
 	lawCount := make([]float32, s.lawCount)
@@ -277,6 +294,9 @@ func (s *searcher) wordingRunes(dst []rune, q string) []rune {
 type scratch struct {
 	acc      []float32 // fused score per article
 	touched  []uint32  // articles with acc != 0
+	content  []float32 // per article, its content BM25 alone (reranking)
+	exp      []float32 // per article, its expansion similarity in [0,1]
+	ans      []float32 // per article, its answers similarity in [0,1]
 	lawAcc   []float32 // law-name coverage per law
 	lawTouch []uint32
 	lawQ     []float32 // law-question similarity per law
@@ -298,6 +318,9 @@ func (s *searcher) getScratch() *scratch {
 	}
 	return &scratch{
 		acc:     make([]float32, len(s.docLaw)),
+		content: make([]float32, len(s.docLaw)),
+		exp:     make([]float32, len(s.docLaw)),
+		ans:     make([]float32, len(s.docLaw)),
 		lawAcc:  make([]float32, s.lawCount),
 		lawQ:    make([]float32, s.lawCount),
 		votes:   make(map[uint32]float32),
@@ -307,7 +330,7 @@ func (s *searcher) getScratch() *scratch {
 
 func (s *searcher) putScratch(sc *scratch) {
 	for _, d := range sc.touched {
-		sc.acc[d] = 0
+		sc.acc[d], sc.content[d], sc.exp[d], sc.ans[d] = 0, 0, 0, 0
 	}
 	for _, d := range sc.lawTouch {
 		sc.lawAcc[d] = 0
@@ -348,6 +371,30 @@ type articleHit struct {
 func (s *searcher) search(q string, k int, tr *trained) []articleHit {
 	sc := s.getScratch()
 	defer s.putScratch(sc)
+	top := s.fuse(sc, q, tr)
+	cover := s.coverer(sc, q)
+	if tr == nil || tr.rerank == nil {
+		best := topK(sc.acc, sc.touched, k)
+		out := make([]articleHit, len(best))
+		for i, b := range best {
+			out[i] = articleHit{doc: b.doc, score: b.score, confidence: max(cover(b.doc), sc.nearest[b.doc])}
+		}
+		return out
+	}
+	cands := rerankCandidates(sc, s.docLaw, tr, topK(sc.acc, sc.touched, max(k, rerankDepth)), top, cover)
+	out := make([]articleHit, len(cands))
+	for i, c := range cands {
+		out[i] = articleHit{doc: c.doc, score: float32(dot(tr.rerank, c.x[:])),
+			confidence: max(float32(c.x[rfCover]), sc.nearest[c.doc])}
+	}
+	slices.SortStableFunc(out, func(a, b articleHit) int { return cmp.Compare(b.score, a.score) })
+	return out[:min(k, len(out))]
+}
+
+// fuse scores every article the question touches into sc.acc, the signals
+// summed with Params' weights, keeping each signal's share for reranking;
+// it returns the best content score, the unit of the weights.
+func (s *searcher) fuse(sc *scratch, q string, tr *trained) float32 {
 	p := s.p
 
 	sc.runes = s.queryRunes(sc.runes[:0], q)
@@ -377,6 +424,7 @@ func (s *searcher) search(q string, k int, tr *trained) []articleHit {
 	var top float32
 	for _, d := range sc.touched {
 		top = max(top, sc.acc[d])
+		sc.content[d] = sc.acc[d]
 	}
 	if top == 0 {
 		top = 1
@@ -440,20 +488,20 @@ func (s *searcher) search(q string, k int, tr *trained) []articleHit {
 	// Document expansion: the query against each labelled article's
 	// questions, and against the professional answers to them.
 	if tr != nil {
-		sc.addGrouped(tr.expIdx, tr.expDoc, top*p.Expansion)
-		sc.addGrouped(tr.ansIdx, tr.ansDoc, top*p.Answers)
+		sc.addGrouped(tr.expIdx, tr.expDoc, top*p.Expansion, sc.exp)
+		sc.addGrouped(tr.ansIdx, tr.ansDoc, top*p.Answers, sc.ans)
 	}
 
-	best := topK(sc.acc, sc.touched, k)
-	out := make([]articleHit, len(best))
+	return top
+}
+
+// coverer returns the coverage of q in an article; it uses sc.qt, so the
+// scratch must not be reused for another query meanwhile.
+func (s *searcher) coverer(sc *scratch, q string) func(uint32) float32 {
 	canon := s.canonicalKeys(q)
 	total := s.queryMass(canon)
 	sc.qt = s.content.resolve(sc.qt[:0], canon, 1)
-	for i, b := range best {
-		out[i] = articleHit{doc: b.doc, score: b.score,
-			confidence: max(s.coverage(sc.qt, total, b.doc), sc.nearest[b.doc])}
-	}
-	return out
+	return func(doc uint32) float32 { return s.coverage(sc.qt, total, doc) }
 }
 
 // canonicalKeys are the bigrams of the question with colloquial words
@@ -469,8 +517,9 @@ func (s *searcher) canonicalKeys(q string) []uint64 {
 
 // addGrouped adds weight·BM25 of the query against ix, one document per
 // article (doc maps it), normalised by the best document, to the articles'
-// scores. A nil or empty index, or no weight, adds nothing.
-func (sc *scratch) addGrouped(ix *bm25Index, doc []uint32, weight float32) {
+// scores, and the normalised similarity alone to sim. A nil or empty index,
+// or no weight, adds nothing.
+func (sc *scratch) addGrouped(ix *bm25Index, doc []uint32, weight float32, sim []float32) {
 	if ix == nil || ix.n == 0 || weight <= 0 {
 		return
 	}
@@ -487,6 +536,7 @@ func (sc *scratch) addGrouped(ix *bm25Index, doc []uint32, weight float32) {
 			sc.touched = append(sc.touched, a)
 		}
 		sc.acc[a] += weight * sc.aux[d] / hi
+		sim[a] = sc.aux[d] / hi
 	}
 }
 

@@ -303,7 +303,7 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := knowledge.EvalConfig{Params: knowledge.DefaultParams(), Seed: *seed}
+	cfg := knowledge.EvalConfig{Params: knowledge.EvalParams(), Seed: *seed}
 
 	var trainQs []knowledge.LabeledQuery
 	mode := "held-out"
@@ -343,7 +343,7 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return knowledge.Evaluate(c, trainQs, test, cfg), nil
 	}
-	res, err := run(knowledge.DefaultParams())
+	res, err := run(knowledge.EvalParams())
 	if err != nil {
 		return err
 	}
