@@ -53,6 +53,7 @@ const (
 	unsureIntro = "这个问题我暂时没有把握回答准确，建议您：\n· 回复“转人工”，由工作人员为您解答\n· 拨打公共法律服务热线 12348"
 	noMore      = "没有更多相关内容了。您可以换个说法提问，或回复“转人工”由工作人员解答。"
 	choicesHint = "回复数字即可。都不是？可以换个说法再问，或回复“转人工”由工作人员解答。"
+	choiceHint  = "是的话回复 1，我把解答发给您。不是？可以换个说法再问，或回复“转人工”由工作人员解答。"
 	noChoice    = "请直接输入您想问的问题，例如“离婚冷静期是多久”“老板拖欠工资怎么办”；需要人工帮助请回复“转人工”。"
 )
 
@@ -69,6 +70,9 @@ var choiceWords = map[string]int{
 	"第一个": 1, "第二个": 2, "第三个": 3, "第1个": 1, "第2个": 2, "第3个": 3,
 }
 
+// yesWords confirm a single reading offered as "您是想问……吗？".
+var yesWords = map[string]bool{"是": true, "是的": true, "是啊": true, "对": true, "对的": true, "对呀": true, "嗯": true, "嗯嗯": true}
+
 // HandleText answers any non-empty text.
 func (a *Answerer) HandleText(ctx context.Context, m *Message) (Reply, bool, error) {
 	if m.Text == "" {
@@ -81,6 +85,11 @@ func (a *Answerer) HandleText(ctx context.Context, m *Message) (Reply, bool, err
 	if err != nil {
 		// Answer without context rather than not at all.
 		a.logger().Warn("reading conversation", "err", err)
+	}
+	if len(conv.Choices) == 1 && yesWords[strings.TrimRight(m.Text, "。！!")] {
+		if e := a.KB.Entry(conv.Choices[0]); e != nil {
+			return a.answerEntry(ctx, m, e), true, nil
+		}
 	}
 	if n, ok := choiceWords[m.Text]; ok {
 		if n <= len(conv.Choices) {
@@ -290,9 +299,14 @@ func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, more bool) str
 	return b.String()
 }
 
-// composeChoices offers the likely readings of an unclear question.
+// composeChoices offers the likely readings of an unclear question; a
+// single reading is asked about, not listed.
 func composeChoices(choices []*knowledge.Entry) string {
 	var b replyBuilder
+	if len(choices) == 1 {
+		b.add("您是想问“" + strings.TrimRight(choices[0].Question, "？?") + "”吗？\n" + choiceHint)
+		return b.String()
+	}
 	b.add("您是想问：")
 	for i, e := range choices {
 		b.add("\n" + strconv.Itoa(i+1) + ". " + e.Question)

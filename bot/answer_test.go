@@ -138,6 +138,30 @@ func entry(t *testing.T, id, question, answer, cite string) *knowledge.Entry {
 		Cites: []knowledge.Citation{{Article: res.Article, Quote: "quoted"}}}
 }
 
+// One likely reading is asked about as a yes/no, and 1 or a yes answers it.
+func TestASingleReadingIsAskedAbout(t *testing.T) {
+	noise := entry(t, "noise", "邻居家天天很吵，怎么办？", "可以先协商，协商不成可以找物业或者人民调解委员会。", "民法典第二百九十四条")
+	f := &fakeKB{
+		answer:  knowledge.Answer{Confidence: 0.6, Choices: []*knowledge.Entry{noise}, Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: noise, Confidence: 0.6}}},
+		entries: map[string]*knowledge.Entry{"noise": noise},
+	}
+	a := &Answerer{KB: f, Log: storetest.New(t)}
+	got := ask(t, a, "u", "楼上天天半夜蹦迪")
+	if want := "您是想问“邻居家天天很吵，怎么办”吗？\n" + choiceHint; !strings.HasPrefix(got, want) {
+		t.Errorf("a single reading got:\n%s\nwant it to start with:\n%s", got, want)
+	}
+	for _, yes := range []string{"1", "是的", "对。"} {
+		ask(t, a, "u", "楼上天天半夜蹦迪")
+		if got := ask(t, a, "u", yes); !strings.HasPrefix(got, "【邻居家天天很吵，怎么办？】") {
+			t.Errorf("%q should answer the reading:\n%s", yes, got)
+		}
+	}
+	// A yes with no reading pending is not taken as one.
+	if got := ask(t, a, "u", "是的"); strings.HasPrefix(got, "【邻居家天天很吵，怎么办？】") {
+		t.Errorf("a yes after the reading was answered got its answer again:\n%s", got)
+	}
+}
+
 func TestUnclearQuestionOffersReadingsAndANumberPicksOne(t *testing.T) {
 	custody := entry(t, "custody", "离婚时孩子归谁抚养？", "不满两周岁的孩子，原则上由母亲直接抚养。", "民法典第一千零八十四条")
 	property := entry(t, "property", "离婚时财产怎么分？", "夫妻共同财产由双方协议处理。", "民法典第一千零八十七条")
