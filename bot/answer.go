@@ -300,11 +300,11 @@ func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, more bool) str
 }
 
 // composeChoices offers the likely readings of an unclear question; a
-// single reading is asked about, not listed.
+// single reading is asked about, not numbered.
 func composeChoices(choices []*knowledge.Entry) string {
 	var b replyBuilder
 	if len(choices) == 1 {
-		b.add("您是想问“" + strings.TrimRight(choices[0].Question, "？?") + "”吗？\n" + choiceHint)
+		b.add("您是想问：“" + choices[0].Question + "”\n" + choiceHint)
 		return b.String()
 	}
 	b.add("您是想问：")

@@ -147,7 +147,7 @@ func TestASingleReadingIsAskedAbout(t *testing.T) {
 	}
 	a := &Answerer{KB: f, Log: storetest.New(t)}
 	got := ask(t, a, "u", "楼上天天半夜蹦迪")
-	if want := "您是想问“邻居家天天很吵，怎么办”吗？\n" + choiceHint; !strings.HasPrefix(got, want) {
+	if want := "您是想问：“邻居家天天很吵，怎么办？”\n" + choiceHint; !strings.HasPrefix(got, want) {
 		t.Errorf("a single reading got:\n%s\nwant it to start with:\n%s", got, want)
 	}
 	for _, yes := range []string{"1", "是的", "对。"} {
