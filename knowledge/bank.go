@@ -2,7 +2,9 @@ package knowledge
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -364,6 +366,19 @@ func BankFiles() []string {
 	names, _ := fs.Glob(bankFS, "bank/*.yaml")
 	slices.Sort(names)
 	return names
+}
+
+// BankDigest fingerprints the embedded bank files: DefaultScorer records
+// the digest of the bank it was fitted on, so a test notices a bank changed
+// without a refit.
+func BankDigest() string {
+	h := sha256.New()
+	for _, name := range BankFiles() {
+		data, _ := bankFS.ReadFile(name)
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // LoadBank parses every embedded bank file against the corpus.

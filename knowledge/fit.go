@@ -30,8 +30,8 @@ const (
 	// that some entry rests on a gold article of: a real question, labelled
 	// by others, that the bank can answer.
 	SourceLeCoQACovered ScoringSource = "lecoqa-covered"
-	// SourceResidents is a question of pufa's resident set (its tuning
-	// part), asked of the whole bank.
+	// SourceResidents is a question of one of pufa's resident sets, asked
+	// of the whole bank: measured, never fitted on.
 	SourceResidents ScoringSource = "residents"
 )
 

@@ -85,7 +85,7 @@ type Thresholds struct {
 
 // DefaultThresholds are the calibrated thresholds.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Entry: 0.95, Article: 1.01, Choice: 0.2, BM25: 0.7}
+	return Thresholds{Entry: 0.99, Article: 1.01, Choice: 0.2, BM25: 0.7}
 }
 
 // Base is a searchable knowledge base.
@@ -343,8 +343,7 @@ type Hit struct {
 	// articles (0 for an article the question cites by number), the
 	// similarity (0..1) for entries.
 	Score float64
-	// Cites are an entry's citations ordered for this question: the cited
-	// article that covers most of the question first (see leadCitation).
+	// Cites are an entry's citations, the deciding article first.
 	Cites []Citation
 	// Confidence in [0,1]: for an entry its similarity to the question; for
 	// an article, the larger of the share of the question's terms
@@ -604,8 +603,7 @@ func (b *Base) rankEntries(fixed, prev string, searched []Hit, k int) ([]Hit, []
 		var f entryFeatures
 		f[featCos], f[featCos2], f[featBM25] = float64(h.cos), float64(h.cos2), float64(h.bm25)
 		f[featChars] = float64(h.chars)
-		cites, cover := b.leadCitation(cv, h.entry.Cites)
-		f[featCover] = float64(cover)
+		f[featCover] = float64(leadCover(cv, h.entry.Cites))
 		if len(h.entry.Cites) == 0 {
 			f[featNoCite] = 1
 		} else if r := agreeRank[h.entry.Cites[0].Article.Name()]; r > 0 {
@@ -618,7 +616,7 @@ func (b *Base) rankEntries(fixed, prev string, searched []Hit, k int) ([]Hit, []
 		f[featMissing], f[featMissingMax] = float64(share), float64(rarest)/10
 		f[featShort] = short
 		f[featCore] = float64(ix.coreMet(qv, h.doc))
-		hits = append(hits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Cites: cites})
+		hits = append(hits, Hit{Kind: HitEntry, Entry: h.entry, Score: float64(h.sim), Cites: h.entry.Cites})
 		feats = append(feats, f)
 	}
 	// The lead over the closest rival: an entry resting on an article this
@@ -695,45 +693,18 @@ func sameArticle(a, b *Article) bool {
 	return a == b || a != nil && b != nil && a.Name() == b.Name()
 }
 
-// leadMargin is how much more of the question another cited article must
-// cover to lead instead of the entry's main article.
-const leadMargin = 0.15
-
-// leadCitation orders an entry's citations for one question: an entry on how
-// to apply for legal aid cites the application article first, but asked
-// "多久有结果" it should lead with the article on the time limit. The
-// article whose text and quote cover clearly more of the question's terms
-// leads; otherwise the entry's own order stands.
-//
-// It also returns how much of the question (its idf mass) the leading
+// leadCover is how much of the question (its idf mass) the entry's leading
 // article's text covers: an entry that matches the question's wording but
-// whose article says nothing of its specifics is less likely right.
-func (b *Base) leadCitation(cv coverer, cites []Citation) ([]Citation, float32) {
+// whose article says nothing of its specifics is less likely right. The lead
+// is the bank's own: its authors put the deciding article first, and
+// letting the article that shares most words with a question lead instead
+// cited a side rule (the tenant's normal wear for a deposit not returned)
+// and made more confident answers wrong on the tuning questions.
+func leadCover(cv coverer, cites []Citation) float32 {
 	if len(cites) == 0 || cv.total == 0 {
-		return cites, 0
+		return 0
 	}
-	best, bestCov := 0, float32(-1)
-	var first float32
-	for i, c := range cites {
-		cov := cv.of(c.Article)
-		if i == 0 {
-			first = cov
-		}
-		if cov > bestCov {
-			best, bestCov = i, cov
-		}
-	}
-	if best == 0 || bestCov < first+leadMargin {
-		return cites, first
-	}
-	out := make([]Citation, 0, len(cites))
-	out = append(out, cites[best])
-	for i, c := range cites {
-		if i != best {
-			out = append(out, c)
-		}
-	}
-	return out, bestCov
+	return cv.of(cites[0].Article)
 }
 
 // coverer measures how much of one question (its idf mass, colloquial words

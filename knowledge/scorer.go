@@ -88,12 +88,16 @@ type Scorer struct {
 	Weights [numFeatures]float64
 }
 
+// scorerBankDigest is the BankDigest of the bank DefaultScorer and the
+// entry threshold were fitted on; `pufa kb fit` prints it with them.
+const scorerBankDigest = "cb34ac4d0d2e1327"
+
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-3.1529, 2.7723, 8.4248, 8.5655, 1.8966, 0.1976, 1.0525, -1.3245, -3.8212, 1.8182, -0.0000, 0.9150, 0.5960},
-		Bias:    -3.0255,
-		Weights: [numFeatures]float64{-3.8720, 1.6198, 4.1515, -1.8843, 2.5099, 0.9732, 2.0769, 6.3988, -3.1426, 1.4079, 1.0156, 0.4531, 0.6860, 3.0231, -0.2258},
+		Rank:    [rankFeatures]float64{-3.2564, 2.4398, 8.5546, 8.4293, 1.6530, 0.3070, 1.0701, -1.1133, -4.5449, 2.1706, 0.0000, 1.0796, 1.2833},
+		Bias:    -3.2325,
+		Weights: [numFeatures]float64{-3.1462, 1.9386, 3.9747, -1.4885, -0.3095, 1.4140, 2.4853, 4.5319, -2.8402, 1.2547, 1.3155, 0.4613, 0.2350, 2.8834, -0.1169},
 	}
 }
 

@@ -134,3 +134,13 @@ func TestAskTellsQuestionsApartByTheirQuestionWords(t *testing.T) {
 		}
 	}
 }
+
+// The scorer is fitted on the bank's wordings and texts, and the entry
+// threshold chosen with it: a bank changed without a refit leaves both
+// describing another bank.
+func TestDefaultScorerWasFittedOnTheShippedBank(t *testing.T) {
+	if got := BankDigest(); got != scorerBankDigest {
+		t.Errorf("the bank (digest %s) changed since DefaultScorer was fitted (on %s): run `go run ./cmd/pufa kb fit`, "+
+			"paste its Scorer literal, digest and entry threshold into knowledge/scorer.go and DefaultThresholds", got, scorerBankDigest)
+	}
+}

@@ -18,16 +18,16 @@ const (
 )
 
 // kbFit fits the entry scorer: it asks every bank wording and LeCoQA
-// question held out of its fold (and the tuning half of the resident set,
-// when given), fits the ranker and the calibrator on them and prints them
-// as the Go literal of DefaultScorer, with the entry threshold its rule
-// gives and, per source, the precision/coverage curve of confident answers
-// for the fitted and the current scorer.
+// question held out of its fold, fits the ranker and the calibrator on them
+// and prints them as the Go literal of DefaultScorer, with the entry
+// threshold its rule gives and, per source (and for the resident questions
+// given, which are never fitted on), the precision/coverage curve of
+// confident answers for the fitted and the current scorer.
 func kbFit(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("pufa kb fit", flag.ContinueOnError)
 	folds := fs.Int("folds", 5, "folds of held-out wordings and LeCoQA questions")
-	residents := fs.String("residents", "", "resident question set (JSONL) whose --split part is fitted on too")
-	split := fs.String("split", "tune", "part of --residents to fit on (never the test part)")
+	residents := fs.String("residents", "", "resident question set (JSONL) whose --split part is measured too (never fitted on)")
+	split := fs.String("split", "tune", "part of --residents to measure (never the test part)")
 	l2 := fs.Float64("l2", 1, "ridge penalty of the weights")
 	configPath := fs.String("config", "", "config file (FAQ, laws)")
 	misses := fs.Int("misses", 0, "also list this many most confident wrong answers per source")
@@ -59,8 +59,10 @@ func kbFit(args []string, stdout io.Writer) error {
 		}
 	}
 	data := kb.ScoringData(*folds, lecoqa, rqs)
-	fitted := knowledge.FitScorer(data, *l2)
-	fmt.Fprintf(stdout, "fitted: %s\n%#v\n", fitted, fitted)
+	fitted := knowledge.FitScorer(slices.DeleteFunc(slices.Clone(data), func(q knowledge.ScoringQuestion) bool {
+		return q.Source == knowledge.SourceResidents
+	}), *l2)
+	fmt.Fprintf(stdout, "fitted: %s\n%#v\nfitted on the bank with digest %q\n", fitted, fitted, knowledge.BankDigest())
 	fmt.Fprintf(stdout, "in use: %s\n", kb.Scorer())
 	// Wordings held out of the bank flatter the matcher: the same writers
 	// wrote the wordings left in. LeCoQA's real lay questions on topics the
