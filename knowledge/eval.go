@@ -287,7 +287,7 @@ type Variant struct {
 
 // AblationVariants lists plain BM25, BM25 plus each signal alone, the
 // default configuration and the default minus each signal: the table that
-// justifies DefaultParams.
+// justifies DefaultParams and the reranker of EvalParams.
 func AblationVariants() []Variant {
 	base, def := BaselineParams(), EvalParams()
 	type signal struct {
