@@ -90,14 +90,14 @@ type Scorer struct {
 
 // scorerBankDigest is the BankDigest of the bank DefaultScorer and the
 // entry threshold were fitted on; `pufa kb fit` prints it with them.
-const scorerBankDigest = "cb34ac4d0d2e1327"
+const scorerBankDigest = "3605561a5f2f138b"
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-3.2564, 2.4398, 8.5546, 8.4293, 1.6530, 0.3070, 1.0701, -1.1133, -4.5449, 2.1706, 0.0000, 1.0796, 1.2833},
-		Bias:    -3.2325,
-		Weights: [numFeatures]float64{-3.1462, 1.9386, 3.9747, -1.4885, -0.3095, 1.4140, 2.4853, 4.5319, -2.8402, 1.2547, 1.3155, 0.4613, 0.2350, 2.8834, -0.1169},
+		Rank:    [rankFeatures]float64{-3.1056, 2.4171, 8.6079, 8.8581, 1.7086, 0.3026, 1.0788, -1.5257, -4.6338, 2.2154, 0.0000, 1.0399, 1.2881},
+		Bias:    -3.3202,
+		Weights: [numFeatures]float64{-3.1916, 1.9104, 4.0017, -1.3662, -0.3233, 1.4018, 2.5238, 4.4941, -2.7470, 1.2382, 1.2578, 0.4181, 0.2129, 2.9234, -0.1176},
 	}
 }
 
