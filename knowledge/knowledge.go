@@ -127,7 +127,6 @@ func New(opts Options) (*Base, error) {
 	}
 	b := &Base{
 		corpus:  c,
-		s:       newSearcher(c, p),
 		sp:      newSpelling(residentSpellings),
 		th:      DefaultThresholds(),
 		scorer:  DefaultScorer(),
@@ -144,12 +143,18 @@ func New(opts Options) (*Base, error) {
 	for k, v := range opts.FAQVars {
 		b.faqVars[k] = v
 	}
+	// Start-up builds independent parts side by side (the default start is
+	// held to a second): the bank parses while the statutes are indexed,
+	// then retrieval learns while the entries are indexed.
+	var wg sync.WaitGroup
+	var bankErr error
 	if !opts.NoBank {
-		bank, err := loadBank(c, opts.BankFiles)
-		if err != nil {
-			return nil, err
-		}
-		b.bank = bank
+		wg.Go(func() { b.bank, bankErr = loadBank(c, opts.BankFiles) })
+	}
+	b.s = newSearcher(c, p)
+	wg.Wait()
+	if bankErr != nil {
+		return nil, bankErr
 	}
 	training, wideTraining := opts.Training, opts.WideTraining
 	if opts.LearnFromBank {
@@ -158,15 +163,20 @@ func New(opts Options) (*Base, error) {
 		wideTraining = append(slices.Clip(wideTraining), bt...)
 	}
 	if len(training) > 0 {
-		b.tr = b.s.train(training)
+		wg.Go(func() { b.tr = b.s.train(training) })
 	}
 	if opts.Wide != nil {
-		b.wide, b.ws = opts.Wide, newSearcher(opts.Wide, p)
-		if len(wideTraining) > 0 {
-			b.wtr = b.ws.train(wideTraining)
-		}
+		b.wide = opts.Wide
+		wg.Go(func() {
+			b.ws = newSearcher(opts.Wide, p)
+			if len(wideTraining) > 0 {
+				b.wtr = b.ws.train(wideTraining)
+			}
+		})
 	}
-	if err := b.Reload(); err != nil {
+	err := b.Reload()
+	wg.Wait()
+	if err != nil {
 		return nil, err
 	}
 	return b, nil
