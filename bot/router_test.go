@@ -85,32 +85,13 @@ func TestKeywordFileErrorsNameTheRule(t *testing.T) {
 	}
 }
 
-// The starter rules answer what residents send before or instead of a
-// question, and leave every question to the knowledge base.
 func TestBuiltInKeywordsLoad(t *testing.T) {
 	k, err := LoadKeywordsFile("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		text string
-		want string // rule name; "" = no rule
-	}{
-		{"你好", "greeting"},
-		{"在吗", "anyone-there"},
-		{"在吗 有人没", "anyone-there"},
-		{"在不 急事", "anyone-there"},
-		{"你是真人还是机器人", "robot"},
-		{"谢谢你们啊", "thanks"},
-		{"在吗 我想问离婚孩子归谁", ""},
-		{"机器人送餐撞了我谁赔", ""},
-		{"急事 老板跑了工资没发", ""},
-	}
-	for _, tt := range tests {
-		r, ok := k.Match(Normalize(tt.text))
-		if ok != (tt.want != "") || r.Name != tt.want {
-			t.Errorf("%q: rule %q (matched %v), want %q", tt.text, r.Name, ok, tt.want)
-		}
+	if _, ok := k.Match("你好"); !ok {
+		t.Error("starter rules do not greet")
 	}
 }
 
@@ -380,6 +361,14 @@ func TestBuiltInContainsRulesNeverSwallowQuestions(t *testing.T) {
 		{"物业电话打不通怎么办", ""},
 		{"老板不接电话不给工资", ""},
 		{"房东不退押金 谢谢", ""},
+		// What residents send before or instead of a question.
+		{"在吗", "anyone-there"},
+		{"在吗 有人没", "anyone-there"},
+		{"在不 急事", "anyone-there"},
+		{"你是真人还是机器人", "robot"},
+		{"在吗 我想问离婚孩子归谁", ""},
+		{"机器人送餐撞了我谁赔", ""},
+		{"急事 老板跑了工资没发", ""},
 	}
 	for _, tt := range tests {
 		r, ok := k.Match(Normalize(tt.text))
