@@ -70,7 +70,7 @@ var choiceWords = map[string]int{
 	"第一个": 1, "第二个": 2, "第三个": 3, "第1个": 1, "第2个": 2, "第3个": 3,
 }
 
-// yesWords confirm a single reading offered as "您是想问……吗？".
+// yesWords confirm a single reading offered as 您是想问：“…”.
 var yesWords = map[string]bool{"是": true, "是的": true, "是啊": true, "对": true, "对的": true, "对呀": true, "嗯": true, "嗯嗯": true}
 
 // HandleText answers any non-empty text.
