@@ -90,14 +90,14 @@ type Scorer struct {
 
 // scorerBankDigest is the BankDigest of the bank DefaultScorer and the
 // entry threshold were fitted on; `pufa kb fit` prints it with them.
-const scorerBankDigest = "3605561a5f2f138b"
+const scorerBankDigest = "7c5bc7a43918fa45"
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-3.1056, 2.4171, 8.6079, 8.8581, 1.7086, 0.3026, 1.0788, -1.5257, -4.6338, 2.2154, 0.0000, 1.0399, 1.2881},
-		Bias:    -3.3202,
-		Weights: [numFeatures]float64{-3.1916, 1.9104, 4.0017, -1.3662, -0.3233, 1.4018, 2.5238, 4.4941, -2.7470, 1.2382, 1.2578, 0.4181, 0.2129, 2.9234, -0.1176},
+		Rank:    [rankFeatures]float64{-3.0868, 2.4483, 8.6168, 8.8344, 1.7116, 0.3054, 1.0671, -1.5247, -4.6407, 2.2182, 0.0000, 1.0459, 1.2718},
+		Bias:    -3.3034,
+		Weights: [numFeatures]float64{-3.2295, 1.9048, 4.0205, -1.3690, -0.3284, 1.4075, 2.5201, 4.5079, -2.7763, 1.2438, 1.2216, 0.4242, 0.2098, 2.9252, -0.1187},
 	}
 }
 
