@@ -306,7 +306,7 @@ type choiceGroup struct {
 // fitSoftmax fits n weights of a softmax over each group's candidates (a
 // conditional logit), the likelihood being the share of the right ones. The
 // Hessian is the softmax's own covariance, which never understates the
-// curvature, so Newton's steps stay safe.
+// curvature near the minimum; far from it newton halves the steps.
 func fitSoftmax(groups []choiceGroup, n int, l2 float64) []float64 {
 	return newton(n, func(w []float64) (float64, []float64, [][]float64) {
 		grad, hess := zeroDerivs(len(w))
@@ -385,7 +385,6 @@ func newton(n int, derivs func([]float64) (float64, []float64, [][]float64)) []f
 			}
 			l, g, h := derivs(next)
 			if l <= loss || math.IsNaN(loss) {
-				moved = 0
 				for i := range beta {
 					moved = max(moved, math.Abs(next[i]-beta[i]))
 				}
