@@ -603,7 +603,7 @@ func (b *Base) rankEntries(fixed, prev string, searched []Hit, k int) ([]Hit, []
 		}
 	}
 	short := 1 / float64(1+qv.questionTerms())
-	cv := b.newCoverer(fixed)
+	cv := b.s.newCoverer(nil, fixed)
 	var hits []Hit
 	var feats []entryFeatures
 	for _, h := range matched {
@@ -613,7 +613,7 @@ func (b *Base) rankEntries(fixed, prev string, searched []Hit, k int) ([]Hit, []
 		var f entryFeatures
 		f[featCos], f[featCos2], f[featBM25] = float64(h.cos), float64(h.cos2), float64(h.bm25)
 		f[featChars] = float64(h.chars)
-		f[featCover] = float64(leadCover(cv, h.entry.Cites))
+		f[featCover] = float64(b.leadCover(cv, h.entry.Cites))
 		if len(h.entry.Cites) == 0 {
 			f[featNoCite] = 1
 		} else if r := agreeRank[h.entry.Cites[0].Article.Name()]; r > 0 {
@@ -710,38 +710,17 @@ func sameArticle(a, b *Article) bool {
 // letting the article that shares most words with a question lead instead
 // cited a side rule (the tenant's normal wear for a deposit not returned)
 // and made more confident answers wrong on the tuning questions.
-func leadCover(cv coverer, cites []Citation) float32 {
-	if len(cites) == 0 || cv.total == 0 {
+func (b *Base) leadCover(cv coverer, cites []Citation) float32 {
+	if len(cites) == 0 {
 		return 0
 	}
-	return cv.of(cites[0].Article)
-}
-
-// coverer measures how much of one question (its idf mass, colloquial words
-// in their legal form) an article's text covers; built once per question,
-// asked for every cited article of every entry hit.
-type coverer struct {
-	b     *Base
-	qt    []qterm
-	total float32
-}
-
-func (b *Base) newCoverer(q string) coverer {
-	keys := b.s.canonicalKeys(q)
-	return coverer{b: b, qt: b.s.content.resolve(nil, keys, 1), total: b.s.queryMass(keys)}
-}
-
-// of is the share of the question article a covers, 0 for an article only
-// the wide corpus holds (an office entry may cite one).
-func (cv coverer) of(a *Article) float32 {
-	if cv.total == 0 {
+	// An office entry may cite an article only the wide corpus holds: it
+	// covers nothing here.
+	lead := b.corpus.ArticleByName(cites[0].Article.Name())
+	if lead == nil {
 		return 0
 	}
-	base := cv.b.corpus.ArticleByName(a.Name())
-	if base == nil {
-		return 0
-	}
-	return cv.b.s.coverage(cv.qt, cv.total, uint32(base.id))
+	return cv.of(uint32(lead.id))
 }
 
 // agreeDepth is how many of retrieval's top articles an entry's main

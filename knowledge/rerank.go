@@ -53,7 +53,7 @@ type rerankCandidate struct {
 
 // rerankCandidates gathers the features of the fused pool's articles from
 // the scratch fuse left behind.
-func rerankCandidates(sc *scratch, docLaw []uint32, tr *trained, pool []scored, top float32, cover func(uint32) float32) []rerankCandidate {
+func rerankCandidates(sc *scratch, docLaw []uint32, tr *trained, pool []scored, top float32, cover coverer) []rerankCandidate {
 	out := make([]rerankCandidate, len(pool))
 	lawVotes := make(map[uint32]float32)
 	var best float32
@@ -75,7 +75,7 @@ func rerankCandidates(sc *scratch, docLaw []uint32, tr *trained, pool []scored, 
 		c.x[rfNearest] = float64(sc.nearest[d])
 		c.x[rfExpansion] = float64(sc.exp[d])
 		c.x[rfAnswers] = float64(sc.ans[d])
-		c.x[rfCover] = float64(cover(d))
+		c.x[rfCover] = float64(cover.of(d))
 		c.x[rfRank] = 1 / float64(1+i)
 		c.x[rfLogRank] = math.Log1p(float64(i)) / math.Log1p(rerankDepth)
 		if best > 0 {
@@ -132,7 +132,9 @@ func (s *searcher) rerankGroups(q LabeledQuery, tr *trained) []choiceGroup {
 	sc := s.getScratch()
 	defer s.putScratch(sc)
 	top := s.fuse(sc, q.Text, tr)
-	cands := rerankCandidates(sc, s.docLaw, tr, topK(sc.acc, sc.touched, rerankDepth), top, s.coverer(sc, q.Text))
+	cover := s.newCoverer(sc.qt, q.Text)
+	sc.qt = cover.qt
+	cands := rerankCandidates(sc, s.docLaw, tr, topK(sc.acc, sc.touched, rerankDepth), top, cover)
 	var wrong [][]float64
 	var right []int
 	for i := range cands {

@@ -372,12 +372,13 @@ func (s *searcher) search(q string, k int, tr *trained) []articleHit {
 	sc := s.getScratch()
 	defer s.putScratch(sc)
 	top := s.fuse(sc, q, tr)
-	cover := s.coverer(sc, q)
+	cover := s.newCoverer(sc.qt, q)
+	sc.qt = cover.qt
 	if tr == nil || tr.rerank == nil {
 		best := topK(sc.acc, sc.touched, k)
 		out := make([]articleHit, len(best))
 		for i, b := range best {
-			out[i] = articleHit{doc: b.doc, score: b.score, confidence: max(cover(b.doc), sc.nearest[b.doc])}
+			out[i] = articleHit{doc: b.doc, score: b.score, confidence: max(cover.of(b.doc), sc.nearest[b.doc])}
 		}
 		return out
 	}
@@ -495,13 +496,19 @@ func (s *searcher) fuse(sc *scratch, q string, tr *trained) float32 {
 	return top
 }
 
-// coverer returns the coverage of q in an article; it uses sc.qt, so the
-// scratch must not be reused for another query meanwhile.
-func (s *searcher) coverer(sc *scratch, q string) func(uint32) float32 {
+// coverer measures how much of one question (its idf mass, colloquial words
+// in their legal form) an article's text covers: built once per question,
+// asked of many articles.
+type coverer struct {
+	s     *searcher
+	qt    []qterm
+	total float32
+}
+
+// newCoverer builds q's coverer, its terms in dst's storage.
+func (s *searcher) newCoverer(dst []qterm, q string) coverer {
 	canon := s.canonicalKeys(q)
-	total := s.queryMass(canon)
-	sc.qt = s.content.resolve(sc.qt[:0], canon, 1)
-	return func(doc uint32) float32 { return s.coverage(sc.qt, total, doc) }
+	return coverer{s: s, qt: s.content.resolve(dst[:0], canon, 1), total: s.queryMass(canon)}
 }
 
 // canonicalKeys are the bigrams of the question with colloquial words
@@ -561,17 +568,17 @@ func (s *searcher) queryMass(keys []uint64) float32 {
 	return total
 }
 
-// coverage is the share of the query's idf mass (total) that occurs in the
-// article's text: 1 when every query bigram is there.
-func (s *searcher) coverage(q []qterm, total float32, doc uint32) float32 {
-	if total == 0 {
+// of is the share of the question's idf mass that occurs in the article's
+// text: 1 when every question bigram is there.
+func (cv coverer) of(doc uint32) float32 {
+	if cv.total == 0 {
 		return 0
 	}
 	var have float32
-	for _, t := range q {
-		if s.content.contains(t.id, doc) {
-			have += s.content.idf[t.id]
+	for _, t := range cv.qt {
+		if cv.s.content.contains(t.id, doc) {
+			have += cv.s.content.idf[t.id]
 		}
 	}
-	return min(have/total, 1)
+	return min(have/cv.total, 1)
 }
