@@ -423,6 +423,8 @@ func ridge(w, grad []float64, hess [][]float64, l2 float64) float64 {
 	return pen
 }
 
+// dot is Σ a[i]·b[i] over b's length: a may be longer, as a candidate's
+// features are than the ranker's weights over their leading part.
 func dot(a, b []float64) float64 {
 	var s float64
 	for i := range b {

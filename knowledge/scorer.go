@@ -102,13 +102,7 @@ func DefaultScorer() Scorer {
 }
 
 // score is the ranker's score of a candidate.
-func (s Scorer) score(f entryFeatures) float64 {
-	var z float64
-	for i, w := range s.Rank {
-		z += w * f[i]
-	}
-	return z
-}
+func (s Scorer) score(f entryFeatures) float64 { return dot(f[:], s.Rank[:]) }
 
 // rank fills in every candidate's share of the ranker's softmax and its
 // margin over the best other candidate.
@@ -149,13 +143,7 @@ const aloneMargin = 3
 
 // prob is the calibrated probability that a candidate, its share and margin
 // filled in, answers the question: σ(bias + w·f).
-func (s Scorer) prob(f entryFeatures) float64 {
-	z := s.Bias
-	for i, w := range s.Weights {
-		z += w * f[i]
-	}
-	return 1 / (1 + math.Exp(-z))
-}
+func (s Scorer) prob(f entryFeatures) float64 { return sigmoid(s.Bias + dot(f[:], s.Weights[:])) }
 
 // GoString prints the scorer as the Go literal DefaultScorer returns.
 func (s Scorer) GoString() string {
