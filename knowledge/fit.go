@@ -490,29 +490,37 @@ type ChoicePoint struct {
 // ChoiceCurve measures readings (up to three candidates from the choice
 // threshold) for the questions sc would not answer with confidence at sure.
 func ChoiceCurve(sc Scorer, qs []ScoringQuestion, sure float64, thresholds []float64) []ChoicePoint {
+	// The unsure questions' candidates, most likely first, scored once for
+	// every threshold.
+	type candidate struct {
+		p     float64
+		right bool
+	}
+	var unsure [][]candidate
+	for _, q := range qs {
+		fs := sc.ranked(q)
+		cs := make([]candidate, len(fs))
+		for i, f := range fs {
+			cs[i] = candidate{sc.prob(f), q.Candidates[i].Right}
+		}
+		slices.SortStableFunc(cs, func(a, b candidate) int { return cmp.Compare(b.p, a.p) })
+		if len(cs) > 0 && cs[0].p >= sure {
+			continue
+		}
+		unsure = append(unsure, cs)
+	}
 	var out []ChoicePoint
 	for _, t := range thresholds {
 		pt := ChoicePoint{Threshold: t}
-		var unsure, offered, helpful int
-		for _, q := range qs {
-			fs := sc.ranked(q)
-			ps := make([]float64, len(fs))
-			order := make([]int, len(fs))
-			for i, f := range fs {
-				ps[i], order[i] = sc.prob(f), i
-			}
-			slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ps[b], ps[a]) })
-			if len(order) > 0 && ps[order[0]] >= sure {
-				continue
-			}
-			unsure++
+		var offered, helpful int
+		for _, cs := range unsure {
 			n, right := 0, false
-			for _, i := range order {
-				if ps[i] < t || n == maxChoices {
+			for _, c := range cs {
+				if c.p < t || n == maxChoices {
 					break
 				}
 				n++
-				right = right || q.Candidates[i].Right
+				right = right || c.right
 			}
 			if n > 0 {
 				offered++
@@ -521,8 +529,8 @@ func ChoiceCurve(sc Scorer, qs []ScoringQuestion, sure float64, thresholds []flo
 				}
 			}
 		}
-		if unsure > 0 {
-			pt.Offered = float64(offered) / float64(unsure)
+		if len(unsure) > 0 {
+			pt.Offered = float64(offered) / float64(len(unsure))
 		}
 		if offered > 0 {
 			pt.Helpful = float64(helpful) / float64(offered)
