@@ -54,6 +54,7 @@ const (
 	noMore      = "没有更多相关内容了。您可以换个说法提问，或回复“转人工”由工作人员解答。"
 	choicesHint = "回复数字即可。都不是？可以换个说法再问，或回复“转人工”由工作人员解答。"
 	choiceHint  = "是的话回复 1，我把解答发给您。不是？可以换个说法再问，或回复“转人工”由工作人员解答。"
+	readingHint = "理解得不对？可以换个说法再问，或回复“转人工”由工作人员解答。"
 	noChoice    = "请直接输入您想问的问题，例如“离婚冷静期是多久”“老板拖欠工资怎么办”；需要人工帮助请回复“转人工”。"
 )
 
@@ -108,12 +109,18 @@ func (a *Answerer) HandleText(ctx context.Context, m *Message) (Reply, bool, err
 		ans = a.KB.Ask(m.Content, answerHits)
 	}
 	text, next := composeAnswer(ans)
+	// An answer on a reading counts as unsure in the figures (the bot was
+	// not sure what was asked), but it is the context of a follow-up.
 	q := store.Question{OpenID: m.FromUserName, Text: m.Content, At: a.now(), Answered: ans.Confident, Topic: topic(ans), Next: next}
-	if ans.Confident && len(ans.Hits) > 0 && ans.Hits[0].Kind == knowledge.HitEntry {
+	if (ans.Confident || ans.Reading) && len(ans.Hits) > 0 && ans.Hits[0].Kind == knowledge.HitEntry {
 		q.Entry = ans.Hits[0].Entry.ID
 	}
-	for _, e := range ans.Choices {
-		q.Choices = append(q.Choices, e.ID)
+	// An answer on a reading offers the others as 2 and 3; with none to
+	// offer, nothing is pending, and a "是的" is not taken to ask again.
+	if !ans.Reading || len(ans.Choices) > 1 {
+		for _, e := range ans.Choices {
+			q.Choices = append(q.Choices, e.ID)
+		}
 	}
 	if err := a.Log.RecordQuestion(ctx, q); err != nil {
 		// The answer still goes out; only the count and 转人工's context are lost.
@@ -230,6 +237,8 @@ func composeAnswer(ans knowledge.Answer) (string, int) {
 		return composeLookup(*ans.Lookup), 0
 	case len(ans.Hits) == 0:
 		return unsureIntro, 0
+	case !ans.Confident && ans.Reading:
+		return composeReading(ans.Choices), 0
 	case !ans.Confident && len(ans.Choices) > 0:
 		return composeChoices(ans.Choices), 0
 	case !ans.Confident:
@@ -251,7 +260,37 @@ func composeAnswer(ans knowledge.Answer) (string, int) {
 	if len(ans.Hits) > 1 {
 		next = 1
 	}
-	return composeEntry(first.Entry, first.Citations(), next > 0), next
+	return composeEntry(first.Entry, first.Citations(), entryFrame{more: next > 0}), next
+}
+
+// entryFrame is what surrounds an entry's answer in a reply.
+type entryFrame struct {
+	// head opens the reply; "" heads it with the entry's question.
+	head string
+	// offer closes the answer: the other readings, or how to say it is not
+	// the question asked.
+	offer string
+	// more adds the "更多" hint.
+	more bool
+}
+
+// composeReading answers an unsure question on its likely reading,
+// choices[0], saying that it is a reading and offering the others by
+// number, so a resident gets the answer at once and one reply corrects a
+// misreading.
+func composeReading(choices []*knowledge.Entry) string {
+	e := choices[0]
+	frame := entryFrame{head: "我理解您问的是：“" + e.Question + "”先按这个意思回答您：\n\n", offer: readingHint}
+	if len(choices) > 1 {
+		var b strings.Builder
+		b.WriteString("理解得不对？您也可能想问：")
+		for i, c := range choices[1:] {
+			b.WriteString("\n" + strconv.Itoa(i+2) + ". " + c.Question)
+		}
+		b.WriteString("\n回复数字即可；都不是，可以换个说法再问，或回复“转人工”由工作人员解答。")
+		frame.offer = b.String()
+	}
+	return composeEntry(e, e.Cites, frame)
 }
 
 // composeEntry renders an answer entry as a resident reads it: the plain
@@ -259,12 +298,15 @@ func composeAnswer(ans knowledge.Answer) (string, int) {
 // do next, any warning about the text's version, and one line of disclaimer.
 //
 // cites are the entry's citations in the order this question wants them.
-func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, more bool) string {
+func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, frame entryFrame) string {
 	var tail strings.Builder
+	if frame.offer != "" {
+		tail.WriteString("\n\n" + frame.offer + "\n")
+	}
 	for _, note := range staleNotes(e) {
 		tail.WriteString("\n" + note)
 	}
-	if more {
+	if frame.more {
 		tail.WriteString("\n" + moreHint)
 	}
 	tail.WriteString("\n" + disclaimer)
@@ -272,7 +314,11 @@ func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, more bool) str
 	var b replyBuilder
 	// The question answered heads the reply, so a resident can tell at once
 	// when it is not the one they asked.
-	b.add("【" + e.Question + "】\n")
+	if frame.head != "" {
+		b.add(frame.head)
+	} else {
+		b.add("【" + e.Question + "】\n")
+	}
 	b.addExcerpt(e.Answer, maxReplyBytes-900)
 	if len(cites) > 0 {
 		main := cites[0]

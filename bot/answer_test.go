@@ -199,6 +199,52 @@ func TestUnclearQuestionOffersReadingsAndANumberPicksOne(t *testing.T) {
 	}
 }
 
+// A likely reading is answered at once, said to be a reading; the other
+// readings are offered as 2 and 3. The figures count it as unsure, and it
+// is the context of a follow-up.
+func TestALikelyReadingIsAnsweredAndTheOthersOffered(t *testing.T) {
+	custody := entry(t, "custody", "离婚时孩子归谁抚养？", "不满两周岁的孩子，原则上由母亲直接抚养。", "民法典第一千零八十四条")
+	property := entry(t, "property", "离婚时财产怎么分？", "夫妻共同财产由双方协议处理。", "民法典第一千零八十七条")
+	reading := func(choices ...*knowledge.Entry) knowledge.Answer {
+		return knowledge.Answer{Confidence: 0.95, Reading: true, Choices: choices,
+			Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: choices[0], Confidence: 0.95}}}
+	}
+	f := &fakeKB{answer: reading(custody, property), entries: map[string]*knowledge.Entry{"custody": custody, "property": property}}
+	st := storetest.New(t)
+	a := &Answerer{KB: f, Log: st}
+	got := ask(t, a, "u", "离婚了娃跟谁")
+	for _, w := range []string{"我理解您问的是：“离婚时孩子归谁抚养？”", "不满两周岁的孩子", "依据：《中华人民共和国民法典》第一千零八十四条",
+		"您也可能想问：\n2. 离婚时财产怎么分？", "回复数字即可", "转人工"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("the answer on a reading lacks %q:\n%s", w, got)
+		}
+	}
+	if strings.Contains(got, "【离婚时孩子归谁抚养？】") {
+		t.Errorf("the reading is said once, not headed again:\n%s", got)
+	}
+	conv, _ := st.Conversation(context.Background(), "u")
+	if conv.Entry != "custody" || len(conv.Choices) != 2 {
+		t.Errorf("after an answer on a reading: %+v, want entry custody and both readings pending", conv)
+	}
+	if stats, _ := st.DayStats(context.Background(), time.Now()); stats[store.MetricUnanswered] != 1 {
+		t.Errorf("an answer on a reading counted %d unsure, want 1: the bot was not sure what was asked", stats[store.MetricUnanswered])
+	}
+	if got := ask(t, a, "u", "2"); !strings.HasPrefix(got, "【离婚时财产怎么分？】") {
+		t.Errorf("2 should answer the second reading:\n%s", got)
+	}
+
+	// With no other reading, nothing is pending: a yes is not taken to ask
+	// for the same answer again.
+	f.answer = reading(custody)
+	got = ask(t, a, "v", "离婚了娃跟谁")
+	if !strings.Contains(got, readingHint) || strings.Contains(got, "回复数字") {
+		t.Errorf("a lone reading should offer only rewording or a person:\n%s", got)
+	}
+	if conv, _ := st.Conversation(context.Background(), "v"); len(conv.Choices) != 0 {
+		t.Errorf("a lone reading left readings pending: %+v", conv)
+	}
+}
+
 func TestFollowUpIsReadInTheContextOfTheLastAnswer(t *testing.T) {
 	custody := entry(t, "custody", "离婚时孩子归谁抚养？", "不满两周岁的孩子，原则上由母亲直接抚养。", "民法典第一千零八十四条")
 	f := &fakeKB{answer: knowledge.Answer{Confident: true, Confidence: 0.9, Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: custody, Confidence: 0.9}}}}
@@ -253,7 +299,7 @@ func TestEveryEntryReplyFits(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range base.Entries() {
-		got := composeEntry(e, e.Cites, true)
+		got := composeEntry(e, e.Cites, entryFrame{more: true})
 		if len(got) > maxReplyBytes {
 			t.Errorf("%s: %d bytes", e.ID, len(got))
 		}
@@ -272,7 +318,7 @@ func TestEveryEntryReplyFits(t *testing.T) {
 func TestReplyNamesEachArticleOnceAndHidesWeakGuesses(t *testing.T) {
 	e := entry(t, "fee", "物业停水停电催费合法吗？", "不合法。", "民法典第九百四十四条")
 	e.Cites = append(e.Cites, knowledge.Citation{Article: e.Cites[0].Article, Quote: "second"})
-	got := composeEntry(e, e.Cites, false)
+	got := composeEntry(e, e.Cites, entryFrame{})
 	if strings.Contains(got, "另见") {
 		t.Errorf("the lead article is named again:\n%s", got)
 	}

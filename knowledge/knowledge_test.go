@@ -142,6 +142,34 @@ func TestAskConfidence(t *testing.T) {
 	}
 }
 
+// An answer on a likely reading is an unsure answer whose first hit, an
+// entry at least as likely as the reading threshold, is the first reading
+// offered; a confident answer or a far-off one is never given as a reading.
+func TestAnswerOnAReadingIsItsFirstLikelyReading(t *testing.T) {
+	b := testBase(t)
+	th := b.Thresholds()
+	readings := 0
+	for _, q := range []string{"驾照12分扣完了咋办", "法律援助的律师要收钱吗", "房东不退押金怎么办", "老赖不还钱 能让他出不了国 上征信吗",
+		"今天天气怎么样", "离婚孩子", "楼上漏水", "老公打我", "工伤", "借钱不还"} {
+		ans := b.Ask(q, 9)
+		if !ans.Reading {
+			continue
+		}
+		readings++
+		switch {
+		case ans.Confident:
+			t.Errorf("%q: both confident and on a reading", q)
+		case len(ans.Choices) == 0 || ans.Hits[0].Kind != HitEntry || ans.Choices[0] != ans.Hits[0].Entry:
+			t.Errorf("%q: the reading answered is not the first one offered", q)
+		case ans.Confidence < th.Reading:
+			t.Errorf("%q: answered on a reading at %.3f, below %.3f", q, ans.Confidence, th.Reading)
+		}
+	}
+	if readings == 0 {
+		t.Error("no question was answered on a reading")
+	}
+}
+
 func TestNoFAQ(t *testing.T) {
 	b, err := New(Options{NoFAQ: true, BankFiles: []string{"labour-pay.yaml"}})
 	if err != nil {

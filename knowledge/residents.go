@@ -59,6 +59,13 @@ const (
 	// ConfidentWrong answered with confidence and a first citation outside
 	// gold, or any confident answer to a question no article answers.
 	ConfidentWrong Outcome = "confident_wrong"
+	// ReadingRight answered on the question's likely reading, said to be
+	// one, with any other readings offered; its first citation is gold (or
+	// it cites nothing and no article answers the question).
+	ReadingRight Outcome = "reading_right"
+	// ReadingWrong answered on a likely reading whose first citation is
+	// outside gold.
+	ReadingWrong Outcome = "reading_wrong"
 	// AskedToChoose offered numbered readings.
 	AskedToChoose Outcome = "asked_to_choose"
 	// Hedged said it was unsure and offered a person.
@@ -86,19 +93,25 @@ type ResidentResult struct {
 
 // ResidentReport sums the results of a run.
 type ResidentReport struct {
-	N                 int                     `json:"n"`
-	ConfidentRight    float64                 `json:"confident_right"`
-	ConfidentWrong    float64                 `json:"confident_wrong"`
-	Hedged            float64                 `json:"hedged"`
-	AskedToChoose     float64                 `json:"asked_to_choose"`
-	Intercepted       float64                 `json:"intercepted"`
-	RightInFirstReply float64                 `json:"right_in_first_reply"`
-	Precision         float64                 `json:"confident_precision"`
-	ByTopic           map[string]TopicFigures `json:"by_topic,omitempty"`
-	Results           []ResidentResult        `json:"-"`
-	Counts            map[Outcome]int         `json:"counts"`
-	CurveEntry        []CalibrationPoint      `json:"curve_entry,omitempty"`
-	CurveArticle      []CalibrationPoint      `json:"curve_article,omitempty"`
+	N                 int     `json:"n"`
+	ConfidentRight    float64 `json:"confident_right"`
+	ConfidentWrong    float64 `json:"confident_wrong"`
+	Hedged            float64 `json:"hedged"`
+	ReadingRight      float64 `json:"reading_right"`
+	ReadingWrong      float64 `json:"reading_wrong"`
+	AskedToChoose     float64 `json:"asked_to_choose"`
+	Intercepted       float64 `json:"intercepted"`
+	RightInFirstReply float64 `json:"right_in_first_reply"`
+	Precision         float64 `json:"confident_precision"`
+	// ReadingPrecision is the share of answers on a likely reading whose
+	// first citation is gold.
+	ReadingPrecision float64                 `json:"reading_precision"`
+	ByTopic          map[string]TopicFigures `json:"by_topic,omitempty"`
+	Results          []ResidentResult        `json:"-"`
+	Counts           map[Outcome]int         `json:"counts"`
+	CurveEntry       []CalibrationPoint      `json:"curve_entry,omitempty"`
+	CurveArticle     []CalibrationPoint      `json:"curve_article,omitempty"`
+	CurveReading     []CalibrationPoint      `json:"curve_reading,omitempty"`
 }
 
 // TopicFigures are one topic's counts.
@@ -138,11 +151,16 @@ func EvaluateResidents(c *Corpus, qs []ResidentQuestion, ask Asker) ResidentRepo
 		rep.ConfidentWrong = float64(rep.Counts[ConfidentWrong]) / n
 		rep.Hedged = float64(rep.Counts[Hedged]) / n
 		rep.AskedToChoose = float64(rep.Counts[AskedToChoose]) / n
+		rep.ReadingRight = float64(rep.Counts[ReadingRight]) / n
+		rep.ReadingWrong = float64(rep.Counts[ReadingWrong]) / n
 		rep.Intercepted = float64(rep.Counts[Intercepted]) / n
 		rep.RightInFirstReply /= n
 	}
 	if conf := rep.Counts[ConfidentRight] + rep.Counts[ConfidentWrong]; conf > 0 {
 		rep.Precision = float64(rep.Counts[ConfidentRight]) / float64(conf)
+	}
+	if read := rep.Counts[ReadingRight] + rep.Counts[ReadingWrong]; read > 0 {
+		rep.ReadingPrecision = float64(rep.Counts[ReadingRight]) / float64(read)
 	}
 	return rep
 }
@@ -177,17 +195,24 @@ func classify(c *Corpus, q ResidentQuestion, ask Asker) ResidentResult {
 	if len(cited) > 0 {
 		r.First = cited[0].Name()
 	}
+	// A question no article answers, answered from the office's own
+	// information (an FAQ entry that cites nothing), is answered rightly.
+	right := len(cited) > 0 && gold[cited[0].Name()] || len(cited) == 0 && len(gold) == 0 && ans.Lookup == nil
 	switch {
-	case ans.Confident && len(cited) > 0 && gold[cited[0].Name()]:
-		r.Outcome = ConfidentRight
-	case ans.Confident && len(cited) == 0 && len(gold) == 0 && ans.Lookup == nil:
-		// A question no article answers, answered from the office's own
-		// information (an FAQ entry that cites nothing): right.
+	case ans.Confident && right:
 		r.Outcome = ConfidentRight
 	case ans.Confident:
 		r.Outcome = ConfidentWrong
-	case len(ans.Choices) > 0:
+	case ans.Reading || len(ans.Choices) > 0:
 		r.Outcome = AskedToChoose
+		if ans.Reading {
+			r.Outcome = ReadingWrong
+			if right {
+				r.Outcome = ReadingRight
+			}
+		}
+		// The reply names every reading it offers; the answered one's
+		// articles are among them.
 		cited = cited[:0]
 		for _, e := range ans.Choices {
 			cited = append(cited, e.Articles()...)
@@ -199,7 +224,7 @@ func classify(c *Corpus, q ResidentQuestion, ask Asker) ResidentResult {
 		cited = nil
 	}
 	if len(gold) == 0 {
-		r.RightInFirstReply = r.Outcome != ConfidentWrong
+		r.RightInFirstReply = r.Outcome != ConfidentWrong && r.Outcome != ReadingWrong
 	} else {
 		r.RightInFirstReply = slices.ContainsFunc(cited, func(a *Article) bool { return gold[a.Name()] })
 	}

@@ -25,8 +25,9 @@ type Question struct {
 	Answered bool   // answered with confidence
 	Topic    string // FAQ entry or law chapter of the best hit; "" when none
 	Next     int    // offset of the first hit not yet shown, for "更多"; 0 = nothing more
-	// Entry is the answer entry given with confidence, "" when none; the
-	// question and entry become the context of a follow-up.
+	// Entry is the answer entry given, with confidence or on a likely
+	// reading, "" when none; the question and entry become the context of
+	// a follow-up.
 	Entry string
 	// Choices are the answer ids offered as numbered readings; they replace
 	// any earlier ones, and none clears them.
@@ -38,8 +39,8 @@ type Question struct {
 
 // Conversation is what the bot remembers of a resident's last few minutes.
 type Conversation struct {
-	// Question and Entry are the last question answered with confidence
-	// and its answer id; "" when none is recent.
+	// Question and Entry are the last question answered (with confidence
+	// or on a likely reading) and its answer id; "" when none is recent.
 	Question, Entry string
 	// Choices are the answer ids offered as numbered readings, in order.
 	Choices []string

@@ -274,13 +274,15 @@ func kbEval(ctx context.Context, args []string, stdout io.Writer) error {
 	bm25 := fs.Float64("bm25", -1, "with --residents: try this BM25 blend instead of the calibrated one")
 	choice := fs.Float64("choice", -1, "with --residents: try this choice threshold instead of the calibrated one")
 	entryTh := fs.Float64("entry", -1, "with --residents: try this entry threshold instead of the calibrated one")
+	reading := fs.Float64("reading", -1, "with --residents: try this reading threshold instead of the calibrated one")
 	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return err
 	}
 	if *residents != "" {
 		return kbResidents(stdout, residentsRun{file: *residents, split: *split, laws: *laws, config: *configPath,
-			calibrate: *calibrate, failures: *failures, json: *asJSON, bm25: *bm25, entry: *entryTh, choice: *choice})
+			calibrate: *calibrate, failures: *failures, json: *asJSON, bm25: *bm25, entry: *entryTh, choice: *choice,
+			reading: *reading})
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("kb eval: unexpected argument %q\n%s", pos[0], kbUsage)

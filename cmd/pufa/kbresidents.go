@@ -18,8 +18,8 @@ import (
 type residentsRun struct {
 	file, split, laws, config string
 	calibrate, failures, json bool
-	// bm25, entry and choice replace the calibrated values when ≥ 0.
-	bm25, entry, choice float64
+	// bm25, entry, choice and reading replace the calibrated values when ≥ 0.
+	bm25, entry, choice, reading float64
 }
 
 // kbResidents measures what residents actually get: each question of the
@@ -51,7 +51,7 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 	for _, o := range []struct {
 		v   float64
 		dst *float64
-	}{{run.bm25, &th.BM25}, {run.entry, &th.Entry}, {run.choice, &th.Choice}} {
+	}{{run.bm25, &th.BM25}, {run.entry, &th.Entry}, {run.choice, &th.Choice}, {run.reading, &th.Reading}} {
 		if o.v >= 0 {
 			*o.dst = o.v
 		}
@@ -64,7 +64,7 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 	asker := func(b *knowledge.Base) knowledge.Asker { return residentAsker(b, keywords) }
 	rep := knowledge.EvaluateResidents(kb.Corpus(), qs, asker(kb))
 	if run.calibrate {
-		rep.CurveEntry, rep.CurveArticle = calibrate(kb, qs, asker)
+		rep.CurveEntry, rep.CurveArticle, rep.CurveReading = calibrate(kb, qs, asker)
 	}
 	if run.json {
 		enc := json.NewEncoder(stdout)
@@ -73,19 +73,23 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 	}
 	fmt.Fprintf(stdout, "resident questions: %d (split %s) · laws %s: %d laws, %d articles, built in %v\n",
 		rep.N, run.split, cfg.Knowledge.Laws, len(kb.Corpus().Laws()), len(kb.Corpus().Articles()), built.Round(time.Millisecond))
-	fmt.Fprintf(stdout, "thresholds: entry %.3f, article %.3f, choice %.3f, bm25 blend %.2f\nscorer: %s\n\n",
-		th.Entry, th.Article, th.Choice, th.BM25, kb.Scorer())
+	fmt.Fprintf(stdout, "thresholds: entry %.3f, article %.3f, choice %.3f, reading %.3f, bm25 blend %.2f\nscorer: %s\n\n",
+		th.Entry, th.Article, th.Choice, th.Reading, th.BM25, kb.Scorer())
 	pct := func(v float64) string { return fmt.Sprintf("%5.1f%%", 100*v) }
 	fmt.Fprintf(stdout, "confident and right   %s  (%d)\n", pct(rep.ConfidentRight), rep.Counts[knowledge.ConfidentRight])
 	fmt.Fprintf(stdout, "confident and wrong   %s  (%d)\n", pct(rep.ConfidentWrong), rep.Counts[knowledge.ConfidentWrong])
+	fmt.Fprintf(stdout, "reading, right        %s  (%d)\n", pct(rep.ReadingRight), rep.Counts[knowledge.ReadingRight])
+	fmt.Fprintf(stdout, "reading, wrong        %s  (%d)\n", pct(rep.ReadingWrong), rep.Counts[knowledge.ReadingWrong])
 	fmt.Fprintf(stdout, "asked to choose       %s  (%d)\n", pct(rep.AskedToChoose), rep.Counts[knowledge.AskedToChoose])
 	fmt.Fprintf(stdout, "hedged                %s  (%d)\n", pct(rep.Hedged), rep.Counts[knowledge.Hedged])
 	fmt.Fprintf(stdout, "keyword rule answered %s  (%d)\n", pct(rep.Intercepted), rep.Counts[knowledge.Intercepted])
 	fmt.Fprintf(stdout, "right in first reply  %s\n", pct(rep.RightInFirstReply))
 	fmt.Fprintf(stdout, "precision of confident answers %s\n", pct(rep.Precision))
+	fmt.Fprintf(stdout, "precision of answers on a reading %s\n", pct(rep.ReadingPrecision))
 	if run.calibrate {
 		printCurve(stdout, "entry threshold (article answers off)", rep.CurveEntry)
 		printCurve(stdout, "article threshold (at the entry threshold in use)", rep.CurveArticle)
+		printCurve(stdout, "reading threshold (answers on a likely reading, at the thresholds in use)", rep.CurveReading)
 	}
 	if run.failures {
 		fmt.Fprintln(stdout, "\nnot confident-and-right:")
@@ -100,13 +104,14 @@ func kbResidents(stdout io.Writer, run residentsRun) error {
 	return nil
 }
 
-// calibrate sweeps the entry threshold with article answers turned off, then
-// the article threshold at the thresholds in use, on the same questions.
-func calibrate(kb *knowledge.Base, qs []knowledge.ResidentQuestion, asker func(*knowledge.Base) knowledge.Asker) (entry, article []knowledge.CalibrationPoint) {
+// calibrate sweeps the entry threshold with article answers and answers on
+// a reading turned off, then the article threshold and the reading
+// threshold at the thresholds in use, on the same questions.
+func calibrate(kb *knowledge.Base, qs []knowledge.ResidentQuestion, asker func(*knowledge.Base) knowledge.Asker) (entry, article, reading []knowledge.CalibrationPoint) {
 	th := kb.Thresholds()
 	for t := 0.30; t <= 1.0001; t += 0.025 {
 		x := th
-		x.Entry, x.Article = t, 2
+		x.Entry, x.Article, x.Reading = t, 2, 2
 		r := knowledge.EvaluateResidents(kb.Corpus(), qs, asker(kb.WithThresholds(x)))
 		entry = append(entry, point(t, r))
 	}
@@ -116,7 +121,15 @@ func calibrate(kb *knowledge.Base, qs []knowledge.ResidentQuestion, asker func(*
 		r := knowledge.EvaluateResidents(kb.Corpus(), qs, asker(kb.WithThresholds(x)))
 		article = append(article, point(t, r))
 	}
-	return entry, article
+	for t := 0.5; t <= 1.0001; t += 0.025 {
+		x := th
+		x.Reading = t
+		r := knowledge.EvaluateResidents(kb.Corpus(), qs, asker(kb.WithThresholds(x)))
+		reading = append(reading, knowledge.CalibrationPoint{Threshold: t, Precision: r.ReadingPrecision,
+			Coverage: r.ReadingRight + r.ReadingWrong,
+			Right:    r.Counts[knowledge.ReadingRight], Wrong: r.Counts[knowledge.ReadingWrong]})
+	}
+	return entry, article, reading
 }
 
 func point(t float64, r knowledge.ResidentReport) knowledge.CalibrationPoint {
