@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -299,6 +300,12 @@ func composeReading(choices []*knowledge.Entry) string {
 //
 // cites are the entry's citations in the order this question wants them.
 func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, frame entryFrame) string {
+	// The question answered heads the reply, so a resident can tell at once
+	// when it is not the one they asked.
+	head := frame.head
+	if head == "" {
+		head = "【" + e.Question + "】\n"
+	}
 	var tail strings.Builder
 	if frame.offer != "" {
 		tail.WriteString("\n\n" + frame.offer + "\n")
@@ -311,20 +318,12 @@ func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, frame entryFra
 	}
 	tail.WriteString("\n" + disclaimer)
 
-	var b replyBuilder
-	// The question answered heads the reply, so a resident can tell at once
-	// when it is not the one they asked.
-	if frame.head != "" {
-		b.add(frame.head)
-	} else {
-		b.add("【" + e.Question + "】\n")
-	}
-	b.addExcerpt(e.Answer, maxReplyBytes-900)
+	var basis, quote, seeAlso string
 	if len(cites) > 0 {
 		main := cites[0]
-		b.add("\n\n依据：" + main.Article.Citation() + versionNote(main.Article))
+		basis = "\n\n依据：" + main.Article.Citation() + versionNote(main.Article)
 		if main.Quote != "" {
-			b.add("\n“" + main.Quote + "”")
+			quote = "\n“" + main.Quote + "”"
 		}
 		// An entry may quote one article twice; each is named once.
 		var others []*knowledge.Article
@@ -334,15 +333,41 @@ func composeEntry(e *knowledge.Entry, cites []knowledge.Citation, frame entryFra
 			}
 		}
 		if len(others) > 0 {
-			b.add("\n另见：" + citations(others))
+			seeAlso = "\n另见：" + citations(others)
 		}
 	}
-	if e.Next != "" {
-		b.add("\n\n怎么办：\n")
-		b.addExcerpt(e.Next, maxReplyBytes-b.Len()-tail.Len())
+	next, nextHead := strings.TrimSpace(e.Next), ""
+	if next != "" {
+		nextHead = "\n\n怎么办：\n"
 	}
-	b.add(tail.String())
-	return b.String()
+	// The head, the articles' names, the offer and the disclaimer always
+	// go out whole. The answer, the quote and the steps share what is left,
+	// in that order, each of the later ones keeping a little room.
+	room := maxReplyBytes - len(head) - len(basis) - len(seeAlso) - len(nextHead) - tail.Len()
+	answer := clipTo(strings.TrimSpace(e.Answer), room-min(len(quote), quoteRoom)-min(len(next), nextRoom))
+	room -= len(answer)
+	quote = clipTo(quote, room-min(len(next), nextRoom))
+	room -= len(quote)
+	return head + answer + basis + quote + seeAlso + nextHead + clipTo(next, room) + tail.String()
+}
+
+// quoteRoom and nextRoom are the bytes a long answer leaves the key
+// sentence and the steps at least: about 80 characters each.
+const (
+	quoteRoom = 240
+	nextRoom  = 240
+)
+
+// clipTo cuts s to at most n bytes, to nothing when n leaves no room for
+// more than the cut mark.
+func clipTo(s string, n int) string {
+	if n < 30 {
+		if len(s) <= max(n, 0) {
+			return s
+		}
+		return ""
+	}
+	return clip.Bytes(s, n)
 }
 
 // composeChoices offers the likely readings of an unclear question; a
@@ -444,11 +469,30 @@ func shortNames(names []string) []string {
 }
 
 func citations(arts []*knowledge.Article) string {
-	cs := make([]string, len(arts))
-	for i, a := range arts {
-		cs[i] = a.Citation()
+	// Articles of one law are named after it once, in the order the law
+	// first comes: 《…婚姻家庭编的解释（一）》第二条、第八十六条 reads, the
+	// long name three times does not.
+	var laws []*knowledge.Law
+	byLaw := make(map[*knowledge.Law][]*knowledge.Article)
+	for _, a := range arts {
+		if _, ok := byLaw[a.Law]; !ok {
+			laws = append(laws, a.Law)
+		}
+		byLaw[a.Law] = append(byLaw[a.Law], a)
 	}
-	return strings.Join(cs, "、")
+	cs := make([]string, len(laws))
+	for i, l := range laws {
+		as := byLaw[l]
+		slices.SortStableFunc(as, func(x, y *knowledge.Article) int {
+			return cmp.Or(cmp.Compare(x.Number, y.Number), cmp.Compare(x.Sub, y.Sub))
+		})
+		nums := make([]string, len(as))
+		for j, a := range as {
+			nums[j] = a.NumberCN()
+		}
+		cs[i] = "《" + l.Name + "》" + strings.Join(nums, "、")
+	}
+	return strings.Join(cs, "；")
 }
 
 // replyBuilder assembles a reply within WeChat's byte limit.

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -310,6 +311,41 @@ func TestEveryEntryReplyFits(t *testing.T) {
 		if len(e.Cites) > 0 && !strings.Contains(got, "依据："+e.Cites[0].Article.Citation()) {
 			t.Errorf("%s: reply lacks its citation", e.ID)
 		}
+	}
+}
+
+// Every entry answered on a reading, with two other readings offered, still
+// fits with its conclusion whole, its citation, the offer and the disclaimer.
+func TestEveryReadingReplyFits(t *testing.T) {
+	base, err := kb()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := base.Entries()
+	// The two longest questions make the longest offer.
+	others := slices.SortedFunc(slices.Values(entries), func(x, y *knowledge.Entry) int { return len(y.Question) - len(x.Question) })[:2]
+	for _, e := range entries {
+		got := composeReading([]*knowledge.Entry{e, others[0], others[1]})
+		first, _, _ := strings.Cut(e.Answer, "\n")
+		switch {
+		case len(got) > maxReplyBytes:
+			t.Errorf("%s: %d bytes", e.ID, len(got))
+		case !strings.Contains(got, "先按这个意思回答您：\n\n"+first):
+			t.Errorf("%s: the reading lost its conclusion:\n%s", e.ID, got)
+		case len(e.Cites) > 0 && !strings.Contains(got, "依据："+e.Cites[0].Article.Citation()):
+			t.Errorf("%s: the reading lacks its citation", e.ID)
+		case !strings.Contains(got, "3. "+others[1].Question) || !strings.HasSuffix(got, disclaimer):
+			t.Errorf("%s: the reading lost its offer or disclaimer:\n%s", e.ID, got)
+		}
+	}
+}
+
+// Other articles are named by law, each law once, its articles in order.
+func TestOtherArticlesAreNamedByLaw(t *testing.T) {
+	art := func(ref string) *knowledge.Article { return entry(t, "x", "", "", ref).Cites[0].Article }
+	got := citations([]*knowledge.Article{art("民法典第一千一百三十条"), art("妇女权益保障法第五十八条"), art("民法典第一千一百二十七条")})
+	if want := "《中华人民共和国民法典》第一千一百二十七条、第一千一百三十条；《中华人民共和国妇女权益保障法》第五十八条"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 
