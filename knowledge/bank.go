@@ -381,6 +381,13 @@ func BankDigest() string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// Digest names a file's content, as BankDigest names the bank's: the blind
+// resident set the calibrator is fitted on is named so.
+func Digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:16]
+}
+
 // LoadBank parses every embedded bank file against the corpus.
 func LoadBank(c *Corpus) ([]*Entry, error) { return loadBank(c, nil) }
 

@@ -61,8 +61,10 @@ type Options struct {
 
 // Thresholds turn the scorer's probabilities into decisions. `pufa kb fit`
 // prints the entry threshold: the lowest at which wordings held out of the
-// bank are answered rightly 90% of the time and LeCoQA's held-out lay
-// questions on topics the bank covers 85% of the time.
+// bank are answered rightly 90% of the time, LeCoQA's held-out lay
+// questions on topics the bank covers 85% of the time, and the blind
+// resident questions, each scored by a calibrator fitted without its
+// writer's questions, 90% of the time.
 type Thresholds struct {
 	// Entry is the probability from which the best bank or FAQ entry is
 	// answered with confidence.
@@ -80,9 +82,10 @@ type Thresholds struct {
 	// Reading is the probability from which an unsure question's best
 	// reading is answered on that reading, said to be one, with the other
 	// readings offered: a resident who typed "驾照12分扣完了咋办" gets the
-	// answer at once, not a question back. From 0.9 the best reading of the
-	// tuning halves' unsure questions is right 87% of the time, from 0.7
-	// only 62% (`pufa kb eval --residents … --split tune --calibrate`).
+	// answer at once, not a question back. `pufa kb fit` prints it: the
+	// lowest (from 0.5, in steps of 0.05) from which up to the entry
+	// threshold the blind questions' best readings, each scored by a
+	// calibrator fitted without its writer, are right three times in five.
 	Reading float64
 	// BM25 blends into an entry's similarity, which picks the entries the
 	// scorer looks at, how much of the question its whole text (wordings,
@@ -92,7 +95,7 @@ type Thresholds struct {
 
 // DefaultThresholds are the calibrated thresholds.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Entry: 0.99, Article: 1.01, Choice: 0.2, Reading: 0.9, BM25: 0.7}
+	return Thresholds{Entry: 0.95, Article: 1.01, Choice: 0.2, Reading: 0.75, BM25: 0.7}
 }
 
 // Base is a searchable knowledge base.

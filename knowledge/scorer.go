@@ -89,15 +89,20 @@ type Scorer struct {
 }
 
 // scorerBankDigest is the BankDigest of the bank DefaultScorer and the
-// entry threshold were fitted on; `pufa kb fit` prints it with them.
-const scorerBankDigest = "7c5bc7a43918fa45"
+// entry threshold were fitted on, and scorerBlindDigest the Digest of the
+// blind resident set (testdata/residents-blind.jsonl) the calibrator was;
+// `pufa kb fit` prints both with them.
+const (
+	scorerBankDigest  = "7c5bc7a43918fa45"
+	scorerBlindDigest = "c3f2c98480619c94"
+)
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-3.0868, 2.4483, 8.6168, 8.8344, 1.7116, 0.3054, 1.0671, -1.5247, -4.6407, 2.2182, 0.0000, 1.0459, 1.2718},
-		Bias:    -3.3034,
-		Weights: [numFeatures]float64{-3.2295, 1.9048, 4.0205, -1.3690, -0.3284, 1.4075, 2.5201, 4.5079, -2.7763, 1.2438, 1.2216, 0.4242, 0.2098, 2.9252, -0.1187},
+		Rank:    [rankFeatures]float64{-3.0867, 2.4483, 8.6169, 8.8344, 1.7114, 0.3054, 1.0671, -1.5247, -4.6407, 2.2181, 0.0000, 1.0459, 1.2723},
+		Bias:    -3.3306,
+		Weights: [numFeatures]float64{-3.5205, 1.8983, 3.4780, -1.3492, 0.8165, 1.0729, 2.2676, 4.8716, -2.6387, 1.2488, 3.1132, 0.4022, 0.0059, 2.0830, -0.1003},
 	}
 }
 

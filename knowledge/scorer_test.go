@@ -1,7 +1,10 @@
 package knowledge
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"slices"
 	"testing"
 )
 
@@ -60,7 +63,8 @@ func TestFitScorerLearnsWhichSignalDecides(t *testing.T) {
 }
 
 // The threshold is the lowest at which confident answers are right often
-// enough, there and at every higher threshold.
+// enough, there and at every higher threshold that answers enough questions
+// for its precision to mean something.
 func TestThresholdForKeepsPrecisionAtEveryHigherThreshold(t *testing.T) {
 	// One candidate each; the calibrator is the identity on featCover:
 	// σ(0 + logit(p)) = p.
@@ -71,13 +75,15 @@ func TestThresholdForKeepsPrecisionAtEveryHigherThreshold(t *testing.T) {
 		f[featCover] = math.Log(p / (1 - p))
 		return ScoringQuestion{Candidates: []ScoringExample{{Right: right, f: f}}}
 	}
-	qs := []ScoringQuestion{
-		question(0.955, true), question(0.925, true), question(0.905, true), question(0.855, false),
-		question(0.805, true), question(0.705, false), question(0.605, false),
+	// Each kind of answer minCurveAnswers times. Confident answers from
+	// 0.86: 3 right of 3; from 0.81: 3 of 4; from 0.71: 4 of 5; from 0.61:
+	// 4 of 6; from 0: 4 of 7. 80% at 0.80 alone is not enough: 0.81 to
+	// 0.85 fall below it.
+	var qs []ScoringQuestion
+	for range minCurveAnswers {
+		qs = append(qs, question(0.955, true), question(0.925, true), question(0.905, true), question(0.855, false),
+			question(0.805, true), question(0.705, false), question(0.605, false))
 	}
-	// Confident answers from 0.86: 3 right of 3; from 0.81: 3 of 4; from
-	// 0.71: 4 of 5; from 0.61: 4 of 6; from 0: 4 of 7. 80% at 0.80 alone
-	// is not enough: 0.81 to 0.85 fall below it.
 	tests := []struct{ want, threshold float64 }{
 		{0.99, 0.86}, {0.8, 0.86}, {0.7, 0.71}, {0.5, 0},
 	}
@@ -85,6 +91,42 @@ func TestThresholdForKeepsPrecisionAtEveryHigherThreshold(t *testing.T) {
 		if got := ThresholdFor(sc, qs, tt.want); math.Abs(got-tt.threshold) > 1e-9 {
 			t.Errorf("ThresholdFor(%.2f) = %.2f, want %.2f", tt.want, got, tt.threshold)
 		}
+	}
+	// A few wrong answers above every other do not push the threshold to 1
+	// when too few answers are given there to tell.
+	few := append(slices.Clone(qs), question(0.995, false), question(0.995, false))
+	if got := ThresholdFor(sc, few, 0.9); math.Abs(got-0.86) > 1e-9 {
+		t.Errorf("with two wrong answers at 0.995, ThresholdFor(0.9) = %.2f, want 0.86", got)
+	}
+}
+
+// Blind questions are each scored once, by a calibrator fitted without
+// their writer: what one writer's questions alone show (here, that a weak
+// match carrying the entry's core words is right) does not flatter the
+// curve, though a calibrator fitted on every writer learns it.
+func TestCrossValidatedCurveHoldsOutEachWriter(t *testing.T) {
+	base := syntheticQuestions(200)
+	candidates := func(rightCos, rightCore float64) []ScoringExample {
+		var right, wrong entryFeatures
+		right[featCos], right[featCore] = rightCos, rightCore
+		wrong[featCos] = 0.3
+		return []ScoringExample{{Entry: "a", Right: true, f: right}, {Entry: "b", f: wrong}}
+	}
+	var blind []ScoringQuestion
+	for i := range 40 {
+		blind = append(blind,
+			ScoringQuestion{Source: SourceBlind, ID: fmt.Sprintf("x%03d", i), Weight: 100, Candidates: candidates(0.3, 1)},
+			ScoringQuestion{Source: SourceBlind, ID: fmt.Sprintf("y%03d", i), Weight: 100, Candidates: candidates(0.85, 0)})
+	}
+	writer := func(q ScoringQuestion) string { return q.ID[:1] }
+	cv := CrossValidatedCurve(base, blind, writer, 1, []float64{0, 0.5})
+	if n := cv[0].Right + cv[0].Wrong; n != len(blind) {
+		t.Fatalf("%d blind questions scored, want each of %d once", n, len(blind))
+	}
+	inSample := Curve(FitScorer(append(base, blind...), 1), blind, []float64{0.5})[0]
+	if cv[1].Right != len(blind)/2 || inSample.Right != len(blind) {
+		t.Errorf("right from 0.5: %d cross-validated, %d in sample, of %d; want only writer y's and all",
+			cv[1].Right, inSample.Right, len(blind))
 	}
 }
 
@@ -139,8 +181,16 @@ func TestAskTellsQuestionsApartByTheirQuestionWords(t *testing.T) {
 // threshold chosen with it: a bank changed without a refit leaves both
 // describing another bank.
 func TestDefaultScorerWasFittedOnTheShippedBank(t *testing.T) {
+	const refit = "run `go run ./cmd/pufa kb fit`, paste its Scorer literal and digests into knowledge/scorer.go " +
+		"and its entry and reading thresholds into DefaultThresholds"
 	if got := BankDigest(); got != scorerBankDigest {
-		t.Errorf("the bank (digest %s) changed since DefaultScorer was fitted (on %s): run `go run ./cmd/pufa kb fit`, "+
-			"paste its Scorer literal, digest and entry threshold into knowledge/scorer.go and DefaultThresholds", got, scorerBankDigest)
+		t.Errorf("the bank (digest %s) changed since DefaultScorer was fitted (on %s): %s", got, scorerBankDigest, refit)
+	}
+	blind, err := os.ReadFile("testdata/residents-blind.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Digest(blind); got != scorerBlindDigest {
+		t.Errorf("the blind resident set (digest %s) changed since the calibrator was fitted (on %s): %s", got, scorerBlindDigest, refit)
 	}
 }
