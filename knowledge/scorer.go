@@ -93,16 +93,16 @@ type Scorer struct {
 // blind resident set (testdata/residents-blind.jsonl) the calibrator was;
 // `pufa kb fit` prints both with them.
 const (
-	scorerBankDigest  = "7c5bc7a43918fa45"
+	scorerBankDigest  = "781fd65f5ac73979"
 	scorerBlindDigest = "c3f2c98480619c94"
 )
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-3.0867, 2.4483, 8.6169, 8.8344, 1.7114, 0.3054, 1.0671, -1.5247, -4.6407, 2.2181, 0.0000, 1.0459, 1.2723},
-		Bias:    -3.3306,
-		Weights: [numFeatures]float64{-3.5205, 1.8983, 3.4780, -1.3492, 0.8165, 1.0729, 2.2676, 4.8716, -2.6387, 1.2488, 3.1132, 0.4022, 0.0059, 2.0830, -0.1003},
+		Rank:    [rankFeatures]float64{-2.7879, 2.3719, 8.6772, 9.6676, 1.6183, 0.3542, 1.0016, -2.2787, -4.6908, 2.0662, -0.0000, 1.0827, 1.2685},
+		Bias:    -3.1834,
+		Weights: [numFeatures]float64{-3.2926, 1.6328, 3.4506, -1.2443, 0.5574, 1.1184, 2.2516, 4.7544, -2.7054, 1.2778, 2.8386, 0.3676, -0.0689, 1.9698, -0.0876},
 	}
 }
 
