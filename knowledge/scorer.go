@@ -93,16 +93,16 @@ type Scorer struct {
 // blind resident set (testdata/residents-blind.jsonl) the calibrator was;
 // `pufa kb fit` prints both with them.
 const (
-	scorerBankDigest  = "781fd65f5ac73979"
+	scorerBankDigest  = "5811e75794ebd99f"
 	scorerBlindDigest = "c3f2c98480619c94"
 )
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-2.7879, 2.3719, 8.6772, 9.6676, 1.6183, 0.3542, 1.0016, -2.2787, -4.6908, 2.0662, -0.0000, 1.0827, 1.2685},
-		Bias:    -3.1834,
-		Weights: [numFeatures]float64{-3.2926, 1.6328, 3.4506, -1.2443, 0.5574, 1.1184, 2.2516, 4.7544, -2.7054, 1.2778, 2.8386, 0.3676, -0.0689, 1.9698, -0.0876},
+		Rank:    [rankFeatures]float64{-2.7820, 2.3640, 8.6834, 9.6640, 1.6182, 0.3483, 1.0076, -2.2769, -4.6867, 2.0682, 0.0000, 1.0858, 1.2742},
+		Bias:    -3.1846,
+		Weights: [numFeatures]float64{-3.2859, 1.6276, 3.4480, -1.2434, 0.5560, 1.1187, 2.2517, 4.7524, -2.7040, 1.2775, 2.8388, 0.3686, -0.0711, 1.9710, -0.0875},
 	}
 }
 
