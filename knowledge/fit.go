@@ -291,9 +291,9 @@ func CoverageAt(sc Scorer, qs []ScoringQuestion, want float64) float64 {
 	return best
 }
 
-// FitScorer fits the ranker on the questions with a right candidate, then
-// the calibrator on every candidate, its share and margin as the fitted
-// ranker gives them. l2 is the ridge penalty of both.
+// FitScorer fits the ranker on the questions with a right candidate, blind
+// ones aside, then the calibrator on every candidate, its share and margin
+// as the fitted ranker gives them. l2 is the ridge penalty of both.
 func FitScorer(qs []ScoringQuestion, l2 float64) Scorer {
 	return fitCalibrator(fitRanker(qs, l2), qs, l2)
 }
@@ -342,7 +342,9 @@ func fitCalibrator(rank []float64, qs []ScoringQuestion, l2 float64) Scorer {
 }
 
 // fitRanker fits the ranker's weights on the questions with a right
-// candidate.
+// candidate. Blind questions only calibrate: ranking with them too moved
+// none of the cross-validated first candidates worth a mention (264 to 266
+// right of 392).
 func fitRanker(qs []ScoringQuestion, l2 float64) []float64 {
 	var groups []choiceGroup
 	for _, q := range qs {

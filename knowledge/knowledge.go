@@ -61,10 +61,9 @@ type Options struct {
 
 // Thresholds turn the scorer's probabilities into decisions. `pufa kb fit`
 // prints the entry threshold: the lowest at which wordings held out of the
-// bank are answered rightly 90% of the time, LeCoQA's held-out lay
-// questions on topics the bank covers 85% of the time, and the blind
-// resident questions, each scored by a calibrator fitted without its
-// writer's questions, 90% of the time.
+// bank are answered rightly 90% of the time and the blind resident
+// questions, each scored by a calibrator fitted without its writer's
+// questions, 90% of the time.
 type Thresholds struct {
 	// Entry is the probability from which the best bank or FAQ entry is
 	// answered with confidence.

@@ -23,10 +23,11 @@ const (
 // blindWeight is how much a blind-written resident question counts in the
 // calibrator's fit against one held-out wording: there are some 16,000
 // wordings and a few hundred blind questions, and the blind ones are what
-// residents' questions look like. Of 10, 20, 30, 50, 70, 100 and 300, 30
-// answers the most blind questions with confidence at the threshold the
-// rule gives, each scored by a calibrator fitted without its writer (160
-// right of 392 at 0.95, against 150 at 0.92 for 100 and 158 at 0.96 for 20).
+// residents' questions look like. When it was chosen, of 10, 20, 30, 50,
+// 70, 100 and 300, 30 answered the most blind questions with confidence at
+// the threshold the rule gives, each scored by a calibrator fitted without
+// its writer (160 right of 392 at 0.95, against 150 at 0.92 for 100 and 158
+// at 0.96 for 20); `--blind-weight` tries another.
 const blindWeight = 30.0
 
 // blindWriter names who wrote a blind question: the blind sets' ids start
@@ -74,11 +75,12 @@ func printReadingCurve(w io.Writer, curve []knowledge.CalibrationPoint, entry fl
 }
 
 // kbFit fits the entry scorer: it asks every bank wording and LeCoQA
-// question held out of its fold, fits the ranker and the calibrator on them
-// and prints them as the Go literal of DefaultScorer, with the entry
-// threshold its rule gives and, per source (and for the resident questions
-// given, which are never fitted on), the precision/coverage curve of
-// confident answers for the fitted and the current scorer.
+// question held out of its fold, fits the ranker on them and the
+// calibrator on them and the blind resident questions, and prints them as
+// the Go literal of DefaultScorer, with the entry and reading thresholds
+// its rules give and, per source (and for the resident questions given,
+// which are never fitted on), the precision/coverage curve of confident
+// answers for the fitted and the current scorer.
 func kbFit(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("pufa kb fit", flag.ContinueOnError)
 	folds := fs.Int("folds", 5, "folds of held-out wordings and LeCoQA questions")
@@ -124,11 +126,11 @@ func kbFit(args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("kb fit: %w", err)
 		}
-		data, err := os.ReadFile(*blindPath)
+		raw, err := os.ReadFile(*blindPath)
 		if err != nil {
 			return fmt.Errorf("kb fit: %w", err)
 		}
-		blindDigest = knowledge.Digest(data)
+		blindDigest = knowledge.Digest(raw)
 		// A question no article answers says only that: not which office
 		// entry, if any, does ("今天天气怎么样" is no question for the office
 		// hours). Labelled right for every entry citing nothing, it taught
