@@ -288,7 +288,7 @@ func composeReading(choices []*knowledge.Entry) string {
 		for i, c := range choices[1:] {
 			b.WriteString("\n" + strconv.Itoa(i+2) + ". " + c.Question)
 		}
-		b.WriteString("\n回复数字即可；都不是，可以换个说法再问，或回复“转人工”由工作人员解答。")
+		b.WriteString("\n" + choicesHint)
 		frame.offer = b.String()
 	}
 	return composeEntry(e, e.Cites, frame)
