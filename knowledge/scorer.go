@@ -93,16 +93,16 @@ type Scorer struct {
 // blind resident set (testdata/residents-blind.jsonl) the calibrator was;
 // `pufa kb fit` prints both with them.
 const (
-	scorerBankDigest  = "5811e75794ebd99f"
-	scorerBlindDigest = "c3f2c98480619c94"
+	scorerBankDigest  = "9c48431ce0d87941"
+	scorerBlindDigest = "c9c8b7c33613477d"
 )
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-2.7820, 2.3640, 8.6834, 9.6640, 1.6182, 0.3483, 1.0076, -2.2769, -4.6867, 2.0682, 0.0000, 1.0858, 1.2742},
-		Bias:    -3.1846,
-		Weights: [numFeatures]float64{-3.2859, 1.6276, 3.4480, -1.2434, 0.5560, 1.1187, 2.2517, 4.7524, -2.7040, 1.2775, 2.8388, 0.3686, -0.0711, 1.9710, -0.0875},
+		Rank:    [rankFeatures]float64{-2.7564, 2.3930, 8.6829, 9.6039, 1.6238, 0.3725, 0.9893, -2.3241, -4.7426, 2.0669, -0.0000, 1.0900, 1.2767},
+		Bias:    -2.4086,
+		Weights: [numFeatures]float64{-3.6406, 1.7560, 3.6016, -1.8022, 1.1599, 0.8668, 2.4862, 4.5955, -3.2817, 1.0167, 1.4061, 0.2885, -0.1698, 1.8177, -0.0758},
 	}
 }
 
