@@ -93,16 +93,16 @@ type Scorer struct {
 // blind resident set (testdata/residents-blind.jsonl) the calibrator was;
 // `pufa kb fit` prints both with them.
 const (
-	scorerBankDigest  = "9c48431ce0d87941"
+	scorerBankDigest  = "ac9e6f15f7947882"
 	scorerBlindDigest = "c9c8b7c33613477d"
 )
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-2.7564, 2.3930, 8.6829, 9.6039, 1.6238, 0.3725, 0.9893, -2.3241, -4.7426, 2.0669, -0.0000, 1.0900, 1.2767},
-		Bias:    -2.4086,
-		Weights: [numFeatures]float64{-3.6406, 1.7560, 3.6016, -1.8022, 1.1599, 0.8668, 2.4862, 4.5955, -3.2817, 1.0167, 1.4061, 0.2885, -0.1698, 1.8177, -0.0758},
+		Rank:    [rankFeatures]float64{-2.7656, 2.3964, 8.6865, 9.5957, 1.6225, 0.3686, 0.9946, -2.3154, -4.7409, 2.0661, 0.0000, 1.0889, 1.2783},
+		Bias:    -2.4080,
+		Weights: [numFeatures]float64{-3.6401, 1.7562, 3.6013, -1.8017, 1.1599, 0.8661, 2.4872, 4.5888, -3.2823, 1.0175, 1.4018, 0.2871, -0.1668, 1.8184, -0.0755},
 	}
 }
 
