@@ -23,10 +23,11 @@ const kbUsage = `usage:
   pufa kb ask "问题" --reply [--config FILE]   (the reply a resident gets)
   pufa kb ask "问题" [--k 10] [--corpus FILE]... [--faq FILE] [--train FILE]
   pufa kb check FILE...            (validate answer-bank YAML files against the embedded laws)
-  pufa kb eval --residents FILE [--split all|tune|test] [--laws default|national] [--calibrate]
-               [--failures] [--json] [--config FILE]
+  pufa kb eval --residents FILE [--split all|tune|test|fit] [--laws default|national] [--calibrate]
+               [--failures] [--json] [--config FILE] [--entry T] [--reading T] [--choice T]
   pufa kb fit [--folds 5] [--residents FILE --split tune] [--l2 1]
-               (fit the answer-entry scorer on held-out wordings and LeCoQA questions)
+               [--blind knowledge/testdata/residents-blind.jsonl] [--blind-weight 30]
+               (fit the answer-entry scorer on held-out wordings, LeCoQA and blind resident questions)
   pufa kb eval --queries FILE [--corpus FILE]... [--train FILE] [--folds 5] [--seed 1]
                [--json] [--baseline=true] [--ablation]`
 
