@@ -354,7 +354,8 @@ func TestBankListSearchAndPages(t *testing.T) {
 	e := newBankEnv(t, nil)
 	addEntries(t, e, 60) // the page picks them up from Redis: another replica saved them
 	office := len(e.kb.FAQ())
-	total := office + 2 + 60
+	shipped := len(e.kb.Entries()) - office // labour-pay.yaml's entries, all on 劳动报酬
+	total := office + shipped + 60
 	ed := e.as("ed")
 	tests := []struct {
 		query string
@@ -372,7 +373,7 @@ func TestBankListSearchAndPages(t *testing.T) {
 		{"?q=" + url.QueryEscape("劳动仲栽"), 61, []string{arbitrationID, "extra-00"}, 50, "第 1 / 2 页"}, // the typo paraphrase
 		{"?status=edited", 60, []string{"extra-00"}, 50, ""},
 		{"?source=office", office, nil, office, ""},
-		{"?source=bank&topic=" + url.QueryEscape("劳动报酬"), 2, []string{arrearsID, arbitrationID}, 2, ""},
+		{"?source=bank&topic=" + url.QueryEscape("劳动报酬"), shipped, []string{arrearsID}, shipped, ""},
 		{"?status=reviewed", 0, nil, 0, ""},
 		{"?q=" + url.QueryEscape("没有这样的问题"), 0, nil, 0, ""},
 	}
