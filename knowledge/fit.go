@@ -174,27 +174,42 @@ func Curve(sc Scorer, qs []ScoringQuestion, thresholds []float64) []CalibrationP
 	return curveOf(topsOf(sc, qs), thresholds)
 }
 
-// scoredTop is a question's best candidate as a scorer sees it.
-type scoredTop struct {
+// scoredCandidate is one of a question's candidates as a scorer sees it:
+// its index among the question's candidates, its probability and whether
+// it is right.
+type scoredCandidate struct {
+	i     int
 	p     float64
 	right bool
 }
 
-func topsOf(sc Scorer, qs []ScoringQuestion) []scoredTop {
-	tops := make([]scoredTop, 0, len(qs))
+// byProbability are q's candidates as sc scores them, the most likely
+// first, ties in the ranker's order.
+func (sc Scorer) byProbability(q ScoringQuestion) []scoredCandidate {
+	fs := sc.ranked(q)
+	cs := make([]scoredCandidate, len(fs))
+	for i, f := range fs {
+		cs[i] = scoredCandidate{i, sc.prob(f), q.Candidates[i].Right}
+	}
+	slices.SortStableFunc(cs, func(a, b scoredCandidate) int { return cmp.Compare(b.p, a.p) })
+	return cs
+}
+
+// topsOf is each question's most likely candidate; p is -1 for a question
+// with none.
+func topsOf(sc Scorer, qs []ScoringQuestion) []scoredCandidate {
+	tops := make([]scoredCandidate, 0, len(qs))
 	for _, q := range qs {
-		best := scoredTop{p: -1}
-		for i, f := range sc.ranked(q) {
-			if p := sc.prob(f); p > best.p {
-				best = scoredTop{p, q.Candidates[i].Right}
-			}
+		best := scoredCandidate{p: -1}
+		if cs := sc.byProbability(q); len(cs) > 0 {
+			best = cs[0]
 		}
 		tops = append(tops, best)
 	}
 	return tops
 }
 
-func curveOf(tops []scoredTop, thresholds []float64) []CalibrationPoint {
+func curveOf(tops []scoredCandidate, thresholds []float64) []CalibrationPoint {
 	var out []CalibrationPoint
 	for _, t := range slices.Sorted(slices.Values(thresholds)) {
 		pt := CalibrationPoint{Threshold: t}
@@ -232,7 +247,7 @@ func CrossValidatedCurve(base, blind []ScoringQuestion, writer func(ScoringQuest
 			writers = append(writers, w)
 		}
 	}
-	var tops []scoredTop
+	var tops []scoredCandidate
 	for _, w := range writers {
 		train := slices.Clone(base)
 		var held []ScoringQuestion
@@ -254,14 +269,8 @@ func CrossValidatedCurve(base, blind []ScoringQuestion, writer func(ScoringQuest
 func Misses(sc Scorer, qs []ScoringQuestion, n int) []ScoringMiss {
 	var out []ScoringMiss
 	for _, q := range qs {
-		best, p := -1, -1.0
-		for i, f := range sc.ranked(q) {
-			if v := sc.prob(f); v > p {
-				best, p = i, v
-			}
-		}
-		if best >= 0 && !q.Candidates[best].Right {
-			out = append(out, ScoringMiss{Question: q, Got: q.Candidates[best].Entry, P: p})
+		if cs := sc.byProbability(q); len(cs) > 0 && !cs[0].right {
+			out = append(out, ScoringMiss{Question: q, Got: q.Candidates[cs[0].i].Entry, P: cs[0].p})
 		}
 	}
 	slices.SortFunc(out, func(a, b ScoringMiss) int { return cmp.Compare(b.P, a.P) })
@@ -557,18 +566,9 @@ type ChoicePoint struct {
 func ChoiceCurve(sc Scorer, qs []ScoringQuestion, sure float64, thresholds []float64) []ChoicePoint {
 	// The unsure questions' candidates, most likely first, scored once for
 	// every threshold.
-	type candidate struct {
-		p     float64
-		right bool
-	}
-	var unsure [][]candidate
+	var unsure [][]scoredCandidate
 	for _, q := range qs {
-		fs := sc.ranked(q)
-		cs := make([]candidate, len(fs))
-		for i, f := range fs {
-			cs[i] = candidate{sc.prob(f), q.Candidates[i].Right}
-		}
-		slices.SortStableFunc(cs, func(a, b candidate) int { return cmp.Compare(b.p, a.p) })
+		cs := sc.byProbability(q)
 		if len(cs) > 0 && cs[0].p >= sure {
 			continue
 		}
