@@ -151,12 +151,13 @@ func (k *Keywords) Match(text string) (KeywordRule, bool) {
 // "电话多少" and "非常感谢你们" are, "房东不退押金怎么办谢谢" is a question.
 const maxContainsRest = 2
 
-// fillers are the politeness and question words a short message wraps a
-// keyword in.
+// fillers are the politeness, praise and question words a short message
+// wraps a keyword in ("谢谢啊 说的挺清楚").
 var fillers = strings.NewReplacer(
 	"请问", "", "一下", "", "你们", "", "您们", "", "是多少", "", "多少", "", "是什么", "", "什么", "",
 	"有没有", "", "非常", "", "太", "", "了", "", "啊", "", "呀", "", "呢", "", "吗", "", "哦", "",
 	"的", "", "是", "", "号码", "", "给我", "", "发", "", "好", "", "哈", "", "啦", "", "嗯", "", "你", "", "您", "", "帮助", "", "帮忙", "", "老师", "",
+	"挺", "", "很", "", "真", "", "说", "", "讲", "", "得", "", "清楚", "", "明白", "", "上回", "", "上次", "",
 )
 
 // essentially reports whether text is little more than the rule's keywords,
