@@ -93,16 +93,16 @@ type Scorer struct {
 // blind resident set (testdata/residents-blind.jsonl) the calibrator was;
 // `pufa kb fit` prints both with them.
 const (
-	scorerBankDigest  = "ac9e6f15f7947882"
+	scorerBankDigest  = "35554b7a7f537e6e"
 	scorerBlindDigest = "c9c8b7c33613477d"
 )
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-2.7656, 2.3964, 8.6865, 9.5957, 1.6225, 0.3686, 0.9946, -2.3154, -4.7409, 2.0661, 0.0000, 1.0889, 1.2783},
-		Bias:    -2.4080,
-		Weights: [numFeatures]float64{-3.6401, 1.7562, 3.6013, -1.8017, 1.1599, 0.8661, 2.4872, 4.5888, -3.2823, 1.0175, 1.4018, 0.2871, -0.1668, 1.8184, -0.0755},
+		Rank:    [rankFeatures]float64{-2.7837, 2.2869, 8.6858, 10.0370, 1.5174, 0.3008, 1.0713, -2.3233, -4.8499, 2.2974, -0.0000, 1.1132, 1.3463},
+		Bias:    -2.1492,
+		Weights: [numFeatures]float64{-3.7311, 1.9068, 3.6500, -1.8816, 0.9968, 0.8547, 2.5862, 4.7146, -3.1695, 0.7278, 1.3038, 0.2053, -0.1895, 1.9144, -0.0739},
 	}
 }
 
