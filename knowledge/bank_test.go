@@ -20,6 +20,22 @@ func TestBankEntriesAreValid(t *testing.T) {
 	t.Logf("%d bank entries in %d files", len(entries), len(BankFiles()))
 }
 
+// A government account addresses residents as 您: an answer read as the
+// office's word does not say 你 (residents' own wordings may).
+func TestBankAnswersAddressResidentsPolitely(t *testing.T) {
+	entries, err := LoadBank(defaultCorpus(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		for _, text := range []string{e.Answer, e.Next} {
+			if strings.Contains(strings.ReplaceAll(text, "你们", ""), "你") {
+				t.Errorf("%s says 你: %q", e.ID, text)
+			}
+		}
+	}
+}
+
 func TestBankValidation(t *testing.T) {
 	c := defaultCorpus(t)
 	const good = `
