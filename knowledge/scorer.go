@@ -93,16 +93,16 @@ type Scorer struct {
 // blind resident set (testdata/residents-blind.jsonl) the calibrator was;
 // `pufa kb fit` prints both with them.
 const (
-	scorerBankDigest  = "6c01801557e15cf9"
+	scorerBankDigest  = "a2f31e4eec47fb40"
 	scorerBlindDigest = "f20b41a6d67d2a14"
 )
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-2.5083, 2.5035, 8.6807, 10.6461, 1.5441, 0.2262, 1.1431, -2.5985, -4.9137, 2.2444, 0.0000, 1.1010, 1.3875},
-		Bias:    -2.5221,
-		Weights: [numFeatures]float64{-3.3826, 1.5602, 3.4503, -1.7398, 1.2465, 0.7402, 2.5818, 4.9058, -2.9887, 0.9453, 0.8022, 0.2339, -0.2750, 2.1159, -0.0863},
+		Rank:    [rankFeatures]float64{-2.3047, 2.5133, 8.7349, 10.8968, 1.5471, 0.2247, 1.1376, -2.8342, -5.0957, 2.3021, 0.0000, 1.1432, 1.4196},
+		Bias:    -2.5849,
+		Weights: [numFeatures]float64{-3.3421, 1.8145, 3.2926, -1.6490, 1.2403, 0.8461, 2.4683, 4.9370, -2.8249, 0.9279, 0.3353, 0.2008, -0.2758, 2.1637, -0.0864},
 	}
 }
 
