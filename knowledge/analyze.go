@@ -128,18 +128,19 @@ var stopPhrases = []string{
 	"可以吗", "行吗", "对吗", "合法吗", "吗", "呢", "吧", "啊", "呀", "嘛",
 	"在哪里", "在哪儿", "在哪", "哪些", "哪里", "哪个", "哪儿", "多久", "多少",
 	"我们", "我家", "我的", "我", "你们", "你", "他们", "她们", "他", "她",
-	"这种", "这个", "那个", "这样", "那么", "的话", "一下",
+	"这种", "这个", "那个", "这样", "那么", "那", "的话", "一下",
 }
 
 // fillerPhrases are the stop phrases that say nothing of what is asked:
-// greetings, particles and pronouns. Matching a question against the bank's
+// greetings, particles and pronouns, and the 那 a follow-up opens with
+// ("那孩子呢": kept, it matched an entry whose wordings say "那孩子的爹妈"). Matching a question against the bank's
 // questions cuts only these and keeps the question words, which tell
 // "法律援助怎么申请" from "申请了法律援助多久有结果".
 var fillerPhrases = []string{
 	"请问", "你好", "您好", "谢谢", "咨询一下", "问一下", "想问一下", "想知道", "想问",
 	"吗", "呢", "吧", "啊", "呀", "嘛",
 	"我们", "我家", "我的", "我", "你们", "你", "他们", "她们", "他", "她",
-	"这种", "这个", "那个", "这样", "那么", "的话", "一下",
+	"这种", "这个", "那个", "这样", "那么", "那", "的话", "一下",
 }
 
 // keepWords protect legal words that contain a stop phrase (其他, 他人).

@@ -150,7 +150,8 @@ func TestAnswerOnAReadingIsItsFirstLikelyReading(t *testing.T) {
 	th := b.Thresholds()
 	readings := 0
 	for _, q := range []string{"驾照12分扣完了咋办", "法律援助的律师要收钱吗", "房东不退押金怎么办", "老赖不还钱 能让他出不了国 上征信吗",
-		"今天天气怎么样", "离婚孩子", "楼上漏水", "老公打我", "工伤", "借钱不还"} {
+		"今天天气怎么样", "离婚孩子", "楼上漏水", "老公打我", "工伤", "借钱不还",
+		"欠条写了三年多了 还有用吗", "借条上写月息3分 这个利息合法吗", "楼上天天半夜蹦迪 太吵了咋整"} {
 		ans := b.Ask(q, 9)
 		if !ans.Reading {
 			continue
