@@ -104,15 +104,17 @@ func (a *Answerer) HandleText(ctx context.Context, m *Message) (Reply, bool, err
 		return Reply{Text: noChoice}, true, nil
 	}
 	var ans knowledge.Answer
-	if conv.Question != "" && isFollowUp(m.Text) {
+	followUp := conv.Question != "" && isFollowUp(m.Text)
+	if followUp {
 		ans = a.KB.AskFollowUp(m.Content, conv.Question, answerHits)
 	} else {
 		ans = a.KB.Ask(m.Content, answerHits)
 	}
 	text, next := composeAnswer(ans)
 	// An answer on a reading counts as unsure in the figures (the bot was
-	// not sure what was asked), but it is the context of a follow-up.
-	q := store.Question{OpenID: m.FromUserName, Text: m.Content, At: a.now(), Answered: ans.Confident, Topic: topic(ans), Next: next}
+	// not sure what was asked).
+	q := store.Question{OpenID: m.FromUserName, Text: m.Content, At: a.now(), Answered: ans.Confident, Topic: topic(ans), Next: next,
+		FollowUp: followUp}
 	if (ans.Confident || ans.Reading) && len(ans.Hits) > 0 && ans.Hits[0].Kind == knowledge.HitEntry {
 		q.Entry = ans.Hits[0].Entry.ID
 	}

@@ -110,15 +110,20 @@ func TestMorePagesThroughTheRest(t *testing.T) {
 // fakeKB answers every question with a fixed answer and remembers the
 // context it was asked in.
 type fakeKB struct {
-	answer  knowledge.Answer
-	entries map[string]*knowledge.Entry
-	prev    []string // the prev of every AskFollowUp, "" for Ask
+	answer knowledge.Answer
+	// byQuestion are answers other than answer for some questions.
+	byQuestion map[string]knowledge.Answer
+	entries    map[string]*knowledge.Entry
+	prev       []string // the prev of every AskFollowUp, "" for Ask
 }
 
 func (f *fakeKB) Ask(q string, k int) knowledge.Answer { return f.AskFollowUp(q, "", k) }
 func (f *fakeKB) AskFollowUp(q, prev string, k int) knowledge.Answer {
 	f.prev = append(f.prev, prev)
-	ans := f.answer
+	ans, ok := f.byQuestion[q]
+	if !ok {
+		ans = f.answer
+	}
 	ans.Query = q
 	return ans
 }
@@ -255,6 +260,33 @@ func TestFollowUpIsReadInTheContextOfTheLastAnswer(t *testing.T) {
 	ask(t, a, "u", "公司不给我交社保也没签合同怎么办呢") // long: its own context
 	ask(t, a, "w", "那孩子呢")              // another resident has no context
 	want := []string{"", "离婚财产怎么分", "", ""}
+	if len(f.prev) != len(want) {
+		t.Fatalf("asked %d times", len(f.prev))
+	}
+	for i, w := range want {
+		if f.prev[i] != w {
+			t.Errorf("question %d asked with context %q, want %q", i+1, f.prev[i], w)
+		}
+	}
+}
+
+// A question offered readings, not answered, is still what the next
+// follow-up asks about; a follow-up itself leaves the context alone.
+func TestFollowUpIsReadInTheContextOfTheLastQuestionAnsweredOrNot(t *testing.T) {
+	dog := entry(t, "dog", "被狗咬了谁赔？", "饲养人或者管理人应当承担侵权责任。", "民法典第一千二百四十五条")
+	custody := entry(t, "custody", "离婚时孩子归谁抚养？", "不满两周岁的孩子，原则上由母亲直接抚养。", "民法典第一千零八十四条")
+	unsure := knowledge.Answer{Confidence: 0.3, Choices: []*knowledge.Entry{custody},
+		Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: custody, Confidence: 0.3}}}
+	f := &fakeKB{
+		answer:     knowledge.Answer{Confident: true, Confidence: 0.95, Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: dog, Confidence: 0.95}}},
+		byQuestion: map[string]knowledge.Answer{"离婚财产怎么分": unsure, "那孩子呢": unsure, "那老人呢": unsure},
+	}
+	a := &Answerer{KB: f, Log: storetest.New(t)}
+	ask(t, a, "u", "邻居家狗把我咬了")
+	ask(t, a, "u", "离婚财产怎么分") // offered readings, not answered
+	ask(t, a, "u", "那孩子呢")
+	ask(t, a, "u", "那老人呢")
+	want := []string{"", "", "离婚财产怎么分", "离婚财产怎么分"}
 	if len(f.prev) != len(want) {
 		t.Fatalf("asked %d times", len(f.prev))
 	}

@@ -26,8 +26,7 @@ type Question struct {
 	Topic    string // FAQ entry or law chapter of the best hit; "" when none
 	Next     int    // offset of the first hit not yet shown, for "更多"; 0 = nothing more
 	// Entry is the answer entry given, with confidence or on a likely
-	// reading, "" when none; the question and entry become the context of
-	// a follow-up.
+	// reading, "" when none.
 	Entry string
 	// Choices are the answer ids offered as numbered readings; they replace
 	// any earlier ones, and none clears them.
@@ -35,12 +34,20 @@ type Question struct {
 	// Picked marks a reading the resident chose by number: the question was
 	// counted when it was asked, so it is not counted again.
 	Picked bool
+	// FollowUp marks a question read in the context of an earlier one
+	// ("那孩子呢"). Unless answered, it leaves that context as it is, so the
+	// next follow-up is read against the same question; any other question
+	// becomes the context, answered or not: a resident offered readings for
+	// "离婚财产怎么分" who asks "那孩子呢" asks about the divorce, not about
+	// an earlier question answered minutes before.
+	FollowUp bool
 }
 
 // Conversation is what the bot remembers of a resident's last few minutes.
 type Conversation struct {
-	// Question and Entry are the last question answered (with confidence
-	// or on a likely reading) and its answer id; "" when none is recent.
+	// Question is the last question a follow-up is read against (see
+	// Question.FollowUp) and Entry its answer id, "" when it was not
+	// answered; both "" when none is recent.
 	Question, Entry string
 	// Choices are the answer ids offered as numbered readings, in order.
 	Choices []string
@@ -63,7 +70,7 @@ func (s *Store) RecordQuestion(ctx context.Context, q Question) error {
 	if q.Topic != "" {
 		cmds = append(cmds, a.ZIncrBy(ctx, s.keyTopics(day), 1, q.Topic))
 	}
-	if q.Entry != "" {
+	if q.Entry != "" || !q.FollowUp {
 		cmds = append(cmds, a.HSet(ctx, s.keyUserContext(q.OpenID), "q", q.Text, "entry", q.Entry),
 			a.Expire(ctx, s.keyUserContext(q.OpenID), conversationTTL))
 	}
