@@ -133,9 +133,10 @@ var stopPhrases = []string{
 
 // fillerPhrases are the stop phrases that say nothing of what is asked:
 // greetings, particles and pronouns, and the 那 a follow-up opens with
-// ("那孩子呢": kept, it matched an entry whose wordings say "那孩子的爹妈"). Matching a question against the bank's
-// questions cuts only these and keeps the question words, which tell
-// "法律援助怎么申请" from "申请了法律援助多久有结果".
+// ("那孩子呢": kept, it matched an entry whose wordings say "那孩子的爹妈").
+// Matching a question against the bank's questions cuts only these and
+// keeps the question words, which tell "法律援助怎么申请" from
+// "申请了法律援助多久有结果".
 var fillerPhrases = []string{
 	"请问", "你好", "您好", "谢谢", "咨询一下", "问一下", "想问一下", "想知道", "想问",
 	"吗", "呢", "吧", "啊", "呀", "嘛",
