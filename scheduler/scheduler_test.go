@@ -202,6 +202,13 @@ func TestTwoReplicasFireEachTimeOnce(t *testing.T) {
 	wg.Go(func() { b.s.Run(ctx) })
 	for range 3 * 24 * 6 {
 		clock.waitFor(t, 2)
+		// A run starts within real milliseconds of its claim. Unless the
+		// fake clock waits for it, a loaded machine lets ten fake minutes
+		// pass first, and the other replica takes the fire over as if its
+		// claimer had died (StartTimeout); the fake's Start, unlike the
+		// manager's, would then let both start.
+		a.s.Wait()
+		b.s.Wait()
 		clock.Advance(10 * time.Minute)
 	}
 	clock.waitFor(t, 2)
