@@ -129,6 +129,19 @@ func (f *fakeKB) AskFollowUp(q, prev string, k int) knowledge.Answer {
 }
 func (f *fakeKB) Entry(id string) *knowledge.Entry { return f.entries[id] }
 
+// wantContexts checks the context each question was asked in, in order.
+func (f *fakeKB) wantContexts(t *testing.T, want []string) {
+	t.Helper()
+	if len(f.prev) != len(want) {
+		t.Fatalf("asked %d times", len(f.prev))
+	}
+	for i, w := range want {
+		if f.prev[i] != w {
+			t.Errorf("question %d asked with context %q, want %q", i+1, f.prev[i], w)
+		}
+	}
+}
+
 func entry(t *testing.T, id, question, answer, cite string) *knowledge.Entry {
 	t.Helper()
 	base, err := kb()
@@ -260,14 +273,7 @@ func TestFollowUpIsReadInTheContextOfTheLastAnswer(t *testing.T) {
 	ask(t, a, "u", "公司不给我交社保也没签合同怎么办呢") // long: its own context
 	ask(t, a, "w", "那孩子呢")              // another resident has no context
 	want := []string{"", "离婚财产怎么分", "", ""}
-	if len(f.prev) != len(want) {
-		t.Fatalf("asked %d times", len(f.prev))
-	}
-	for i, w := range want {
-		if f.prev[i] != w {
-			t.Errorf("question %d asked with context %q, want %q", i+1, f.prev[i], w)
-		}
-	}
+	f.wantContexts(t, want)
 }
 
 // A question offered readings, not answered, is still what the next
@@ -287,14 +293,7 @@ func TestFollowUpIsReadInTheContextOfTheLastQuestionAnsweredOrNot(t *testing.T) 
 	ask(t, a, "u", "那孩子呢")
 	ask(t, a, "u", "那老人呢")
 	want := []string{"", "", "离婚财产怎么分", "离婚财产怎么分"}
-	if len(f.prev) != len(want) {
-		t.Fatalf("asked %d times", len(f.prev))
-	}
-	for i, w := range want {
-		if f.prev[i] != w {
-			t.Errorf("question %d asked with context %q, want %q", i+1, f.prev[i], w)
-		}
-	}
+	f.wantContexts(t, want)
 }
 
 func TestEveryAnswerFitsWeChatsLimit(t *testing.T) {
