@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"hash/fnv"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -118,19 +119,6 @@ func appendTerms(dst []uint64, rs []rune, mode tokenMode) []uint64 {
 	return dst
 }
 
-// stopPhrases are question words and fillers of lay questions that statutes
-// never use in the same sense; the analyzer cuts them out of queries so
-// their bigrams ("怎么", "助怎") do not pick random articles.
-var stopPhrases = []string{
-	"请问", "你好", "您好", "谢谢", "咨询一下", "问一下", "想问一下", "想知道", "想问",
-	"怎么办", "怎么样", "怎么", "怎样", "如何", "什么样", "为什么", "什么", "啥",
-	"是否", "能否", "可否", "能不能", "可不可以", "会不会", "是不是", "有没有", "要不要", "该不该", "算不算",
-	"可以吗", "行吗", "对吗", "合法吗", "吗", "呢", "吧", "啊", "呀", "嘛",
-	"在哪里", "在哪儿", "在哪", "哪些", "哪里", "哪个", "哪儿", "多久", "多少",
-	"我们", "我家", "我的", "我", "你们", "你", "他们", "她们", "他", "她",
-	"这种", "这个", "那个", "这样", "那么", "那", "的话", "一下",
-}
-
 // fillerPhrases are the stop phrases that say nothing of what is asked:
 // greetings, particles and pronouns, and the 那 a follow-up opens with
 // ("那孩子呢": kept, it matched an entry whose wordings say "那孩子的爹妈").
@@ -142,6 +130,15 @@ var fillerPhrases = []string{
 	"吗", "呢", "吧", "啊", "呀", "嘛",
 	"我们", "我家", "我的", "我", "你们", "你", "他们", "她们", "他", "她",
 	"这种", "这个", "那个", "这样", "那么", "那", "的话", "一下",
+}
+
+// questionPhrases are the question words of lay questions that statutes
+// never use in the same sense.
+var questionPhrases = []string{
+	"怎么办", "怎么样", "怎么", "怎样", "如何", "什么样", "为什么", "什么", "啥",
+	"是否", "能否", "可否", "能不能", "可不可以", "会不会", "是不是", "有没有", "要不要", "该不该", "算不算",
+	"可以吗", "行吗", "对吗", "合法吗",
+	"在哪里", "在哪儿", "在哪", "哪些", "哪里", "哪个", "哪儿", "多久", "多少",
 }
 
 // keepWords protect legal words that contain a stop phrase (其他, 他人).
@@ -201,7 +198,9 @@ type stopFilter struct {
 }
 
 func newStopFilter() *stopFilter {
-	return &stopFilter{stop: newPhraseSet(stopPhrases), keep: newPhraseSet(keepWords)}
+	// Searching articles cuts the question words too, so their bigrams
+	// ("怎么", "助怎") do not pick random articles.
+	return &stopFilter{stop: newPhraseSet(slices.Concat(fillerPhrases, questionPhrases)), keep: newPhraseSet(keepWords)}
 }
 
 func newFillerFilter() *stopFilter {
