@@ -202,7 +202,7 @@ func TestUnclearQuestionOffersReadingsAndANumberPicksOne(t *testing.T) {
 	}
 	// The pick answered the question: the readings are gone, and a number
 	// is a question again. The question was counted once, when asked.
-	if conv, _ := st.Conversation(context.Background(), "u"); len(conv.Choices) != 0 || conv.Entry != "property" {
+	if conv, _ := st.Conversation(context.Background(), "u"); len(conv.Choices) != 0 || conv.Question != "离婚时财产怎么分？" {
 		t.Errorf("after the pick: %+v", conv)
 	}
 	if stats, _ := st.DayStats(context.Background(), time.Now()); stats[store.MetricQuestions] != 1 {
@@ -242,8 +242,8 @@ func TestALikelyReadingIsAnsweredAndTheOthersOffered(t *testing.T) {
 		t.Errorf("the reading is said once, not headed again:\n%s", got)
 	}
 	conv, _ := st.Conversation(context.Background(), "u")
-	if conv.Entry != "custody" || len(conv.Choices) != 2 {
-		t.Errorf("after an answer on a reading: %+v, want entry custody and both readings pending", conv)
+	if conv.Question != "离婚了娃跟谁" || len(conv.Choices) != 2 {
+		t.Errorf("after an answer on a reading: %+v, want the question as context and both readings pending", conv)
 	}
 	if stats, _ := st.DayStats(context.Background(), time.Now()); stats[store.MetricUnanswered] != 1 {
 		t.Errorf("an answer on a reading counted %d unsure, want 1: the bot was not sure what was asked", stats[store.MetricUnanswered])

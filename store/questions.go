@@ -26,7 +26,7 @@ type Question struct {
 	Topic    string // FAQ entry or law chapter of the best hit; "" when none
 	Next     int    // offset of the first hit not yet shown, for "更多"; 0 = nothing more
 	// Entry is the answer entry given, with confidence or on a likely
-	// reading, "" when none.
+	// reading, "" when none: a follow-up given one becomes the context.
 	Entry string
 	// Choices are the answer ids offered as numbered readings; they replace
 	// any earlier ones, and none clears them.
@@ -46,9 +46,8 @@ type Question struct {
 // Conversation is what the bot remembers of a resident's last few minutes.
 type Conversation struct {
 	// Question is the last question a follow-up is read against (see
-	// Question.FollowUp) and Entry its answer id, "" when it was not
-	// answered; both "" when none is recent.
-	Question, Entry string
+	// Question.FollowUp), "" when none is recent.
+	Question string
 	// Choices are the answer ids offered as numbered readings, in order.
 	Choices []string
 }
@@ -71,7 +70,7 @@ func (s *Store) RecordQuestion(ctx context.Context, q Question) error {
 		cmds = append(cmds, a.ZIncrBy(ctx, s.keyTopics(day), 1, q.Topic))
 	}
 	if q.Entry != "" || !q.FollowUp {
-		cmds = append(cmds, a.HSet(ctx, s.keyUserContext(q.OpenID), "q", q.Text, "entry", q.Entry),
+		cmds = append(cmds, a.HSet(ctx, s.keyUserContext(q.OpenID), "q", q.Text),
 			a.Expire(ctx, s.keyUserContext(q.OpenID), conversationTTL))
 	}
 	cmds = append(cmds, a.Del(ctx, s.keyUserChoices(q.OpenID)))
@@ -103,8 +102,7 @@ func (s *Store) Conversation(ctx context.Context, openid string) (Conversation, 
 	if err := wait(ctxCmd, chCmd); err != nil {
 		return Conversation{}, fmt.Errorf("store: conversation: %w", err)
 	}
-	h := ctxCmd.Val()
-	return Conversation{Question: h["q"], Entry: h["entry"], Choices: chCmd.Val()}, nil
+	return Conversation{Question: ctxCmd.Val()["q"], Choices: chCmd.Val()}, nil
 }
 
 // More returns the resident's "更多" cursor; ok=false when there is none.
