@@ -99,6 +99,9 @@ type Corpus struct {
 	articles []*Article
 	byKey    map[string]*Law
 	byName   map[string]*Article
+	// byShort resolves the short names of judicial interpretations
+	// (interpretationNames); nil where a short name fits two of them.
+	byShort map[string]*Law
 	// Skipped names laws dropped because a law of the same name came first.
 	Skipped []string
 }
@@ -146,7 +149,7 @@ func (c *Corpus) Law(name string) *Law {
 	if full, ok := lawAliases[name]; ok {
 		return c.byKey[full]
 	}
-	return nil
+	return c.byShort[name]
 }
 
 // NewCorpus merges laws into a corpus. Parts of one law (the Civil Code's
@@ -207,6 +210,19 @@ func NewCorpus(laws ...*Law) (*Corpus, error) {
 		}
 		if l.Note == "" {
 			l.Note = staleNote(l.ShortName, l.Version)
+		}
+	}
+	c.byShort = make(map[string]*Law)
+	for _, l := range c.laws {
+		for _, n := range interpretationNames(normalizeLawName(l.Name)) {
+			if c.byKey[n] != nil {
+				continue
+			}
+			if prev, seen := c.byShort[n]; seen && prev != l {
+				c.byShort[n] = nil // 婚姻家庭编解释 alone is (一) or (二): ask for which
+				continue
+			}
+			c.byShort[n] = l
 		}
 	}
 	return c, nil

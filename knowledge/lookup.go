@@ -67,6 +67,87 @@ var lawAliases = map[string]string{
 	"民法典人格权编":  "民法典",
 }
 
+// interpretationNames gives the short names people use for a judicial
+// interpretation, which nobody types in full: 最高人民法院关于审理民间借贷案件
+// 适用法律若干问题的规定 is 民间借贷规定, 民间借贷解释 or 民间借贷司法解释;
+// 关于适用《民事诉讼法》的解释 is also 民诉法解释, through lawAliases. The
+// name is normalised (normalizeLawName); nil for anything else.
+func interpretationNames(name string) []string {
+	rest, ok := "", false
+	for _, p := range []string{"最高人民法院、最高人民检察院关于", "最高人民法院关于", "最高人民检察院关于"} {
+		if rest, ok = strings.CutPrefix(name, p); ok {
+			break
+		}
+	}
+	if !ok {
+		return nil
+	}
+	var ordinal string // "(一)" of 婚姻家庭编的解释(一)
+	if i := strings.LastIndex(rest, "("); i > 0 && strings.HasSuffix(rest, ")") {
+		rest, ordinal = rest[:i], rest[i:]
+	}
+	var kind string
+	for _, k := range []string{"规定", "解释"} {
+		if r, ok := strings.CutSuffix(rest, k); ok {
+			rest, kind = r, k
+			break
+		}
+	}
+	if kind == "" {
+		return nil
+	}
+	for trimmed := true; trimmed; {
+		trimmed = false
+		for _, f := range []string{"若干问题的", "适用法律问题的", "适用法律", "具体应用法律", "案件", "纠纷", "的"} {
+			if r, ok := strings.CutSuffix(rest, f); ok && r != "" {
+				rest, trimmed = r, true
+			}
+		}
+	}
+	for _, v := range []string{"审理", "适用", "办理", "确定"} {
+		if r, ok := strings.CutPrefix(rest, v); ok && r != "" {
+			rest = r
+			break
+		}
+	}
+	if strings.Contains(rest, "问题") || utf8.RuneCountInString(rest) < 2 {
+		return nil // a name the fillers above do not reduce to its subject
+	}
+	cores := []string{rest}
+	// 民事案件适用诉讼时效制度 is the 诉讼时效(制度)规定.
+	if _, r, ok := strings.Cut(rest, "案件适用"); ok && r != "" {
+		cores = append(cores, r)
+		if r, ok := strings.CutSuffix(r, "制度"); ok && r != "" {
+			cores = append(cores, r)
+		}
+	}
+	if r, ok := strings.CutPrefix(rest, "民法典"); ok && r != "" {
+		cores = append(cores, r) // 婚姻家庭编解释(一)
+	}
+	for alias, full := range lawAliases {
+		if full == rest {
+			cores = append(cores, alias)
+		}
+	}
+	kinds := []string{kind, "解释", "司法解释"}
+	if kind == "解释" {
+		kinds = kinds[1:]
+	}
+	ordinals := []string{ordinal}
+	if ordinal != "" {
+		ordinals = append(ordinals, strings.Trim(ordinal, "()"))
+	}
+	var names []string
+	for _, c := range cores {
+		for _, k := range kinds {
+			for _, o := range ordinals {
+				names = append(names, c+k+o)
+			}
+		}
+	}
+	return names
+}
+
 // lawSuffixes end the names of statutes; a reference's law part must end
 // with one of them (or be an alias) so that 第三条 alone is not a lookup.
 var lawSuffixes = []string{"法", "典", "条例", "规定", "办法", "解释", "细则", "决定", "规则", "章程",
@@ -183,8 +264,18 @@ func looksLikeLawName(law string) bool {
 	if _, ok := lawAliases[normalizeLawName(law)]; ok {
 		return true
 	}
-	for _, suf := range lawSuffixes {
-		if strings.HasSuffix(law, suf) {
+	// 劳动争议解释一: an interpretation's part, without its parentheses.
+	for _, part := range []string{"一", "二", "三", "四", "五"} {
+		if r, ok := strings.CutSuffix(law, part); ok && hasAnySuffix(r, "解释", "规定") {
+			return true
+		}
+	}
+	return hasAnySuffix(law, lawSuffixes...)
+}
+
+func hasAnySuffix(s string, suffixes ...string) bool {
+	for _, suf := range suffixes {
+		if strings.HasSuffix(s, suf) {
 			return true
 		}
 	}

@@ -197,3 +197,33 @@ func TestJointInterpretationReference(t *testing.T) {
 		t.Error("a question listing topics parsed as a reference")
 	}
 }
+
+// Nobody types a judicial interpretation's full title: its short names look
+// up its articles, and a short name that fits two parts asks which.
+func TestInterpretationsLookUpByShortName(t *testing.T) {
+	c := defaultCorpus(t)
+	for _, tc := range []struct{ q, law string }{
+		{"民间借贷规定第二十五条", "最高人民法院关于审理民间借贷案件适用法律若干问题的规定"},
+		{"民间借贷司法解释第25条", "最高人民法院关于审理民间借贷案件适用法律若干问题的规定"},
+		{"婚姻家庭编解释（一）第八十三条", "最高人民法院关于适用《中华人民共和国民法典》婚姻家庭编的解释（一）"},
+		{"民法典婚姻家庭编解释二第1条", "最高人民法院关于适用《中华人民共和国民法典》婚姻家庭编的解释（二）"},
+		{"劳动争议解释一第一条", "最高人民法院关于审理劳动争议案件适用法律问题的解释（一）"},
+		{"民诉法解释第五百一十六条", "最高人民法院关于适用《中华人民共和国民事诉讼法》的解释"},
+		{"诉讼时效规定第一条", "最高人民法院关于审理民事案件适用诉讼时效制度若干问题的规定"},
+		{"道路交通事故损害赔偿解释第十五条", "最高人民法院关于审理道路交通事故损害赔偿案件适用法律若干问题的解释"},
+		{"婚姻家庭编解释第一条", ""},
+	} {
+		ref, ok := ParseArticleRef(tc.q)
+		if !ok {
+			t.Errorf("%q does not parse as a reference", tc.q)
+			continue
+		}
+		res := c.Resolve(ref)
+		switch {
+		case tc.law == "" && res.Status != LookupUnknownLaw:
+			t.Errorf("%q: status %v, want an unknown law: it is (一) or (二)", tc.q, res.Status)
+		case tc.law != "" && (res.Article == nil || res.Article.Law.Name != tc.law):
+			t.Errorf("%q resolves to %v (%v), want an article of %s", tc.q, res.Article, res.Status, tc.law)
+		}
+	}
+}
