@@ -135,7 +135,8 @@ func interpretationNames(name string) []string {
 	}
 	ordinals := []string{ordinal}
 	if ordinal != "" {
-		ordinals = append(ordinals, strings.Trim(ordinal, "()"))
+		// Without its part, the name is the only part loaded or fits two.
+		ordinals = append(ordinals, strings.Trim(ordinal, "()"), "")
 	}
 	var names []string
 	for _, c := range cores {
@@ -368,6 +369,10 @@ func (c *Corpus) Resolve(ref ArticleRef) LookupResult {
 		res.Status = LookupUnknownLaw
 		if now, ok := repealedLaws[normalizeLawName(ref.Law)]; ok {
 			res.Message = fmt.Sprintf("《%s》已于2021年1月1日起废止，相关规定现见%s。您可以直接提问，例如“离婚冷静期是多久”，或查询“民法典第1077条”。", normalizeLawName(ref.Law), now)
+			return res
+		}
+		if l, ok := c.byShort[normalizeLawName(ref.Law)]; ok && l == nil {
+			res.Message = fmt.Sprintf("“%s”不止一部，请写明是哪一部，例如“%s（一）%s”。", ref.Law, ref.Law, ArticleRef{Number: ref.Number, Sub: ref.Sub})
 			return res
 		}
 		if len(c.laws) <= maxListedLaws {
