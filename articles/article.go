@@ -171,24 +171,29 @@ func ImageID(data []byte) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// ErrImage is wrapped by every refusal of an uploaded file.
+// ErrImage is matched (errors.Is) by every refusal of an uploaded file.
 var ErrImage = errors.New("articles: image refused")
 
+// ImageError refuses an uploaded file; Reason tells the clerk why, in Chinese.
+type ImageError struct{ Reason string }
+
+func (e *ImageError) Error() string        { return ErrImage.Error() + ": " + e.Reason }
+func (e *ImageError) Is(target error) bool { return target == ErrImage }
+
 // CheckImage accepts a JPEG or PNG up to MaxImage bytes, judged by its
-// first bytes rather than its name, and returns its content type. The
-// error is for the clerk.
+// first bytes rather than its name, and returns its content type.
 func CheckImage(data []byte) (string, error) {
 	switch {
 	case len(data) == 0:
-		return "", fmt.Errorf("%w: 文件是空的", ErrImage)
+		return "", &ImageError{"文件是空的"}
 	case len(data) > MaxImage:
-		return "", fmt.Errorf("%w: 图片有 %.1f MB，WeChat 只接受 1 MB 以内的图片，请压缩后再上传", ErrImage, float64(len(data))/(1<<20))
+		return "", &ImageError{fmt.Sprintf("图片有 %.1f MB，WeChat 只接受 1 MB 以内的图片，请压缩后再上传", float64(len(data))/(1<<20))}
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
 		return "image/png", nil
 	case bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff}):
 		return "image/jpeg", nil
 	}
-	return "", fmt.Errorf("%w: 只能上传 JPG 或 PNG 图片", ErrImage)
+	return "", &ImageError{"只能上传 JPG 或 PNG 图片"}
 }
 
 // Store is the persistence articles need (implemented by *store.Store).

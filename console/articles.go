@@ -149,8 +149,8 @@ func (s *Server) coverUpload(r *http.Request, in *articles.Input, by string) (st
 		return "", nil
 	}
 	img, err := s.opts.Articles.AddImage(r.Context(), h.Filename, data, by)
-	if errors.Is(err, articles.ErrImage) {
-		return "封面：" + imageErrorText(err), nil
+	if ie := (*articles.ImageError)(nil); errors.As(err, &ie) {
+		return "封面：" + ie.Reason, nil
 	}
 	if err != nil {
 		return "", err
@@ -158,11 +158,6 @@ func (s *Server) coverUpload(r *http.Request, in *articles.Input, by string) (st
 	in.Cover = img.ID
 	s.audit(r.Context(), by, "article.image", img.ID, h.Filename)
 	return "", nil
-}
-
-func imageErrorText(err error) string {
-	_, msg, _ := strings.Cut(err.Error(), articles.ErrImage.Error()+": ")
-	return msg
 }
 
 func (s *Server) articleCreate(w http.ResponseWriter, r *http.Request) {
@@ -378,8 +373,8 @@ func (s *Server) articleImageUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	img, err := s.opts.Articles.AddImage(r.Context(), h.Filename, data, u.Name)
-	if errors.Is(err, articles.ErrImage) {
-		writeJSONError(w, http.StatusBadRequest, imageErrorText(err))
+	if ie := (*articles.ImageError)(nil); errors.As(err, &ie) {
+		writeJSONError(w, http.StatusBadRequest, ie.Reason)
 		return
 	}
 	if err != nil {
