@@ -21,7 +21,8 @@ import (
 
 const kbUsage = `usage:
   pufa kb ask "问题" --reply [--config FILE]   (the reply a resident gets)
-  pufa kb ask "问题" [--k 10] [--corpus FILE]... [--faq FILE] [--train FILE]
+  pufa kb ask "问题" [--k 10] [--config FILE]   (the ranking behind that reply)
+  pufa kb ask "问题" [--k 10] [--corpus FILE]... [--faq FILE] [--train FILE]   (a bare base, for retrieval work)
   pufa kb check FILE...            (validate answer-bank YAML files against the embedded laws)
   pufa kb eval --residents FILE [--split all|tune|test|fit] [--laws default|national] [--calibrate]
                [--failures] [--json] [--config FILE] [--entry T] [--reading T] [--choice T]
@@ -67,7 +68,7 @@ func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 	faq := fs.String("faq", "", "FAQ YAML file (default: the embedded starter FAQ)")
 	train := fs.String("train", "", "STARD-format labelled questions to learn from (optional)")
 	reply := fs.Bool("reply", false, "print the reply a resident gets, as the bot builds it (the configured laws, bank and training)")
-	configPath := fs.String("config", "", "with --reply: config file")
+	configPath := fs.String("config", "", "config file of the base asked (without --corpus, --faq and --train)")
 	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return err
@@ -76,10 +77,16 @@ func kbAsk(_ context.Context, args []string, stdout io.Writer) error {
 	if q == "" {
 		return errors.New(`kb ask: no question given, e.g. pufa kb ask "离婚冷静期是多久"`)
 	}
-	if *reply {
+	// Without corpus, FAQ or training of its own, ask the base the bot
+	// answers from, so the ranking shown is the one behind the reply.
+	if *reply || (len(corpora) == 0 && *faq == "" && *train == "") {
 		kb, err := configuredKnowledge(*configPath)
 		if err != nil {
 			return err
+		}
+		if !*reply {
+			kbPrintAnswer(stdout, kb.Ask(q, *k))
+			return nil
 		}
 		ans := kb.Ask(q, 9)
 		text := bot.ReplyText(ans)
