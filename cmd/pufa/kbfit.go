@@ -64,10 +64,18 @@ func (b readingBandStat) precision() float64 {
 	return float64(b.Right) / float64(b.Right+b.Wrong)
 }
 
+// minReadingAnswers is the fewest answers a band is judged on; a band with
+// fewer joins the one below it. Judged alone, a small band turns on an
+// answer or two: at one fit the top band (0.85–0.89, 36 right and 20 wrong)
+// fell short of two in three by one answer, and every answer on a reading
+// went, though the two top bands together were right 90 times in 130.
+const minReadingAnswers = 100
+
 // readingBands cuts the answers below the entry threshold, down to 0.5,
-// into bands of readingBand, the highest first, from a curve of confident
-// answers (cumulative from each threshold up).
-func readingBands(curve []knowledge.CalibrationPoint, entry float64) []readingBandStat {
+// into bands of readingBand, the highest first, each widened downwards
+// until it holds minAnswers answers (the lowest may hold fewer), from a
+// curve of confident answers (cumulative from each threshold up).
+func readingBands(curve []knowledge.CalibrationPoint, entry float64, minAnswers int) []readingBandStat {
 	at := func(t float64) knowledge.CalibrationPoint {
 		for _, p := range curve {
 			if p.Threshold >= t-1e-9 {
@@ -78,10 +86,20 @@ func readingBands(curve []knowledge.CalibrationPoint, entry float64) []readingBa
 	}
 	var bands []readingBandStat
 	top := entry
+	var last float64
 	for t := math.Ceil(entry/readingBand-1e-9)*readingBand - readingBand; t >= 0.5-1e-9; t -= readingBand {
 		lo, hi := at(t), at(top)
-		bands = append(bands, readingBandStat{From: t, To: top, Right: lo.Right - hi.Right, Wrong: lo.Wrong - hi.Wrong})
+		b := readingBandStat{From: t, To: top, Right: lo.Right - hi.Right, Wrong: lo.Wrong - hi.Wrong}
+		last = t
+		if b.Right+b.Wrong < minAnswers {
+			continue
+		}
+		bands = append(bands, b)
 		top = t
+	}
+	if top > last+1e-9 {
+		lo, hi := at(last), at(top)
+		bands = append(bands, readingBandStat{From: last, To: top, Right: lo.Right - hi.Right, Wrong: lo.Wrong - hi.Wrong})
 	}
 	return bands
 }
@@ -104,8 +122,8 @@ func readingThreshold(bands []readingBandStat, entry float64) float64 {
 // printReadingCurve prints the bands of answers on a likely reading below
 // the entry threshold and the reading threshold they give.
 func printReadingCurve(w io.Writer, curve []knowledge.CalibrationPoint, entry float64) {
-	bands := readingBands(curve, entry)
-	fmt.Fprintf(w, "\nanswers on a reading below the entry threshold %.2f, by band:\n  from  to     precision  right  wrong\n", entry)
+	bands := readingBands(curve, entry, minReadingAnswers)
+	fmt.Fprintf(w, "\nanswers on a reading below the entry threshold %.2f, by band of at least %d answers:\n  from  to     precision  right  wrong\n", entry, minReadingAnswers)
 	for _, b := range bands {
 		fmt.Fprintf(w, "  %4.2f  %4.2f  %8.1f%%  %5d  %5d\n", b.From, b.To, 100*b.precision(), b.Right, b.Wrong)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"testing"
 
 	"github.com/pufa-dev/pufa/knowledge"
@@ -34,13 +35,37 @@ func TestReadingThresholdIsWhereEveryBandStillHolds(t *testing.T) {
 		{"a weak band below strong ones", curve([2]int{40, 10}, [2]int{20, 10}, [2]int{20, 20}), 0.80},
 		{"the first band already weak", curve([2]int{10, 10}, [2]int{40, 0}), 0.90},
 		{"every band strong down to 0.5", curve([2]int{9, 1}, [2]int{8, 2}, [2]int{7, 3}, [2]int{7, 3}, [2]int{7, 3}, [2]int{7, 3}, [2]int{7, 3}, [2]int{7, 3}), 0.50},
-		{"no answers in a band is not two in three", curve([2]int{9, 1}, [2]int{0, 0}, [2]int{9, 1}), 0.85},
+		// An empty band joins the one below it.
+		{"a band without answers", curve([2]int{9, 1}, [2]int{0, 0}, [2]int{9, 1}), 0.75},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := readingThreshold(readingBands(tt.curve, entry), entry); got < tt.want-1e-9 || got > tt.want+1e-9 {
+			if got := readingThreshold(readingBands(tt.curve, entry, 1), entry); got < tt.want-1e-9 || got > tt.want+1e-9 {
 				t.Errorf("reading threshold %.2f, want %.2f", got, tt.want)
 			}
 		})
+	}
+}
+
+// A band is judged on at least minAnswers answers: a small one joins the
+// band below it, so an answer or two cannot decide it.
+func TestReadingBandsAreJudgedOnEnoughAnswers(t *testing.T) {
+	const entry = 0.9
+	// The answers of one fit, from the top band down.
+	c := []knowledge.CalibrationPoint{
+		{Threshold: 0.70, Right: 1118, Wrong: 80}, {Threshold: 0.75, Right: 1090, Wrong: 65},
+		{Threshold: 0.80, Right: 1052, Wrong: 40}, {Threshold: 0.85, Right: 998, Wrong: 20},
+		{Threshold: 0.90, Right: 962, Wrong: 0},
+	}
+	bands := readingBands(c, entry, 100)
+	if len(bands) < 2 || math.Abs(bands[0].From-0.80) > 1e-9 || bands[0].Right != 90 || bands[0].Wrong != 40 ||
+		bands[1].Right != 66 || bands[1].Wrong != 40 {
+		t.Fatalf("bands %+v, want 0.80–0.90 (90 right, 40 wrong), then 0.70–0.80 (66 right, 40 wrong)", bands)
+	}
+	if got := readingThreshold(bands, entry); got < 0.80-1e-9 || got > 0.80+1e-9 {
+		t.Errorf("reading threshold %.2f, want 0.80: the top band alone (36 of 56) is short of two in three, the two top bands are not", got)
+	}
+	if got := readingThreshold(readingBands(c, entry, 1), entry); got != entry {
+		t.Errorf("bands of any size: reading threshold %.2f, want %.2f", got, entry)
 	}
 }
