@@ -93,16 +93,16 @@ type Scorer struct {
 // blind resident set (testdata/residents-blind.jsonl) the calibrator was;
 // `pufa kb fit` prints both with them.
 const (
-	scorerBankDigest  = "2d0ef5253667c7bb"
+	scorerBankDigest  = "d717057bded04f23"
 	scorerBlindDigest = "734a8dc84c502ab4"
 )
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-2.5563, 2.9919, 8.7803, 11.0582, 1.4335, 0.2335, 1.1543, -2.9627, -5.3007, 2.0490, 0.0000, 1.1591, 1.5170},
-		Bias:    -2.5941,
-		Weights: [numFeatures]float64{-3.3282, 2.0639, 3.2011, -1.5634, 1.3147, 0.7962, 2.5541, 4.7877, -2.6532, 0.8793, -0.7959, 0.0894, -0.3154, 2.2133, -0.0762},
+		Rank:    [rankFeatures]float64{-2.4466, 2.9124, 8.6840, 11.4901, 1.4001, 0.2607, 1.0899, -3.2320, -5.2606, 1.9942, -0.0000, 1.1954, 1.5018},
+		Bias:    -2.7028,
+		Weights: [numFeatures]float64{-3.3676, 2.1052, 3.1170, -1.4391, 1.2672, 0.8103, 2.5142, 4.9333, -2.4465, 0.8779, -0.6135, 0.1046, -0.3436, 2.2222, -0.0775},
 	}
 }
 
