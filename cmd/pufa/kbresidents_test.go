@@ -20,8 +20,10 @@ func TestResidentAnswersDoNotRegress(t *testing.T) {
 		minN                         int
 		minRight, maxWrong, maxHedge float64
 		minFirstReply                float64
-		// Answers on a likely reading, right and wrong.
-		minReadRight, maxReadWrong float64
+		// Right answers given at once, sure or on a likely reading: a
+		// floor on the answers on a reading alone would fail whenever a
+		// better bank makes them sure. And wrong answers on a reading.
+		minAnswerRight, maxReadWrong float64
 	}{
 		// Measured at the entry threshold 0.89 and the reading threshold
 		// 0.80 (confident right, wrong, hedged, right in the first reply,
@@ -39,16 +41,16 @@ func TestResidentAnswersDoNotRegress(t *testing.T) {
 		// (blind-written last, only ever run) .443, .070, .040, .850, .080,
 		// .020; the blind set the calibrator is fitted on (never fed the
 		// bank) .487, .057, .053, .861, .067, .026.
-		{"residents.jsonl", "tune", 150, 0.82, 0.04, 0.03, 0.97, 0.03, 0.02},
-		{"residents.jsonl", "test", 150, 0.57, 0.11, 0.05, 0.90, 0.04, 0.06},
-		{"residents-fresh.jsonl", "test", 60, 0.56, 0.04, 0.03, 0.91, 0.10, 0.03},
-		{"residents-holdout.jsonl", "test", 140, 0.51, 0.07, 0.06, 0.92, 0.05, 0.05},
-		{"residents-calib.jsonl", "tune", 200, 0.70, 0.06, 0.04, 0.95, 0.04, 0.03},
-		{"residents-calib.jsonl", "fit", 200, 0.45, 0.10, 0.08, 0.86, 0.03, 0.05},
-		{"residents-late.jsonl", "tune", 140, 0.64, 0.04, 0.04, 0.97, 0.04, 0.05},
-		{"residents-late.jsonl", "test", 140, 0.45, 0.08, 0.08, 0.84, 0.045, 0.05},
-		{"residents-aside.jsonl", "test", 280, 0.41, 0.09, 0.06, 0.82, 0.06, 0.05},
-		{"residents-blind.jsonl", "all", 1600, 0.46, 0.07, 0.07, 0.84, 0.05, 0.04},
+		{"residents.jsonl", "tune", 150, 0.82, 0.04, 0.03, 0.97, 0.88, 0.02},
+		{"residents.jsonl", "test", 150, 0.57, 0.11, 0.05, 0.90, 0.63, 0.06},
+		{"residents-fresh.jsonl", "test", 60, 0.56, 0.04, 0.03, 0.91, 0.68, 0.03},
+		{"residents-holdout.jsonl", "test", 140, 0.51, 0.07, 0.06, 0.92, 0.58, 0.05},
+		{"residents-calib.jsonl", "tune", 200, 0.70, 0.06, 0.04, 0.95, 0.75, 0.03},
+		{"residents-calib.jsonl", "fit", 200, 0.45, 0.10, 0.08, 0.86, 0.51, 0.05},
+		{"residents-late.jsonl", "tune", 140, 0.64, 0.04, 0.04, 0.97, 0.70, 0.05},
+		{"residents-late.jsonl", "test", 140, 0.45, 0.08, 0.08, 0.84, 0.50, 0.05},
+		{"residents-aside.jsonl", "test", 280, 0.41, 0.09, 0.06, 0.82, 0.49, 0.05},
+		{"residents-blind.jsonl", "all", 1600, 0.46, 0.07, 0.07, 0.84, 0.53, 0.04},
 	}
 	// One knowledge base for every set, built and wired as the bot's.
 	kb, err := configuredKnowledge("")
@@ -80,8 +82,8 @@ func TestResidentAnswersDoNotRegress(t *testing.T) {
 		if rep.RightInFirstReply < f.minFirstReply {
 			t.Errorf("%s %s: right in the first reply %.3f, below %.3f", f.file, f.split, rep.RightInFirstReply, f.minFirstReply)
 		}
-		if rep.ReadingRight < f.minReadRight {
-			t.Errorf("%s %s: answered rightly on a reading %.3f, below %.3f", f.file, f.split, rep.ReadingRight, f.minReadRight)
+		if right := rep.ConfidentRight + rep.ReadingRight; right < f.minAnswerRight {
+			t.Errorf("%s %s: answered rightly, sure or on a reading, %.3f, below %.3f", f.file, f.split, right, f.minAnswerRight)
 		}
 		if rep.ReadingWrong > f.maxReadWrong {
 			t.Errorf("%s %s: answered wrongly on a reading %.3f, above %.3f", f.file, f.split, rep.ReadingWrong, f.maxReadWrong)
