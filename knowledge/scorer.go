@@ -93,16 +93,16 @@ type Scorer struct {
 // blind resident set (testdata/residents-blind.jsonl) the calibrator was;
 // `pufa kb fit` prints both with them.
 const (
-	scorerBankDigest  = "d717057bded04f23"
+	scorerBankDigest  = "243e8619a7b1e208"
 	scorerBlindDigest = "734a8dc84c502ab4"
 )
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-2.4466, 2.9124, 8.6840, 11.4901, 1.4001, 0.2607, 1.0899, -3.2320, -5.2606, 1.9942, -0.0000, 1.1954, 1.5018},
-		Bias:    -2.7028,
-		Weights: [numFeatures]float64{-3.3676, 2.1052, 3.1170, -1.4391, 1.2672, 0.8103, 2.5142, 4.9333, -2.4465, 0.8779, -0.6135, 0.1046, -0.3436, 2.2222, -0.0775},
+		Rank:    [rankFeatures]float64{-2.4813, 2.8951, 8.7121, 11.6543, 1.4187, 0.2584, 1.0956, -3.3022, -5.2954, 2.0020, -0.0000, 1.1763, 1.5145},
+		Bias:    -2.6018,
+		Weights: [numFeatures]float64{-3.5226, 2.0568, 3.1029, -1.4292, 1.2695, 0.7666, 2.5682, 5.0221, -2.4179, 0.8211, -0.7205, 0.1098, -0.3502, 2.2369, -0.0787},
 	}
 }
 
