@@ -94,7 +94,7 @@ type Thresholds struct {
 
 // DefaultThresholds are the calibrated thresholds.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Entry: 0.90, Article: 1.01, Choice: 0.2, Reading: 0.80, BM25: 0.7}
+	return Thresholds{Entry: 0.90, Article: 1.01, Choice: 0.2, Reading: 0.75, BM25: 0.7}
 }
 
 // Base is a searchable knowledge base.

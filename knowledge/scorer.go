@@ -93,16 +93,16 @@ type Scorer struct {
 // blind resident set (testdata/residents-blind.jsonl) the calibrator was;
 // `pufa kb fit` prints both with them.
 const (
-	scorerBankDigest  = "243e8619a7b1e208"
+	scorerBankDigest  = "11a9005c04120ff4"
 	scorerBlindDigest = "734a8dc84c502ab4"
 )
 
 // DefaultScorer is the fitted scorer (`pufa kb fit`).
 func DefaultScorer() Scorer {
 	return Scorer{
-		Rank:    [rankFeatures]float64{-2.4813, 2.8951, 8.7121, 11.6543, 1.4187, 0.2584, 1.0956, -3.3022, -5.2954, 2.0020, -0.0000, 1.1763, 1.5145},
-		Bias:    -2.6018,
-		Weights: [numFeatures]float64{-3.5226, 2.0568, 3.1029, -1.4292, 1.2695, 0.7666, 2.5682, 5.0221, -2.4179, 0.8211, -0.7205, 0.1098, -0.3502, 2.2369, -0.0787},
+		Rank:    [rankFeatures]float64{-2.3646, 2.8213, 8.7701, 11.7994, 1.4599, 0.2832, 1.0683, -3.3227, -5.2464, 2.0379, 0.0000, 1.1649, 1.5167},
+		Bias:    -2.5414,
+		Weights: [numFeatures]float64{-3.5513, 2.0602, 3.1000, -1.4096, 1.2516, 0.7665, 2.5835, 5.0159, -2.4034, 0.7662, -0.8446, 0.0937, -0.3540, 2.2272, -0.0770},
 	}
 }
 
