@@ -1,7 +1,6 @@
 package knowledge
 
 import (
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -151,17 +150,8 @@ func TestAskConfidence(t *testing.T) {
 func TestAnswerOnAReadingIsItsFirstLikelyReading(t *testing.T) {
 	b := testBase(t)
 	th := b.Thresholds()
-	f, err := os.Open("testdata/residents.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs, err := LoadResidentQuestions(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	readings := 0
-	for _, rq := range qs {
+	for _, rq := range residentSet(t, "testdata/residents.jsonl") {
 		if rq.Split != "tune" {
 			continue
 		}

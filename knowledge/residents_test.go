@@ -12,15 +12,7 @@ import (
 func TestResidentSetsAreConsistent(t *testing.T) {
 	b := testBase(t)
 	for _, file := range []string{"testdata/residents.jsonl", "testdata/residents-fresh.jsonl"} {
-		f, err := os.Open(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		qs, err := LoadResidentQuestions(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+		qs := residentSet(t, file)
 		if len(qs) < 60 {
 			t.Errorf("%s: only %d questions", file, len(qs))
 		}
@@ -55,4 +47,19 @@ func TestResidentSetsAreConsistent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// residentSet reads one of the resident question sets under testdata.
+func residentSet(t *testing.T, file string) []ResidentQuestion {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	qs, err := LoadResidentQuestions(f)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return qs
 }
