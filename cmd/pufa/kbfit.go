@@ -84,22 +84,21 @@ func readingBands(curve []knowledge.CalibrationPoint, entry float64, minAnswers 
 		}
 		return knowledge.CalibrationPoint{}
 	}
-	var bands []readingBandStat
-	top := entry
-	var last float64
-	for t := math.Ceil(entry/readingBand-1e-9)*readingBand - readingBand; t >= 0.5-1e-9; t -= readingBand {
-		lo, hi := at(t), at(top)
-		b := readingBandStat{From: t, To: top, Right: lo.Right - hi.Right, Wrong: lo.Wrong - hi.Wrong}
-		last = t
-		if b.Right+b.Wrong < minAnswers {
-			continue
-		}
-		bands = append(bands, b)
-		top = t
+	band := func(from, to float64) readingBandStat {
+		lo, hi := at(from), at(to)
+		return readingBandStat{From: from, To: to, Right: lo.Right - hi.Right, Wrong: lo.Wrong - hi.Wrong}
 	}
-	if top > last+1e-9 {
-		lo, hi := at(last), at(top)
-		bands = append(bands, readingBandStat{From: last, To: top, Right: lo.Right - hi.Right, Wrong: lo.Wrong - hi.Wrong})
+	var bands []readingBandStat
+	top, bottom := entry, entry
+	for t := math.Ceil(entry/readingBand-1e-9)*readingBand - readingBand; t >= 0.5-1e-9; t -= readingBand {
+		bottom = t
+		if b := band(t, top); b.Right+b.Wrong >= minAnswers {
+			bands = append(bands, b)
+			top = t
+		}
+	}
+	if top > bottom+1e-9 {
+		bands = append(bands, band(bottom, top))
 	}
 	return bands
 }
