@@ -116,7 +116,7 @@ func (a *Answerer) HandleText(ctx context.Context, m *Message) (Reply, bool, err
 	q := store.Question{OpenID: m.FromUserName, Text: m.Content, At: a.now(), Answered: ans.Confident, Topic: topic(ans), Next: next,
 		FollowUp: followUp}
 	if (ans.Confident || ans.Reading) && len(ans.Hits) > 0 && ans.Hits[0].Kind == knowledge.HitEntry {
-		q.Entry = ans.Hits[0].Entry.ID
+		q.GotEntry = true
 	}
 	// An answer on a reading offers the others as 2 and 3; with none to
 	// offer, nothing is pending, and a "是的" is not taken to ask again.
@@ -137,7 +137,7 @@ func (a *Answerer) answerEntry(ctx context.Context, m *Message, e *knowledge.Ent
 	ans := knowledge.Answer{Query: e.Question, Confident: true, Confidence: 1,
 		Hits: []knowledge.Hit{{Kind: knowledge.HitEntry, Entry: e, Confidence: 1}}}
 	text, _ := composeAnswer(ans)
-	q := store.Question{OpenID: m.FromUserName, Text: e.Question, At: a.now(), Answered: true, Topic: topic(ans), Entry: e.ID, Picked: true}
+	q := store.Question{OpenID: m.FromUserName, Text: e.Question, At: a.now(), Answered: true, Topic: topic(ans), GotEntry: true, Picked: true}
 	if err := a.Log.RecordQuestion(ctx, q); err != nil {
 		a.logger().Warn("question not recorded", "err", err)
 	}

@@ -25,9 +25,9 @@ type Question struct {
 	Answered bool   // answered with confidence
 	Topic    string // FAQ entry or law chapter of the best hit; "" when none
 	Next     int    // offset of the first hit not yet shown, for "更多"; 0 = nothing more
-	// Entry is the answer entry given, with confidence or on a likely
-	// reading, "" when none: a follow-up given one becomes the context.
-	Entry string
+	// GotEntry marks a question given an answer entry, with confidence or
+	// on a likely reading: a follow-up given one becomes the context.
+	GotEntry bool
 	// Choices are the answer ids offered as numbered readings; they replace
 	// any earlier ones, and none clears them.
 	Choices []string
@@ -69,7 +69,7 @@ func (s *Store) RecordQuestion(ctx context.Context, q Question) error {
 	if q.Topic != "" {
 		cmds = append(cmds, a.ZIncrBy(ctx, s.keyTopics(day), 1, q.Topic))
 	}
-	if q.Entry != "" || !q.FollowUp {
+	if q.GotEntry || !q.FollowUp {
 		cmds = append(cmds, a.HSet(ctx, s.keyUserContext(q.OpenID), "q", q.Text),
 			a.Expire(ctx, s.keyUserContext(q.OpenID), conversationTTL))
 	}
